@@ -1,0 +1,181 @@
+package pages
+
+import (
+	"errors"
+
+	"rsc.io/qr/coding"
+)
+
+// The page's QR symbol (center side). It is encoded with rsc.io/qr's
+// coding package, a different implementation from the kiosk's decoder
+// (gozxing), so the round trip checks one against the other.
+//
+// Level M, mask chosen by the ISO/IEC 18004 penalty rules (rsc.io/qr's
+// top-level Encode always uses mask 0, which can leave finder-like runs in
+// the data area), a 4-module quiet zone, modules of a whole number of
+// pixels no smaller than 0.4 mm.
+
+const (
+	qrQuiet       = 4   // quiet zone, modules
+	qrModuleMM    = 0.5 // preferred module size
+	qrMinModuleMM = 0.4 // smallest module size allowed
+	qrMaxText     = 1024
+)
+
+// qrSymbol is an encoded symbol: size×size modules, true = dark.
+type qrSymbol struct {
+	size int
+	dark []bool
+}
+
+func (s *qrSymbol) at(x, y int) bool { return s.dark[y*s.size+x] }
+
+// encodeQR encodes text at error-correction level M in the smallest
+// version that holds it, trying all eight masks and keeping the one with
+// the lowest penalty.
+func encodeQR(text string) (*qrSymbol, error) {
+	if text == "" {
+		return nil, errors.New("empty QR text")
+	}
+	if len(text) > qrMaxText {
+		return nil, errors.New("QR text too long")
+	}
+	var enc coding.Encoding
+	switch {
+	case coding.Num(text).Check() == nil:
+		enc = coding.Num(text)
+	case coding.Alpha(text).Check() == nil:
+		enc = coding.Alpha(text)
+	default:
+		enc = coding.String(text)
+	}
+	v := coding.Version(coding.MinVersion)
+	for ; ; v++ {
+		if v > coding.MaxVersion {
+			return nil, errors.New("QR text too long")
+		}
+		if enc.Bits(v) <= v.DataBytes(coding.M)*8 {
+			break
+		}
+	}
+	var best *qrSymbol
+	bestPenalty := -1
+	for m := coding.Mask(0); m < 8; m++ {
+		p, err := coding.NewPlan(v, coding.M, m)
+		if err != nil {
+			return nil, err
+		}
+		cc, err := p.Encode(enc)
+		if err != nil {
+			return nil, err
+		}
+		s := &qrSymbol{size: cc.Size, dark: make([]bool, cc.Size*cc.Size)}
+		for y := 0; y < cc.Size; y++ {
+			for x := 0; x < cc.Size; x++ {
+				s.dark[y*cc.Size+x] = cc.Black(x, y)
+			}
+		}
+		if pen := qrPenalty(s); bestPenalty < 0 || pen < bestPenalty {
+			best, bestPenalty = s, pen
+		}
+	}
+	return best, nil
+}
+
+// qrPenalty scores a masked symbol by the four rules of ISO/IEC 18004
+// §7.8.3.1 (N1=3, N2=3, N3=40, N4=10).
+func qrPenalty(s *qrSymbol) int {
+	n := s.size
+	pen := 0
+	// Rule 1 (runs ≥ 5) and rule 3 (1:1:3:1:1 with 4 light modules on a
+	// side), along rows (t=0) and columns (t=1).
+	for t := 0; t < 2; t++ {
+		get := func(i, j int) bool {
+			if t == 0 {
+				return s.at(j, i)
+			}
+			return s.at(i, j)
+		}
+		for i := 0; i < n; i++ {
+			run := 1
+			for j := 1; j < n; j++ {
+				if get(i, j) == get(i, j-1) {
+					run++
+					continue
+				}
+				if run >= 5 {
+					pen += 3 + run - 5
+				}
+				run = 1
+			}
+			if run >= 5 {
+				pen += 3 + run - 5
+			}
+			for j := 0; j+7 <= n; j++ {
+				if !(get(i, j) && !get(i, j+1) && get(i, j+2) && get(i, j+3) && get(i, j+4) && !get(i, j+5) && get(i, j+6)) {
+					continue
+				}
+				lightBefore, lightAfter := j >= 4, j+11 <= n
+				for k := 1; k <= 4 && lightBefore; k++ {
+					lightBefore = !get(i, j-k)
+				}
+				for k := 7; k < 11 && lightAfter; k++ {
+					lightAfter = !get(i, j+k)
+				}
+				if lightBefore || lightAfter {
+					pen += 40
+				}
+			}
+		}
+	}
+	// Rule 2: 2×2 blocks of one colour.
+	dark := 0
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if s.at(x, y) {
+				dark++
+			}
+			if x+1 < n && y+1 < n {
+				c := s.at(x, y)
+				if s.at(x+1, y) == c && s.at(x, y+1) == c && s.at(x+1, y+1) == c {
+					pen += 3
+				}
+			}
+		}
+	}
+	// Rule 4: proportion of dark modules.
+	pct := dark * 100 / (n * n)
+	dev := pct - 50
+	if dev < 0 {
+		dev = -dev
+	}
+	pen += dev / 5 * 10
+	return pen
+}
+
+// drawQR paints the symbol with modules of m pixels, its top-left module
+// corner at (x, y), after clearing its quiet zone to white. Each module
+// row is built once and copied to the m pixel rows it covers.
+func (c *canvas) drawQR(s *qrSymbol, x, y, m int) {
+	q := qrQuiet * m
+	c.fill(x-q, y-q, x+s.size*m+q, y+s.size*m+q, 255)
+	row := make([]uint8, s.size*m)
+	for my := 0; my < s.size; my++ {
+		for mx := 0; mx < s.size; mx++ {
+			v := uint8(255)
+			if s.at(mx, my) {
+				v = 0
+			}
+			seg := row[mx*m : (mx+1)*m]
+			for i := range seg {
+				seg[i] = v
+			}
+		}
+		for py := y + my*m; py < y+(my+1)*m; py++ {
+			if py < 0 || py >= c.h || x < 0 || x+len(row) > c.w {
+				continue // never happens for a placement checked by the caller
+			}
+			copy(c.pix[py*c.stride+x:], row)
+		}
+	}
+}
