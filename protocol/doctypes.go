@@ -1,0 +1,145 @@
+package protocol
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+)
+
+// DocType names a document the service issues (DESIGN §3.1).
+type DocType string
+
+// The document types of protocol v1.
+const (
+	DocJuminhyo      DocType = "juminhyo"       // 住民票の写し
+	DocJuminhyoKisai DocType = "juminhyo-kisai" // 住民票記載事項証明書
+	DocInkan         DocType = "inkan"          // 印鑑登録証明書
+	DocKosekiZenbu   DocType = "koseki-zenbu"   // 戸籍全部事項証明書
+	DocKosekiKojin   DocType = "koseki-kojin"   // 戸籍個人事項証明書
+	DocKosekiFuhyo   DocType = "koseki-fuhyo"   // 戸籍の附票の写し
+	DocKazei         DocType = "kazei"          // 所得・課税証明書
+)
+
+// MaxCopies bounds the copies of one request, as a kiosk panel does.
+const MaxCopies = 3
+
+// Option is one selectable option of a document type, with its allowed
+// values; the first value is the default.
+type Option struct {
+	Key    string   // wire name in doc.opts
+	JA, EN string   // label shown to the resident
+	Values []string // allowed values, default first
+}
+
+// DocInfo describes one document type: its names and its options.
+type DocInfo struct {
+	Type    DocType
+	JA, EN  string
+	Options []Option
+}
+
+// yesNo is the value set of an on/off option ("omit" is the default: the
+// less personal data printed, the better).
+var yesNo = []string{"omit", "include"}
+
+// docTable is THE table of document types and their options (DESIGN §3.1).
+// It is built fresh by DocTypes so callers can never mutate shared state.
+func docTable() []DocInfo {
+	scope := Option{Key: "scope", JA: "記載範囲", EN: "Who is listed", Values: []string{"self", "household"}}
+	return []DocInfo{
+		{DocJuminhyo, "住民票の写し", "Certificate of residence", []Option{
+			scope,
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
+			{Key: "zokugara", JA: "世帯主・続柄", EN: "Head of household and relationship", Values: yesNo},
+			{Key: "kojin-bango", JA: "個人番号", EN: "Individual number", Values: yesNo},
+		}},
+		{DocJuminhyoKisai, "住民票記載事項証明書", "Certificate of resident record items", []Option{
+			scope,
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
+		}},
+		{DocInkan, "印鑑登録証明書", "Seal registration certificate", nil},
+		{DocKosekiZenbu, "戸籍全部事項証明書", "Family register (all members)", nil},
+		{DocKosekiKojin, "戸籍個人事項証明書", "Family register (one member)", nil},
+		{DocKosekiFuhyo, "戸籍の附票の写し", "Family register supplement", []Option{
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
+		}},
+		{DocKazei, "所得・課税証明書", "Income and tax certificate", []Option{
+			{Key: "year", JA: "年度", EN: "Fiscal year", Values: []string{"2026", "2025", "2024", "2023", "2022"}},
+		}},
+	}
+}
+
+// DocTypes returns the document table, in display order.
+func DocTypes() []DocInfo { return docTable() }
+
+// LookupDoc returns the description of a document type.
+func LookupDoc(t DocType) (DocInfo, bool) {
+	for _, d := range docTable() {
+		if d.Type == t {
+			return d, true
+		}
+	}
+	return DocInfo{}, false
+}
+
+// DocSpec is the document a request asks for: type, options, copies.
+type DocSpec struct {
+	Type   DocType           `json:"type"`
+	Opts   map[string]string `json:"opts"`
+	Copies int               `json:"copies"`
+}
+
+// NewDocSpec returns a spec for t with every option at its default and one
+// copy.
+func NewDocSpec(t DocType) (DocSpec, error) {
+	info, ok := LookupDoc(t)
+	if !ok {
+		return DocSpec{}, fmt.Errorf("unknown document type %q", t)
+	}
+	opts := map[string]string{}
+	for _, o := range info.Options {
+		opts[o.Key] = o.Values[0]
+	}
+	return DocSpec{Type: t, Opts: opts, Copies: 1}, nil
+}
+
+// Validate checks the spec against the document table: a known type, every
+// option of that type present with an allowed value, no other option, and
+// 1 ≤ copies ≤ MaxCopies.
+func (d DocSpec) Validate() error {
+	info, ok := LookupDoc(d.Type)
+	if !ok {
+		return fmt.Errorf("unknown document type %q", d.Type)
+	}
+	if d.Copies < 1 || d.Copies > MaxCopies {
+		return fmt.Errorf("copies %d outside 1..%d", d.Copies, MaxCopies)
+	}
+	if len(d.Opts) != len(info.Options) {
+		return fmt.Errorf("document %s takes %d options, got %d", d.Type, len(info.Options), len(d.Opts))
+	}
+	for _, o := range info.Options {
+		v, ok := d.Opts[o.Key]
+		if !ok {
+			return fmt.Errorf("document %s: option %q missing", d.Type, o.Key)
+		}
+		if !slices.Contains(o.Values, v) {
+			return fmt.Errorf("document %s: option %q=%q not one of %v", d.Type, o.Key, v, o.Values)
+		}
+	}
+	return nil
+}
+
+// Equal reports whether two specs ask for the same document.
+func (d DocSpec) Equal(o DocSpec) bool {
+	return d.Type == o.Type && d.Copies == o.Copies && maps.Equal(d.Opts, o.Opts)
+}
+
+// String is a short human form for logs ("juminhyo scope=self ×1").
+func (d DocSpec) String() string {
+	s := string(d.Type)
+	for _, k := range slices.Sorted(maps.Keys(d.Opts)) {
+		s += " " + k + "=" + d.Opts[k]
+	}
+	return s + " ×" + strconv.Itoa(d.Copies)
+}

@@ -1,0 +1,270 @@
+package protocol
+
+import (
+	"crypto/rand"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Version is the protocol version carried in every message's "v".
+const Version = 1
+
+// Sizes of the binary identifiers (DESIGN §3).
+const (
+	RIDSize     = 16
+	NonceSize   = 32
+	TIDSize     = 16
+	DigestSize  = 32 // binding, subject, page sha256
+	MaxPages    = 12 // hard upper bound on pages in one envelope
+	MaxSerial   = 64
+	MaxTermID   = 32
+	MaxSWString = 128
+)
+
+// Media types and JWS "typ" values.
+const (
+	MediaJOSE    = "application/jose"
+	MediaProblem = "application/problem+json"
+	MediaPNG     = "image/png"
+
+	TypRequest  = "kofu-request+jws"
+	TypTicket   = "kofu-ticket+jws"
+	TypEnvelope = "kofu-envelope+jws"
+	TypOutcome  = "kofu-outcome+jws"
+)
+
+// Request is the payload the card signs (DESIGN §3.1).
+type Request struct {
+	V     int     `json:"v"`
+	RID   Bytes   `json:"rid"`
+	Nonce Bytes   `json:"nonce"`
+	Term  string  `json:"term"`
+	Store string  `json:"store"`
+	Muni  string  `json:"muni"`
+	Doc   DocSpec `json:"doc"`
+	IAT   int64   `json:"iat"`
+	SW    string  `json:"sw"`
+}
+
+// Ticket is the center's answer to a request (DESIGN §3.1).
+type Ticket struct {
+	V       int     `json:"v"`
+	TID     Bytes   `json:"tid"`
+	RID     Bytes   `json:"rid"`
+	Binding Bytes   `json:"binding"`
+	Doc     DocSpec `json:"doc"`
+	Fee     int     `json:"fee"`
+	IAT     int64   `json:"iat"`
+	EXP     int64   `json:"exp"`
+}
+
+// PageRef is one page as declared in an envelope.
+type PageRef struct {
+	N      int   `json:"n"`
+	SHA256 Bytes `json:"sha256"`
+	W      int   `json:"w"`
+	H      int   `json:"h"`
+	DPI    int   `json:"dpi"`
+}
+
+// Envelope is the issuer-signed description of a rendered document
+// (DESIGN §3.2).
+type Envelope struct {
+	V       int       `json:"v"`
+	TID     Bytes     `json:"tid"`
+	RID     Bytes     `json:"rid"`
+	Binding Bytes     `json:"binding"`
+	Subject Bytes     `json:"subject"`
+	Doc     DocSpec   `json:"doc"`
+	Serial  string    `json:"serial"`
+	AsOf    string    `json:"asof"`
+	Pages   []PageRef `json:"pages"`
+	IAT     int64     `json:"iat"`
+	EXP     int64     `json:"exp"`
+}
+
+// Result is the outcome of a session as reported to the center (§3.3).
+type Result string
+
+// The outcome results.
+const (
+	ResultPrinted   Result = "printed"
+	ResultRefused   Result = "refused"
+	ResultFailed    Result = "failed"
+	ResultCancelled Result = "cancelled"
+	ResultUnknown   Result = "unknown"
+)
+
+// Valid reports whether r is one of the five results.
+func (r Result) Valid() bool {
+	switch r {
+	case ResultPrinted, ResultRefused, ResultFailed, ResultCancelled, ResultUnknown:
+		return true
+	}
+	return false
+}
+
+// PrinterID identifies the printer that handled the job.
+type PrinterID struct {
+	MFG string `json:"mfg"`
+	MDL string `json:"mdl"`
+	SN  string `json:"sn"`
+}
+
+// Outcome is the kiosk's signed report of how a ticket ended (§3.3).
+type Outcome struct {
+	V       int       `json:"v"`
+	TID     Bytes     `json:"tid"`
+	Binding Bytes     `json:"binding"`
+	Result  Result    `json:"result"`
+	Reason  string    `json:"reason"`
+	Pages   int       `json:"pages"`
+	Printer PrinterID `json:"printer"`
+	IAT     int64     `json:"iat"`
+}
+
+// Billing is what the center did with the fee of a ticket.
+type Billing string
+
+// Billing answers.
+const (
+	BillingCaptured Billing = "captured"
+	BillingVoided   Billing = "voided"
+)
+
+// OutcomeAnswer is the center's answer to an outcome report.
+type OutcomeAnswer struct {
+	V       int     `json:"v"`
+	TID     Bytes   `json:"tid"`
+	Billing Billing `json:"billing"`
+	// Incident is set when the center recorded the outcome as an incident
+	// on its side (every refusal is one; never "resolved by retry").
+	Incident string `json:"incident,omitempty"`
+}
+
+var (
+	termRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+	muniRe = regexp.MustCompile(`^[0-9]{6}$`)
+)
+
+// RandomID returns n bytes from crypto/rand. Identifiers are never derived
+// from time (DESIGN §3.1).
+func RandomID(n int) (Bytes, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("crypto/rand: %w", err)
+	}
+	return b, nil
+}
+
+// NewRequest fills in a request with fresh random rid and nonce.
+func NewRequest(term, store, muni string, doc DocSpec, now time.Time, sw string) (Request, error) {
+	rid, err := RandomID(RIDSize)
+	if err != nil {
+		return Request{}, err
+	}
+	nonce, err := RandomID(NonceSize)
+	if err != nil {
+		return Request{}, err
+	}
+	r := Request{V: Version, RID: rid, Nonce: nonce, Term: term, Store: store, Muni: muni,
+		Doc: doc, IAT: now.Unix(), SW: sw}
+	return r, r.Validate()
+}
+
+// Validate checks the request's shape (not its signature).
+func (r *Request) Validate() error {
+	switch {
+	case r.V != Version:
+		return fmt.Errorf("v=%d, want %d", r.V, Version)
+	case len(r.RID) != RIDSize:
+		return fmt.Errorf("rid has %d bytes, want %d", len(r.RID), RIDSize)
+	case len(r.Nonce) != NonceSize:
+		return fmt.Errorf("nonce has %d bytes, want %d", len(r.Nonce), NonceSize)
+	case !termRe.MatchString(r.Term):
+		return fmt.Errorf("term %q is not a terminal id", r.Term)
+	case !termRe.MatchString(r.Store):
+		return fmt.Errorf("store %q is not a store id", r.Store)
+	case !muniRe.MatchString(r.Muni):
+		return fmt.Errorf("muni %q is not a 6-digit code", r.Muni)
+	case r.IAT <= 0:
+		return fmt.Errorf("iat missing")
+	case len(r.SW) == 0 || len(r.SW) > MaxSWString:
+		return fmt.Errorf("sw missing or too long")
+	}
+	if err := r.Doc.Validate(); err != nil {
+		return fmt.Errorf("doc: %w", err)
+	}
+	return nil
+}
+
+// Validate checks the ticket's shape.
+func (t *Ticket) Validate() error {
+	switch {
+	case t.V != Version:
+		return fmt.Errorf("v=%d, want %d", t.V, Version)
+	case len(t.TID) != TIDSize:
+		return fmt.Errorf("tid has %d bytes, want %d", len(t.TID), TIDSize)
+	case len(t.RID) != RIDSize:
+		return fmt.Errorf("rid has %d bytes, want %d", len(t.RID), RIDSize)
+	case len(t.Binding) != DigestSize:
+		return fmt.Errorf("binding has %d bytes, want %d", len(t.Binding), DigestSize)
+	case t.Fee < 0 || t.Fee > 100000:
+		return fmt.Errorf("fee %d out of range", t.Fee)
+	case t.IAT <= 0 || t.EXP <= t.IAT:
+		return fmt.Errorf("iat/exp invalid")
+	}
+	return t.Doc.Validate()
+}
+
+// Validate checks the envelope's shape. It does not compare it with
+// anything; see Verifier.Envelope.
+func (e *Envelope) Validate() error {
+	switch {
+	case e.V != Version:
+		return fmt.Errorf("v=%d, want %d", e.V, Version)
+	case len(e.TID) != TIDSize:
+		return fmt.Errorf("tid has %d bytes, want %d", len(e.TID), TIDSize)
+	case len(e.RID) != RIDSize:
+		return fmt.Errorf("rid has %d bytes, want %d", len(e.RID), RIDSize)
+	case len(e.Binding) != DigestSize:
+		return fmt.Errorf("binding has %d bytes, want %d", len(e.Binding), DigestSize)
+	case len(e.Subject) != DigestSize:
+		return fmt.Errorf("subject has %d bytes, want %d", len(e.Subject), DigestSize)
+	case len(e.Serial) == 0 || len(e.Serial) > MaxSerial:
+		return fmt.Errorf("serial missing or too long")
+	case e.IAT <= 0 || e.EXP <= e.IAT:
+		return fmt.Errorf("iat/exp invalid")
+	}
+	for i, p := range e.Pages {
+		if p.N != i+1 {
+			return fmt.Errorf("page %d declared as n=%d", i+1, p.N)
+		}
+		if len(p.SHA256) != DigestSize {
+			return fmt.Errorf("page %d: sha256 has %d bytes", p.N, len(p.SHA256))
+		}
+	}
+	return e.Doc.Validate()
+}
+
+// Validate checks the outcome's shape.
+func (o *Outcome) Validate() error {
+	switch {
+	case o.V != Version:
+		return fmt.Errorf("v=%d, want %d", o.V, Version)
+	case len(o.TID) != TIDSize:
+		return fmt.Errorf("tid has %d bytes", len(o.TID))
+	case len(o.Binding) != DigestSize:
+		return fmt.Errorf("binding has %d bytes", len(o.Binding))
+	case !o.Result.Valid():
+		return fmt.Errorf("result %q unknown", o.Result)
+	case o.Pages < 0 || o.Pages > MaxPages*MaxCopies:
+		return fmt.Errorf("pages %d out of range", o.Pages)
+	case len(o.Reason) > 64:
+		return fmt.Errorf("reason too long")
+	case o.IAT <= 0:
+		return fmt.Errorf("iat missing")
+	}
+	return nil
+}
