@@ -1,0 +1,198 @@
+package center
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// Config configures an emulated center. Zero values take the defaults
+// named on each field.
+type Config struct {
+	Fixtures *fixtures.Set // test PKI and residents (required)
+
+	Faults    []Fault // fault modes to inject (DESIGN §4)
+	FaultRate float64 // probability a ticket gets a fault; 0 with Faults set means 1
+
+	DPI         int           // page resolution, 300 (default) or 600
+	RenderDelay time.Duration // extra issuer latency per document
+	JobTimeout  time.Duration // a render slower than this is aborted (default 60s)
+	LongPoll    time.Duration // how long a document GET waits before 202 (default 1s)
+	LateDelay   time.Duration // late-delivery: how long the answer is held (default 100s)
+
+	TicketTTL    time.Duration // ticket validity (default 10m)
+	EnvelopeTTL  time.Duration // envelope validity (default 10m)
+	ReplayWindow time.Duration // accepted |now−iat| of requests (default 5m)
+
+	Hours *ServiceHours // nil: always open (emulator default)
+
+	// OCSPURL is where the center asks for card revocation status. Start
+	// runs its own responder when it is empty.
+	OCSPURL string
+
+	// Build, when non-empty, lists the "sw" strings the center accepts
+	// (deployment attestation); empty accepts any.
+	Builds []string
+
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Registry prometheus.Registerer // nil: a private registry
+}
+
+// Center is the emulated issuance center. It is safe for concurrent use.
+type Center struct {
+	cfg       Config
+	fx        *fixtures.Set
+	jpkiRoots *x509.CertPool
+	opRoots   *x509.CertPool
+	renderer  *pages.Renderer
+	ocsp      *ocspChecker
+	m         *metrics
+	log       *slog.Logger
+	sem       chan struct{} // bounds concurrent renders
+	late      atomic.Int64  // documents delivered by the late-delivery fault
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	jobs      map[string]*job // by base64url tid
+	byBinding map[string]*job // by base64url binding (idempotency)
+	seenRID   map[string]time.Time
+	seenNonce map[string]time.Time
+	history   map[string][]*document // resident id → genuine documents served
+	fifo      []*document            // fifo-dispatch: rendered, undelivered, in creation order
+	bySecond  map[int64]*document    // same-second-overwrite: the one-second key store
+	shared    *document              // single-server-build: the "per-request" state shared by all
+	injected  []Injection
+	pruned    time.Time // last pruneLocked run
+}
+
+// New builds a center from cfg.
+func New(cfg Config) (*Center, error) {
+	if cfg.Fixtures == nil {
+		return nil, errors.New("center: no fixtures")
+	}
+	if cfg.DPI == 0 {
+		cfg.DPI = 300
+	}
+	if cfg.DPI != 300 && cfg.DPI != 600 {
+		return nil, fmt.Errorf("center: dpi %d, want 300 or 600", cfg.DPI)
+	}
+	if cfg.FaultRate < 0 || cfg.FaultRate > 1 {
+		return nil, fmt.Errorf("center: fault rate %v outside 0..1", cfg.FaultRate)
+	}
+	if len(cfg.Faults) > 0 && cfg.FaultRate == 0 {
+		cfg.FaultRate = 1
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.JobTimeout, 60*time.Second)
+	def(&cfg.LongPoll, time.Second)
+	def(&cfg.LateDelay, 100*time.Second)
+	def(&cfg.TicketTTL, 10*time.Minute)
+	def(&cfg.EnvelopeTTL, 10*time.Minute)
+	def(&cfg.ReplayWindow, 5*time.Minute)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ttf, err := cfg.Fixtures.FontTTF()
+	if err != nil {
+		return nil, fmt.Errorf("center: font: %w", err)
+	}
+	r, err := pages.NewRenderer(ttf)
+	if err != nil {
+		return nil, fmt.Errorf("center: renderer: %w", err)
+	}
+	fx := cfg.Fixtures
+	jp := x509.NewCertPool()
+	jp.AddCert(fx.JPKICA.Cert)
+	op := x509.NewCertPool()
+	op.AddCert(fx.OperatorCA.Cert)
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	c := &Center{
+		cfg: cfg, fx: fx, jpkiRoots: jp, opRoots: op, renderer: r, m: m, log: cfg.Logger,
+		sem:       make(chan struct{}, 4),
+		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		jobs:      map[string]*job{},
+		byBinding: map[string]*job{},
+		seenRID:   map[string]time.Time{},
+		seenNonce: map[string]time.Time{},
+		history:   map[string][]*document{},
+		bySecond:  map[int64]*document{},
+	}
+	c.ocsp = newOCSPChecker(fx, cfg.OCSPURL, cfg.Now)
+	return c, nil
+}
+
+// SetOCSPURL points the revocation checker at a responder (Start does this
+// for the responder it runs).
+func (c *Center) SetOCSPURL(u string) { c.ocsp.setURL(u) }
+
+// Injection records one fault the center really injected: ground truth
+// for tests and the fleet, independent of what any kiosk says.
+type Injection struct {
+	TID    string    // base64url ticket id the fault was applied to
+	Fault  FaultName // which fault
+	Source string    // where the wrong artefact came from: "live" (another real job) or "background"
+	// Served is the base64url tid of the document actually served under
+	// this ticket (equal to TID when the fault altered this ticket's own
+	// document, e.g. sync-overwrite, wrong-record).
+	Served string
+	Mixup  bool // the served document was not bound to the request
+}
+
+// Injections returns every fault injected so far.
+func (c *Center) Injections() []Injection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Injection(nil), c.injected...)
+}
+
+// TicketRecord is the center's view of one ticket, for tests and the
+// fleet: what was asked, what was served, how it ended.
+type TicketRecord struct {
+	TID      string
+	Resident string
+	Term     string
+	Doc      protocol.DocSpec
+	Fee      int
+	Fault    string // "" when the ticket was served correctly
+	Result   protocol.Result
+	Reason   string
+	Billing  protocol.Billing
+	Incident string
+}
+
+// Tickets returns a snapshot of every ticket's record.
+func (c *Center) Tickets() []TicketRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]TicketRecord, 0, len(c.jobs))
+	for _, j := range c.jobs {
+		out = append(out, j.record())
+	}
+	return out
+}
+
+// LateDeliveries counts documents the late-delivery fault sent after
+// holding them.
+func (c *Center) LateDeliveries() int64 { return c.late.Load() }

@@ -1,0 +1,171 @@
+package center
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// composeDoc lays out a document's pages from a resident record: the
+// content a municipality's issuer would print. Copies repeat the pages;
+// every page of every copy has its own number, so its QR symbol differs.
+func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof time.Time, serial string) []pages.Spec {
+	muni, _ := c.fx.Municipality(res.Muni)
+	info, _ := protocol.LookupDoc(doc.Type)
+	issuer := muni.Name + "長"
+	base := pages.Spec{DPI: c.cfg.DPI, Title: info.JA, Issuer: issuer, Serial: serial,
+		AsOf: asof.In(jst()).Format("2006年01月02日 15:04")}
+
+	var bodies [][]pages.Row
+	var notes []string
+	switch doc.Type {
+	case protocol.DocJuminhyo, protocol.DocJuminhyoKisai:
+		bodies = [][]pages.Row{juminhyoRows(res, doc)}
+		if doc.Opts["scope"] == "household" {
+			notes = append(notes, "この写しは、世帯全員の住民票の原本と相違ないことを証明する。")
+		} else {
+			notes = append(notes, "この写しは、住民票の原本と相違ないことを証明する。")
+		}
+	case protocol.DocInkan:
+		rows := []pages.Row{row("登録番号", res.Seal.Number), row("氏名", res.Name), row("生年月日", wareki(res.Birth)),
+			row("住所", res.Address), row("印影", "【"+firstRunes(res.Name, 2)+"】"), row("登録年月日", res.Seal.Registered)}
+		bodies = [][]pages.Row{rows}
+		notes = append(notes, "この写しは、登録されている印影と相違ないことを証明する。")
+	case protocol.DocKosekiZenbu:
+		bodies = kosekiPages(res, res.Koseki)
+		notes = append(notes, "これは、戸籍に記録されている事項の全部を証明した書面である。")
+	case protocol.DocKosekiKojin:
+		self := []fixtures.Member{{Name: res.Name, Kana: res.Kana, Birth: res.Birth, Sex: res.Sex, Relation: "本人"}}
+		bodies = kosekiPages(res, self)[1:]
+		bodies[0] = append([]pages.Row{row("本籍", res.Honseki), row("筆頭者", res.Hittosha)}, bodies[0]...)
+		notes = append(notes, "これは、戸籍中の一部の者について記録されている事項を証明した書面である。")
+	case protocol.DocKosekiFuhyo:
+		rows := []pages.Row{row("氏名", res.Name), row("住所", res.Address), row("住所を定めた日", "令和5年4月1日")}
+		if doc.Opts["honseki"] == "include" {
+			rows = append(rows, row("本籍", res.Honseki), row("筆頭者", res.Hittosha))
+		}
+		bodies = [][]pages.Row{rows}
+		notes = append(notes, "この写しは、戸籍の附票の原本と相違ないことを証明する。")
+	case protocol.DocKazei:
+		income := 2_000_000 + int(res.ID[len(res.ID)-1]-'0')*310_000
+		rows := []pages.Row{row("年度", doc.Opts["year"]+"年度"), row("氏名", res.Name), row("住所", res.Address),
+			row("総所得金額", yen(income)), row("市町村民税", yen(income*6/100)), row("道府県民税", yen(income*4/100))}
+		bodies = [][]pages.Row{rows}
+		notes = append(notes, "上記のとおり証明する。")
+	}
+	var out []pages.Spec
+	for range doc.Copies {
+		for _, rows := range bodies {
+			s := base
+			s.Rows = rows
+			s.Notes = notes
+			out = append(out, s)
+		}
+	}
+	for i := range out {
+		out[i].N, out[i].Total = i+1, len(out)
+	}
+	return out
+}
+
+func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec) []pages.Row {
+	members := res.Household
+	if doc.Opts["scope"] != "household" && len(members) > 0 {
+		members = members[:1]
+	}
+	rows := []pages.Row{row("住所", res.Address)}
+	if doc.Opts["zokugara"] == "include" && len(res.Household) > 0 {
+		rows = append(rows, row("世帯主", res.Household[0].Name))
+	}
+	for i, m := range members {
+		rows = append(rows, row("氏名", m.Name+"（"+m.Kana+"）"),
+			row("生年月日", wareki(m.Birth)+"　"+m.Sex))
+		if doc.Opts["zokugara"] == "include" {
+			rows = append(rows, row("続柄", m.Relation))
+		}
+		if doc.Opts["kojin-bango"] == "include" {
+			rows = append(rows, row("個人番号", fakeNumber(res.ID, i)))
+		}
+	}
+	if doc.Opts["honseki"] == "include" {
+		rows = append(rows, row("本籍", res.Honseki), row("筆頭者", res.Hittosha))
+	}
+	return rows
+}
+
+// kosekiPages puts the register's header on page 1 and two members on
+// each following page (a household of 3+ gives a 3-page certificate).
+func kosekiPages(res *fixtures.Resident, members []fixtures.Member) [][]pages.Row {
+	out := [][]pages.Row{{row("本籍", res.Honseki), row("氏名", res.Hittosha), row("戸籍事項", "戸籍編製　令和2年4月1日")}}
+	for i := 0; i < len(members); i += 2 {
+		var rows []pages.Row
+		for _, m := range members[i:min(i+2, len(members))] {
+			rows = append(rows, row("戸籍に記録されている者", m.Name+"（"+m.Kana+"）"),
+				row("生年月日", wareki(m.Birth)), row("続柄", m.Relation), row("性別", m.Sex))
+		}
+		out = append(out, rows)
+	}
+	return out
+}
+
+// wareki renders YYYY-MM-DD in the Japanese era calendar.
+func wareki(ymd string) string {
+	t, err := time.Parse("2006-01-02", ymd)
+	if err != nil {
+		return ymd
+	}
+	eras := []struct {
+		name  string
+		start time.Time
+	}{
+		{"令和", time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC)},
+		{"平成", time.Date(1989, 1, 8, 0, 0, 0, 0, time.UTC)},
+		{"昭和", time.Date(1926, 12, 25, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, e := range eras {
+		if !t.Before(e.start) {
+			y := t.Year() - e.start.Year() + 1
+			ys := fmt.Sprint(y)
+			if y == 1 {
+				ys = "元"
+			}
+			return fmt.Sprintf("%s%s年%d月%d日", e.name, ys, t.Month(), t.Day())
+		}
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
+}
+
+func firstRunes(s string, n int) string {
+	r := []rune(strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), "　", ""))
+	return string(r[:min(n, len(r))])
+}
+
+func yen(v int) string {
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + "円"
+}
+
+// fakeNumber is a visibly fake individual number for test documents.
+func fakeNumber(id string, i int) string {
+	d := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, id)
+	return fmt.Sprintf("0000 %04s %04d（試験用）", d, i+1)
+}
+
+// row is one label/value line of a page's table.
+func row(label, value string) pages.Row { return pages.Row{Label: label, Value: value} }

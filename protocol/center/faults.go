@@ -1,0 +1,113 @@
+package center
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// FaultName names a fault mode of DESIGN §4.
+type FaultName string
+
+// The fault modes. Each reproduces a way a real center went wrong; see
+// DESIGN §4 and research/konbini-incidents.md.
+const (
+	FaultLockTimeoutRelease FaultName = "lock-timeout-release"  // Yokohama 2023
+	FaultSameSecond         FaultName = "same-second-overwrite" // Kawasaki 2023
+	FaultSyncOverwrite      FaultName = "sync-overwrite"        // Adachi 2023
+	FaultSingleServer       FaultName = "single-server-build"   // Takamatsu 2024
+	FaultFIFODispatch       FaultName = "fifo-dispatch"
+	FaultWrongRecord        FaultName = "wrong-record"
+	FaultPageSwap           FaultName = "page-swap" // Tokushima 2023
+	FaultStaleReplay        FaultName = "stale-replay"
+	FaultForeignTerminal    FaultName = "foreign-terminal"
+	FaultBadSignature       FaultName = "bad-signature"
+	FaultExpired            FaultName = "expired"
+	FaultErrorWithDocument  FaultName = "error-with-document"
+	FaultSlow               FaultName = "slow"
+	FaultDrop               FaultName = "drop"
+	FaultLateDelivery       FaultName = "late-delivery"
+)
+
+// Fault is one configured fault mode; Delay is the DUR of slow:DUR.
+type Fault struct {
+	Name  FaultName
+	Delay time.Duration
+}
+
+func (f Fault) String() string {
+	if f.Name == FaultSlow {
+		return fmt.Sprintf("%s:%s", f.Name, f.Delay)
+	}
+	return string(f.Name)
+}
+
+// Mixup reports whether the fault makes the center serve a document that
+// is not bound to the request (the class a kiosk must never print).
+func (f Fault) Mixup() bool {
+	switch f.Name {
+	case FaultSlow, FaultDrop, FaultLateDelivery:
+		return false
+	}
+	return true
+}
+
+// AllFaults lists every fault mode with its default parameters, in the
+// order of DESIGN §4.
+func AllFaults() []Fault {
+	names := []FaultName{FaultLockTimeoutRelease, FaultSameSecond, FaultSyncOverwrite, FaultSingleServer,
+		FaultFIFODispatch, FaultWrongRecord, FaultPageSwap, FaultStaleReplay, FaultForeignTerminal,
+		FaultBadSignature, FaultExpired, FaultErrorWithDocument, FaultSlow, FaultDrop, FaultLateDelivery}
+	out := make([]Fault, len(names))
+	for i, n := range names {
+		out[i] = Fault{Name: n}
+		if n == FaultSlow {
+			out[i].Delay = 5 * time.Second
+		}
+	}
+	return out
+}
+
+// ParseFaults parses the --fault list: NAME[,NAME…], where a name is one
+// of AllFaults, "slow:DUR", or "all".
+func ParseFaults(s string) ([]Fault, error) {
+	var out []Fault
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	known := AllFaults()
+	for _, tok := range strings.Split(s, ",") {
+		tok = strings.TrimSpace(tok)
+		if tok == "all" {
+			out = append(out, known...)
+			continue
+		}
+		name, arg, hasArg := strings.Cut(tok, ":")
+		i := slices.IndexFunc(known, func(f Fault) bool { return string(f.Name) == name })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown fault %q (known: %s, all)", name, faultNames(known))
+		}
+		f := known[i]
+		if hasArg {
+			if f.Name != FaultSlow {
+				return nil, fmt.Errorf("fault %q takes no argument", name)
+			}
+			d, err := time.ParseDuration(arg)
+			if err != nil || d < 0 || d > time.Hour {
+				return nil, fmt.Errorf("fault slow:%s: want a duration up to 1h", arg)
+			}
+			f.Delay = d
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func faultNames(fs []Fault) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, string(f.Name))
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,214 @@
+package center
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// source is what a document is rendered from: the ids it is bound to and
+// the record whose content it prints.
+type source struct {
+	tid, rid, binding, subject []byte
+	doc                        protocol.DocSpec
+	record                     *fixtures.Resident
+	asof                       time.Time
+	owner                      string
+}
+
+func (j *job) source() source {
+	return source{tid: j.tid, rid: j.req.RID, binding: j.binding, subject: j.subject, doc: j.req.Doc,
+		record: j.resident, asof: j.created.Truncate(time.Minute), owner: j.key}
+}
+
+// issue is the issuer's work for one ticket: render the genuine document,
+// apply the ticket's fault if it has one, and publish what will be served.
+// A job that fails or runs past JobTimeout is marked failed: its slot is
+// never handed to another job's document.
+func (c *Center) issue(j *job) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.JobTimeout)
+	defer cancel()
+	start := c.cfg.Now()
+	doc, err := c.renderDocument(ctx, j.source())
+	if err == nil && c.cfg.RenderDelay > 0 {
+		err = sleepCtx(ctx, c.cfg.RenderDelay)
+	}
+	var served *document
+	var inj *Injection
+	if err == nil {
+		served, inj, err = c.applyFault(ctx, j, doc)
+	}
+	c.m.stage.WithLabelValues("render").Observe(c.cfg.Now().Sub(start).Seconds())
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer close(j.ready)
+	if err != nil {
+		j.state = jobFailed
+		c.m.jobs.WithLabelValues("failed").Inc()
+		c.log.Warn("issuer job aborted", "tid", j.key, "err", err)
+		return
+	}
+	j.genuine, j.delivered, j.state = doc, served, jobReady
+	c.m.jobs.WithLabelValues("ready").Inc()
+	if inj != nil {
+		c.injected = append(c.injected, *inj)
+		c.m.faults.WithLabelValues(string(inj.Fault)).Inc()
+	}
+	// Bounded working sets for the fault modes: the last document of up to
+	// historyCap residents, and the last fifoCap documents.
+	if _, ok := c.history[j.resident.ID]; !ok && len(c.history) >= historyCap {
+		for k := range c.history { // forget an arbitrary resident
+			delete(c.history, k)
+			break
+		}
+	}
+	c.history[j.resident.ID] = []*document{doc}
+	c.fifo = append(c.fifo, doc)
+	if len(c.fifo) > fifoCap {
+		c.fifo = append(c.fifo[:0:0], c.fifo[len(c.fifo)-fifoCap:]...)
+	}
+	c.shared = doc
+}
+
+// Caps on the documents kept for the fault modes.
+const (
+	historyCap = 64
+	fifoCap    = 16
+)
+
+// renderDocument renders and seals a genuine document for src.
+func (c *Center) renderDocument(ctx context.Context, src source) (*document, error) {
+	serial, err := c.serial(src.record.Muni)
+	if err != nil {
+		return nil, err
+	}
+	specs := c.composeDoc(src.record, src.doc, src.asof, serial)
+	pngs := make([][]byte, len(specs))
+	for i, s := range specs {
+		q := protocol.QRText{TID: src.tid, Binding: src.binding, Subject: src.subject, N: s.N, Total: s.Total}
+		s.QRText = q.String()
+		if pngs[i], err = c.renderPage(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	env := c.envelope(src, serial, pngs)
+	signed, err := c.seal(env)
+	if err != nil {
+		return nil, err
+	}
+	return &document{owner: src.owner, resident: src.record.ID, envelope: signed, pages: pngs, env: env}, nil
+}
+
+// renderPage renders one page under the render semaphore.
+func (c *Center) renderPage(ctx context.Context, s pages.Spec) ([]byte, error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	img, err := c.renderer.Render(s)
+	if err != nil {
+		return nil, fmt.Errorf("render page %d: %w", s.N, err)
+	}
+	data, err := pages.EncodePNG(img, s.DPI)
+	clear(img.Pix)
+	if err != nil {
+		return nil, fmt.Errorf("encode page %d: %w", s.N, err)
+	}
+	return data, nil
+}
+
+// envelope builds the envelope payload for src over the given page bytes
+// (DESIGN §3.2). The hashes are of whatever pages the issuer holds: a
+// faulty issuer signs what it has.
+func (c *Center) envelope(src source, serial string, pngs [][]byte) protocol.Envelope {
+	now := c.cfg.Now()
+	w, h, _ := pages.PageSize(c.cfg.DPI)
+	refs := make([]protocol.PageRef, len(pngs))
+	for i, p := range pngs {
+		sum := sha256.Sum256(p)
+		refs[i] = protocol.PageRef{N: i + 1, SHA256: sum[:], W: w, H: h, DPI: c.cfg.DPI}
+	}
+	return protocol.Envelope{V: protocol.Version, TID: src.tid, RID: src.rid, Binding: src.binding,
+		Subject: src.subject, Doc: src.doc, Serial: serial, AsOf: src.asof.In(jst()).Format(time.RFC3339),
+		Pages: refs, IAT: now.Unix(), EXP: now.Add(c.cfg.EnvelopeTTL).Unix()}
+}
+
+// seal signs an envelope payload (or a variant of one) with the issuer key.
+func (c *Center) seal(env any) ([]byte, error) {
+	return protocol.SignEnvelope(c.fx.IssuerSigner.Key, [][]byte{c.fx.IssuerSigner.CertDER}, env)
+}
+
+// serial is the issuer's document serial: municipality code and random
+// digits (never time).
+func (c *Center) serial(muni string) (string, error) {
+	b, err := protocol.RandomID(5)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%010d", muni, (uint64(b[0])<<32|uint64(b[1])<<24|uint64(b[2])<<16|uint64(b[3])<<8|uint64(b[4]))%10_000_000_000), nil
+}
+
+// background renders a genuine document for a request the center received
+// from elsewhere (another store, another terminal, an earlier visit): the
+// other job that a real center's lost correlation key would hand out.
+func (c *Center) background(ctx context.Context, res *fixtures.Resident, doc protocol.DocSpec, at time.Time) (*document, error) {
+	tid, err := protocol.RandomID(protocol.TIDSize)
+	if err != nil {
+		return nil, err
+	}
+	rid, err := protocol.RandomID(protocol.RIDSize)
+	if err != nil {
+		return nil, err
+	}
+	// The binding of a request this center received from another kiosk:
+	// SHA-256 of its bytes, which this emulation does not keep.
+	binding, err := protocol.RandomID(protocol.DigestSize)
+	if err != nil {
+		return nil, err
+	}
+	src := source{tid: tid, rid: rid, binding: binding, subject: protocol.Subject(binding, res.CardCertDER),
+		doc: doc, record: res, asof: at.Truncate(time.Minute), owner: "bg:" + protocol.B64(tid)}
+	return c.renderDocument(ctx, src)
+}
+
+// otherResident picks an eligible resident other than not, with records
+// for doc (a seal for inkan, a register for koseki).
+func (c *Center) otherResident(not *fixtures.Resident, doc protocol.DocType) *fixtures.Resident {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	all := c.fx.Residents
+	for range 4 * len(all) {
+		r := all[c.rng.IntN(len(all))]
+		if r == not || !r.Eligible() || r.Revoked || r.Expired {
+			continue
+		}
+		if doc == protocol.DocInkan && r.Seal == nil {
+			continue
+		}
+		if len(r.Koseki) == 0 && (doc == protocol.DocKosekiZenbu || doc == protocol.DocKosekiKojin || doc == protocol.DocKosekiFuhyo) {
+			continue
+		}
+		return r
+	}
+	return not
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,63 @@
+package center
+
+import (
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+)
+
+// jobState is where a ticket's document is in the issuer.
+type jobState int
+
+const (
+	jobRendering jobState = iota
+	jobReady
+	jobFailed // aborted (too slow, render error): never handed to anyone else
+)
+
+// job is one ticket: the request it answers, the genuine document, and
+// what the center serves for it (which differs under a fault).
+type job struct {
+	tid      protocol.Bytes
+	key      string // base64url tid
+	req      protocol.Request
+	binding  []byte
+	subject  []byte
+	resident *fixtures.Resident
+	term     string
+	ticket   []byte
+	fee      int
+	created  time.Time
+	fault    *Fault
+
+	// guarded by Center.mu
+	state     jobState
+	genuine   *document // what the issuer rendered for this request
+	delivered *document // what the center serves under this ticket
+	ready     chan struct{}
+	result    protocol.Result
+	reason    string
+	billing   protocol.Billing
+	incident  string
+	outcome   *protocol.Outcome // the outcome first accepted (idempotency)
+}
+
+// document is a rendered, signed document: an envelope and its pages.
+type document struct {
+	owner    string // base64url tid of the job it was rendered for
+	resident string
+	envelope []byte
+	pages    [][]byte
+	header   string            // Kofu-Issuer-Error value served with it, if any
+	env      protocol.Envelope // the payload signed in envelope
+}
+
+func (j *job) record() TicketRecord {
+	r := TicketRecord{TID: j.key, Resident: j.resident.ID, Term: j.term, Doc: j.req.Doc, Fee: j.fee,
+		Result: j.result, Reason: j.reason, Billing: j.billing, Incident: j.incident}
+	if j.fault != nil {
+		r.Fault = j.fault.String()
+	}
+	return r
+}

@@ -1,0 +1,210 @@
+package center
+
+import (
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+)
+
+// handleRequest is POST /v1/requests (DESIGN §3.1): verify the card's
+// signature, chain and revocation, the replay window, the terminal,
+// service hours and eligibility; answer a signed ticket and start the
+// issuer. The same request bytes always get the same ticket.
+func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t terminal) {
+	start := c.cfg.Now()
+	body, err := readJOSE(r, protocol.MaxRequestJWS)
+	if err != nil {
+		c.problem(w, r, protocol.NewProblem(protocol.ProbBadRequest, err.Error()))
+		return
+	}
+	binding := protocol.Binding(body)
+	bkey := protocol.B64(binding)
+
+	c.mu.Lock()
+	if j := c.byBinding[bkey]; j != nil {
+		c.mu.Unlock()
+		if j.term != t.id {
+			c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "request bytes already used by another terminal"))
+			return
+		}
+		c.m.requests.WithLabelValues("idempotent").Inc()
+		writeJOSE(w, http.StatusCreated, j.ticket)
+		return
+	}
+	c.mu.Unlock()
+
+	now := c.cfg.Now()
+	req, leaf, err := protocol.ParseRequest(body, c.jpkiRoots, now)
+	if err != nil {
+		c.problem(w, r, requestProblem(err))
+		return
+	}
+	if p := c.checkRequest(r, req, leaf, t, now); p != nil {
+		c.problem(w, r, p)
+		return
+	}
+	res, ok := c.fx.ResidentByCert(leaf.Raw)
+	if !ok {
+		c.problem(w, r, protocol.NewProblem(protocol.ProbNotEligible, "card not linked to a resident record"))
+		return
+	}
+	if p := c.eligibility(res, req, now); p != nil {
+		c.problem(w, r, p)
+		return
+	}
+	muni, _ := c.fx.Municipality(req.Muni)
+	fee := muni.Fees[string(req.Doc.Type)] * req.Doc.Copies
+
+	tid, err := protocol.RandomID(protocol.TIDSize)
+	if err != nil {
+		c.problem(w, r, protocol.NewProblem(protocol.ProbInternal, "random"))
+		return
+	}
+	ticket := protocol.Ticket{V: protocol.Version, TID: tid, RID: req.RID, Binding: binding, Doc: req.Doc,
+		Fee: fee, IAT: now.Unix(), EXP: now.Add(c.cfg.TicketTTL).Unix()}
+	signed, err := protocol.SignTicket(c.fx.CenterSigner.Key, [][]byte{c.fx.CenterSigner.CertDER}, ticket)
+	if err != nil {
+		c.problem(w, r, protocol.NewProblem(protocol.ProbInternal, "signing"))
+		return
+	}
+	j := &job{tid: tid, key: protocol.B64(tid), req: *req, binding: binding,
+		subject: protocol.Subject(binding, leaf.Raw), resident: res, term: t.id, ticket: signed, fee: fee,
+		created: now, ready: make(chan struct{})}
+
+	c.mu.Lock()
+	if prev := c.byBinding[bkey]; prev != nil { // lost a race with a re-send of the same bytes
+		c.mu.Unlock()
+		writeJOSE(w, http.StatusCreated, prev.ticket)
+		return
+	}
+	if _, seen := c.seenRID[protocol.B64(req.RID)]; seen {
+		c.mu.Unlock()
+		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "request id already used"))
+		return
+	}
+	if _, seen := c.seenNonce[protocol.B64(req.Nonce)]; seen {
+		c.mu.Unlock()
+		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "nonce already used"))
+		return
+	}
+	c.pruneLocked(now)
+	c.seenRID[protocol.B64(req.RID)] = now
+	c.seenNonce[protocol.B64(req.Nonce)] = now
+	j.fault = c.pickFaultLocked(req.Doc)
+	c.jobs[j.key] = j
+	c.byBinding[bkey] = j
+	c.mu.Unlock()
+
+	c.m.requests.WithLabelValues("ticket").Inc()
+	c.m.stage.WithLabelValues("request").Observe(c.cfg.Now().Sub(start).Seconds())
+	go c.issue(j)
+	writeJOSE(w, http.StatusCreated, signed)
+}
+
+// requestProblem maps a refused request to the problem the kiosk shows.
+func requestProblem(err error) *protocol.Problem {
+	ref, ok := protocol.AsRefusal(err)
+	if !ok {
+		return protocol.NewProblem(protocol.ProbBadRequest, "")
+	}
+	switch ref.Reason {
+	case protocol.ReasonSignature:
+		return protocol.NewProblem(protocol.ProbBadSignature, "")
+	case protocol.ReasonChain:
+		var ci x509.CertificateInvalidError
+		if errors.As(err, &ci) && ci.Reason == x509.Expired {
+			return protocol.NewProblem(protocol.ProbCardExpired, "")
+		}
+		return protocol.NewProblem(protocol.ProbCardUntrusted, ref.Code())
+	}
+	return protocol.NewProblem(protocol.ProbBadRequest, ref.Code())
+}
+
+// checkRequest applies the checks that need no resident record: replay
+// window, terminal identity, build attestation, service hours, revocation.
+func (c *Center) checkRequest(r *http.Request, req *protocol.Request, leaf *x509.Certificate, t terminal, now time.Time) *protocol.Problem {
+	iat := time.Unix(req.IAT, 0)
+	if d := now.Sub(iat); d > c.cfg.ReplayWindow || -d > c.cfg.ReplayWindow {
+		return protocol.NewProblem(protocol.ProbReplay, "iat outside the replay window")
+	}
+	if req.Term != t.id || req.Store != t.store {
+		return protocol.NewProblem(protocol.ProbTerminalRefused, "request names another terminal or store than its TLS identity")
+	}
+	if len(c.cfg.Builds) > 0 && !slices.Contains(c.cfg.Builds, req.SW) {
+		return protocol.NewProblem(protocol.ProbTerminalRefused, "kiosk build not attested for this deployment")
+	}
+	if _, ok := c.fx.Municipality(req.Muni); !ok {
+		return protocol.NewProblem(protocol.ProbUnknownMunicipality, "")
+	}
+	if h := c.cfg.Hours; h != nil && !h.Open(now) {
+		return protocol.NewProblem(protocol.ProbOutsideHours, "")
+	}
+	status, err := c.ocsp.check(r.Context(), leaf)
+	switch {
+	case err != nil:
+		c.log.Warn("ocsp", "err", err)
+		return protocol.NewProblem(protocol.ProbIssuerUnavailable, "revocation status unavailable")
+	case status == certRevoked:
+		return protocol.NewProblem(protocol.ProbCardRevoked, "")
+	}
+	return nil
+}
+
+// eligibility applies the resident record's rules.
+func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now time.Time) *protocol.Problem {
+	if res.MovedOut || res.DVSupport {
+		return protocol.NewProblem(protocol.ProbNotEligible, "")
+	}
+	if res.Muni != req.Muni {
+		return protocol.NewProblem(protocol.ProbNotEligible, "no record in this municipality")
+	}
+	switch req.Doc.Type {
+	case protocol.DocInkan:
+		if res.Seal == nil {
+			return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no seal registration")
+		}
+	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
+		muni, _ := c.fx.Municipality(req.Muni)
+		if muni.KosekiWeekdaysOnly {
+			if wd := now.In(jst()).Weekday(); wd == time.Saturday || wd == time.Sunday {
+				return protocol.NewProblem(protocol.ProbDocumentUnavailable, "family registers on weekdays only")
+			}
+		}
+		if len(res.Koseki) == 0 {
+			return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no family register")
+		}
+	}
+	return nil
+}
+
+// pruneLocked forgets request ids and nonces older than the replay
+// window (older requests are refused by their iat anyway) and drops the
+// documents of tickets that are closed or expired, so memory stays flat
+// however many tickets pass. It runs at most once a second.
+func (c *Center) pruneLocked(now time.Time) {
+	if now.Sub(c.pruned) < time.Second {
+		return
+	}
+	c.pruned = now
+	cut := now.Add(-2 * c.cfg.ReplayWindow)
+	for k, t := range c.seenRID {
+		if t.Before(cut) {
+			delete(c.seenRID, k)
+		}
+	}
+	for k, t := range c.seenNonce {
+		if t.Before(cut) {
+			delete(c.seenNonce, k)
+		}
+	}
+	for _, j := range c.jobs {
+		if j.genuine != nil && (j.result != "" || now.Sub(j.created) > c.cfg.TicketTTL) {
+			j.genuine, j.delivered = nil, nil
+		}
+	}
+}
