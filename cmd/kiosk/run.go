@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"kofu/internal/emulator"
+	"kofu/protocol"
+	"kofu/protocol/center"
+	"kofu/terminal"
+)
+
+// runKiosk is `kiosk run` (DESIGN §8).
+func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "configuration file (store machine)")
+	emu := fs.Bool("emulator", false, "emulated card, center and printer in one process")
+	faults := fs.String("fault", "", "emulator: center fault modes NAME[,NAME...] (see kofu-emu center)")
+	resident := fs.String("resident", "R0001", "emulator: the test resident whose card is inserted")
+	autopilot := fs.Bool("autopilot", false, "no UI: run one transaction and print one JSON line")
+	docType := fs.String("doc", "juminhyo", "autopilot: document type")
+	pin := fs.String("pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
+	printerSpec := fs.String("printer", "emulator", "printer: emulator (writes PNG pages to --out)")
+	out := fs.String("out", "kofu-out", "emulator output directory for printed pages")
+	dpi := fs.Int("dpi", 300, "emulator: center page resolution (300 or 600)")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	switch {
+	case *config != "":
+		return 2, errors.New("--config (store machine mode) is not available in this build yet; use --emulator")
+	case !*emu:
+		return 2, errors.New("only --emulator mode is available in this build")
+	case !*autopilot:
+		return 2, errors.New("the customer UI is not available in this build yet; use --autopilot")
+	case *printerSpec != "emulator":
+		return 2, fmt.Errorf("printer %q: only the emulator printer is available in this build", *printerSpec)
+	}
+	fl, err := center.ParseFaults(*faults)
+	if err != nil {
+		return 2, err
+	}
+	doc, err := protocol.NewDocSpec(protocol.DocType(*docType))
+	if err != nil {
+		return 2, err
+	}
+	env, err := emulator.Start(ctx, emulator.Options{Faults: fl, DPI: *dpi,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return 1, err
+	}
+	defer env.Close()
+	res, ok := env.Fixtures.Resident(*resident)
+	if !ok {
+		return 2, fmt.Errorf("no test resident %q", *resident)
+	}
+	p := []byte(*pin)
+	if len(p) == 0 {
+		p = []byte(res.PIN)
+	}
+	sink := &emulator.FileSink{Dir: *out}
+	result := env.Transaction(emulator.SoftCard{Resident: res}, sink).Run(ctx,
+		terminal.Order{Muni: res.Muni, Doc: doc}, p)
+	result.Files = append([]string{}, sink.Files...)
+	line, _ := json.Marshal(result)
+	fmt.Fprintln(stdout, string(line))
+	if result.Outcome != protocol.ResultPrinted {
+		return 1, nil
+	}
+	return 0, nil
+}

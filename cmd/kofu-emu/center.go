@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol/center"
+)
+
+// runCenter is `kofu-emu center --listen ADDR [--fault NAME,...] [--fault-rate P]`.
+func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("center", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (HTTPS, mutual TLS)")
+	faults := fs.String("fault", "", "fault modes to inject: NAME[,NAME...], slow:DUR, or all")
+	rate := fs.Float64("fault-rate", 0, "probability that a ticket gets one of the faults (default 1 when --fault is set)")
+	dpi := fs.Int("dpi", 300, "page resolution: 300 or 600")
+	hours := fs.String("hours", "", "service hours in JST, e.g. 06:30-23:00 (default: always open)")
+	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
+	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fl, err := center.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
+	fx, err := fixtures.Load()
+	if err != nil {
+		return err
+	}
+	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay}
+	if *hours != "" {
+		if cfg.Hours, err = center.ParseHours(*hours); err != nil {
+			return err
+		}
+	}
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	srv, err := center.Start(cfg, *listen)
+	if err != nil {
+		return err
+	}
+	line, _ := json.Marshal(map[string]any{"event": "listening", "url": srv.URL, "ocsp": srv.OCSPURL,
+		"faults": *faults, "fault_rate": cfg.FaultRate, "dpi": cfg.DPI})
+	fmt.Fprintln(stdout, string(line))
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

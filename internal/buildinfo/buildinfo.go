@@ -1,0 +1,34 @@
+// Package buildinfo says which build of kofu is running: module version and
+// VCS revision, as sent in every request's "sw" (DESIGN §3.1).
+package buildinfo
+
+import (
+	"runtime/debug"
+	"strings"
+)
+
+// SW returns "kofu-kiosk/<version>+<vcs revision>" ("devel" and "unknown"
+// when the build carries no such information, e.g. under go test).
+func SW() string {
+	version, rev, dirty := "devel", "unknown", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			version = strings.TrimPrefix(v, "v")
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+				if len(rev) > 12 {
+					rev = rev[:12]
+				}
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if dirty {
+		rev += ".dirty"
+	}
+	return "kofu-kiosk/" + version + "+" + rev
+}
