@@ -1,0 +1,16 @@
+# Convenience targets; the README's two commands are the supported entry points.
+.PHONY: test emulator generate fuzz-long
+
+test:
+	scripts/test.sh
+
+emulator:
+	scripts/emulator.sh
+
+# Regenerates the test PKI and residents (reproducible: same bytes).
+generate:
+	go generate ./...
+
+# A long fuzz pass of every target (FUZZTIME each).
+fuzz-long:
+	FUZZTIME=$${FUZZTIME:-5m} scripts/test.sh

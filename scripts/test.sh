@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, vet, staticcheck, the build without cgo,
+# the whole test suite, and a short pass of every fuzz target.
+# FUZZTIME (default 5s) sets the length of each fuzz pass; `make fuzz-long`
+# runs a long one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --tools
+GOBIN=$(go env GOPATH)/bin
+FUZZTIME=${FUZZTIME:-5s}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step gofmt
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then echo "not gofmt-formatted:"; echo "$unformatted"; exit 1; fi
+
+step go vet
+go vet ./...
+
+step staticcheck
+"$GOBIN/staticcheck" ./...
+
+step "build without cgo"
+CGO_ENABLED=0 go build ./...
+
+step "go test"
+go test -count=1 -timeout 20m ./...
+
+step "fuzz: ${FUZZTIME} per target"
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+    echo "fuzz $pkg $target" >&2
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/dev/null
+  done
+done
+echo "all tests passed" >&2
