@@ -14,7 +14,7 @@ import (
 )
 
 // runCenter is `kofu-emu center --listen ADDR [--fault NAME,...] [--fault-rate P]`.
-func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("center", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (HTTPS, mutual TLS)")
@@ -25,23 +25,23 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
 	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return 2, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return 2, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fl, err := center.ParseFaults(*faults)
 	if err != nil {
-		return err
+		return 2, err
 	}
 	fx, err := fixtures.Load()
 	if err != nil {
-		return err
+		return 1, err
 	}
 	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay}
 	if *hours != "" {
 		if cfg.Hours, err = center.ParseHours(*hours); err != nil {
-			return err
+			return 2, err
 		}
 	}
 	if *verbose {
@@ -49,13 +49,13 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	srv, err := center.Start(cfg, *listen)
 	if err != nil {
-		return err
+		return 1, err
 	}
 	line, _ := json.Marshal(map[string]any{"event": "listening", "url": srv.URL, "ocsp": srv.OCSPURL,
-		"faults": *faults, "fault_rate": cfg.FaultRate, "dpi": cfg.DPI})
+		"faults": *faults, "fault_rate": srv.Center.FaultRate(), "dpi": cfg.DPI})
 	fmt.Fprintln(stdout, string(line))
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	return 0, srv.Shutdown(sctx)
 }
