@@ -196,3 +196,6 @@ func (c *Center) Tickets() []TicketRecord {
 // LateDeliveries counts documents the late-delivery fault sent after
 // holding them.
 func (c *Center) LateDeliveries() int64 { return c.late.Load() }
+
+// FaultRate is the effective probability that a ticket gets a fault.
+func (c *Center) FaultRate() float64 { return c.cfg.FaultRate }

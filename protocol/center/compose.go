@@ -24,7 +24,7 @@ func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof t
 	var notes []string
 	switch doc.Type {
 	case protocol.DocJuminhyo, protocol.DocJuminhyoKisai:
-		bodies = [][]pages.Row{juminhyoRows(res, doc)}
+		bodies = paginate(juminhyoRows(res, doc), maxRowsPerPage)
 		if doc.Opts["scope"] == "household" {
 			notes = append(notes, "この写しは、世帯全員の住民票の原本と相違ないことを証明する。")
 		} else {
@@ -39,9 +39,15 @@ func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof t
 		bodies = kosekiPages(res, res.Koseki)
 		notes = append(notes, "これは、戸籍に記録されている事項の全部を証明した書面である。")
 	case protocol.DocKosekiKojin:
-		self := []fixtures.Member{{Name: res.Name, Kana: res.Kana, Birth: res.Birth, Sex: res.Sex, Relation: "本人"}}
-		bodies = kosekiPages(res, self)[1:]
-		bodies[0] = append([]pages.Row{row("本籍", res.Honseki), row("筆頭者", res.Hittosha)}, bodies[0]...)
+		self := fixtures.Member{Name: res.Name, Kana: res.Kana, Birth: res.Birth, Sex: res.Sex, Relation: "本人"}
+		for _, m := range res.Koseki {
+			if m.Name == res.Name && m.Birth == res.Birth {
+				self = m
+			}
+		}
+		bodies = kosekiPages(res, nil)
+		bodies[0] = append(bodies[0], row("戸籍に記録されている者", self.Name+"（"+self.Kana+"）"),
+			row("生年月日", wareki(self.Birth)+"　"+self.Sex), row("続柄", self.Relation))
 		notes = append(notes, "これは、戸籍中の一部の者について記録されている事項を証明した書面である。")
 	case protocol.DocKosekiFuhyo:
 		rows := []pages.Row{row("氏名", res.Name), row("住所", res.Address), row("住所を定めた日", "令和5年4月1日")}
@@ -97,15 +103,38 @@ func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec) []pages.Row {
 	return rows
 }
 
-// kosekiPages puts the register's header on page 1 and two members on
-// each following page (a household of 3+ gives a 3-page certificate).
+// maxRowsPerPage is how many table rows fit above a page's QR band.
+const maxRowsPerPage = 16
+
+// paginate splits a long table over pages, as a large household's 住民票
+// continues onto a second sheet.
+func paginate(rows []pages.Row, n int) [][]pages.Row {
+	var out [][]pages.Row
+	for len(rows) > n {
+		out = append(out, rows[:n])
+		rows = rows[n:]
+	}
+	return append(out, rows)
+}
+
+// kosekiPages lays out a family register: page 1 carries the register's
+// header and its first member (the 筆頭者); the others follow, four to a
+// page, so a household of 2–9 gives a 2- or 3-page certificate as the
+// real ones run.
 func kosekiPages(res *fixtures.Resident, members []fixtures.Member) [][]pages.Row {
-	out := [][]pages.Row{{row("本籍", res.Honseki), row("氏名", res.Hittosha), row("戸籍事項", "戸籍編製　令和2年4月1日")}}
-	for i := 0; i < len(members); i += 2 {
+	member := func(m fixtures.Member) []pages.Row {
+		return []pages.Row{row("戸籍に記録されている者", m.Name+"（"+m.Kana+"）"),
+			row("生年月日", wareki(m.Birth)+"　"+m.Sex), row("続柄", m.Relation)}
+	}
+	first := []pages.Row{row("本籍", res.Honseki), row("氏名", res.Hittosha), row("戸籍事項", "戸籍編製　令和2年4月1日")}
+	if len(members) > 0 {
+		first = append(first, member(members[0])...)
+	}
+	out := [][]pages.Row{first}
+	for i := 1; i < len(members); i += 4 {
 		var rows []pages.Row
-		for _, m := range members[i:min(i+2, len(members))] {
-			rows = append(rows, row("戸籍に記録されている者", m.Name+"（"+m.Kana+"）"),
-				row("生年月日", wareki(m.Birth)), row("続柄", m.Relation), row("性別", m.Sex))
+		for _, m := range members[i:min(i+4, len(members))] {
+			rows = append(rows, member(m)...)
 		}
 		out = append(out, rows)
 	}

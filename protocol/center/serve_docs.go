@@ -12,13 +12,8 @@ import (
 // while the issuer works, then 200 with the envelope. It long-polls up to
 // LongPoll so a kiosk rarely waits a whole Retry-After in vain.
 func (c *Center) handleDocument(w http.ResponseWriter, r *http.Request, t terminal) {
-	j, p := c.lookupJob(r, t)
-	if p != nil {
-		c.problem(w, r, p)
-		return
-	}
-	if c.closed(j) {
-		c.problem(w, r, protocol.NewProblem(protocol.ProbTicketClosed, ""))
+	j, ok := c.openJob(w, r, t)
+	if !ok {
 		return
 	}
 	if j.fault != nil && j.fault.Name == FaultDrop {
@@ -74,13 +69,8 @@ func (c *Center) accepted(w http.ResponseWriter, wait time.Duration) {
 // handlePage is GET /v1/tickets/{tid}/pages/{n}: the PNG of page n of the
 // document served under this ticket.
 func (c *Center) handlePage(w http.ResponseWriter, r *http.Request, t terminal) {
-	j, p := c.lookupJob(r, t)
-	if p != nil {
-		c.problem(w, r, p)
-		return
-	}
-	if c.closed(j) {
-		c.problem(w, r, protocol.NewProblem(protocol.ProbTicketClosed, ""))
+	j, ok := c.openJob(w, r, t)
+	if !ok {
 		return
 	}
 	c.mu.Lock()
@@ -96,10 +86,22 @@ func (c *Center) handlePage(w http.ResponseWriter, r *http.Request, t terminal) 
 	_, _ = w.Write(d.pages[n-1])
 }
 
-func (c *Center) closed(j *job) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return j.result != ""
+// openJob finds the caller's own ticket and checks it is still open,
+// answering the problem itself when not.
+func (c *Center) openJob(w http.ResponseWriter, r *http.Request, t terminal) (*job, bool) {
+	j, p := c.lookupJob(r, t)
+	if p == nil {
+		c.mu.Lock()
+		if j.result != "" {
+			p = protocol.NewProblem(protocol.ProbTicketClosed, "")
+		}
+		c.mu.Unlock()
+	}
+	if p != nil {
+		c.problem(w, r, p)
+		return nil, false
+	}
+	return j, true
 }
 
 // dropConnection resets the connection without an answer (fault drop).
