@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-exec go run ./cmd/kiosk run --emulator --autopilot --doc juminhyo --out kofu-out "$@"
+mkdir -p .cache/bin
+go build -o .cache/bin/kiosk ./cmd/kiosk
+exec .cache/bin/kiosk run --emulator --autopilot --doc juminhyo --out kofu-out "$@"
