@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"kofu/internal/emulator"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
+	"kofu/terminal/journal"
 )
 
 // runKiosk is `kiosk run` (DESIGN §8).
@@ -28,6 +31,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	pin := fs.String("pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
 	printerSpec := fs.String("printer", "emulator", "printer: emulator (writes PNG pages to --out)")
 	out := fs.String("out", "kofu-out", "emulator output directory for printed pages")
+	journalPath := fs.String("journal", "", "journal file (emulator default: OUT/journal)")
 	dpi := fs.Int("dpi", 300, "emulator: center page resolution (300 or 600)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -64,9 +68,27 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if len(p) == 0 {
 		p = []byte(res.PIN)
 	}
+	defer clear(p)
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return 1, err
+	}
+	if *journalPath == "" {
+		*journalPath = filepath.Join(*out, "journal")
+	}
+	key, err := journal.KeyFile(*journalPath + ".key")
+	if err != nil {
+		return 1, err
+	}
+	j, rep, err := journal.Open(*journalPath, key, nil)
+	if err != nil {
+		return 1, fmt.Errorf("journal: %w", err)
+	}
+	defer j.Close()
+	for _, sid := range rep.Recovered {
+		fmt.Fprintf(stderr, "kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted\n", sid)
+	}
 	sink := &emulator.FileSink{Dir: *out}
-	result := env.Transaction(emulator.SoftCard{Resident: res}, sink).Run(ctx,
-		terminal.Order{Muni: res.Muni, Doc: doc}, p)
+	result, _ := env.Autopilot(ctx, j, sink, emulator.NewSoftCard(res), terminal.Order{Muni: res.Muni, Doc: doc}, p)
 	result.Files = append([]string{}, sink.Files...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(stdout, string(line))

@@ -13,12 +13,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"kofu/internal/buildinfo"
 	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
 )
 
 // Options selects what the emulated world looks like.
@@ -104,35 +107,83 @@ func (e *Env) Close() error {
 	return e.Center.Close()
 }
 
-// Transaction returns a transaction for this world with the given card
-// and output.
-func (e *Env) Transaction(card terminal.Card, sink terminal.Sink) *terminal.Transaction {
-	return &terminal.Transaction{Client: e.Client, Verifier: e.Verifier, Identity: e.Identity, Card: card, Sink: sink}
+// Kiosk returns a kiosk for this world with the given output, payment
+// unit and journal.
+func (e *Env) Kiosk(sink terminal.Sink, pay payment.Unit, j *journal.Journal) *terminal.Kiosk {
+	return &terminal.Kiosk{Client: e.Client, Verifier: e.Verifier, Identity: e.Identity, Sink: sink,
+		Payment: pay, Journal: j}
 }
 
-// ErrWrongPIN is returned by SoftCard for a PIN that does not match.
-var ErrWrongPIN = errors.New("wrong PIN")
+// wrongPIN is the SoftCard's typed wrong-PIN error.
+type wrongPIN struct{ left int }
+
+func (w wrongPIN) Error() string  { return fmt.Sprintf("wrong PIN, %d tries left", w.left) }
+func (w wrongPIN) TriesLeft() int { return w.left }
+
+// ErrBlocked is returned once the SoftCard's PIN is blocked.
+var ErrBlocked = errors.New("PIN blocked")
 
 // SoftCard is a resident's card held in software: the key and certificate
-// of the fixtures, unlocked by the resident's PIN. It stands in for the
-// APDU-level emulated card until cardreader provides it.
+// of the fixtures, unlocked by the resident's PIN, with a PIN counter. It
+// stands in for the APDU-level emulated card until cardreader provides it.
 type SoftCard struct {
 	Resident *fixtures.Resident
+	mu       sync.Mutex
+	tries    int
+	init     bool
+}
+
+// NewSoftCard returns the card of res with its PIN counter from the fixtures.
+func NewSoftCard(res *fixtures.Resident) *SoftCard { return &SoftCard{Resident: res} }
+
+func (s *SoftCard) counter() *int {
+	if !s.init {
+		s.tries, s.init = s.Resident.PINTries, true
+		if s.Resident.PINBlocked {
+			s.tries = 0
+		}
+	}
+	return &s.tries
 }
 
 // AuthCertificate returns the card's user-auth certificate.
-func (s SoftCard) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
+func (s *SoftCard) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	return s.Resident.CardCert, ctx.Err()
 }
 
-// AuthKey returns the card key after checking pin in constant time.
-func (s SoftCard) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
+// AuthPINRetries returns the tries left without spending one.
+func (s *SoftCard) AuthPINRetries(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *s.counter(), ctx.Err()
+}
+
+// AuthKey checks pin in constant time, counting wrong tries as the card does.
+func (s *SoftCard) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 	defer clear(pin)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare(pin, []byte(s.Resident.PIN)) != 1 {
-		return nil, ErrWrongPIN
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.counter()
+	if *t <= 0 {
+		return nil, ErrBlocked
 	}
+	if subtle.ConstantTimeCompare(pin, []byte(s.Resident.PIN)) != 1 {
+		*t--
+		return nil, wrongPIN{left: *t}
+	}
+	*t = 3
 	return s.Resident.CardKey()
+}
+
+// Autopilot runs one session for res on the kiosk of this world with a
+// fresh coin unit, answering as the autopilot does; it returns the result
+// and the coin unit's ledger.
+func (e *Env) Autopilot(ctx context.Context, j *journal.Journal, sink terminal.Sink, card terminal.Card,
+	o terminal.Order, pin []byte) (terminal.Result, payment.Ledger) {
+	coins := payment.NewCoins()
+	r := e.Kiosk(sink, coins, j).Serve(ctx, card, terminal.NewAutopilot(o, pin, coins))
+	return r, coins.Ledger()
 }

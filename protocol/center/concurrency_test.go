@@ -2,7 +2,6 @@ package center_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"net/http"
 	"strings"
@@ -53,8 +52,7 @@ func TestConcurrentDistinctResidents(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = env.Transaction(emulator.SoftCard{Resident: res}, sink).Run(context.Background(),
-				terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+			results[i] = runAuto(t, env, sink, res, doc)
 		}()
 	}
 	close(start)

@@ -1,12 +1,10 @@
 package center_test
 
 import (
-	"context"
 	"testing"
 
 	"kofu/internal/emulator"
 	"kofu/protocol"
-	"kofu/terminal"
 )
 
 // TestEveryDocumentType: the correct center issues every document type
@@ -53,8 +51,7 @@ func TestEveryDocumentType(t *testing.T) {
 			}
 			doc.Copies = tc.copies
 			sink := newRecordingSink(t)
-			r := envs[tc.dpi].Transaction(emulator.SoftCard{Resident: res}, sink).Run(context.Background(),
-				terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+			r := runAuto(t, envs[tc.dpi], sink, res, doc)
 			if r.Outcome != protocol.ResultPrinted {
 				t.Fatalf("%s/%s", r.Outcome, r.Reason)
 			}

@@ -2,7 +2,6 @@ package center_test
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"kofu/internal/emulator"
 	"kofu/protocol"
 	"kofu/protocol/center"
-	"kofu/terminal"
 )
 
 // served is what the wire shows the center served for the session.
@@ -80,8 +78,7 @@ func TestFaultModes(t *testing.T) {
 			env, w := startEnv(t, emulator.Options{Fixtures: fx, Faults: []center.Fault{{Name: tc.fault}}})
 			sink := newRecordingSink(t)
 			doc, _ := protocol.NewDocSpec(protocol.DocKosekiZenbu)
-			r := env.Transaction(emulator.SoftCard{Resident: res}, sink).Run(context.Background(),
-				terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+			r := runAuto(t, env, sink, res, doc)
 			if r.Outcome != protocol.ResultRefused || r.Reason != tc.reason {
 				t.Fatalf("outcome %s/%s, want refused/%s", r.Outcome, r.Reason, tc.reason)
 			}
@@ -190,8 +187,7 @@ func TestTransportFaults(t *testing.T) {
 				Center:   func(c *center.Config) { c.LateDelay = 2500 * time.Millisecond }})
 			sink := newRecordingSink(t)
 			doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
-			r := env.Transaction(emulator.SoftCard{Resident: res}, sink).Run(context.Background(),
-				terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+			r := runAuto(t, env, sink, res, doc)
 			if r.Outcome != protocol.ResultFailed || r.Reason != tc.reason {
 				t.Fatalf("outcome %s/%s, want failed/%s", r.Outcome, r.Reason, tc.reason)
 			}

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/protocol/pages"
+	"kofu/terminal"
+	"kofu/terminal/journal"
 )
 
 // loadFixtures loads the test PKI once per test binary run via t.Helper
@@ -229,3 +232,27 @@ func expect(t testing.TB, w *wire, certDER []byte) expectation {
 }
 
 var _ = time.Second
+
+// runAuto runs one real kiosk session (autopilot panel, coin unit, its own
+// journal) for res, and checks the money: the coin unit keeps a fee only
+// for a printed document, and returns every other yen.
+func runAuto(t testing.TB, env *emulator.Env, sink terminal.Sink, res *fixtures.Resident, doc protocol.DocSpec) terminal.Result {
+	t.Helper()
+	key := bytes.Repeat([]byte{7}, 32)
+	j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal"), key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r, l := env.Autopilot(context.Background(), j, sink, emulator.NewSoftCard(res),
+		terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+	switch {
+	case r.Outcome == protocol.ResultPrinted && (l.Cashbox != r.Fee || r.Payment != "captured"):
+		t.Errorf("printed but cash box holds %d of fee %d (%s)", l.Cashbox, r.Fee, r.Payment)
+	case r.Outcome != protocol.ResultPrinted && l.Cashbox != 0:
+		t.Errorf("%s/%s yet the cash box kept %d yen", r.Outcome, r.Reason, l.Cashbox)
+	case l.OpenHolds != 0:
+		t.Errorf("%d holds left open", l.OpenHolds)
+	}
+	return r
+}

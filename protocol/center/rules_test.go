@@ -16,7 +16,6 @@ import (
 	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/protocol/center"
-	"kofu/terminal"
 )
 
 // submit signs a request for res (edited by edit) and submits it through
@@ -184,8 +183,7 @@ func TestSlowJobAborted(t *testing.T) {
 	}})
 	res, _ := fx.Resident("R0001")
 	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
-	r := env.Transaction(emulator.SoftCard{Resident: res}, newRecordingSink(t)).Run(context.Background(),
-		terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+	r := runAuto(t, env, newRecordingSink(t), res, doc)
 	if r.Outcome != protocol.ResultFailed || r.Reason != "center-issuer-unavailable" {
 		t.Fatalf("got %s/%s", r.Outcome, r.Reason)
 	}

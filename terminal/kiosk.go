@@ -1,0 +1,93 @@
+package terminal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"kofu/protocol"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
+)
+
+// Timeouts bound each resident-facing stage and the whole session; the
+// protocol stages have their own in protocol.Timeouts.
+type Timeouts struct {
+	Session time.Duration // the whole session, card to settlement
+	Choose  time.Duration
+	PIN     time.Duration
+	Pay     time.Duration
+	Print   time.Duration
+	Finish  time.Duration // reminders before the session's screen is wiped
+}
+
+// DefaultTimeouts suit a resident at a store machine.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{Session: 10 * time.Minute, Choose: 2 * time.Minute, PIN: time.Minute, Pay: 3 * time.Minute,
+		Print: 3 * time.Minute, Finish: 2 * time.Minute}
+}
+
+// Kiosk holds what outlives a session: the center client and verifier,
+// identity, printer, payment unit and journal.
+type Kiosk struct {
+	Client   *protocol.Client
+	Verifier *protocol.Verifier
+	Identity Identity
+	Sink     Sink
+	Payment  payment.Unit
+	Journal  *journal.Journal
+	Timeouts Timeouts // zero fields take DefaultTimeouts
+	Now      func() time.Time
+}
+
+func (k *Kiosk) now() time.Time {
+	if k.Now != nil {
+		return k.Now()
+	}
+	return time.Now()
+}
+
+func (k *Kiosk) timeouts() Timeouts {
+	t, d := k.Timeouts, DefaultTimeouts()
+	for _, p := range []struct {
+		dst *time.Duration
+		def time.Duration
+	}{
+		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Pay, d.Pay},
+		{&t.Print, d.Print}, {&t.Finish, d.Finish},
+	} {
+		if *p.dst <= 0 {
+			*p.dst = p.def
+		}
+	}
+	return t
+}
+
+// reasonOf turns an error into a stable reason code: a refusal's code, a
+// problem type, or the stage with a class of failure.
+func reasonOf(stage string, err error) string {
+	if r, ok := protocol.AsRefusal(err); ok {
+		return r.Code()
+	}
+	var p *protocol.Problem
+	if errors.As(err, &p) {
+		return "center-" + string(p.Type)
+	}
+	var te *protocol.TransportError
+	switch {
+	case errors.Is(err, ErrCardRemoved):
+		return "card-removed"
+	case errors.Is(err, ErrCancelled):
+		return stage + "-cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return stage + "-timeout"
+	case errors.As(err, &te):
+		return stage + "-transport"
+	case errors.Is(err, protocol.ErrTooLarge):
+		return stage + "-too-large"
+	case errors.Is(err, payment.ErrInsufficient):
+		return "payment-insufficient"
+	}
+	return fmt.Sprintf("%s-error", stage)
+}

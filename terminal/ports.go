@@ -1,0 +1,94 @@
+package terminal
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+
+	"kofu/protocol"
+)
+
+// Card is what a session needs from the resident's card: its user-auth
+// certificate, the PIN tries left (spending none), and a signer unlocked by
+// the PIN. The session zeroes the PIN slice after the call.
+type Card interface {
+	AuthCertificate(ctx context.Context) (*x509.Certificate, error)
+	AuthPINRetries(ctx context.Context) (int, error)
+	AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error)
+}
+
+// PINError is implemented by card errors for a wrong PIN: how many tries
+// are left (0: the card is now blocked).
+type PINError interface {
+	error
+	TriesLeft() int
+}
+
+// Sink receives verified pages — a printer, or the emulator's output —
+// and says how many pages it confirms came out.
+type Sink interface {
+	Print(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage) (confirmed int, err error)
+	ID() protocol.PrinterID
+}
+
+// Identity is the kiosk's identity towards the center.
+type Identity struct {
+	Term, Store string
+	Device      crypto.Signer // device key (signs outcomes)
+	DeviceChain [][]byte      // device certificate, DER
+	SW          string        // kofu-kiosk/<version>+<revision>
+}
+
+// Order is what the resident asked for.
+type Order struct {
+	Muni string
+	Doc  protocol.DocSpec
+}
+
+// Progress is what the panel shows while the session works.
+type Progress struct {
+	State       State
+	Page, Pages int // while printing: page k of n
+	TriesLeft   int // while asking the PIN
+	Fee         int // once the ticket is verified
+}
+
+// Panel is the resident's side of a session: the customer UI, or the
+// autopilot. The session asks it for decisions and tells it progress; it
+// holds no business logic.
+type Panel interface {
+	// Choose asks which document; ErrCancelled when the resident backs out.
+	Choose(ctx context.Context) (Order, error)
+	// PIN asks for the PIN, showing the tries left. The session zeroes the
+	// returned slice.
+	PIN(ctx context.Context, triesLeft int) ([]byte, error)
+	// Pay shows the fee and returns once the resident has paid it into the
+	// payment unit, or ErrCancelled.
+	Pay(ctx context.Context, fee int) error
+	// Progress reports what the session is doing.
+	Progress(p Progress)
+	// Finish shows the outcome and returns once the resident acknowledged
+	// (card and paper taken) or ctx ended.
+	Finish(ctx context.Context, r Result)
+}
+
+// ErrCancelled is returned by a Panel when the resident backs out.
+var ErrCancelled = errors.New("cancelled by the resident")
+
+// ErrCardRemoved is the cause a kiosk gives a session's context when the
+// card leaves the reader (or another card appears).
+var ErrCardRemoved = errors.New("card removed")
+
+// Result is how one session ended, as the autopilot reports it (DESIGN §8).
+type Result struct {
+	Outcome protocol.Result `json:"outcome"`
+	Reason  string          `json:"reason"`
+	TID     string          `json:"tid"`
+	Pages   int             `json:"pages"`
+	Fee     int             `json:"fee"`
+	Billing string          `json:"billing,omitempty"` // the center's answer
+	Payment string          `json:"payment,omitempty"` // captured, released, none
+	Session string          `json:"session,omitempty"`
+	Files   []string        `json:"files"`
+}

@@ -1,0 +1,351 @@
+package terminal
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"time"
+
+	"kofu/protocol"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
+)
+
+// session is one resident's transaction. Its state only moves along the
+// edges of the transition table, every move is journaled before anything
+// else happens, and once terminal it accepts nothing more.
+type session struct {
+	k      *Kiosk
+	id     string
+	state  State
+	card   string // keyed hash of the card certificate
+	ticket *protocol.VerifiedTicket
+	hold   *payment.Hold
+	res    Result
+}
+
+// errIllegal marks a transition the table does not allow (a bug: the
+// session ends failed rather than continue on a path nobody reviewed).
+var errIllegal = errors.New("illegal state transition")
+
+// to moves the session to st and journals it.
+func (s *session) to(st State) error {
+	if !allowed(s.state, st) {
+		return fmt.Errorf("%w: %s → %s", errIllegal, s.state, st)
+	}
+	if err := s.k.Journal.Append(journal.Record{Kind: journal.KindState, Session: s.id, State: string(st),
+		Card: s.card}); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	s.state = st
+	return nil
+}
+
+// Serve runs one session for the card in the reader, asking panel for the
+// resident's decisions. It returns when the session has reached a
+// terminal state and the resident acknowledged the outcome (or the
+// reminder time ran out). Cancelling ctx with cause ErrCardRemoved aborts
+// the session as the card leaves.
+func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
+	t := k.timeouts()
+	id, err := protocol.RandomID(16)
+	if err != nil {
+		return Result{Outcome: protocol.ResultFailed, Reason: "random"}
+	}
+	s := &session{k: k, id: id.String(), state: StateIdle}
+	s.res.Session = s.id
+	sctx, cancel := context.WithTimeoutCause(ctx, t.Session, errors.New("session timeout"))
+	defer cancel()
+
+	outcome, reason := s.run(sctx, card, panel, t)
+	s.end(ctx, outcome, reason)
+
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), t.Finish)
+	defer fcancel()
+	panel.Finish(fctx, s.res)
+	return s.res
+}
+
+// stage runs fn under a stage deadline within the session.
+func stage(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	c, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return fn(c)
+}
+
+// run walks the states; it returns the terminal state and reason.
+func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (State, string) {
+	k := s.k
+	fail := func(st State, stageName string, err error) (State, string) {
+		if c := context.Cause(ctx); c != nil && errors.Is(c, ErrCardRemoved) {
+			err = ErrCardRemoved
+		}
+		if errors.Is(err, errIllegal) {
+			return StateFailed, "internal-illegal-transition"
+		}
+		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrCardRemoved) {
+			st = StateCancelled
+			if s.state == StatePrint || s.state == StateSettle {
+				st = StateUnknown
+			}
+		}
+		return st, reasonOf(stageName, err)
+	}
+
+	if err := s.to(StateCard); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	cert, err := card.AuthCertificate(ctx)
+	if err != nil {
+		return fail(StateFailed, "card-certificate", err)
+	}
+	s.card = k.Journal.CardHash(cert.Raw)
+
+	if err := s.to(StateChoose); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	var order Order
+	if err := stage(ctx, t.Choose, func(c context.Context) (e error) { order, e = panel.Choose(c); return }); err != nil {
+		return fail(StateCancelled, "choose", err)
+	}
+	if err := order.Doc.Validate(); err != nil {
+		return StateFailed, "choose-invalid"
+	}
+
+	if err := s.to(StatePIN); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	key, st, reason := s.unlock(ctx, card, panel, t)
+	if key == nil {
+		return st, reason
+	}
+
+	if err := s.to(StateSubmit); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	req, err := protocol.NewRequest(k.Identity.Term, k.Identity.Store, order.Muni, order.Doc, k.now(), k.Identity.SW)
+	if err != nil {
+		return StateFailed, "request"
+	}
+	compact, err := protocol.SignRequest(ctx, key, cert.Raw, req)
+	if err != nil {
+		return fail(StateFailed, "card-sign", err)
+	}
+	sent, err := protocol.NewSent(compact, cert.Raw)
+	if err != nil {
+		return StateFailed, "request"
+	}
+	raw, err := k.Client.Submit(ctx, sent)
+	if err != nil {
+		return fail(StateFailed, "submit", err)
+	}
+	ticket, err := k.Verifier.Ticket(raw, sent)
+	if err != nil {
+		if _, ok := protocol.AsRefusal(err); ok {
+			return StateRefused, reasonOf("ticket", err)
+		}
+		return fail(StateFailed, "ticket", err)
+	}
+	s.ticket = ticket
+	s.res.TID, s.res.Fee = protocol.B64(ticket.TID()), ticket.Ticket().Fee
+
+	if err := s.to(StateFee); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	panel.Progress(Progress{State: StateFee, Fee: s.res.Fee})
+	err = stage(ctx, t.Pay, func(c context.Context) error {
+		if err := panel.Pay(c, s.res.Fee); err != nil {
+			return err
+		}
+		h, err := k.Payment.Hold(c, s.res.TID, s.res.Fee)
+		if err == nil {
+			s.hold = &h
+		}
+		return err
+	})
+	if err != nil {
+		return fail(StateCancelled, "pay", err)
+	}
+
+	if err := s.to(StateFetch); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	panel.Progress(Progress{State: StateFetch})
+	verified, st, reason := s.fetch(ctx)
+	if verified == nil {
+		return st, reason
+	}
+	defer func() {
+		for _, p := range verified {
+			p.Wipe()
+		}
+	}()
+
+	if err := s.to(StatePrint); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	n := len(verified)
+	panel.Progress(Progress{State: StatePrint, Page: 0, Pages: n})
+	var confirmed int
+	perr := stage(ctx, t.Print, func(c context.Context) (e error) {
+		confirmed, e = k.Sink.Print(c, ticket.TID(), verified)
+		return
+	})
+	s.res.Pages = confirmed
+	if err := s.to(StateSettle); err != nil {
+		return fail(StateFailed, "journal", err)
+	}
+	switch {
+	case perr == nil && confirmed == n:
+		return StatePrinted, ""
+	case perr != nil && confirmed == 0:
+		return StateFailed, reasonOf("print", perr)
+	default:
+		// Some pages may be out, some not: staff must look; never "printed".
+		return StateUnknown, reasonOf("print", perr)
+	}
+}
+
+// unlock asks the PIN until the card accepts it, the resident backs out,
+// or the card blocks. It never retries on its own, and aborts when the
+// card's counter does not move as a wrong PIN must move it.
+func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts) (key crypto.Signer, st State, reason string) {
+	tries, err := card.AuthPINRetries(ctx)
+	if err != nil {
+		return nil, StateFailed, reasonOf("card-pin", err)
+	}
+	for {
+		if tries <= 0 {
+			return nil, StateFailed, "card-blocked"
+		}
+		panel.Progress(Progress{State: StatePIN, TriesLeft: tries})
+		var pin []byte
+		err := stage(ctx, t.PIN, func(c context.Context) (e error) { pin, e = panel.PIN(c, tries); return })
+		if err != nil {
+			clear(pin)
+			if errors.Is(err, ErrCancelled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil, StateCancelled, reasonOf("pin", err)
+			}
+			return nil, StateFailed, reasonOf("pin", err)
+		}
+		k, err := card.AuthKey(ctx, pin)
+		clear(pin)
+		if err == nil {
+			return k, "", ""
+		}
+		var pe PINError
+		if !errors.As(err, &pe) {
+			if c := context.Cause(ctx); c != nil && errors.Is(c, ErrCardRemoved) {
+				return nil, StateCancelled, "card-removed"
+			}
+			return nil, StateFailed, reasonOf("card-pin", err)
+		}
+		if pe.TriesLeft() != tries-1 {
+			return nil, StateFailed, "card-pin-counter"
+		}
+		tries = pe.TriesLeft()
+	}
+}
+
+// fetch gets and verifies the envelope and every page. Nothing comes back
+// unless all of DESIGN §3.4 passed.
+func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, string) {
+	k, ticket := s.k, s.ticket
+	envRaw, err := k.Client.Envelope(ctx, ticket)
+	if err != nil {
+		if _, ok := protocol.AsRefusal(err); ok {
+			return nil, StateRefused, reasonOf("document", err)
+		}
+		return nil, StateFailed, reasonOf("document", err)
+	}
+	env, err := k.Verifier.Envelope(envRaw, ticket)
+	if err != nil {
+		return nil, StateRefused, reasonOf("envelope", err)
+	}
+	n := len(env.Envelope().Pages)
+	data := make([][]byte, n)
+	defer func() {
+		for i := range data {
+			clear(data[i])
+		}
+	}()
+	for i := range n {
+		if data[i], err = k.Client.Page(ctx, env, i+1); err != nil {
+			return nil, StateFailed, reasonOf("page", err)
+		}
+	}
+	verified, err := k.Verifier.Pages(env, data)
+	if err != nil {
+		return nil, StateRefused, reasonOf("page", err)
+	}
+	return verified, "", ""
+}
+
+// end settles the fee, records the terminal state, and reports the outcome
+// to the center when there is a verified ticket to report against.
+func (s *session) end(ctx context.Context, st State, reason string) {
+	k := s.k
+	settle := context.WithoutCancel(ctx)
+	if !allowed(s.state, st) {
+		st, reason = StateFailed, "internal-illegal-transition"
+	}
+	s.res.Outcome, s.res.Reason = outcomeOf(st), reason
+	s.res.Payment = "none"
+	if s.hold != nil {
+		if st == StatePrinted {
+			if err := k.Payment.Capture(settle, *s.hold); err == nil {
+				s.res.Payment = "captured"
+			} else {
+				s.res.Payment = "capture-failed"
+			}
+		} else if err := k.Payment.Release(settle, *s.hold); err == nil {
+			s.res.Payment = "released"
+		} else {
+			s.res.Payment = "release-failed"
+		}
+	}
+	if s.ticket != nil {
+		if ans, err := s.report(settle); err == nil {
+			s.res.Billing = string(ans.Billing)
+		}
+	}
+	s.state = st
+	_ = k.Journal.Append(journal.Record{Kind: journal.KindEnd, Session: s.id, State: string(st), TID: s.res.TID,
+		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card})
+}
+
+// outcomeOf maps a terminal state to the protocol's result.
+func outcomeOf(st State) protocol.Result {
+	switch st {
+	case StatePrinted:
+		return protocol.ResultPrinted
+	case StateRefused:
+		return protocol.ResultRefused
+	case StateCancelled:
+		return protocol.ResultCancelled
+	case StateUnknown:
+		return protocol.ResultUnknown
+	}
+	return protocol.ResultFailed
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// report signs and sends the outcome.
+func (s *session) report(ctx context.Context) (*protocol.OutcomeAnswer, error) {
+	k := s.k
+	o := protocol.Outcome{V: protocol.Version, TID: s.ticket.TID(), Binding: s.ticket.Sent().Binding(),
+		Result: s.res.Outcome, Reason: truncate(s.res.Reason, 64), Pages: s.res.Pages, Printer: k.Sink.ID(),
+		IAT: k.now().Unix()}
+	signed, err := protocol.SignOutcome(k.Identity.Device, k.Identity.DeviceChain, o)
+	if err != nil {
+		return nil, err
+	}
+	return k.Client.Outcome(ctx, s.ticket, signed)
+}

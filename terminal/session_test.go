@@ -1,0 +1,299 @@
+package terminal_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"kofu/internal/emulator"
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/protocol/center"
+	"kofu/terminal"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
+)
+
+// scripted is a panel that answers from a script.
+type scripted struct {
+	order    terminal.Order
+	pins     []string
+	chooseFn func(context.Context) error
+	payFn    func(context.Context, int) error
+	coins    *payment.Coins
+	tries    []int
+	finished bool
+}
+
+func (p *scripted) Choose(ctx context.Context) (terminal.Order, error) {
+	if p.chooseFn != nil {
+		if err := p.chooseFn(ctx); err != nil {
+			return terminal.Order{}, err
+		}
+	}
+	return p.order, nil
+}
+
+func (p *scripted) PIN(ctx context.Context, tries int) ([]byte, error) {
+	p.tries = append(p.tries, tries)
+	if len(p.pins) == 0 {
+		return nil, terminal.ErrCancelled
+	}
+	pin := []byte(p.pins[0])
+	p.pins = p.pins[1:]
+	return pin, nil
+}
+
+func (p *scripted) Pay(ctx context.Context, fee int) error {
+	if p.payFn != nil {
+		return p.payFn(ctx, fee)
+	}
+	for ; fee > 0; fee -= 10 {
+		p.coins.Insert(10)
+	}
+	return nil
+}
+
+func (p *scripted) Progress(terminal.Progress)              {}
+func (p *scripted) Finish(context.Context, terminal.Result) { p.finished = true }
+
+// sink confirms a scripted number of pages.
+type sink struct {
+	confirm int // -1: all
+	err     error
+	onPrint func()
+}
+
+func (s *sink) ID() protocol.PrinterID { return protocol.PrinterID{MFG: "t", MDL: "t", SN: "t"} }
+func (s *sink) Print(ctx context.Context, _ []byte, p []*protocol.VerifiedPage) (int, error) {
+	if s.onPrint != nil {
+		s.onPrint()
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if s.confirm < 0 {
+		return len(p), s.err
+	}
+	return s.confirm, s.err
+}
+
+// oddCounter is a card whose counter does not move on a wrong PIN.
+type oddCounter struct{ *emulator.SoftCard }
+
+type stuck struct{}
+
+func (stuck) Error() string  { return "wrong PIN" }
+func (stuck) TriesLeft() int { return 3 }
+
+func (o oddCounter) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
+	if string(pin) != o.Resident.PIN {
+		return nil, stuck{}
+	}
+	return o.SoftCard.AuthKey(ctx, pin)
+}
+
+var _ terminal.Card = oddCounter{}
+
+type world struct {
+	env *emulator.Env
+	fx  *fixtures.Set
+	dir string
+}
+
+func newWorld(t *testing.T, o emulator.Options) *world {
+	t.Helper()
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Fixtures = fx
+	env, err := emulator.Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	return &world{env: env, fx: fx, dir: t.TempDir()}
+}
+
+// serve runs one session and returns the result, the ledger and the
+// journal's records for it.
+func (w *world) serve(t *testing.T, ctx context.Context, card terminal.Card, panel *scripted, s terminal.Sink, tm terminal.Timeouts) (terminal.Result, payment.Ledger, []journal.Record) {
+	t.Helper()
+	path := filepath.Join(w.dir, "journal")
+	j, _, err := journal.Open(path, bytes.Repeat([]byte{1}, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coins := payment.NewCoins()
+	panel.coins = coins
+	k := w.env.Kiosk(s, coins, j)
+	k.Timeouts = tm
+	r := k.Serve(ctx, card, panel)
+	j.Close()
+	var recs []journal.Record
+	journal.Each(path, func(rec journal.Record) error {
+		if rec.Session == r.Session {
+			recs = append(recs, rec)
+		}
+		return nil
+	})
+	return r, coins.Ledger(), recs
+}
+
+func states(recs []journal.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.State)
+	}
+	return out
+}
+
+func TestSessionEdges(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	res, _ := w.fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	order := terminal.Order{Muni: res.Muni, Doc: doc}
+
+	cases := []struct {
+		name    string
+		card    func() terminal.Card
+		panel   func() *scripted
+		sink    *sink
+		tm      terminal.Timeouts
+		outcome protocol.Result
+		reason  string
+		states  []string
+		payment string
+		billing string
+		tries   []int
+	}{
+		{name: "printed", panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
+			sink: &sink{confirm: -1}, outcome: protocol.ResultPrinted,
+			states:  []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", "printed"},
+			payment: "captured", billing: "captured", tries: []int{3}},
+		{name: "resident backs out at the document choice",
+			panel: func() *scripted {
+				return &scripted{order: order, chooseFn: func(context.Context) error { return terminal.ErrCancelled }}
+			},
+			sink: &sink{confirm: -1}, outcome: protocol.ResultCancelled, reason: "choose-cancelled",
+			states: []string{"card", "choose", "cancelled"}, payment: "none"},
+		{name: "idle at the document choice",
+			panel: func() *scripted {
+				return &scripted{order: order, chooseFn: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}
+			},
+			sink: &sink{confirm: -1}, tm: terminal.Timeouts{Choose: 50 * time.Millisecond},
+			outcome: protocol.ResultCancelled, reason: "choose-timeout", states: []string{"card", "choose", "cancelled"}, payment: "none"},
+		{name: "wrong PIN then right", panel: func() *scripted { return &scripted{order: order, pins: []string{"0000", res.PIN}} },
+			sink: &sink{confirm: -1}, outcome: protocol.ResultPrinted, payment: "captured", billing: "captured",
+			states: []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", "printed"}, tries: []int{3, 2}},
+		{name: "three wrong PINs block the card",
+			panel: func() *scripted { return &scripted{order: order, pins: []string{"0000", "1111", "2222", res.PIN}} },
+			sink:  &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "card-blocked",
+			states: []string{"card", "choose", "pin", "failed"}, payment: "none", tries: []int{3, 2, 1}},
+		{name: "PIN counter that does not move", card: func() terminal.Card { return oddCounter{emulator.NewSoftCard(res)} },
+			panel: func() *scripted { return &scripted{order: order, pins: []string{"0000", res.PIN}} },
+			sink:  &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "card-pin-counter",
+			states: []string{"card", "choose", "pin", "failed"}, payment: "none", tries: []int{3}},
+		{name: "resident declines the fee",
+			panel: func() *scripted {
+				return &scripted{order: order, pins: []string{res.PIN}, payFn: func(context.Context, int) error { return terminal.ErrCancelled }}
+			},
+			sink: &sink{confirm: -1}, outcome: protocol.ResultCancelled, reason: "pay-cancelled",
+			states: []string{"card", "choose", "pin", "submit", "fee", "cancelled"}, payment: "none", billing: "voided"},
+		{name: "not enough money", panel: func() *scripted {
+			return &scripted{order: order, pins: []string{res.PIN}, payFn: func(context.Context, int) error { return nil }}
+		}, sink: &sink{confirm: -1}, outcome: protocol.ResultCancelled, reason: "payment-insufficient",
+			states: []string{"card", "choose", "pin", "submit", "fee", "cancelled"}, payment: "none", billing: "voided"},
+		{name: "printer fails before any page", panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
+			sink: &sink{confirm: 0, err: errors.New("paper out")}, outcome: protocol.ResultFailed, reason: "print-error",
+			states: []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", "failed"}, payment: "released", billing: "voided"},
+		{name: "printer confirms nothing without an error", panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
+			sink: &sink{confirm: 0}, outcome: protocol.ResultUnknown, reason: "print-error",
+			states: []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", "unknown"}, payment: "released", billing: "voided"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			card := terminal.Card(emulator.NewSoftCard(res))
+			if tc.card != nil {
+				card = tc.card()
+			}
+			panel := tc.panel()
+			r, l, recs := w.serve(t, context.Background(), card, panel, tc.sink, tc.tm)
+			if r.Outcome != tc.outcome || r.Reason != tc.reason {
+				t.Fatalf("%s/%s, want %s/%s", r.Outcome, r.Reason, tc.outcome, tc.reason)
+			}
+			if got := states(recs); !slices.Equal(got, tc.states) {
+				t.Errorf("journal states %v, want %v", got, tc.states)
+			}
+			if r.Payment != tc.payment || r.Billing != tc.billing {
+				t.Errorf("payment %q billing %q, want %q %q", r.Payment, r.Billing, tc.payment, tc.billing)
+			}
+			if tc.outcome != protocol.ResultPrinted && l.Cashbox != 0 {
+				t.Errorf("cash box kept %d yen for a %s session", l.Cashbox, r.Outcome)
+			}
+			if tc.tries != nil && !slices.Equal(panel.tries, tc.tries) {
+				t.Errorf("tries shown %v, want %v", panel.tries, tc.tries)
+			}
+			if !panel.finished {
+				t.Error("the resident was never shown the outcome")
+			}
+		})
+	}
+}
+
+// TestCardRemoved: the card leaving the reader aborts the session: before
+// printing it ends cancelled with the fee released; nothing is printed.
+func TestCardRemoved(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	res, _ := w.fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	printed := false
+	panel := &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}}
+	panel.payFn = func(c context.Context, fee int) error {
+		for ; fee > 0; fee -= 10 {
+			panel.coins.Insert(10)
+		}
+		cancel(terminal.ErrCardRemoved) // the card is pulled while paying
+		return nil
+	}
+	r, l, _ := w.serve(t, ctx, emulator.NewSoftCard(res), panel, &sink{confirm: -1, onPrint: func() { printed = true }}, terminal.Timeouts{})
+	if r.Outcome != protocol.ResultCancelled || r.Reason != "card-removed" || printed || l.Cashbox != 0 {
+		t.Fatalf("%s/%s printed=%v cashbox=%d", r.Outcome, r.Reason, printed, l.Cashbox)
+	}
+}
+
+// TestLateDocumentAfterTimeout: the center holds the document past the
+// kiosk's deadline and then sends it; the session has ended failed, with
+// nothing printed and the fee released, and stays ended.
+func TestLateDocumentAfterTimeout(t *testing.T) {
+	w := newWorld(t, emulator.Options{Faults: []center.Fault{{Name: center.FaultLateDelivery}},
+		Timeouts: protocol.Timeouts{Document: time.Second},
+		Center:   func(c *center.Config) { c.LateDelay = 2 * time.Second }})
+	res, _ := w.fx.Resident("R0002")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	printed := false
+	r, l, recs := w.serve(t, context.Background(), emulator.NewSoftCard(res),
+		&scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}},
+		&sink{confirm: -1, onPrint: func() { printed = true }}, terminal.Timeouts{})
+	if r.Outcome != protocol.ResultFailed || r.Reason != "document-timeout" || printed || l.Cashbox != 0 || r.Payment != "released" {
+		t.Fatalf("%+v printed=%v ledger=%+v", r, printed, l)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for w.env.Center.Center.LateDeliveries() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if w.env.Center.Center.LateDeliveries() != 1 {
+		t.Fatal("the center never sent the late document: the fault did not happen")
+	}
+	if last := recs[len(recs)-1]; last.Kind != journal.KindEnd || last.State != "failed" {
+		t.Fatalf("journal ends with %+v", last)
+	}
+}

@@ -1,0 +1,28 @@
+package terminal
+
+import "testing"
+
+// TestTransitionTable: terminal states accept nothing; every forward edge
+// is allowed; skipping a state is not; any live state may fail, be
+// cancelled or end unknown; refusal only where something is verified.
+func TestTransitionTable(t *testing.T) {
+	all := []State{StateIdle, StateCard, StateChoose, StatePIN, StateSubmit, StateFee, StateFetch, StatePrint,
+		StateSettle, StatePrinted, StateRefused, StateFailed, StateCancelled, StateUnknown}
+	forward := map[[2]State]bool{
+		{StateIdle, StateCard}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
+		{StatePIN, StateSubmit}: true, {StateSubmit, StateFee}: true, {StateSubmit, StateRefused}: true,
+		{StateFee, StateFetch}: true, {StateFetch, StatePrint}: true, {StateFetch, StateRefused}: true,
+		{StatePrint, StateSettle}: true, {StateSettle, StatePrinted}: true,
+	}
+	for _, from := range all {
+		for _, to := range all {
+			want := forward[[2]State{from, to}]
+			if !from.Terminal() && from != StateIdle && (to == StateFailed || to == StateCancelled || to == StateUnknown) {
+				want = true
+			}
+			if got := allowed(from, to); got != want {
+				t.Errorf("allowed(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
