@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"kofu/internal/fleet"
+	"kofu/protocol/center"
+)
+
+// runFleet is `kofu-emu fleet --kiosks N --transactions M [--fault ...]`.
+func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kiosks := fs.Int("kiosks", 10, "kiosks in the fleet, each with its own identity, card, journal and printer")
+	tx := fs.Int("transactions", 100, "transactions in total")
+	faults := fs.String("fault", "", "center fault modes NAME[,NAME...] or all")
+	rate := fs.Float64("fault-rate", 0, "probability a ticket gets a fault (default 1 with --fault)")
+	dpi := fs.Int("dpi", 300, "page resolution (300 or 600)")
+	docTimeout := fs.Duration("document-timeout", 15*time.Second, "kiosk deadline for the document")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	dir := fs.String("dir", "", "keep the kiosks' journals here (default: a temporary directory)")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	fl, err := center.ParseFaults(*faults)
+	if err != nil {
+		return 2, err
+	}
+	rep, err := fleet.Run(ctx, fleet.Config{Kiosks: *kiosks, Transactions: *tx, Faults: fl, FaultRate: *rate,
+		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir})
+	if err != nil {
+		return 1, err
+	}
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprintf(stdout, "transactions %d, printed %d, wall %.1fs, p50 %.0f ms, p99 %.0f ms\n",
+			rep.Transactions, rep.Printed, rep.WallSeconds, rep.P50ms, rep.P99ms)
+		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d, refused %d)\n", rep.FaultsInjected, rep.MixupsInjected, rep.MixupsRefused)
+		for _, k := range slices.Sorted(maps.Keys(rep.FaultsByMode)) {
+			fmt.Fprintf(stdout, "  %-24s %d\n", k, rep.FaultsByMode[k])
+		}
+		for _, o := range []struct {
+			name string
+			m    map[string]int
+		}{{"refused", rep.Refused}, {"failed", rep.Failed}, {"cancelled", rep.Cancelled}, {"unknown", rep.Unknown}} {
+			for _, k := range slices.Sorted(maps.Keys(o.m)) {
+				fmt.Fprintf(stdout, "%-9s %-28s %d\n", o.name, k, o.m[k])
+			}
+		}
+		fmt.Fprintf(stdout, "foreign pages printed %d, fee captured without confirmed print %d, lost journal records %d, unaccounted faults %d\n",
+			rep.ForeignPagesPrinted, rep.FeeWithoutPrint, rep.LostJournalRecords, len(rep.UnaccountedFaults))
+	}
+	if !rep.Held() {
+		return 1, fmt.Errorf("the fleet found a broken promise: %v", rep.UnaccountedFaults)
+	}
+	return 0, nil
+}
