@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kofu/internal/cli"
+)
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	pki, _ := filepath.Abs("../../testdata/pki")
+	os.WriteFile(filepath.Join(dir, "journal.key"), bytes.Repeat([]byte{9}, 32), 0o600)
+	good := `[center]
+url = "https://127.0.0.1:8443"
+tls_ca = "` + pki + `/ca/operator-ca.crt.pem"
+center_ca = "` + pki + `/ca/center-ca.crt.pem"
+issuer_ca = "` + pki + `/ca/issuer-ca.crt.pem"
+[terminal]
+id = "T0001"
+store = "S0001"
+cert = "` + pki + `/terminal/T0001.crt.pem"
+key = "` + pki + `/terminal/T0001.key.pem"
+[printer]
+spec = "emulator"
+[journal]
+path = "journal"
+key = "journal.key"
+[profile]
+name = "laptop"
+`
+	cases := []struct {
+		name, src string
+		code      int
+		want      string
+	}{
+		{"good", good, 0, "ok (terminal T0001, store S0001"},
+		{"two problems, both named", strings.Replace(strings.Replace(good, `spec = "emulator"`, `spec = "lpt1"`, 1),
+			`url = "https://127.0.0.1:8443"`, `url = "http://x"`, 1), 1, `center.url: "http://x" is not allowed`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".toml")
+			os.WriteFile(path, []byte(tc.src), 0o600)
+			var out, errw bytes.Buffer
+			code := cli.Main(context.Background(), "kiosk", commands(), []string{"config", "check", "--config", path}, &out, &errw)
+			if code != tc.code || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("exit %d, output %q", code, out.String())
+			}
+			if tc.code == 1 && !strings.Contains(out.String(), `printer.spec: "lpt1"`) {
+				t.Fatalf("second problem not reported: %q", out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,280 @@
+// Package config is the kiosk's one configuration file (TOML): the center,
+// trust anchors, terminal identity, reader, printer, journal, timeouts,
+// languages and deployment profile, validated strictly so that every
+// mistake names the key, the bad value and what is allowed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the kiosk configuration. Paths are absolute or relative to
+// the configuration file's directory.
+type Config struct {
+	Center   Center   `toml:"center"`
+	Terminal Terminal `toml:"terminal"`
+	Card     Card     `toml:"card"`
+	Printer  Printer  `toml:"printer"`
+	Journal  Journal  `toml:"journal"`
+	Session  Session  `toml:"session"`
+	UI       UI       `toml:"ui"`
+	Profile  Profile  `toml:"profile"`
+}
+
+// Center is where requests go and whom to trust for what.
+type Center struct {
+	URL      string   `toml:"url"`       // https://host:port
+	TLSCA    string   `toml:"tls_ca"`    // operator CA pinned for the center's TLS certificate
+	CenterCA string   `toml:"center_ca"` // signs tickets
+	IssuerCA string   `toml:"issuer_ca"` // signs envelopes
+	Timeouts Timeouts `toml:"timeouts"`
+	MaxSkew  Duration `toml:"max_skew"`  // accepted clock skew (default 2m)
+	MaxPages int      `toml:"max_pages"` // pages per document (default 12)
+}
+
+// Timeouts of the protocol stages.
+type Timeouts struct {
+	Request  Duration `toml:"request"`
+	Document Duration `toml:"document"`
+	Page     Duration `toml:"page"`
+	Outcome  Duration `toml:"outcome"`
+}
+
+// Terminal is the kiosk's identity.
+type Terminal struct {
+	ID    string `toml:"id"`
+	Store string `toml:"store"`
+	Cert  string `toml:"cert"` // device certificate (PEM)
+	Key   string `toml:"key"`  // device key (PEM, ECDSA P-256)
+}
+
+// Card selects the reader.
+type Card struct {
+	Reader string `toml:"reader"` // substring of the reader name; empty: the only reader
+}
+
+// Printer selects the printer.
+type Printer struct {
+	Spec string `toml:"spec"` // usb | usb:VID:PID | file:PATH | emulator
+}
+
+// Journal is where sessions are recorded.
+type Journal struct {
+	Path string `toml:"path"`
+	Key  string `toml:"key"` // file holding the card-hash key (≥16 bytes)
+}
+
+// Session timeouts of the resident-facing stages.
+type Session struct {
+	Timeout Duration `toml:"timeout"`
+	Choose  Duration `toml:"choose"`
+	PIN     Duration `toml:"pin"`
+	Pay     Duration `toml:"pay"`
+	Print   Duration `toml:"print"`
+	Finish  Duration `toml:"finish"`
+}
+
+// UI languages.
+type UI struct {
+	Languages []string `toml:"languages"` // of "ja", "en"
+	Default   string   `toml:"default"`
+}
+
+// Profile is the deployment the operator attested for this machine.
+type Profile struct {
+	Name string `toml:"name"` // e.g. "store-single", "store-multi"
+}
+
+// Duration is a TOML string like "90s".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like \"90s\" or \"2m\"", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// FieldError is one invalid setting.
+type FieldError struct {
+	Key     string // dotted key, e.g. center.url
+	Value   string // the offending value as written
+	Allowed string // what is allowed
+}
+
+func (e *FieldError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: missing; %s", e.Key, e.Allowed)
+	}
+	return fmt.Sprintf("%s: %s is not allowed; %s", e.Key, e.Value, e.Allowed)
+}
+
+// Load reads and validates the configuration at path.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f, dirOf(path))
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return ""
+}
+
+// Parse reads a configuration; relative paths are resolved against dir.
+// All problems are reported at once, each a *FieldError (errors.Join).
+func Parse(r io.Reader, dir string) (*Config, error) {
+	var c Config
+	md, err := toml.NewDecoder(io.LimitReader(r, 1<<20)).Decode(&c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			if pe.LastKey != "" {
+				return nil, fmt.Errorf("%s (line %d): %s", pe.LastKey, pe.Position.Line, pe.Message)
+			}
+			return nil, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return nil, typeError(err)
+	}
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &FieldError{Key: k.String(), Value: "an unknown key", Allowed: "see kiosk.example.toml for the keys"})
+	}
+	errs = append(errs, c.validate()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c.resolve(dir)
+	return &c, nil
+}
+
+// typeError rewords the decoder's type errors to name the key.
+func typeError(err error) error {
+	msg := err.Error()
+	if m := regexp.MustCompile(`toml: line \d+ \(last key "([^"]+)"\): (.*)`).FindStringSubmatch(msg); m != nil {
+		return &FieldError{Key: m[1], Value: "a value of the wrong type", Allowed: m[2]}
+	}
+	return err
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,32}$`)
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(key, value, allowed string) { errs = append(errs, &FieldError{key, value, allowed}) }
+	quote := strconv.Quote
+
+	switch u, err := url.Parse(c.Center.URL); {
+	case c.Center.URL == "":
+		bad("center.url", "", "an https:// URL of the issuance center")
+	case err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
+		bad("center.url", quote(c.Center.URL), "must be https://host[:port] with no path")
+	}
+	for key, v := range map[string]string{"center.tls_ca": c.Center.TLSCA, "center.center_ca": c.Center.CenterCA,
+		"center.issuer_ca": c.Center.IssuerCA, "terminal.cert": c.Terminal.Cert, "terminal.key": c.Terminal.Key,
+		"journal.path": c.Journal.Path, "journal.key": c.Journal.Key} {
+		if v == "" {
+			bad(key, "", "a file path")
+		}
+	}
+	if c.Center.CenterCA != "" && c.Center.CenterCA == c.Center.IssuerCA {
+		bad("center.issuer_ca", quote(c.Center.IssuerCA), "must differ from center.center_ca: tickets and documents are signed under distinct CAs")
+	}
+	if !idRe.MatchString(c.Terminal.ID) {
+		bad("terminal.id", quote(c.Terminal.ID), "1–32 of A–Z a–z 0–9 . _ -")
+	}
+	if !idRe.MatchString(c.Terminal.Store) {
+		bad("terminal.store", quote(c.Terminal.Store), "1–32 of A–Z a–z 0–9 . _ -")
+	}
+	if err := checkPrinterSpec(c.Printer.Spec); err != nil {
+		bad("printer.spec", quote(c.Printer.Spec), err.Error())
+	}
+	durations := []struct {
+		key      string
+		d        Duration
+		min, max time.Duration
+	}{
+		{"center.timeouts.request", c.Center.Timeouts.Request, time.Second, 5 * time.Minute},
+		{"center.timeouts.document", c.Center.Timeouts.Document, time.Second, 10 * time.Minute},
+		{"center.timeouts.page", c.Center.Timeouts.Page, time.Second, 5 * time.Minute},
+		{"center.timeouts.outcome", c.Center.Timeouts.Outcome, time.Second, 5 * time.Minute},
+		{"center.max_skew", c.Center.MaxSkew, time.Second, 10 * time.Minute},
+		{"session.timeout", c.Session.Timeout, 30 * time.Second, time.Hour},
+		{"session.choose", c.Session.Choose, 5 * time.Second, 30 * time.Minute},
+		{"session.pin", c.Session.PIN, 5 * time.Second, 30 * time.Minute},
+		{"session.pay", c.Session.Pay, 5 * time.Second, 30 * time.Minute},
+		{"session.print", c.Session.Print, 5 * time.Second, 30 * time.Minute},
+		{"session.finish", c.Session.Finish, 5 * time.Second, 30 * time.Minute},
+	}
+	for _, d := range durations {
+		if d.d.Duration != 0 && (d.d.Duration < d.min || d.d.Duration > d.max) {
+			bad(d.key, quote(d.d.String()), fmt.Sprintf("between %s and %s (or leave it out for the default)", d.min, d.max))
+		}
+	}
+	if c.Center.MaxPages < 0 || c.Center.MaxPages > 12 {
+		bad("center.max_pages", strconv.Itoa(c.Center.MaxPages), "0 (default) to 12")
+	}
+	for _, l := range c.UI.Languages {
+		if l != "ja" && l != "en" {
+			bad("ui.languages", quote(l), `"ja" or "en"`)
+		}
+	}
+	switch {
+	case c.UI.Default == "":
+	case c.UI.Default != "ja" && c.UI.Default != "en":
+		bad("ui.default", quote(c.UI.Default), `"ja" or "en"`)
+	case len(c.UI.Languages) > 0 && !slices.Contains(c.UI.Languages, c.UI.Default):
+		bad("ui.default", quote(c.UI.Default), "one of ui.languages")
+	}
+	if c.Profile.Name == "" {
+		bad("profile.name", "", "the deployment profile the operator attested for this machine")
+	} else if !idRe.MatchString(c.Profile.Name) {
+		bad("profile.name", quote(c.Profile.Name), "1–32 of A–Z a–z 0–9 . _ -")
+	}
+	return errs
+}
+
+var vidPidRe = regexp.MustCompile(`^usb:[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$`)
+
+// checkPrinterSpec validates a printer selector (DESIGN §8).
+func checkPrinterSpec(s string) error {
+	switch {
+	case s == "usb", s == "emulator", vidPidRe.MatchString(s):
+		return nil
+	case strings.HasPrefix(s, "file:") && (strings.HasSuffix(s, ".pcl") || strings.HasSuffix(s, ".pwg")):
+		return nil
+	}
+	return errors.New(`one of "usb", "usb:VID:PID" (hex), "emulator", "file:PATH.pcl", "file:PATH.pwg"`)
+}
+
+// resolve makes relative paths relative to dir.
+func (c *Config) resolve(dir string) {
+	for _, p := range []*string{&c.Center.TLSCA, &c.Center.CenterCA, &c.Center.IssuerCA, &c.Terminal.Cert,
+		&c.Terminal.Key, &c.Journal.Path, &c.Journal.Key} {
+		if *p != "" && !strings.HasPrefix(*p, "/") {
+			*p = dir + *p
+		}
+	}
+	if strings.HasPrefix(c.Printer.Spec, "file:") && !strings.HasPrefix(c.Printer.Spec, "file:/") {
+		c.Printer.Spec = "file:" + dir + strings.TrimPrefix(c.Printer.Spec, "file:")
+	}
+}

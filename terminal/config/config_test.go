@@ -1,0 +1,133 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func example(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("kiosk.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestExampleParses(t *testing.T) {
+	c, err := Parse(strings.NewReader(example(t)), "/etc/kofu/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Center.TLSCA != "/etc/kofu/operator-ca.crt.pem" || c.Journal.Path != "/var/lib/kofu/journal" ||
+		c.Center.Timeouts.Document.Seconds() != 90 || c.Profile.Name != "store-multi" {
+		t.Fatalf("parsed %+v", c)
+	}
+}
+
+// TestErrors: each mistake gets a message naming the key, the bad value
+// and what is allowed — exactly.
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		from, to string
+		want     string
+	}{
+		{"unknown key", `[card]`, "[card]\ncolour = \"red\"",
+			`card.colour: an unknown key is not allowed; see kiosk.example.toml for the keys`},
+		{"http URL", `url = "https://center.example.jp:8443"`, `url = "http://center.example.jp"`,
+			`center.url: "http://center.example.jp" is not allowed; must be https://host[:port] with no path`},
+		{"URL with a path", `url = "https://center.example.jp:8443"`, `url = "https://center.example.jp/v1"`,
+			`center.url: "https://center.example.jp/v1" is not allowed; must be https://host[:port] with no path`},
+		{"missing anchor", `issuer_ca = "issuer-ca.crt.pem"    # signs documents (must differ from center_ca)`, ``,
+			`center.issuer_ca: missing; a file path`},
+		{"same CA for tickets and documents", `issuer_ca = "issuer-ca.crt.pem"`, `issuer_ca = "center-ca.crt.pem"`,
+			`center.issuer_ca: "center-ca.crt.pem" is not allowed; must differ from center.center_ca: tickets and documents are signed under distinct CAs`},
+		{"duration as a number", `page = "20s"`, `page = 20`,
+			`center.timeouts.page (line 12): "20" is not a duration like "90s" or "2m"`},
+		{"bad duration", `page = "20s"`, `page = "twenty"`,
+			`center.timeouts.page (line 12): "twenty" is not a duration like "90s" or "2m"`},
+		{"wrong type", `max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = \"twelve\"",
+			`center.max_pages: a value of the wrong type is not allowed; incompatible types: TOML value has type string; destination has type integer`},
+		{"duration out of range", `document = "90s"`, `document = "3h"`,
+			`center.timeouts.document: "3h0m0s" is not allowed; between 1s and 10m0s (or leave it out for the default)`},
+		{"printer", `spec = "usb"`, `spec = "lpt1"`,
+			`printer.spec: "lpt1" is not allowed; one of "usb", "usb:VID:PID" (hex), "emulator", "file:PATH.pcl", "file:PATH.pwg"`},
+		{"language", `languages = ["ja", "en"]`, `languages = ["ja", "fr"]`,
+			`ui.languages: "fr" is not allowed; "ja" or "en"`},
+		{"terminal id", `id = "T0001"`, `id = "T 0001"`,
+			`terminal.id: "T 0001" is not allowed; 1–32 of A–Z a–z 0–9 . _ -`},
+		{"no profile", `name = "store-multi"`, ``,
+			`profile.name: missing; the deployment profile the operator attested for this machine`},
+		{"syntax", `[ui]`, `[ui`, `line `},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := example(t)
+			if !strings.Contains(src, tc.from) {
+				t.Fatalf("example has no %q", tc.from)
+			}
+			src = strings.Replace(src, tc.from, tc.to, 1)
+			_, err := Parse(strings.NewReader(src), "/etc/kofu/")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadTrust uses the test PKI: a good set loads; a missing file, a
+// non-CA anchor, a key of another certificate and an id that is not the
+// certificate's CN are each named.
+func TestLoadTrust(t *testing.T) {
+	pki := "../../testdata/pki/"
+	dir := t.TempDir()
+	key := filepath.Join(dir, "journal.key")
+	os.WriteFile(key, []byte("0123456789abcdef0123"), 0o600)
+	good := func() *Config {
+		return &Config{
+			Center:   Center{TLSCA: pki + "ca/operator-ca.crt.pem", CenterCA: pki + "ca/center-ca.crt.pem", IssuerCA: pki + "ca/issuer-ca.crt.pem"},
+			Terminal: Terminal{ID: "T0001", Store: "S0001", Cert: pki + "terminal/T0001.crt.pem", Key: pki + "terminal/T0001.key.pem"},
+			Journal:  Journal{Path: filepath.Join(dir, "journal"), Key: key},
+		}
+	}
+	if _, err := good().LoadTrust(); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"missing anchor", func(c *Config) { c.Center.IssuerCA = dir + "/nope.pem" }, `center.issuer_ca: "` + dir + `/nope.pem" is not allowed; no such file: the trust anchor is missing`},
+		{"leaf as anchor", func(c *Config) { c.Center.CenterCA = pki + "leaf/center-signer.crt.pem" }, `center.center_ca: "` + pki + `leaf/center-signer.crt.pem" is not allowed; must hold CA certificates only`},
+		{"key of another device", func(c *Config) { c.Terminal.Key = pki + "terminal/T0002.key.pem" }, `terminal.key: "` + pki + `terminal/T0002.key.pem" is not allowed; must be the private key of terminal.cert`},
+		{"id not the CN", func(c *Config) { c.Terminal.ID = "T0009" }, `terminal.id: "T0009" is not allowed; must equal the device certificate's CN "T0001"`},
+		{"short journal key", func(c *Config) {
+			os.WriteFile(filepath.Join(dir, "short"), []byte("x"), 0o600)
+			c.Journal.Key = filepath.Join(dir, "short")
+		}, `journal.key: "` + dir + `/short" is not allowed; must hold at least 16 random bytes`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good()
+			tc.edit(c)
+			_, err := c.LoadTrust()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParse: no configuration text panics the parser.
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile("kiosk.example.toml")
+	f.Add(string(b))
+	f.Add("[center]\nurl = 1")
+	f.Fuzz(func(t *testing.T, s string) {
+		Parse(strings.NewReader(s), "/x/")
+	})
+}
