@@ -39,6 +39,9 @@ type Kiosk struct {
 	Journal  *journal.Journal
 	Timeouts Timeouts // zero fields take DefaultTimeouts
 	Now      func() time.Time
+	// OnState, when set, is called after each state is journaled (metrics,
+	// and the crash tests that kill the process in every state).
+	OnState func(State)
 }
 
 func (k *Kiosk) now() time.Time {

@@ -39,6 +39,9 @@ func (s *session) to(st State) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	s.state = st
+	if s.k.OnState != nil {
+		s.k.OnState(st)
+	}
 	return nil
 }
 

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"kofu/internal/emulator"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
 	"kofu/terminal/journal"
+	"kofu/terminal/payment"
 )
 
 // runKiosk is `kiosk run` (DESIGN §8).
@@ -32,6 +34,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	printerSpec := fs.String("printer", "emulator", "printer: emulator (writes PNG pages to --out)")
 	out := fs.String("out", "kofu-out", "emulator output directory for printed pages")
 	journalPath := fs.String("journal", "", "journal file (emulator default: OUT/journal)")
+	crashAt := fs.String("crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
 	dpi := fs.Int("dpi", 300, "emulator: center page resolution (300 or 600)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -88,7 +91,17 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		fmt.Fprintf(stderr, "kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted\n", sid)
 	}
 	sink := &emulator.FileSink{Dir: *out}
-	result, _ := env.Autopilot(ctx, j, sink, emulator.NewSoftCard(res), terminal.Order{Muni: res.Muni, Doc: doc}, p)
+	coins := payment.NewCoins()
+	k := env.Kiosk(sink, coins, j)
+	if *crashAt != "" {
+		k.OnState = func(st terminal.State) {
+			if string(st) == *crashAt {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {} // the signal is on its way
+			}
+		}
+	}
+	result := k.Serve(ctx, emulator.NewSoftCard(res), terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, p, coins))
 	result.Files = append([]string{}, sink.Files...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(stdout, string(line))
