@@ -88,4 +88,3 @@ func contains(paths []string, tid string) bool {
 	}
 	return false
 }
-
