@@ -44,7 +44,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	} else {
 		fmt.Fprintf(stdout, "transactions %d, printed %d, wall %.1fs, p50 %.0f ms, p99 %.0f ms\n",
 			rep.Transactions, rep.Printed, rep.WallSeconds, rep.P50ms, rep.P99ms)
-		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d, refused %d)\n", rep.FaultsInjected, rep.MixupsInjected, rep.MixupsRefused)
+		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: delivered %d, refused %d; never delivered, kiosk gave up first: %d)\n",
+			rep.FaultsInjected, rep.MixupsInjected, rep.MixupsDelivered, rep.MixupsRefused, rep.MixupsUndelivered)
 		for _, k := range slices.Sorted(maps.Keys(rep.FaultsByMode)) {
 			fmt.Fprintf(stdout, "  %-24s %d\n", k, rep.FaultsByMode[k])
 		}

@@ -49,29 +49,33 @@ type Config struct {
 
 // Report is the fleet's verdict (issue 7's JSON).
 type Report struct {
-	Transactions        int            `json:"transactions"`
-	Printed             int            `json:"printed"`
-	Refused             map[string]int `json:"refused"`
-	Failed              map[string]int `json:"failed"`
-	Cancelled           map[string]int `json:"cancelled"`
-	Unknown             map[string]int `json:"unknown"`
-	FaultsInjected      int            `json:"faults_injected"`
-	FaultsByMode        map[string]int `json:"faults_by_mode"`
-	MixupsInjected      int            `json:"mixups_injected"`
-	MixupsRefused       int            `json:"mixups_refused"`
-	ForeignPagesPrinted int            `json:"foreign_pages_printed"`
-	FeeWithoutPrint     int            `json:"fee_captured_without_confirmed_print"`
-	LostJournalRecords  int            `json:"lost_journal_records"`
-	UnaccountedFaults   []string       `json:"unaccounted_faults"`
-	P50ms               float64        `json:"p50_ms"`
-	P99ms               float64        `json:"p99_ms"`
-	WallSeconds         float64        `json:"wall_seconds"`
+	Transactions    int            `json:"transactions"`
+	Printed         int            `json:"printed"`
+	Refused         map[string]int `json:"refused"`
+	Failed          map[string]int `json:"failed"`
+	Cancelled       map[string]int `json:"cancelled"`
+	Unknown         map[string]int `json:"unknown"`
+	FaultsInjected  int            `json:"faults_injected"`
+	FaultsByMode    map[string]int `json:"faults_by_mode"`
+	MixupsInjected  int            `json:"mixups_injected"`
+	MixupsDelivered int            `json:"mixups_delivered"`
+	MixupsRefused   int            `json:"mixups_refused"`
+	// MixupsUndelivered were rendered wrong but never reached a kiosk: it
+	// gave up waiting first (its session failed on the document deadline).
+	MixupsUndelivered   int      `json:"mixups_undelivered"`
+	ForeignPagesPrinted int      `json:"foreign_pages_printed"`
+	FeeWithoutPrint     int      `json:"fee_captured_without_confirmed_print"`
+	LostJournalRecords  int      `json:"lost_journal_records"`
+	UnaccountedFaults   []string `json:"unaccounted_faults"`
+	P50ms               float64  `json:"p50_ms"`
+	P99ms               float64  `json:"p99_ms"`
+	WallSeconds         float64  `json:"wall_seconds"`
 }
 
 // Held reports whether the fleet kept kofu's promise.
 func (r *Report) Held() bool {
 	return r.ForeignPagesPrinted == 0 && r.FeeWithoutPrint == 0 && r.LostJournalRecords == 0 &&
-		len(r.UnaccountedFaults) == 0 && r.MixupsRefused == r.MixupsInjected
+		len(r.UnaccountedFaults) == 0 && r.MixupsRefused == r.MixupsDelivered
 }
 
 // kiosk is one kiosk of the fleet and what it observed.
@@ -303,12 +307,19 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 		switch {
 		case !ok:
 			r.UnaccountedFaults = append(r.UnaccountedFaults, string(inj.Fault)+":"+inj.TID+":no-session")
-		case inj.Mixup:
+		case inj.Mixup && inj.Delivered:
 			r.MixupsInjected++
+			r.MixupsDelivered++
 			if s.res.Outcome == protocol.ResultRefused {
 				r.MixupsRefused++
 			} else {
-				r.UnaccountedFaults = append(r.UnaccountedFaults, fmt.Sprintf("%s:%s:%s", inj.Fault, inj.TID, s.res.Outcome))
+				r.UnaccountedFaults = append(r.UnaccountedFaults, fmt.Sprintf("%s:%s:%s/%s", inj.Fault, inj.TID, s.res.Outcome, s.res.Reason))
+			}
+		case inj.Mixup:
+			r.MixupsInjected++
+			r.MixupsUndelivered++
+			if s.res.Outcome != protocol.ResultFailed || s.res.Reason != "document-timeout" {
+				r.UnaccountedFaults = append(r.UnaccountedFaults, fmt.Sprintf("%s:%s:undelivered:%s/%s", inj.Fault, inj.TID, s.res.Outcome, s.res.Reason))
 			}
 		}
 	}

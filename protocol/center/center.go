@@ -158,6 +158,10 @@ type Injection struct {
 	// document, e.g. sync-overwrite, wrong-record).
 	Served string
 	Mixup  bool // the served document was not bound to the request
+	// Delivered is set once the center actually sent the document of this
+	// ticket (the envelope answered 200); a kiosk that gave up first never
+	// received it.
+	Delivered bool
 }
 
 // Injections returns every fault injected so far.

@@ -89,7 +89,7 @@ func TestFaultModes(t *testing.T) {
 				t.Errorf("billing %q, want voided", r.Billing)
 			}
 			inj := env.Center.Center.Injections()
-			if len(inj) != 1 || inj[0].Fault != tc.fault || inj[0].TID != r.TID {
+			if len(inj) != 1 || inj[0].Fault != tc.fault || inj[0].TID != r.TID || !inj[0].Delivered {
 				t.Fatalf("center ground truth: %+v", inj)
 			}
 			s := served{exp: expect(t, w, res.CardCertDER)}

@@ -56,6 +56,9 @@ func (c *Center) handleDocument(w http.ResponseWriter, r *http.Request, t termin
 		w.Header().Set("Kofu-Issuer-Error", d.header)
 	}
 	c.m.deliveries.Inc()
+	if j.fault != nil {
+		c.markDelivered(j.key)
+	}
 	writeJOSE(w, http.StatusOK, d.envelope)
 }
 
@@ -113,4 +116,15 @@ func dropConnection(w http.ResponseWriter) {
 		}
 	}
 	panic(http.ErrAbortHandler) // HTTP/2: abort the stream
+}
+
+// markDelivered records that a faulted ticket's document went out.
+func (c *Center) markDelivered(tid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.injected {
+		if c.injected[i].TID == tid {
+			c.injected[i].Delivered = true
+		}
+	}
 }
