@@ -23,7 +23,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	faults := fs.String("fault", "", "center fault modes NAME[,NAME...] or all")
 	rate := fs.Float64("fault-rate", 0, "probability a ticket gets a fault (default 1 with --fault)")
 	dpi := fs.Int("dpi", 300, "page resolution (300 or 600)")
-	docTimeout := fs.Duration("document-timeout", 15*time.Second, "kiosk deadline for the document")
+	docTimeout := fs.Duration("document-timeout", 60*time.Second, "kiosk deadline for the document")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	dir := fs.String("dir", "", "keep the kiosks' journals here (default: a temporary directory)")
 	if err := fs.Parse(args); err != nil {
@@ -44,8 +44,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	} else {
 		fmt.Fprintf(stdout, "transactions %d, printed %d, wall %.1fs, p50 %.0f ms, p99 %.0f ms\n",
 			rep.Transactions, rep.Printed, rep.WallSeconds, rep.P50ms, rep.P99ms)
-		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: delivered %d, refused %d; never delivered, kiosk gave up first: %d)\n",
-			rep.FaultsInjected, rep.MixupsInjected, rep.MixupsDelivered, rep.MixupsRefused, rep.MixupsUndelivered)
+		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: refused %d; not received, the kiosk's deadline came first: %d)\n",
+			rep.FaultsInjected, rep.MixupsInjected, rep.MixupsRefused, rep.MixupsUnreceived)
 		for _, k := range slices.Sorted(maps.Keys(rep.FaultsByMode)) {
 			fmt.Fprintf(stdout, "  %-24s %d\n", k, rep.FaultsByMode[k])
 		}

@@ -30,7 +30,7 @@ func TestFleetAllFaults(t *testing.T) {
 	if !rep.Held() {
 		t.Fatalf("promise broken: %+v", rep)
 	}
-	if rep.FaultsInjected < 15 || rep.MixupsDelivered == 0 || rep.MixupsRefused != rep.MixupsDelivered {
+	if rep.FaultsInjected < 15 || rep.MixupsRefused == 0 || rep.MixupsRefused+rep.MixupsUnreceived != rep.MixupsInjected {
 		t.Fatalf("faults did not happen as configured: %+v", rep)
 	}
 	total := rep.Printed
