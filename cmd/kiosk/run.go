@@ -36,6 +36,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	journalPath := fs.String("journal", "", "journal file (emulator default: OUT/journal)")
 	crashAt := fs.String("crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
 	dpi := fs.Int("dpi", 300, "emulator: center page resolution (300 or 600)")
+	lang := fs.String("lang", "ja", "customer UI: the language a session starts in (ja or en)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -44,8 +45,6 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 2, errors.New("--config (store machine mode) is not available in this build yet; use --emulator")
 	case !*emu:
 		return 2, errors.New("only --emulator mode is available in this build")
-	case !*autopilot:
-		return 2, errors.New("the customer UI is not available in this build yet; use --autopilot")
 	case *printerSpec != "emulator":
 		return 2, fmt.Errorf("printer %q: only the emulator printer is available in this build", *printerSpec)
 	}
@@ -91,6 +90,13 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		fmt.Fprintf(stderr, "kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted\n", sid)
 	}
 	sink := &emulator.FileSink{Dir: *out}
+	if !*autopilot {
+		// The customer UI: sessions until the resident quits (Q when idle).
+		if err := runUI(ctx, env, res, j, sink, *lang); err != nil {
+			return 1, err
+		}
+		return 0, nil
+	}
 	coins := payment.NewCoins()
 	k := env.Kiosk(sink, coins, j)
 	if *crashAt != "" {

@@ -1,0 +1,495 @@
+// Package tui is the kiosk's customer UI: a tview application that walks a
+// resident through document, PIN, fee, printing and reminders, in Japanese
+// with English on a key. Customer is a terminal.Panel; views only show and ask.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"kofu/protocol"
+	"kofu/terminal"
+	"kofu/terminal/payment"
+)
+
+// Municipality is a local government as the UI shows it: its 6-digit code,
+// its name, and (optionally) its fees per document type for the estimate
+// shown before the PIN. The fee the resident pays is always the one in the
+// center's ticket.
+type Municipality struct {
+	Code, Name         string
+	Fees               map[string]int
+	KosekiWeekdaysOnly bool
+}
+
+// Options configure a Customer.
+type Options struct {
+	// App is the tview application to draw in; nil: a new one on Screen.
+	// The Customer takes over its root, input capture and after-draw hook.
+	App *tview.Application
+	// Screen is used when App is nil; nil: the terminal. Tests pass
+	// tcell.NewSimulationScreen.
+	Screen tcell.Screen
+	// Coins is the emulated coin unit the payment screen inserts into;
+	// nil: a payment device outside this UI takes the money.
+	Coins *payment.Coins
+	// Municipalities are the names (and fees) shown.
+	Municipalities []Municipality
+	// Muni is the resident's municipality, the default recipient of every
+	// request (the kiosk cannot read the address from the card).
+	// HonsekiMuni, when it differs, is offered for koseki documents.
+	Muni, HonsekiMuni string
+	// Lang is the language a session starts in.
+	Lang Lang
+	// Hours are the service hours shown on the welcome screen; zero: the
+	// real service's 6:30–23:00.
+	Hours Text
+	// Note is shown on the welcome screen (emulator: the test resident).
+	Note Text
+	// IdleKeys are the keys the welcome screen answers to (see Idle). Not
+	// digits, not L.
+	IdleKeys []IdleKey
+	// Tick is how often reminders and progress animate; zero: 500ms.
+	Tick time.Duration
+}
+
+// ErrStopped is returned by Idle once the UI has stopped.
+var ErrStopped = errors.New("customer UI stopped")
+
+// Customer is the customer UI. Create it with NewCustomer, run it with
+// Run, and hand it to terminal.Kiosk.Serve as the Panel; Panel methods
+// may be called from any goroutine while Run runs.
+type Customer struct {
+	app      *tview.Application
+	munis    map[string]Municipality
+	home     string
+	honseki  string
+	defLang  Lang
+	tickEach time.Duration
+	stopped  chan struct{} // closed when Run returns
+	running  atomic.Bool
+
+	// Owned by the event loop.
+	lang      Lang
+	frame     *frame
+	cur       view
+	lastTries int          // tries left at the last PIN question of this session
+	screen    tcell.Screen // as last drawn
+
+	welcome  *welcomeView
+	docs     *docsView
+	options  *optionsView
+	pin      *pinView
+	pay      *payView
+	progress *progressView
+	finish   *finishView
+}
+
+var _ terminal.Panel = (*Customer)(nil)
+
+// NewCustomer builds the UI; nothing is drawn until Run.
+func NewCustomer(o Options) (*Customer, error) {
+	if o.Muni == "" {
+		return nil, errors.New("tui: the resident's municipality is required")
+	}
+	o.IdleKeys = append([]IdleKey(nil), o.IdleKeys...)
+	for i, k := range o.IdleKeys {
+		r := []rune(strings.ToUpper(string(k.Key)))[0]
+		if r == 'L' || (r >= '0' && r <= '9') {
+			return nil, fmt.Errorf("tui: idle key %q is reserved", k.Key)
+		}
+		o.IdleKeys[i].Key = r
+	}
+	if o.Hours.Empty() {
+		o.Hours = T("6:30〜23:00（12月29日〜1月3日を除く）", "6:30–23:00 (closed Dec 29 – Jan 3)")
+	}
+	if o.Tick <= 0 {
+		o.Tick = 500 * time.Millisecond
+	}
+	app := o.App
+	if app == nil {
+		app = tview.NewApplication()
+		if o.Screen != nil {
+			app.SetScreen(o.Screen)
+		}
+	}
+	c := &Customer{
+		app: app, munis: map[string]Municipality{}, home: o.Muni, honseki: o.HonsekiMuni,
+		defLang: o.Lang, tickEach: o.Tick, stopped: make(chan struct{}), frame: newFrame(),
+		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys),
+		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(),
+	}
+	for _, m := range o.Municipalities {
+		c.munis[m.Code] = m
+	}
+	c.docs = newDocs(c.docNote)
+	c.options = newOptions(c.estimate)
+	for _, v := range c.views() {
+		c.frame.add(v)
+	}
+	app.SetRoot(c.frame.root, true)
+	app.SetInputCapture(c.onKey)
+	app.SetAfterDrawFunc(func(s tcell.Screen) { c.screen = s })
+	c.wipe()
+	return c, nil
+}
+
+func (c *Customer) views() []view {
+	return []view{c.welcome, c.docs, c.options, c.pin, c.pay, c.progress, c.finish}
+}
+
+// Run runs the UI until ctx ends or Stop is called. It may be called once.
+func (c *Customer) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("tui: Run called twice")
+	}
+	defer close(c.stopped)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	go func() {
+		// Stop only once the loop runs: Stop before Run would make Run
+		// open the real terminal.
+		if !c.update(context.Background(), func() {}, false) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			c.app.Stop()
+		case <-c.stopped:
+		}
+	}()
+	go c.ticks()
+	return c.app.Run()
+}
+
+// Stop ends Run; Panel methods then return at once.
+func (c *Customer) Stop() { c.app.Stop() }
+
+// Done is closed when Run has returned.
+func (c *Customer) Done() <-chan struct{} { return c.stopped }
+
+// ticks animates the current view.
+func (c *Customer) ticks() {
+	t := time.NewTicker(c.tickEach)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopped:
+			return
+		case <-t.C:
+			c.update(context.Background(), func() {
+				if tk, ok := c.cur.(ticker); ok {
+					tk.tick()
+					c.paint()
+				}
+			}, true)
+		}
+	}
+}
+
+// update runs f on the event loop and waits for it, unless ctx ends or
+// the UI stops first (then f may still run later, or never).
+func (c *Customer) update(ctx context.Context, f func(), draw bool) bool {
+	select {
+	case <-c.stopped:
+		return false
+	default:
+	}
+	done := make(chan struct{})
+	go func() {
+		if draw {
+			c.app.QueueUpdateDraw(f)
+		} else {
+			c.app.QueueUpdate(f)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	case <-c.stopped:
+	}
+	return false
+}
+
+// ask opens a question on the event loop and waits for the resident's
+// answer, ctx, or the UI stopping. answer is honoured once; a later or
+// abandoned answer is dropped (drop zeroes what it holds). then runs on
+// the loop right after an answer; an abandoned question leaves "please
+// wait" on screen.
+func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), then func(), drop func(T)) (T, error) {
+	var zero T
+	ch := make(chan T, 1)
+	live := true // event loop only
+	answer := func(v T) {
+		if !live {
+			if drop != nil {
+				drop(v)
+			}
+			return
+		}
+		live = false
+		ch <- v
+		if then != nil {
+			then()
+		}
+	}
+	if !c.update(ctx, func() { open(answer) }, true) {
+		if ctx.Err() != nil {
+			return zero, ctx.Err()
+		}
+		return zero, ErrStopped
+	}
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+	case <-c.stopped:
+	}
+	c.update(context.Background(), func() {
+		if live {
+			live = false
+			c.drop()
+			c.pause()
+		}
+	}, true)
+	select {
+	case v := <-ch:
+		if drop != nil {
+			drop(v)
+		}
+	default:
+	}
+	if ctx.Err() != nil {
+		return zero, ctx.Err()
+	}
+	return zero, ErrStopped
+}
+
+// onKey routes every key: L switches the language, the rest goes to the
+// current view. Nothing reaches tview's own handlers (Ctrl-C included).
+func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
+	k := readKey(ev)
+	if k.kind == keyRune && k.r == 'L' {
+		c.lang = c.lang.other()
+	} else {
+		c.cur.handle(k)
+	}
+	c.paint()
+	return nil
+}
+
+// show makes v the current view.
+func (c *Customer) show(v view) {
+	c.cur = v
+	c.paint()
+}
+
+func (c *Customer) paint() { c.frame.paint(c.cur, c.lang) }
+
+// pause shows "please wait" between two questions.
+func (c *Customer) pause() {
+	c.progress.pause()
+	c.show(c.progress)
+}
+
+// drop abandons every open question, zeroing what it holds (PIN digits).
+func (c *Customer) drop() {
+	for _, v := range []view{c.docs, c.options, c.pin, c.pay, c.finish} {
+		v.reset()
+	}
+	c.welcome.reset()
+}
+
+// wipe forgets the session: every view's data, the language, the PIN
+// state; the welcome screen is all that is left.
+func (c *Customer) wipe() {
+	c.lang, c.lastTries = c.defLang, 0
+	for _, v := range c.views() {
+		v.reset()
+		v.render(c.lang)
+	}
+	c.show(c.welcome)
+}
+
+// Idle shows the welcome screen and waits for one of Options.IdleKeys (or
+// Ctrl-C, for the key marked Quit). It returns ctx's error when ctx ends
+// first (a card reader saw a card) and ErrStopped once the UI stopped.
+func (c *Customer) Idle(ctx context.Context) (IdleKey, error) {
+	k, err := ask(ctx, c, func(answer func(IdleKey)) {
+		c.wipe()
+		c.welcome.open(answer)
+		c.paint()
+	}, c.pause, nil)
+	return k, err
+}
+
+// Choose asks for the document, its options, copies and municipality.
+func (c *Customer) Choose(ctx context.Context) (terminal.Order, error) {
+	type choice struct {
+		order terminal.Order
+		back  bool
+	}
+	ch, err := ask(ctx, c, func(answer func(choice)) {
+		c.docs.open(func(t protocol.DocType) {
+			info, _ := protocol.LookupDoc(t)
+			c.options.open(info, c.muniChoices(t), func(muni string, spec protocol.DocSpec) {
+				answer(choice{order: terminal.Order{Muni: muni, Doc: spec}})
+			}, func() { c.show(c.docs) })
+			c.show(c.options)
+		}, func() { answer(choice{back: true}) })
+		c.show(c.docs)
+	}, c.pause, nil)
+	switch {
+	case err != nil:
+		return terminal.Order{}, c.panelErr(ctx, err)
+	case ch.back:
+		return terminal.Order{}, terminal.ErrCancelled
+	}
+	return ch.order, nil
+}
+
+// PIN asks for the PIN. The returned slice is the only copy; the caller
+// zeroes it.
+func (c *Customer) PIN(ctx context.Context, triesLeft int) ([]byte, error) {
+	a, err := ask(ctx, c, func(answer func(pinAnswer)) {
+		wrong := c.lastTries > 0 && triesLeft < c.lastTries
+		c.lastTries = triesLeft
+		c.pin.open(triesLeft, wrong, answer)
+		c.show(c.pin)
+	}, func() {
+		c.progress.show(terminal.Progress{State: terminal.StateSubmit})
+		c.show(c.progress)
+	}, func(a pinAnswer) { clear(a.pin) })
+	switch {
+	case err != nil:
+		return nil, c.panelErr(ctx, err)
+	case a.back:
+		return nil, terminal.ErrCancelled
+	}
+	return a.pin, nil
+}
+
+// Pay shows the fee and waits until the resident has inserted it and
+// pressed Enter.
+func (c *Customer) Pay(ctx context.Context, fee int) error {
+	paid, err := ask(ctx, c, func(answer func(bool)) {
+		c.pay.open(fee, answer)
+		c.show(c.pay)
+	}, c.pause, nil)
+	switch {
+	case err != nil:
+		return c.panelErr(ctx, err)
+	case !paid:
+		return terminal.ErrCancelled
+	}
+	return nil
+}
+
+// Progress shows what the session is doing.
+func (c *Customer) Progress(p terminal.Progress) {
+	switch p.State {
+	case terminal.StateCard, terminal.StateSubmit, terminal.StateFetch, terminal.StatePrint, terminal.StateSettle:
+	default:
+		return // the question that follows shows itself
+	}
+	c.update(context.Background(), func() {
+		c.progress.show(p)
+		c.show(c.progress)
+	}, true)
+}
+
+// Finish shows the outcome and reminds the resident to take the card
+// (and paper) until each is acknowledged or ctx ends; then it wipes the
+// screen.
+func (c *Customer) Finish(ctx context.Context, r terminal.Result) {
+	_, _ = ask(ctx, c, func(answer func(struct{})) {
+		c.finish.open(explain(r), ref(r.Session), answer)
+		c.show(c.finish)
+	}, nil, nil)
+	c.update(context.Background(), c.wipe, true)
+}
+
+// panelErr is what a Panel method returns when its question ended without
+// an answer: ctx's error (the session reads its cause), or ErrCancelled
+// once the UI has stopped.
+func (c *Customer) panelErr(ctx context.Context, err error) error {
+	if errors.Is(err, ErrStopped) {
+		return terminal.ErrCancelled
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// ref is the short reference shown for staff.
+func ref(session string) string {
+	if len(session) > 8 {
+		return session[:8]
+	}
+	return session
+}
+
+// isKoseki reports whether t is kept by the 本籍地.
+func isKoseki(t protocol.DocType) bool {
+	switch t {
+	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
+		return true
+	}
+	return false
+}
+
+// muniName is a municipality's name, or its code when unknown.
+func (c *Customer) muniName(code string) string {
+	if m, ok := c.munis[code]; ok && m.Name != "" {
+		return m.Name
+	}
+	return code
+}
+
+// muniChoices are the municipalities a request for t may go to.
+func (c *Customer) muniChoices(t protocol.DocType) []muniChoice {
+	out := []muniChoice{{c.home, T("住所地（"+c.muniName(c.home)+"）", "Residence ("+c.muniName(c.home)+")")}}
+	if isKoseki(t) && c.honseki != "" && c.honseki != c.home {
+		out = append(out, muniChoice{c.honseki,
+			T("本籍地（"+c.muniName(c.honseki)+"）", "Registered domicile ("+c.muniName(c.honseki)+")")})
+	}
+	return out
+}
+
+// estimate is the expected fee per copy of t at muni.
+func (c *Customer) estimate(l Lang, muni string, t protocol.DocType) (int, string, bool) {
+	m, ok := c.munis[muni]
+	if !ok {
+		return 0, "", false
+	}
+	fee, ok := m.Fees[string(t)]
+	remark := ""
+	if isKoseki(t) && m.KosekiWeekdaysOnly {
+		remark = T("戸籍の証明書は平日のみ取得できます。", "Family register documents are issued on weekdays only.").In(l)
+	}
+	return fee, remark, ok
+}
+
+// docNote is the remark beside a document in the list.
+func (c *Customer) docNote(l Lang, t protocol.DocType) string {
+	fee, remark, ok := c.estimate(l, c.home, t)
+	if !ok {
+		return ""
+	}
+	s := yen(l, fee)
+	if remark != "" {
+		s += " " + T("（平日のみ）", "(weekdays only)").In(l)
+	}
+	return s
+}

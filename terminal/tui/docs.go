@@ -1,0 +1,91 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"kofu/protocol"
+)
+
+// docsView lists the document table; a number key or Enter picks one.
+type docsView struct {
+	tv   *tview.TextView
+	docs []protocol.DocInfo
+	sel  int
+	// note returns a short remark for a type at the resident's municipality
+	// (the fee, "weekdays only"); it may be nil.
+	note func(l Lang, t protocol.DocType) string
+	pick func(protocol.DocType) // nil when nobody is choosing
+	back func()
+}
+
+func newDocs(note func(Lang, protocol.DocType) string) *docsView {
+	return &docsView{tv: newBody(), docs: protocol.DocTypes(), note: note}
+}
+
+func (v *docsView) name() string               { return "docs" }
+func (v *docsView) primitive() tview.Primitive { return v.tv }
+func (v *docsView) step() step                 { return stepChoose }
+func (v *docsView) title(l Lang) string {
+	return esc(T("証明書の選択", "Choose a certificate").In(l))
+}
+
+// open starts a choice.
+func (v *docsView) open(pick func(protocol.DocType), back func()) {
+	v.sel, v.pick, v.back = 0, pick, back
+}
+
+func (v *docsView) reset() { v.sel, v.pick, v.back = 0, nil, nil }
+
+func (v *docsView) render(l Lang) {
+	var b strings.Builder
+	b.WriteString(tagTitle + esc(T("取得する証明書を選んでください。", "Which certificate do you need?").In(l)) + tagOff + "\n\n")
+	width := 0
+	for _, d := range v.docs {
+		width = max(width, tview.TaggedStringWidth(docName(d, l)))
+	}
+	for i, d := range v.docs {
+		line := fmt.Sprintf(" %d  %s", i+1, pad(esc(docName(d, l)), width))
+		if v.note != nil {
+			line += "  " + tagDim + esc(v.note(l, d.Type)) + tagOff
+		}
+		if i == v.sel {
+			b.WriteString(tagSel + "▶" + tagOff + line + "\n")
+		} else {
+			b.WriteString(" " + line + "\n")
+		}
+	}
+	v.tv.SetText(b.String())
+}
+
+func docName(d protocol.DocInfo, l Lang) string { return T(d.JA, d.EN).In(l) }
+
+func (v *docsView) hints(Lang) []hint {
+	return []hint{
+		{fmt.Sprintf("1-%d", len(v.docs)), T("選択", "Choose")},
+		{"↑↓", T("移動", "Move")},
+		hintEnter(),
+		{"Esc", T("中止", "Cancel")},
+	}
+}
+
+func (v *docsView) handle(k key) {
+	if v.pick == nil {
+		return
+	}
+	switch {
+	case k.kind == keyUp:
+		v.sel = (v.sel + len(v.docs) - 1) % len(v.docs)
+	case k.kind == keyDown:
+		v.sel = (v.sel + 1) % len(v.docs)
+	case k.kind == keyDigit && k.digit() >= 1 && k.digit() <= len(v.docs):
+		v.sel = k.digit() - 1
+		v.pick(v.docs[v.sel].Type)
+	case k.kind == keyEnter:
+		v.pick(v.docs[v.sel].Type)
+	case k.back():
+		v.back()
+	}
+}

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// step is where the resident is, shown in the crumbs at the top.
+type step int
+
+const (
+	stepNone step = iota
+	stepCard
+	stepChoose
+	stepPIN
+	stepPay
+	stepPrint
+	stepTake
+)
+
+func steps() []Text {
+	return []Text{
+		stepCard:   T("カード", "Card"),
+		stepChoose: T("証明書の選択", "Document"),
+		stepPIN:    T("暗証番号", "PIN"),
+		stepPay:    T("お支払い", "Payment"),
+		stepPrint:  T("印刷", "Printing"),
+		stepTake:   T("お受け取り", "Take"),
+	}
+}
+
+// view is one screen of the customer UI. Views only show and ask: they
+// keep what is on screen and call back with the resident's answer. All
+// their methods run on the tview event loop.
+type view interface {
+	name() string
+	primitive() tview.Primitive
+	title(l Lang) string
+	step() step
+	render(l Lang)
+	hints(l Lang) []hint
+	handle(k key)
+	// reset forgets everything the view holds about a session.
+	reset()
+}
+
+// ticker is a view that changes with time (spinner, reminder, coins).
+type ticker interface {
+	tick()
+}
+
+// frame is the layout around every view: a title bar, the crumbs, the
+// view in a bordered box, and the keymap.
+type frame struct {
+	root   *tview.Flex
+	header *tview.TextView
+	crumbs *tview.TextView
+	body   *tview.Pages
+	keymap *tview.TextView
+}
+
+func newFrame() *frame {
+	f := &frame{
+		header: tview.NewTextView().SetDynamicColors(true),
+		crumbs: tview.NewTextView().SetDynamicColors(true),
+		body:   tview.NewPages(),
+		keymap: tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true),
+	}
+	f.header.SetBackgroundColor(tcell.ColorNavy)
+	f.body.SetBorder(true).SetTitleAlign(tview.AlignLeft).SetBorderPadding(0, 0, 1, 1)
+	f.root = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(f.header, 1, 0, false).
+		AddItem(f.crumbs, 1, 0, false).
+		AddItem(f.body, 0, 1, true).
+		AddItem(f.keymap, 2, 0, false)
+	return f
+}
+
+func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
+
+// paint shows v with everything around it in language l.
+func (f *frame) paint(v view, l Lang) {
+	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
+		tagOff + "[white:navy]   kofu")
+	f.crumbs.SetText(crumbLine(v.step(), l))
+	f.body.SetTitle(" " + v.title(l) + " ")
+	f.body.SwitchToPage(v.name())
+	v.render(l)
+	f.keymap.SetText(keymapLine(l, append(v.hints(l), hintLang(l))))
+}
+
+// crumbLine renders the steps, the current one highlighted.
+func crumbLine(cur step, l Lang) string {
+	if cur == stepNone {
+		return ""
+	}
+	var parts []string
+	for i, s := range steps() {
+		if i == int(stepNone) {
+			continue
+		}
+		label := esc(s.In(l))
+		switch {
+		case step(i) == cur:
+			label = tagSel + " " + label + " " + tagOff
+		case step(i) < cur:
+			label = tagDim + label + tagOff
+		}
+		parts = append(parts, label)
+	}
+	return " " + strings.Join(parts, " ▸ ")
+}
+
+// newBody is the text view every screen draws into.
+func newBody() *tview.TextView {
+	tv := tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
+	tv.SetBorderPadding(1, 0, 1, 1)
+	return tv
+}

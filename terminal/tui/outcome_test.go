@@ -1,0 +1,108 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"kofu/protocol"
+	"kofu/terminal"
+)
+
+// TestExplain: every way a session ends is said in plain words, in both
+// languages, with whether a fee was taken, and never with its code.
+func TestExplain(t *testing.T) {
+	cases := []struct {
+		outcome protocol.Result
+		reason  string
+		payment string
+		ja      []string // in the words, Japanese
+		en      []string
+		office  bool
+		staff   bool
+		paper   bool
+	}{
+		{protocol.ResultPrinted, "", "captured", []string{"印刷が完了しました", "料金 300円 をいただきました"}, []string{"printed", "You paid ¥300"}, false, false, true},
+		{protocol.ResultRefused, "envelope-subject", "released", []string{"この証明書は発行できませんでした。", "ご本人の申請どおり", "料金はいただいていません。", "店員にお知らせください"},
+			[]string{"could not be issued", "You have not been charged"}, false, true, false},
+		{protocol.ResultRefused, "page-qr-mismatch", "released", []string{"ご本人の申請どおり", "印刷していません"}, []string{"was not printed"}, false, true, false},
+		{protocol.ResultRefused, "ticket-binding", "none", []string{"交付センターからの応答", "料金はいただいていません。"}, []string{"issuance center's answer"}, false, true, false},
+		{protocol.ResultUnknown, "print-error", "released", []string{"確認できませんでした", "店員にお知らせください", "料金はいただいていません"}, []string{"could not confirm"}, false, true, true},
+		{protocol.ResultFailed, "card-blocked", "none", []string{"ロックされています", "市区町村の窓口"}, []string{"locked", "municipal office"}, true, false, false},
+		{protocol.ResultFailed, "card-pin-counter", "none", []string{"市区町村の窓口"}, []string{"municipal office"}, true, false, false},
+		{protocol.ResultCancelled, "card-removed", "none", []string{"カードが取り外された"}, []string{"card was removed"}, false, false, false},
+		{protocol.ResultFailed, "center-card-revoked", "none", []string{"失効しています"}, []string{"revoked"}, true, false, false},
+		{protocol.ResultFailed, "center-not-eligible", "none", []string{"コンビニ交付では発行できません"}, []string{"cannot be issued at a store"}, true, false, false},
+		{protocol.ResultFailed, "center-outside-service-hours", "none", []string{"6:30〜23:00"}, []string{"open 6:30–23:00"}, false, false, false},
+		{protocol.ResultFailed, "center-no-such-type", "none", []string{"システムエラー"}, []string{"system error"}, false, true, false},
+		{protocol.ResultCancelled, "choose-cancelled", "none", []string{"中止しました"}, []string{"cancelled"}, false, false, false},
+		{protocol.ResultCancelled, "pin-timeout", "none", []string{"一定時間操作がなかった"}, []string{"Nothing was pressed"}, false, false, false},
+		{protocol.ResultCancelled, "pay-timeout", "none", []string{"一定時間操作がなかった"}, []string{"Nothing was pressed"}, false, false, false},
+		{protocol.ResultFailed, "submit-timeout", "none", []string{"応答がありませんでした"}, []string{"did not answer"}, false, false, false},
+		{protocol.ResultFailed, "document-transport", "released", []string{"応答がありませんでした", "返却しました"}, []string{"has been returned"}, false, false, false},
+		{protocol.ResultFailed, "print-error", "released", []string{"印刷できませんでした", "店員"}, []string{"could not be printed"}, false, true, false},
+		{protocol.ResultFailed, "payment-insufficient", "none", []string{"投入金額が足りません"}, []string{"Not enough money"}, false, false, false},
+		{protocol.ResultFailed, "card-certificate-error", "none", []string{"カードを読み取れませんでした"}, []string{"could not be read"}, false, false, false},
+		{protocol.ResultFailed, "journal-error", "none", []string{"システムの不具合", "店員"}, []string{"system problem"}, false, true, false},
+		{protocol.ResultFailed, "internal-illegal-transition", "none", []string{"システムの不具合"}, []string{"system problem"}, false, true, false},
+		{protocol.ResultPrinted, "", "capture-failed", []string{"精算が完了していません", "店員"}, []string{"Payment could not be completed"}, false, false, true},
+		{protocol.ResultFailed, "print-error", "release-failed", []string{"返却できませんでした"}, []string{"could not be returned"}, false, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.outcome)+"/"+tc.reason+"/"+tc.payment, func(t *testing.T) {
+			w := explain(terminal.Result{Outcome: tc.outcome, Reason: tc.reason, Payment: tc.payment, Fee: 300, Pages: 1})
+			for _, l := range []Lang{Japanese, English} {
+				all := ""
+				for _, x := range []Text{w.Title, w.What, w.Do, w.Fee} {
+					if x.In(l) == "" {
+						t.Errorf("%s: empty part in %+v", l, w)
+					}
+					all += x.In(l) + "\n"
+				}
+				want := tc.ja
+				if l == English {
+					want = tc.en
+				}
+				for _, s := range want {
+					if !strings.Contains(all, s) {
+						t.Errorf("%s: %q missing from\n%s", l, s, all)
+					}
+				}
+				if tc.reason != "" && strings.Contains(all, tc.reason) {
+					t.Errorf("%s: the code %q reaches the screen", l, tc.reason)
+				}
+			}
+			if w.Office != tc.office || w.Staff != tc.staff || w.Paper.Empty() == tc.paper {
+				t.Errorf("office %v staff %v paper %q", w.Office, w.Staff, w.Paper)
+			}
+		})
+	}
+}
+
+func TestYen(t *testing.T) {
+	cases := []struct {
+		n      int
+		ja, en string
+	}{{0, "0円", "¥0"}, {250, "250円", "¥250"}, {1000, "1,000円", "¥1,000"}, {1234567, "1,234,567円", "¥1,234,567"}, {-50, "-50円", "-¥50"}}
+	for _, tc := range cases {
+		if got := yen(Japanese, tc.n); got != tc.ja {
+			t.Errorf("%d: %q", tc.n, got)
+		}
+		if got := yen(English, tc.n); got != tc.en {
+			t.Errorf("%d: %q", tc.n, got)
+		}
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Lang
+		ok   bool
+	}{{"", Japanese, true}, {"ja", Japanese, true}, {"EN", English, true}, {"fr", Japanese, false}}
+	for _, tc := range cases {
+		got, err := ParseLang(tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("%q: %v %v", tc.in, got, err)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"kofu/terminal/payment"
+)
+
+// coinKey is a key that inserts a coin or note into the emulated unit.
+type coinKey struct {
+	r   rune
+	yen int
+}
+
+func coinKeys() []coinKey {
+	return []coinKey{{'1', 10}, {'2', 50}, {'3', 100}, {'4', 500}, {'5', 1000}}
+}
+
+// payView shows the fee and the amount inserted. With an emulated coin
+// unit, number keys insert coins; Enter starts printing once enough is in.
+type payView struct {
+	tv     *tview.TextView
+	coins  *payment.Coins // nil: a payment device outside this UI takes the money
+	fee    int
+	msg    Text
+	answer func(bool) // true: paid; false: back. nil when nobody waits.
+}
+
+func newPay(coins *payment.Coins) *payView { return &payView{tv: newBody(), coins: coins} }
+
+func (v *payView) name() string               { return "pay" }
+func (v *payView) primitive() tview.Primitive { return v.tv }
+func (v *payView) step() step                 { return stepPay }
+func (v *payView) title(l Lang) string {
+	return esc(T("手数料のお支払い", "Payment").In(l))
+}
+
+func (v *payView) open(fee int, answer func(bool)) { v.fee, v.answer, v.msg = fee, answer, Text{} }
+
+func (v *payView) reset() { v.fee, v.answer, v.msg = 0, nil, Text{} }
+
+// credit is what has been inserted and not yet held.
+func (v *payView) credit() int {
+	if v.coins == nil {
+		return 0
+	}
+	return v.coins.Ledger().Credit
+}
+
+func (v *payView) render(l Lang) {
+	var b strings.Builder
+	b.WriteString(tagTitle + esc(T(fmt.Sprintf("手数料　%s", yen(Japanese, v.fee)), fmt.Sprintf("Fee: %s", yen(English, v.fee))).In(l)) + tagOff + "\n\n")
+	if v.coins != nil {
+		in := v.credit()
+		b.WriteString(esc(T(fmt.Sprintf("投入金額　%s", yen(Japanese, in)), fmt.Sprintf("Inserted: %s", yen(English, in))).In(l)) + "\n")
+		switch {
+		case in < v.fee:
+			b.WriteString(tagWarn + esc(T(fmt.Sprintf("あと %s を投入してください。", yen(Japanese, v.fee-in)),
+				fmt.Sprintf("Please insert %s more.", yen(English, v.fee-in))).In(l)) + tagOff + "\n")
+		default:
+			if in > v.fee {
+				b.WriteString(esc(T(fmt.Sprintf("おつり　%s（印刷後にお返しします）", yen(Japanese, in-v.fee)),
+					fmt.Sprintf("Change: %s (returned after printing)", yen(English, in-v.fee))).In(l)) + "\n")
+			}
+			b.WriteString(tagOK + esc(T("Enter を押すと印刷を始めます。", "Press Enter to start printing.").In(l)) + tagOff + "\n")
+		}
+		b.WriteString("\n" + tagDim + esc(T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
+			"You are only charged once printing is complete; otherwise your money is returned.").In(l)) + tagOff + "\n")
+	} else {
+		b.WriteString(esc(T("精算機で料金をお支払いのうえ、Enter を押してください。",
+			"Please pay at the payment unit, then press Enter.").In(l)) + "\n")
+	}
+	if !v.msg.Empty() {
+		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
+	}
+	v.tv.SetText(b.String())
+}
+
+func (v *payView) hints(l Lang) []hint {
+	var hs []hint
+	if v.coins != nil {
+		for _, c := range coinKeys() {
+			hs = append(hs, hint{string(c.r), T(yen(Japanese, c.yen), yen(English, c.yen))})
+		}
+	}
+	return append(hs, hint{"Enter", T("印刷開始", "Start printing")}, hint{"Esc", T("中止", "Cancel")})
+}
+
+func (v *payView) handle(k key) {
+	if v.answer == nil {
+		return
+	}
+	v.msg = Text{}
+	switch {
+	case k.kind == keyDigit && v.coins != nil:
+		for _, c := range coinKeys() {
+			if c.r == k.r {
+				if err := v.coins.Insert(c.yen); err != nil {
+					v.msg = T("この硬貨・紙幣は使えません。", "This coin or note cannot be used.")
+				}
+			}
+		}
+	case k.kind == keyEnter:
+		if v.coins != nil && v.credit() < v.fee {
+			v.msg = T("投入金額が足りません。", "Not enough money inserted yet.")
+			return
+		}
+		v.answer(true)
+	case k.back():
+		v.answer(false)
+	}
+}
+
+// tick lets the amount inserted refresh: coins may come from the device.
+func (v *payView) tick() {}

@@ -1,0 +1,93 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"kofu/terminal"
+)
+
+// progressView shows what the session is doing while the resident waits:
+// reading the card, waiting for the center, verifying, printing page k of
+// n. It takes no keys but the language.
+type progressView struct {
+	tv   *tview.TextView
+	p    terminal.Progress
+	wait bool // between screens: "please wait"
+	spin int
+}
+
+func newProgress() *progressView { return &progressView{tv: newBody()} }
+
+func (v *progressView) name() string               { return "progress" }
+func (v *progressView) primitive() tview.Primitive { return v.tv }
+func (v *progressView) hints(Lang) []hint          { return nil }
+func (v *progressView) handle(key)                 {}
+func (v *progressView) tick()                      { v.spin++ }
+func (v *progressView) reset()                     { v.p, v.wait, v.spin = terminal.Progress{}, false, 0 }
+
+func (v *progressView) show(p terminal.Progress) { v.p, v.wait = p, false }
+func (v *progressView) pause()                   { v.wait = true }
+
+func (v *progressView) step() step {
+	switch v.p.State {
+	case terminal.StateCard:
+		return stepCard
+	case terminal.StateChoose:
+		return stepChoose
+	case terminal.StatePIN, terminal.StateSubmit:
+		return stepPIN
+	case terminal.StateFee:
+		return stepPay
+	case terminal.StateFetch, terminal.StatePrint, terminal.StateSettle:
+		return stepPrint
+	}
+	return stepNone
+}
+
+func (v *progressView) title(l Lang) string {
+	if v.p.State == terminal.StatePrint {
+		return esc(T("印刷中", "Printing").In(l))
+	}
+	return esc(T("お待ちください", "Please wait").In(l))
+}
+
+// what says what is happening in state s.
+func (v *progressView) what() Text {
+	if v.wait {
+		return T("お待ちください…", "Please wait…")
+	}
+	switch v.p.State {
+	case terminal.StateCard:
+		return T("カードを読み取っています。カードを動かさないでください。", "Reading your card. Please do not move it.")
+	case terminal.StateSubmit:
+		return T("申請を送信し、交付センターの応答を待っています。", "Sending your request and waiting for the issuance center.")
+	case terminal.StateFetch:
+		return T("証明書を受け取り、ご本人の申請どおりの証明書であることを確認しています。",
+			"Receiving the certificate and verifying that it is exactly the one you asked for.")
+	case terminal.StatePrint:
+		return T("証明書を印刷しています。", "Printing your certificate.")
+	}
+	return T("お待ちください…", "Please wait…")
+}
+
+func (v *progressView) render(l Lang) {
+	var b strings.Builder
+	spinner := []string{"◐", "◓", "◑", "◒"}
+	b.WriteString(tagTitle + spinner[v.spin%len(spinner)] + " " + esc(v.what().In(l)) + tagOff + "\n\n")
+	if v.p.State == terminal.StatePrint && v.p.Pages > 0 {
+		k := min(max(v.p.Page, 1), v.p.Pages)
+		b.WriteString(tagOK + esc(T(fmt.Sprintf("%d / %d ページ目を印刷しています", k, v.p.Pages),
+			fmt.Sprintf("Printing page %d of %d", k, v.p.Pages)).In(l)) + tagOff + "\n\n")
+	}
+	if !v.wait && v.step() >= stepPIN {
+		b.WriteString(tagWarn + esc(T("この場を離れないでください。印刷まで2分以上かかることがあります。",
+			"Please stay at the machine. Printing can take more than two minutes.").In(l)) + tagOff + "\n")
+	}
+	if !v.wait && v.p.State != terminal.StateCard {
+		b.WriteString(esc(T("カードは取り外さないでください。", "Do not remove your card.").In(l)) + "\n")
+	}
+	v.tv.SetText(b.String())
+}

@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/rivo/tview"
+)
+
+// IdleKey is a key the idle (welcome) screen answers to besides the
+// language key, e.g. the emulator's "insert card" and "quit".
+type IdleKey struct {
+	Key   rune // upper case; the lower case works too
+	Label Text // shown in the keymap
+	Quit  bool // Ctrl-C on the idle screen chooses this key
+}
+
+// welcomeView is the idle screen: what the service is, the service hours,
+// and "place your card".
+type welcomeView struct {
+	tv     *tview.TextView
+	hours  Text
+	note   Text
+	keys   []IdleKey
+	answer func(IdleKey) // nil when nobody waits for an idle key
+}
+
+func newWelcome(hours, note Text, keys []IdleKey) *welcomeView {
+	return &welcomeView{tv: newBody(), hours: hours, note: note, keys: keys}
+}
+
+func (v *welcomeView) name() string               { return "welcome" }
+func (v *welcomeView) primitive() tview.Primitive { return v.tv }
+func (v *welcomeView) step() step                 { return stepNone }
+func (v *welcomeView) reset()                     { v.answer = nil }
+
+// open waits for an idle key.
+func (v *welcomeView) open(answer func(IdleKey)) { v.answer = answer }
+func (v *welcomeView) title(l Lang) string {
+	return esc(T("ようこそ", "Welcome").In(l))
+}
+
+func (v *welcomeView) render(l Lang) {
+	var b strings.Builder
+	b.WriteString(tagTitle + esc(T("マイナンバーカードで、住民票の写しなどの証明書を取得できます。",
+		"Get official certificates, such as a certificate of residence, with your My Number card.").In(l)) + tagOff + "\n\n")
+	b.WriteString(tagWarn + esc(T("▶ マイナンバーカードをカード置き場に置いてください。",
+		"▶ Please place your My Number card on the card reader.").In(l)) + tagOff + "\n\n")
+	b.WriteString(esc(T("取得できる証明書：住民票の写し、住民票記載事項証明書、印鑑登録証明書、戸籍証明書、戸籍の附票の写し、所得・課税証明書（市区町村により異なります）",
+		"Certificates: residence, resident record items, seal registration, family register, family register supplement, income and tax (depending on the municipality)").In(l)) + "\n\n")
+	b.WriteString(esc(T("サービス提供時間：", "Service hours: ").In(l)+v.hours.In(l)) + "\n")
+	b.WriteString(esc(T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。",
+		"You need the 4-digit PIN of your card's authentication certificate.").In(l)) + "\n")
+	if !v.note.Empty() {
+		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + esc(v.note.In(l)) + "\n")
+	}
+	v.tv.SetText(b.String())
+}
+
+// hints advertise the idle keys only while they work.
+func (v *welcomeView) hints(Lang) []hint {
+	if v.answer == nil {
+		return nil
+	}
+	hs := make([]hint, 0, len(v.keys))
+	for _, k := range v.keys {
+		hs = append(hs, hint{string(k.Key), k.Label})
+	}
+	return hs
+}
+
+func (v *welcomeView) handle(k key) {
+	if v.answer == nil {
+		return
+	}
+	for _, ik := range v.keys {
+		if (k.kind == keyRune && k.r == ik.Key) || (k.kind == keyQuit && ik.Quit) {
+			v.answer(ik)
+			return
+		}
+	}
+}
