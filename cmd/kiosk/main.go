@@ -14,6 +14,7 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		{Name: "run", Summary: "run the kiosk (--emulator: card, center and printer emulated in one process)", Run: runKiosk},
+		{Name: "card", Summary: "PC/SC card checks: info, sign (--pin, --in, --out)", Run: runCard},
 		{Name: "config", Summary: "check a configuration file: every key, value and file it names", Run: runConfig},
 	}
 }

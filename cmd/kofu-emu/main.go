@@ -15,6 +15,7 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		{Name: "center", Summary: "run the emulated issuance center over HTTPS with mutual TLS", Run: runCenter},
+		{Name: "card", Summary: "an emulated My Number card plugged into pcscd through vsmartcard-vpcd", Run: runCard},
 		{Name: "fleet", Summary: "N kiosks against one center: load and the fault matrix, judged from outside", Run: runFleet},
 	}
 }

@@ -1,0 +1,120 @@
+package cardreader
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors callers branch on. Errors from PC/SC wrap one of them (and the
+// original scard error); errors from the card's status words are
+// *AuthError or *StatusError, which may match ErrPINBlocked or
+// ErrSecurityStatus through errors.Is.
+var (
+	// ErrNoBackend: the binary was built without cgo, so there is no PC/SC.
+	ErrNoBackend = errors.New("cardreader: PC/SC backend left out: built without cgo")
+	// ErrNoService: pcscd is not running or was restarted. The Context
+	// re-establishes itself on the next call; a Card reconnects and checks
+	// that the card is still the same one.
+	ErrNoService = errors.New("cardreader: PC/SC service unavailable")
+	// ErrNoReader: no reader matches the filter.
+	ErrNoReader = errors.New("cardreader: no matching card reader")
+	// ErrReaderUnavailable: the reader went away (unplugged) or is not
+	// known to the service.
+	ErrReaderUnavailable = errors.New("cardreader: card reader unavailable")
+	// ErrNoCard: there is no card in the reader.
+	ErrNoCard = errors.New("cardreader: no card in the reader")
+	// ErrCardRemoved: the card was pulled out. The Card is finished; the
+	// PIN state of an interrupted VERIFY or sign is unknown.
+	ErrCardRemoved = errors.New("cardreader: card removed")
+	// ErrCardReset: another application reset the card; its security state
+	// (a verified PIN) is lost.
+	ErrCardReset = errors.New("cardreader: card reset")
+	// ErrCardChanged: after a reconnection the reader holds a different
+	// card than the one this Card was opened on.
+	ErrCardChanged = errors.New("cardreader: a different card is now in the reader")
+	// ErrSharingViolation: another application holds the card exclusively.
+	ErrSharingViolation = errors.New("cardreader: card in use by another application")
+	// ErrCardUnresponsive: the card does not answer (mute, unpowered, or
+	// not supported by the reader).
+	ErrCardUnresponsive = errors.New("cardreader: card does not respond")
+	// ErrNotJPKI: the card has no JPKI applet (SELECT of its AID failed).
+	ErrNotJPKI = errors.New("cardreader: not a JPKI card (My Number card)")
+	// ErrPINBlocked: the user-authentication PIN is blocked; only the
+	// municipal office can unblock it.
+	ErrPINBlocked = errors.New("cardreader: PIN blocked")
+	// ErrPINFormat: the PIN is not 4 ASCII digits. Nothing was sent to the
+	// card and no try was spent.
+	ErrPINFormat = errors.New("cardreader: the PIN must be 4 digits")
+	// ErrSecurityStatus: the card refused an operation for want of a
+	// verified PIN (6982): signing unverified, or reading the certificate
+	// of a smartphone token, which needs the PIN first.
+	ErrSecurityStatus = errors.New("cardreader: security status not satisfied")
+	// ErrKeyReleased: the key was used, closed, or held too long; enter
+	// the PIN again.
+	ErrKeyReleased = errors.New("cardreader: key released; the PIN is needed again")
+	// ErrUnsupportedSignature: PSS, or a hash other than SHA-256/384/512
+	// (and crypto.Hash(0) for a ready DigestInfo).
+	ErrUnsupportedSignature = errors.New("cardreader: the card signs PKCS#1 v1.5 with SHA-256/384/512 only")
+	// ErrBadSignature: the card's signature does not verify with its own
+	// certificate.
+	ErrBadSignature = errors.New("cardreader: card signature does not verify with its certificate")
+	// ErrMalformed: a response or a file that cannot be parsed.
+	ErrMalformed = errors.New("cardreader: malformed card data")
+)
+
+// AuthError is a wrong PIN: the card answered 63Cx to VERIFY. Retries is
+// the number of tries left; 0 means the PIN is now blocked
+// (errors.Is(err, ErrPINBlocked) is then true).
+type AuthError struct {
+	Retries int
+}
+
+func (e *AuthError) Error() string {
+	if e.Retries == 0 {
+		return "cardreader: wrong PIN; the PIN is now blocked"
+	}
+	return fmt.Sprintf("cardreader: wrong PIN, %d tries left", e.Retries)
+}
+
+// TriesLeft is Retries (the kiosk session's PINError interface).
+func (e *AuthError) TriesLeft() int { return e.Retries }
+
+// Is makes a wrong PIN that blocked the card match ErrPINBlocked.
+func (e *AuthError) Is(target error) bool { return target == ErrPINBlocked && e.Retries == 0 }
+
+// StatusError is a status word the operation did not expect.
+type StatusError struct {
+	Op string // "select AP", "read binary", ...
+	SW SW
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("cardreader: %s: card answered %s", e.Op, e.SW)
+}
+
+// Is maps 6982 to ErrSecurityStatus and 6983/6984 to ErrPINBlocked.
+func (e *StatusError) Is(target error) bool {
+	switch target {
+	case ErrSecurityStatus:
+		return e.SW == SWSecurityStatus
+	case ErrPINBlocked:
+		return e.SW == SWAuthBlocked || e.SW == SWDataInvalid
+	}
+	return false
+}
+
+// PCSCError is an error returned by the PC/SC service, with its code
+// (SCARD_E_…, SCARD_W_…). It unwraps to the matching sentinel above, if
+// any.
+type PCSCError struct {
+	Op   string
+	Code uint32
+	Msg  string
+	Kind error // ErrNoService, ErrCardRemoved, ... or nil
+}
+
+func (e *PCSCError) Error() string {
+	return fmt.Sprintf("cardreader: pcsc %s: %s (0x%08X)", e.Op, e.Msg, e.Code)
+}
+
+func (e *PCSCError) Unwrap() error { return e.Kind }

@@ -1,0 +1,288 @@
+package cardreader
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// digestInfoPrefix is the DER DigestInfo up to the digest, per hash
+// (RFC 8017 §9.2 note 1).
+var digestInfoPrefix = map[crypto.Hash][]byte{
+	crypto.SHA256: {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
+	crypto.SHA384: {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
+	crypto.SHA512: {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
+}
+
+// maxSignInput is the longest DigestInfo the card's sign command takes.
+const maxSignInput = 245
+
+// DigestInfo returns what the card signs for digest under opts: the DER
+// DigestInfo for SHA-256, SHA-384 and SHA-512, or digest itself, checked
+// to be one DER DigestInfo of one of those, for crypto.Hash(0). PSS and any other hash are
+// refused with ErrUnsupportedSignature: the card pads PKCS#1 v1.5 only.
+func DigestInfo(digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if opts == nil {
+		return nil, fmt.Errorf("%w: no signer options", ErrUnsupportedSignature)
+	}
+	if _, ok := opts.(*rsa.PSSOptions); ok {
+		return nil, fmt.Errorf("%w: PSS requested", ErrUnsupportedSignature)
+	}
+	h := opts.HashFunc()
+	if h == 0 {
+		if len(digest) > maxSignInput {
+			return nil, fmt.Errorf("%w: DigestInfo of %d bytes", ErrUnsupportedSignature, len(digest))
+		}
+		if _, err := checkDigestInfo(digest); err != nil {
+			return nil, fmt.Errorf("%w: crypto.Hash(0) needs a DER DigestInfo: %w", ErrUnsupportedSignature, err)
+		}
+		for h, prefix := range digestInfoPrefix {
+			if len(digest) == len(prefix)+h.Size() && bytes.HasPrefix(digest, prefix) {
+				return append([]byte(nil), digest...), nil
+			}
+		}
+		return nil, fmt.Errorf("%w: the DigestInfo is not SHA-256, SHA-384 or SHA-512", ErrUnsupportedSignature)
+	}
+	prefix, ok := digestInfoPrefix[h]
+	if !ok {
+		return nil, fmt.Errorf("%w: hash %v", ErrUnsupportedSignature, h)
+	}
+	if len(digest) != h.Size() {
+		return nil, fmt.Errorf("%w: %d-byte digest for %v", ErrUnsupportedSignature, len(digest), h)
+	}
+	return append(append(make([]byte, 0, len(prefix)+len(digest)), prefix...), digest...), nil
+}
+
+// validPIN reports whether pin is exactly 4 ASCII digits.
+func validPIN(pin []byte) bool {
+	if len(pin) != 4 {
+		return false
+	}
+	for _, c := range pin {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// AuthKey verifies pin and returns the user-authentication key, ready
+// for one signature. pin is zeroed before AuthKey returns, whatever
+// happens (it is the card's to zero); a PIN that is not 4 digits is
+// refused without reaching the card.
+//
+// It takes the card exclusively, then sends SELECT PIN, VERIFY and SELECT
+// key back to back; the key's Sign sends the sign command, logs out
+// (re-SELECT of the applet) and disconnects with a reset. Until then the
+// key holds the card, at most Options.KeyHold. A wrong PIN is an
+// *AuthError with the tries left; a blocked PIN matches ErrPINBlocked.
+// Nothing is retried automatically.
+//
+// The returned crypto.Signer is a *Key; its Sign runs under ctx.
+func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
+	defer clear(pin)
+	if !validPIN(pin) {
+		return nil, ErrPINFormat
+	}
+	cert, err := c.AuthCertificate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: the certificate's key is %T, not RSA", ErrMalformed, cert.PublicKey)
+	}
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	held := false
+	defer func() {
+		if !held {
+			c.release()
+		}
+	}()
+	if err := c.beginExclusive(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.verifyPIN(ctx, pin); err != nil {
+		c.endExclusive(false)
+		return nil, err
+	}
+	if err := c.selectFile(ctx, EFAuthKey); err != nil {
+		c.endExclusive(true)
+		return nil, err
+	}
+	k := &Key{c: c, pub: pub, ctx: ctx}
+	k.mu.Lock()
+	k.timer = time.AfterFunc(c.hold, func() { k.Close() })
+	k.mu.Unlock()
+	c.mu.Lock()
+	c.key = k
+	c.mu.Unlock()
+	held = true
+	return k, nil
+}
+
+// beginExclusive connects, takes the card exclusively, makes sure the
+// applet is selected and selects the PIN. Nothing secret has been sent
+// yet, so a reset or a lost service is retried once.
+func (c *Card) beginExclusive(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		err := c.connect(ctx)
+		if err == nil {
+			err = c.reconnect(ctx, true)
+		}
+		if err == nil {
+			err = c.ensureAP(ctx)
+		}
+		if err == nil {
+			err = c.selectFile(ctx, EFAuthPIN)
+		}
+		if err == nil || attempt > 0 || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// reconnect switches the connection to exclusive or shared access,
+// retrying for ShareWait while another application holds the card.
+func (c *Card) reconnect(ctx context.Context, exclusive bool) error {
+	deadline := time.Now().Add(c.shareWait)
+	for {
+		err := c.conn.Reconnect(ctx, exclusive)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrSharingViolation) || time.Now().After(deadline) {
+			return c.linkErr(ctx, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// verifyPIN sends VERIFY to the selected PIN. pin, and the APDU holding
+// it, are zeroed as soon as VERIFY has been sent.
+func (c *Card) verifyPIN(ctx context.Context, pin []byte) error {
+	apdu := verify(pin).bytes()
+	clear(pin)
+	_, sw, err := c.transmit(ctx, apdu)
+	clear(apdu)
+	if err != nil {
+		return err
+	}
+	if t, ok := sw.Tries(); ok {
+		return &AuthError{Retries: t}
+	}
+	if sw != SWOK {
+		return &StatusError{Op: "verify", SW: sw}
+	}
+	return nil
+}
+
+// endExclusive ends the exclusive phase. After a successful VERIFY it
+// logs out (SELECT of the applet) and disconnects with a reset;
+// otherwise nothing is verified and the connection goes back to shared.
+// It runs even if the caller's context is done.
+func (c *Card) endExclusive(verified bool) {
+	if c.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !verified {
+		if c.reconnect(ctx, false) == nil {
+			return
+		}
+		c.drop(true)
+		return
+	}
+	_ = c.selectAP(ctx) // logout
+	c.drop(true)
+}
+
+// Key is the card's user-authentication key, unlocked by a verified PIN
+// for one signature. It implements crypto.Signer (PKCS#1 v1.5 only).
+type Key struct {
+	c     *Card
+	pub   *rsa.PublicKey
+	ctx   context.Context
+	timer *time.Timer
+
+	mu   sync.Mutex
+	done bool
+}
+
+// Public returns the key's RSA public key, from the certificate.
+func (k *Key) Public() crypto.PublicKey { return k.pub }
+
+// Sign signs digest (see DigestInfo for what opts may be) under the
+// context given to AuthKey. rand is not used: the card pads.
+func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return k.SignContext(k.ctx, digest, opts)
+}
+
+// SignContext is Sign under ctx. The key signs once: afterwards it logs
+// out, releases the card and answers ErrKeyReleased. The signature is
+// checked against the certificate before it is returned. A request the
+// card cannot sign (PSS, an unknown hash) is refused without using the
+// key up.
+func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	di, err := DigestInfo(digest, opts)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.done {
+		return nil, ErrKeyReleased
+	}
+	k.timer.Stop()
+	data, sw, err := k.c.exchange(ctx, sign(di))
+	k.releaseLocked()
+	if err != nil {
+		return nil, err
+	}
+	if sw != SWOK {
+		return nil, &StatusError{Op: "sign", SW: sw}
+	}
+	if len(data) != k.pub.Size() {
+		return nil, fmt.Errorf("%w: signature of %d bytes for a %d-bit key", ErrMalformed, len(data), k.pub.N.BitLen())
+	}
+	if err := rsa.VerifyPKCS1v15(k.pub, crypto.Hash(0), di, data); err != nil {
+		return nil, ErrBadSignature
+	}
+	return data, nil
+}
+
+// Close logs out and releases the card without signing. It is safe to
+// call more than once, and after Sign.
+func (k *Key) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.done {
+		k.timer.Stop()
+		k.releaseLocked()
+	}
+	return nil
+}
+
+func (k *Key) releaseLocked() {
+	k.done = true
+	k.c.endExclusive(true)
+	k.c.mu.Lock()
+	if k.c.key == k {
+		k.c.key = nil
+	}
+	k.c.mu.Unlock()
+	k.c.release()
+}

@@ -1,0 +1,87 @@
+package cardreader
+
+import (
+	"context"
+	"fmt"
+)
+
+// Transmitter sends one command APDU to a card and returns its response
+// APDU (data and status word). It is the seam between the JPKI logic and
+// what carries the APDUs: PC/SC, or an emulated card in the same process.
+// Errors about the link (not status words) should wrap the sentinels of
+// this package (ErrCardRemoved, ErrCardReset, ErrNoService, ...).
+type Transmitter interface {
+	Transmit(ctx context.Context, apdu []byte) ([]byte, error)
+}
+
+// Conn is one connection to the card in a reader.
+type Conn interface {
+	Transmitter
+	// ATR is the card's answer to reset as the reader reported it.
+	ATR() []byte
+	// Reconnect switches the connection between shared and exclusive
+	// access on the same handle, leaving the card as it is. It also
+	// acknowledges a reset reported by ErrCardReset.
+	Reconnect(ctx context.Context, exclusive bool) error
+	// Close ends the connection; with reset the card is reset so that no
+	// security state survives.
+	Close(reset bool) error
+}
+
+// Dialer opens connections to the card in one reader.
+type Dialer interface {
+	Reader() string
+	Dial(ctx context.Context) (Conn, error)
+}
+
+// Resetter is implemented by in-process cards that can be reset; see
+// NewDialer.
+type Resetter interface {
+	Reset()
+}
+
+// NewDialer returns a Dialer over a Transmitter in the same process (an
+// emulated card, or a test wrapper around one): Reconnect does nothing,
+// and Close with reset calls t.Reset if t is a Resetter.
+func NewDialer(reader string, t Transmitter, atr []byte) Dialer {
+	return &directDialer{reader: reader, t: t, atr: append([]byte(nil), atr...)}
+}
+
+type directDialer struct {
+	reader string
+	t      Transmitter
+	atr    []byte
+}
+
+func (d *directDialer) Reader() string { return d.reader }
+
+func (d *directDialer) Dial(ctx context.Context) (Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &directConn{d: d}, nil
+}
+
+type directConn struct {
+	d      *directDialer
+	closed bool
+}
+
+func (c *directConn) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	if c.closed {
+		return nil, fmt.Errorf("cardreader: transmit on a closed connection")
+	}
+	return c.d.t.Transmit(ctx, apdu)
+}
+
+func (c *directConn) ATR() []byte { return c.d.atr }
+
+func (c *directConn) Reconnect(ctx context.Context, exclusive bool) error { return ctx.Err() }
+
+func (c *directConn) Close(reset bool) error {
+	c.closed = true
+	if r, ok := c.d.t.(Resetter); ok && reset {
+		r.Reset()
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"kofu/cardreader"
+)
+
+// runCard is `kiosk card info|sign` (DESIGN §8): the technician's checks
+// of the card reader and a card, through PC/SC.
+//
+//	kiosk card info [--reader FILTER] [--pem] [--trace]
+//	kiosk card sign --pin PIN|- --in FILE --out SIG [--reader FILTER] [--trace]
+//
+// The PIN is never printed, logged or written; --pin - reads it from the
+// first line of stdin, which keeps it out of the process list.
+func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	return runCardIn(ctx, args, os.Stdin, stdout, stderr)
+}
+
+func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 || (args[0] != "info" && args[0] != "sign") {
+		fmt.Fprintln(stderr, "usage: kiosk card info [--reader FILTER] [--pem] [--trace]\n       kiosk card sign --pin PIN|- --in FILE --out SIG [--reader FILTER] [--trace]")
+		return 2, errors.New("want a subcommand: info or sign")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("card "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reader := fs.String("reader", "", "use the first reader whose name contains FILTER (case-insensitive)")
+	trace := fs.Bool("trace", false, "print every APDU on stderr (PINs redacted)")
+	wait := fs.Duration("wait", 0, "wait up to this long for a card to be inserted")
+	var pemOut *bool
+	var pinFlag, in, out *string
+	if sub == "info" {
+		pemOut = fs.Bool("pem", false, "also print the user-authentication certificate in PEM")
+	} else {
+		pinFlag = fs.String("pin", "", "the card's 4-digit PIN, or - to read it from stdin")
+		in = fs.String("in", "", "file to sign (its SHA-256 is signed, RSA PKCS#1 v1.5)")
+		out = fs.String("out", "", "file to write the signature to")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2, err
+	}
+	if fs.NArg() > 0 {
+		return 2, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if sub == "sign" && (*pinFlag == "" || *in == "" || *out == "") {
+		return 2, errors.New("card sign needs --pin, --in and --out")
+	}
+	opts := &cardreader.Options{}
+	if *trace {
+		opts.Trace = stderr
+	}
+	pc, err := cardreader.NewContext()
+	if err != nil {
+		return 1, err
+	}
+	defer pc.Close()
+	if *wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, *wait)
+		_, _, err := pc.WaitCard(wctx, *reader)
+		cancel()
+		if err != nil {
+			return 1, fmt.Errorf("no card within %s: %w", *wait, err)
+		}
+	}
+	card, err := pc.OpenFirst(ctx, *reader, opts)
+	if err != nil {
+		return 1, err
+	}
+	defer card.Close()
+	if sub == "info" {
+		return cardInfo(ctx, card, *pemOut, stdout)
+	}
+	return cardSign(ctx, card, *pinFlag, *in, *out, stdin, stdout)
+}
+
+func cardInfo(ctx context.Context, card *cardreader.Card, withPEM bool, stdout io.Writer) (int, error) {
+	fmt.Fprintf(stdout, "reader:         %s\n", card.Reader())
+	fmt.Fprintf(stdout, "atr:            % X\n", card.ATR())
+	tok, err := card.Token(ctx)
+	if err != nil {
+		return 1, fmt.Errorf("token: %w", err)
+	}
+	fmt.Fprintf(stdout, "token:          %s (%s)\n", tok, tokenName(tok))
+	cert, err := card.AuthCertificate(ctx)
+	if err != nil {
+		return 1, fmt.Errorf("user-authentication certificate: %w", err)
+	}
+	fmt.Fprintf(stdout, "subject:        %s\n", cert.Subject)
+	fmt.Fprintf(stdout, "issuer:         %s\n", cert.Issuer)
+	fmt.Fprintf(stdout, "serial:         %s\n", cert.SerialNumber.Text(16))
+	fmt.Fprintf(stdout, "valid:          %s – %s", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+	if now := time.Now(); now.After(cert.NotAfter) {
+		fmt.Fprint(stdout, " (EXPIRED)")
+	} else if now.Before(cert.NotBefore) {
+		fmt.Fprint(stdout, " (NOT YET VALID)")
+	}
+	fmt.Fprintln(stdout)
+	n, err := card.AuthPINRetries(ctx)
+	if err != nil {
+		return 1, fmt.Errorf("PIN tries: %w", err)
+	}
+	if n == 0 {
+		fmt.Fprintln(stdout, "pin tries left: 0 (BLOCKED: the municipal office must unblock it)")
+	} else {
+		fmt.Fprintf(stdout, "pin tries left: %d\n", n)
+	}
+	if withPEM {
+		if err := pem.Encode(stdout, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}); err != nil {
+			return 1, err
+		}
+	}
+	return 0, nil
+}
+
+func tokenName(t cardreader.Token) string {
+	switch t {
+	case cardreader.TokenMyNumber:
+		return "My Number card"
+	case cardreader.TokenJuki:
+		return "Juki card"
+	case cardreader.TokenSmartphone:
+		return "smartphone; the certificate needs the PIN"
+	}
+	return "unknown token"
+}
+
+func cardSign(ctx context.Context, card *cardreader.Card, pinArg, in, out string, stdin io.Reader, stdout io.Writer) (int, error) {
+	// The PIN stays in byte slices that are zeroed; only --pin's own
+	// string (in the process arguments) cannot be.
+	var pin []byte
+	if pinArg == "-" {
+		var err error
+		if pin, err = readSecretLine(stdin); err != nil {
+			return 2, fmt.Errorf("reading the PIN from stdin: %w", err)
+		}
+	} else {
+		pin = []byte(pinArg)
+	}
+	defer clear(pin)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return 1, err
+	}
+	cert, err := card.AuthCertificate(ctx)
+	if err != nil {
+		return 1, fmt.Errorf("user-authentication certificate: %w", err)
+	}
+	key, err := card.AuthKey(ctx, pin)
+	if err != nil {
+		var ae *cardreader.AuthError
+		switch {
+		case errors.As(err, &ae) && ae.Retries > 0:
+			return 1, fmt.Errorf("wrong PIN: %d tries left", ae.Retries)
+		case errors.Is(err, cardreader.ErrPINBlocked):
+			return 1, errors.New("the PIN is blocked: the municipal office must unblock it")
+		}
+		return 1, err
+	}
+	digest := sha256.Sum256(data)
+	sig, err := key.Sign(nil, digest[:], crypto.SHA256)
+	if err != nil {
+		return 1, err
+	}
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig); err != nil {
+		return 1, fmt.Errorf("signature does not verify with the card's certificate: %w", err)
+	}
+	if err := os.WriteFile(out, sig, 0o644); err != nil {
+		return 1, err
+	}
+	fmt.Fprintf(stdout, "signed %s (%d bytes, SHA-256 %X) with %s: %d-byte RSA PKCS#1 v1.5 signature in %s; it verifies with the certificate\n",
+		in, len(data), digest[:8], cert.Subject, len(sig), out)
+	return 0, nil
+}
+
+// readSecretLine reads one line of at most 64 bytes from r, a byte at a
+// time so that no buffer keeps a copy of it.
+func readSecretLine(r io.Reader) ([]byte, error) {
+	buf := make([]byte, 0, 64)
+	var b [1]byte
+	defer func() { b[0] = 0 }()
+	for len(buf) < cap(buf) {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				return buf, nil
+			}
+			if b[0] != '\r' {
+				buf = append(buf, b[0])
+			}
+		}
+		if errors.Is(err, io.EOF) && len(buf) > 0 {
+			return buf, nil
+		}
+		if err != nil {
+			clear(buf)
+			return nil, err
+		}
+	}
+	return buf, nil
+}
