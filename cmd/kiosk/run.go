@@ -107,7 +107,16 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 			}
 		}
 	}
-	result := k.Serve(ctx, emulator.NewSoftCard(res), terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, p, coins))
+	slot, err := emulator.NewCardSlot(env.Fixtures, res)
+	if err != nil {
+		return 1, err
+	}
+	card, err := slot.Open(ctx)
+	if err != nil {
+		return 1, fmt.Errorf("card: %w", err)
+	}
+	defer card.Close()
+	result := k.Serve(ctx, card, terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, p, coins))
 	result.Files = append([]string{}, sink.Files...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(stdout, string(line))

@@ -8,6 +8,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/journal"
 	"kofu/terminal/payment"
@@ -40,7 +41,7 @@ type ui struct {
 	j        *journal.Journal
 	sink     terminal.Sink
 	coins    *payment.Coins     // the machine's coin unit
-	card     *emulator.SoftCard // the one card: its PIN counter outlives a session
+	slot     *emulator.CardSlot // the one card: its PIN counter outlives a session
 	customer *tui.Customer
 	onResult func(terminal.Result) // tests observe each session's result
 }
@@ -56,7 +57,11 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	for _, m := range env.Fixtures.Municipalities {
 		munis = append(munis, tui.Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly})
 	}
-	u := &ui{env: env, j: j, sink: sink, coins: payment.NewCoins(), card: emulator.NewSoftCard(res)}
+	slot, err := emulator.NewCardSlot(env.Fixtures, res)
+	if err != nil {
+		return nil, err
+	}
+	u := &ui{env: env, j: j, sink: sink, coins: payment.NewCoins(), slot: slot}
 	u.customer, err = tui.NewCustomer(tui.Options{
 		Screen: screen, Coins: u.coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni, Lang: l,
 		Note: tui.T(
@@ -97,7 +102,19 @@ func (u *ui) serve(ctx context.Context) {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	u.customer.Progress(terminal.Progress{State: terminal.StateCard})
-	r := u.env.Kiosk(u.sink, u.coins, u.j).Serve(sctx, u.card, u.customer)
+	card, err := u.slot.Open(sctx)
+	if err != nil {
+		// The card does not answer as a My Number card: say so and wait
+		// for the resident to take it back.
+		r := terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate", Payment: "none"}
+		u.customer.Finish(sctx, r)
+		if u.onResult != nil {
+			u.onResult(r)
+		}
+		return
+	}
+	defer card.Close()
+	r := u.env.Kiosk(u.sink, u.coins, u.j).Serve(sctx, card, u.customer)
 	if u.onResult != nil {
 		u.onResult(r)
 	}

@@ -124,8 +124,10 @@ func (w wrongPIN) TriesLeft() int { return w.left }
 var ErrBlocked = errors.New("PIN blocked")
 
 // SoftCard is a resident's card held in software: the key and certificate
-// of the fixtures, unlocked by the resident's PIN, with a PIN counter. It
-// stands in for the APDU-level emulated card until cardreader provides it.
+// of the fixtures, unlocked by the resident's PIN, with a PIN counter. Tests
+// of the center and of session logic use it for speed and to script odd
+// card behaviour; emulator mode and the fleet use CardSlot, the real
+// cardreader code on the APDU-level emulated card.
 type SoftCard struct {
 	Resident *fixtures.Resident
 	mu       sync.Mutex

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kofu/cardreader"
 	"kofu/internal/buildinfo"
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
@@ -163,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					doc = protocol.DocKosekiZenbu
 				}
 				spec, _ := protocol.NewDocSpec(doc)
-				s := k.run(ctx, res, spec)
+				s := k.run(ctx, fx, res, spec)
 				mu.Lock()
 				sessions = append(sessions, s)
 				mu.Unlock()
@@ -179,13 +180,25 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // run is one transaction on this kiosk.
-func (k *kiosk) run(ctx context.Context, res *fixtures.Resident, doc protocol.DocSpec) session {
+// The resident's card is the APDU-level emulated card driven by the real
+// cardreader code.
+func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Resident, doc protocol.DocSpec) session {
 	coins := payment.NewCoins()
 	k.k.Payment = coins
 	t0 := time.Now()
 	before := k.sink.confirmedTotal()
-	r := k.k.Serve(ctx, emulator.NewSoftCard(res), terminal.NewAutopilot(
-		terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN), coins))
+	var r terminal.Result
+	slot, err := emulator.NewCardSlot(fx, res)
+	var card *cardreader.Card
+	if err == nil {
+		card, err = slot.Open(ctx)
+	}
+	if err != nil {
+		r = terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate"}
+	} else {
+		r = k.k.Serve(ctx, card, terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN), coins))
+		card.Close()
+	}
 	return session{res: r, ledger: coins.Ledger(), printed: k.sink.confirmedTotal() - before, elapsed: time.Since(t0)}
 }
 
