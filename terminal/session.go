@@ -308,6 +308,11 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 			s.res.Payment = "release-failed"
 		}
 	}
+	if n, err := k.Payment.Return(settle); err != nil {
+		s.res.Payment = "return-failed"
+	} else if n > 0 && s.hold == nil {
+		s.res.Payment = "returned"
+	}
 	if s.ticket != nil {
 		if ans, err := s.report(settle); err == nil {
 			s.res.Billing = string(ans.Billing)

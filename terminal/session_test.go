@@ -210,6 +210,12 @@ func TestSessionEdges(t *testing.T) {
 			return &scripted{order: order, pins: []string{res.PIN}, payFn: func(context.Context, int) error { return nil }}
 		}, sink: &sink{confirm: -1}, outcome: protocol.ResultCancelled, reason: "payment-insufficient",
 			states: []string{"card", "choose", "pin", "submit", "fee", "cancelled"}, payment: "none", billing: "voided"},
+		{name: "coins inserted, then backs out", panel: func() *scripted {
+			p := &scripted{order: order, pins: []string{res.PIN}}
+			p.payFn = func(context.Context, int) error { p.coins.Insert(100); return terminal.ErrCancelled }
+			return p
+		}, sink: &sink{confirm: -1}, outcome: protocol.ResultCancelled, reason: "pay-cancelled",
+			states: []string{"card", "choose", "pin", "submit", "fee", "cancelled"}, payment: "returned", billing: "voided"},
 		{name: "printer fails before any page", panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
 			sink: &sink{confirm: 0, err: errors.New("paper out")}, outcome: protocol.ResultFailed, reason: "print-error",
 			states: []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", "failed"}, payment: "released", billing: "voided"},
@@ -236,6 +242,9 @@ func TestSessionEdges(t *testing.T) {
 			}
 			if tc.outcome != protocol.ResultPrinted && l.Cashbox != 0 {
 				t.Errorf("cash box kept %d yen for a %s session", l.Cashbox, r.Outcome)
+			}
+			if l.Credit != 0 || l.Held != 0 {
+				t.Errorf("money left in the machine after the session: %+v", l)
 			}
 			if tc.tries != nil && !slices.Equal(panel.tries, tc.tries) {
 				t.Errorf("tries shown %v, want %v", panel.tries, tc.tries)

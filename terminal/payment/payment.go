@@ -22,6 +22,9 @@ type Unit interface {
 	Capture(ctx context.Context, h Hold) error
 	// Release gives a held fee back.
 	Release(ctx context.Context, h Hold) error
+	// Return gives back whatever was inserted and not held (a resident who
+	// cancels before paying in full), and says how much.
+	Return(ctx context.Context) (int, error)
 }
 
 // Hold is a reservation of a fee.
@@ -132,6 +135,22 @@ func (c *Coins) settle(ctx context.Context, h Hold, op string) error {
 		c.credit = 0
 	}
 	return nil
+}
+
+// Return gives back the inserted credit no hold has set aside.
+func (c *Coins) Return(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.credit
+	if n > 0 {
+		c.returned += n
+		c.credit = 0
+		c.events = append(c.events, Event{"refund", "", n})
+	}
+	return n, nil
 }
 
 // Ledger is the coin unit's totals.

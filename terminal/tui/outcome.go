@@ -69,7 +69,7 @@ func feeWords(r terminal.Result) Text {
 	case "captured":
 		return T(fmt.Sprintf("料金 %s をいただきました。おつりがある場合はお取りください。", yen(Japanese, r.Fee)),
 			fmt.Sprintf("You paid %s. Please take any change.", yen(English, r.Fee)))
-	case "released":
+	case "released", "returned":
 		return T("料金はいただいていません。投入したお金は返却しましたので、返却口からお取りください。",
 			"You have not been charged. The money you inserted has been returned; please take it from the return slot.")
 	case "capture-failed":
