@@ -116,7 +116,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 1, fmt.Errorf("card: %w", err)
 	}
 	defer card.Close()
-	result := k.Serve(ctx, card, terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, p, coins))
+	result := k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins))
 	result.Files = append([]string{}, sink.Files...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(stdout, string(line))

@@ -6,6 +6,8 @@ import (
 	"kofu/cardreader"
 	"kofu/cardreader/emucard"
 	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/terminal"
 )
 
 // CardSlot is a resident's emulated My Number card in an in-process
@@ -30,4 +32,18 @@ func NewCardSlot(fx *fixtures.Set, res *fixtures.Resident) (*CardSlot, error) {
 // the caller closes it when the session ends.
 func (s *CardSlot) Open(ctx context.Context) (*cardreader.Card, error) {
 	return cardreader.Open(ctx, s.ec.Dialer(s.reader), nil)
+}
+
+// OrderFor is the order a resident would place for doc: at the
+// municipality of residence, or at the 本籍地 for family registers (the
+// kiosk cannot read either from the card; the resident chooses).
+func OrderFor(res *fixtures.Resident, doc protocol.DocSpec) terminal.Order {
+	muni := res.Muni
+	switch doc.Type {
+	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
+		if res.HonsekiMuni != "" {
+			muni = res.HonsekiMuni
+		}
+	}
+	return terminal.Order{Muni: muni, Doc: doc}
 }

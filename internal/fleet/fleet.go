@@ -196,7 +196,7 @@ func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Residen
 	if err != nil {
 		r = terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate"}
 	} else {
-		r = k.k.Serve(ctx, card, terminal.NewAutopilot(terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN), coins))
+		r = k.k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), []byte(res.PIN), coins))
 		card.Close()
 	}
 	return session{res: r, ledger: coins.Ledger(), printed: k.sink.confirmedTotal() - before, elapsed: time.Since(t0)}

@@ -28,6 +28,7 @@ func TestEveryDocumentType(t *testing.T) {
 		{protocol.DocInkan, nil, 2, "R0001", 300, 2, 2},
 		{protocol.DocKosekiZenbu, nil, 1, "R0001", 300, 2, 3},
 		{protocol.DocKosekiZenbu, nil, 1, "R0019", 600, 3, 3},
+		{protocol.DocKosekiZenbu, nil, 1, "R0023", 300, 1, 3}, // 本籍 in another city
 		{protocol.DocKosekiKojin, nil, 1, "R0004", 300, 1, 1},
 		{protocol.DocKosekiFuhyo, map[string]string{"honseki": "include"}, 1, "R0003", 300, 1, 1},
 		{protocol.DocKazei, map[string]string{"year": "2025"}, 1, "R0002", 300, 1, 1},

@@ -245,7 +245,7 @@ func runAuto(t testing.TB, env *emulator.Env, sink terminal.Sink, res *fixtures.
 	}
 	defer j.Close()
 	r, l := env.Autopilot(context.Background(), j, sink, emulator.NewSoftCard(res),
-		terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
+		emulator.OrderFor(res, doc), []byte(res.PIN))
 	switch {
 	case r.Outcome == protocol.ResultPrinted && (l.Cashbox != r.Fee || r.Payment != "captured"):
 		t.Errorf("printed but cash box holds %d of fee %d (%s)", l.Cashbox, r.Fee, r.Payment)

@@ -84,7 +84,7 @@ const (
 
 // renderDocument renders and seals a genuine document for src.
 func (c *Center) renderDocument(ctx context.Context, src source) (*document, error) {
-	serial, err := c.serial(src.record.Muni)
+	serial, err := c.serial(issuingMuni(src.record, src.doc.Type))
 	if err != nil {
 		return nil, err
 	}

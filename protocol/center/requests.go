@@ -160,7 +160,7 @@ func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now 
 	if res.MovedOut || res.DVSupport {
 		return protocol.NewProblem(protocol.ProbNotEligible, "")
 	}
-	if res.Muni != req.Muni {
+	if issuingMuni(res, req.Doc.Type) != req.Muni {
 		return protocol.NewProblem(protocol.ProbNotEligible, "no record in this municipality")
 	}
 	switch req.Doc.Type {
@@ -207,4 +207,17 @@ func (c *Center) pruneLocked(now time.Time) {
 			j.genuine, j.delivered = nil, nil
 		}
 	}
+}
+
+// issuingMuni is the municipality that holds the record a document is
+// rendered from: the 本籍地 for family registers and their supplement,
+// the place of residence for everything else.
+func issuingMuni(res *fixtures.Resident, doc protocol.DocType) string {
+	switch doc {
+	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
+		if res.HonsekiMuni != "" {
+			return res.HonsekiMuni
+		}
+	}
+	return res.Muni
 }
