@@ -134,11 +134,12 @@ func NewTransport(roots *x509.CertPool, device tls.Certificate) (*http.Transport
 			RootCAs:      roots,
 			Certificates: []tls.Certificate{device},
 		},
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		// No ResponseHeaderTimeout: every call runs under its stage
+		// deadline, which alone decides when the kiosk gives up.
 	}, nil
 }
 
