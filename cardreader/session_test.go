@@ -39,7 +39,7 @@ func TestKioskSessionWithTheEmulatedCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &emulator.FileSink{Dir: t.TempDir()}
+	sink := emuPrinter(t, t.TempDir())
 	r, _ := env.Autopilot(ctx, j, sink, c, terminal.Order{Muni: res.Muni, Doc: doc}, []byte(res.PIN))
 	if r.Outcome != protocol.ResultPrinted {
 		t.Fatalf("session: %s/%s", r.Outcome, r.Reason)
@@ -63,4 +63,16 @@ func TestKioskSessionWithTheEmulatedCard(t *testing.T) {
 	if tries, verified := e2.PINState(); tries != 2 || verified {
 		t.Errorf("card tries %d (verified %v) after one wrong PIN", tries, verified)
 	}
+}
+
+// emuPrinter is the emulated USB printer driven by kofu's printer code,
+// writing its output under dir.
+func emuPrinter(t testing.TB, dir string) *emulator.Printer {
+	t.Helper()
+	p, err := emulator.NewPrinter(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }

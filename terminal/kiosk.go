@@ -78,7 +78,10 @@ func reasonOf(stage string, err error) string {
 		return "center-" + string(p.Type)
 	}
 	var te *protocol.TransportError
+	var rc interface{ ReasonCode() string }
 	switch {
+	case errors.As(err, &rc):
+		return stage + "-" + rc.ReasonCode()
 	case errors.Is(err, ErrCardRemoved):
 		return "card-removed"
 	case errors.Is(err, ErrCancelled):

@@ -32,6 +32,13 @@ type Sink interface {
 	ID() protocol.PrinterID
 }
 
+// MaybePrinted is implemented by print errors after which pages may have
+// come out although none was confirmed (job bytes reached the printer):
+// such a session ends unknown, for staff to look, never failed.
+type MaybePrinted interface {
+	MaybePrinted() bool
+}
+
 // Identity is the kiosk's identity towards the center.
 type Identity struct {
 	Term, Store string

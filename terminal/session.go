@@ -202,7 +202,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	switch {
 	case perr == nil && confirmed == n:
 		return StatePrinted, ""
-	case perr != nil && confirmed == 0:
+	case perr != nil && confirmed == 0 && !maybePrinted(perr):
 		return StateFailed, reasonOf("print", perr)
 	default:
 		// Some pages may be out, some not: staff must look; never "printed".
@@ -356,4 +356,10 @@ func (s *session) report(ctx context.Context) (*protocol.OutcomeAnswer, error) {
 		return nil, err
 	}
 	return k.Client.Outcome(ctx, s.ticket, signed)
+}
+
+// maybePrinted reports whether a print error leaves pages possibly out.
+func maybePrinted(err error) bool {
+	var mp MaybePrinted
+	return errors.As(err, &mp) && mp.MaybePrinted()
 }

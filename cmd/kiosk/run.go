@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"kofu/internal/emulator"
+	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -31,7 +33,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	autopilot := fs.Bool("autopilot", false, "no UI: run one transaction and print one JSON line")
 	docType := fs.String("doc", "juminhyo", "autopilot: document type")
 	pin := fs.String("pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
-	printerSpec := fs.String("printer", "emulator", "printer: emulator (writes PNG pages to --out)")
+	printerSpec := fs.String("printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
 	out := fs.String("out", "kofu-out", "emulator output directory for printed pages")
 	journalPath := fs.String("journal", "", "journal file (emulator default: OUT/journal)")
 	crashAt := fs.String("crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
@@ -45,8 +47,6 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 2, errors.New("--config (store machine mode) is not available in this build yet; use --emulator")
 	case !*emu:
 		return 2, errors.New("only --emulator mode is available in this build")
-	case *printerSpec != "emulator":
-		return 2, fmt.Errorf("printer %q: only the emulator printer is available in this build", *printerSpec)
 	}
 	fl, err := center.ParseFaults(*faults)
 	if err != nil {
@@ -89,7 +89,11 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	for _, sid := range rep.Recovered {
 		fmt.Fprintf(stderr, "kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted\n", sid)
 	}
-	sink := &emulator.FileSink{Dir: *out}
+	sink, files, err := openPrinter(ctx, *printerSpec, *out)
+	if err != nil {
+		return 1, fmt.Errorf("printer: %w", err)
+	}
+	defer sink.Close()
 	if !*autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
 		if err := runUI(ctx, env, res, j, sink, *lang); err != nil {
@@ -117,11 +121,34 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	defer card.Close()
 	result := k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins))
-	result.Files = append([]string{}, sink.Files...)
+	result.Files = append([]string{}, files()...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(stdout, string(line))
 	if result.Outcome != protocol.ResultPrinted {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// closingSink is a printer the kiosk closes when it stops.
+type closingSink interface {
+	terminal.Sink
+	Close() error
+}
+
+// openPrinter opens the printer a spec names. The emulated printer also
+// reports the page files it wrote to out; a real printer writes none.
+func openPrinter(ctx context.Context, spec, out string) (closingSink, func() []string, error) {
+	if spec == "emulator" || strings.HasPrefix(spec, "emulator:") {
+		ep, err := emulator.NewPrinter(ctx, out, strings.TrimPrefix(strings.TrimPrefix(spec, "emulator"), ":"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return ep, func() []string { return ep.Files }, nil
+	}
+	p, err := printer.Open(ctx, spec, printer.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, func() []string { return nil }, nil
 }

@@ -27,6 +27,7 @@ func TestRunAutopilot(t *testing.T) {
 		{"wrong record refused", []string{"--doc", "juminhyo", "--fault", "wrong-record"}, 1, "refused", "envelope-subject", 0},
 		{"wrong PIN", []string{"--doc", "juminhyo", "--pin", "0000"}, 1, "cancelled", "pin-cancelled", 0},
 		{"revoked card", []string{"--doc", "juminhyo", "--resident", "R0005"}, 1, "failed", "center-card-revoked", 0},
+		{"paper out on the first page", []string{"--doc", "koseki-zenbu", "--resident", "R0019", "--printer", "emulator:paper-out@1"}, 1, "unknown", "print-paper-out", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,7 +122,7 @@ func TestRunUI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sink := &emulator.FileSink{Dir: filepath.Join(dir, "out")}
+			sink := emuPrinter(t, filepath.Join(dir, "out"))
 			sim := tcell.NewSimulationScreen("UTF-8")
 			u, err := newUI(env, res, j, sink, "ja", sim)
 			if err != nil {
@@ -205,7 +205,7 @@ func TestRunUIBadLanguage(t *testing.T) {
 	}
 	defer env.Close()
 	res, _ := env.Fixtures.Resident("R0001")
-	err = runUI(context.Background(), env, res, nil, &emulator.FileSink{Dir: t.TempDir()}, "fr")
+	err = runUI(context.Background(), env, res, nil, emuPrinter(t, t.TempDir()), "fr")
 	if err == nil || !strings.Contains(err.Error(), "language") {
 		t.Fatalf("got %v", err)
 	}
@@ -327,4 +327,16 @@ func TestKioskTmux(t *testing.T) {
 			}
 		})
 	}
+}
+
+// emuPrinter is the emulated USB printer driven by kofu's printer code,
+// writing its output under dir.
+func emuPrinter(t testing.TB, dir string) *emulator.Printer {
+	t.Helper()
+	p, err := emulator.NewPrinter(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }

@@ -1,0 +1,126 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"kofu/printer"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// Printer is emulator mode's printer: kofu's real printer code (PDL choice,
+// PJL job confirmation) drives the emulated USB printer, and the emulator
+// output directory gets, per job, the exact bytes that went over the link
+// and each page as the printer decoded it, in PNG. Only what the printer
+// confirmed is written as pages.
+type Printer struct {
+	Dir   string
+	Files []string // page files written, in order
+
+	p   *printer.Printer
+	emu *printer.Emulator
+	tee *teeLink
+}
+
+// NewPrinter starts an emulated printer playing scenario ("" for none, e.g.
+// "paper-out@2", see printer.ParseScenario).
+func NewPrinter(ctx context.Context, dir, scenario string) (*Printer, error) {
+	sc, err := printer.ParseScenario(scenario)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	emu := printer.NewEmulator(printer.EmulatorConfig{Scenario: sc})
+	tee := &teeLink{Link: emu}
+	p, err := printer.NewPrinter(ctx, tee, printer.Options{})
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	if plan := p.Plan(); plan.Err != nil {
+		p.Close()
+		return nil, plan.Err
+	}
+	return &Printer{Dir: dir, p: p, emu: emu, tee: tee}, nil
+}
+
+// ID identifies the printer (its device ID).
+func (e *Printer) ID() protocol.PrinterID { return e.p.ID() }
+
+// Close releases the printer.
+func (e *Printer) Close() error { return e.p.Close() }
+
+// Print prints through kofu's printer code, then saves what the device got.
+func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
+	wire := filepath.Join(e.Dir, protocol.B64(tid)+".prn")
+	f, err := os.OpenFile(wire, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	e.tee.start(f)
+	n, perr := e.p.Print(ctx, tid, vp)
+	e.tee.stop()
+	if err := f.Close(); err != nil && perr == nil {
+		perr = err
+	}
+	decoded := e.emu.Pages()
+	if n > len(decoded) {
+		n = len(decoded)
+	}
+	for i, pg := range decoded[len(decoded)-n:] {
+		data, err := pages.EncodePNG(pg.Image(), pg.DPI)
+		if err != nil {
+			return i, err
+		}
+		path := filepath.Join(e.Dir, fmt.Sprintf("%s-p%d.png", protocol.B64(tid), i+1))
+		if err := writeSynced(path, data); err != nil {
+			return i, err
+		}
+		clear(data)
+		e.Files = append(e.Files, path)
+	}
+	return n, perr
+}
+
+// teeLink copies every bulk-out byte to a file while a job runs.
+type teeLink struct {
+	printer.Link
+	mu sync.Mutex
+	w  *os.File
+}
+
+func (t *teeLink) start(w *os.File) { t.mu.Lock(); t.w = w; t.mu.Unlock() }
+func (t *teeLink) stop()            { t.mu.Lock(); t.w = nil; t.mu.Unlock() }
+
+// BulkOut forwards to the device and records what it accepted.
+func (t *teeLink) BulkOut(ctx context.Context, p []byte) (int, error) {
+	n, err := t.Link.BulkOut(ctx, p)
+	t.mu.Lock()
+	if t.w != nil && n > 0 {
+		_, _ = t.w.Write(p[:n])
+	}
+	t.mu.Unlock()
+	return n, err
+}
+
+func writeSynced(path string, data []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

@@ -1,0 +1,325 @@
+package printer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"kofu/printer/pdl"
+	"kofu/printer/pjl"
+)
+
+// errReset unwinds the engine after SOFT_RESET.
+var errReset = errors.New("emulator: soft reset")
+
+// engineState is the PJL state of the emulated printer-class engine.
+type engineState struct {
+	ustatusJob, ustatusDevice bool
+	job                       *EmulatedJob // current PJL job, nil outside one
+	jobIndex                  int
+	faulted                   bool // the scenario's paper-out or jam has happened
+}
+
+// pjlCode is the PJL status code matching the port status.
+func (e *Emulator) pjlCode() int {
+	e.mu.Lock()
+	s := e.status
+	e.mu.Unlock()
+	switch {
+	case s&StatusPaperEmpty != 0:
+		return 41101
+	case s&StatusJam != 0:
+		return 42102
+	case s&StatusCoverOpen != 0:
+		return 40021
+	case s&StatusNotError == 0:
+		return 50000
+	}
+	return 10001
+}
+
+// runPrinterClass is the engine of a protocol 1 or 2 printer: PJL
+// commands, and PCL 5 or PWG Raster data, bare or entered from PJL.
+func (e *Emulator) runPrinterClass(br *bufio.Reader) error {
+	st := &engineState{}
+	for {
+		err := e.step(br, st)
+		if errors.Is(err, errReset) {
+			e.flush(br)
+			st.job = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// flush discards buffered input after a soft reset and acknowledges it.
+func (e *Emulator) flush(br *bufio.Reader) {
+	for {
+		select {
+		case <-e.in:
+		default:
+			br.Reset(&chanReader{e: e})
+			if e.pendingAck != nil {
+				close(e.pendingAck)
+				e.pendingAck = nil
+			}
+			return
+		}
+	}
+}
+
+func (e *Emulator) step(br *bufio.Reader, st *engineState) error {
+	b, err := br.Peek(1)
+	if err != nil {
+		return err
+	}
+	switch b[0] {
+	case 0x1b:
+		if p, err := br.Peek(len(pjl.UEL)); err == nil && string(p) == pjl.UEL {
+			_, err := br.Discard(len(pjl.UEL))
+			return err
+		}
+		return e.decode(br, st, "PCL")
+	case '@':
+		line, err := readLine(br)
+		if err != nil {
+			return err
+		}
+		return e.command(br, st, line)
+	case 'R':
+		if p, err := br.Peek(4); err == nil && string(p) == "RaS2" {
+			return e.decode(br, st, "PWG")
+		}
+	}
+	_, err = br.ReadByte()
+	return err
+}
+
+// readLine reads one command line, at most 4 KiB.
+func readLine(br *bufio.Reader) (string, error) {
+	var sb strings.Builder
+	for {
+		frag, err := br.ReadSlice('\n')
+		if sb.Len() < 4096 {
+			sb.Write(frag)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return sb.String(), err
+	}
+}
+
+// command acts on one PJL command line.
+func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error {
+	c, ok := pjl.ParseCommand(line)
+	if !ok {
+		return nil
+	}
+	sc := e.cfg.Scenario
+	switch c.Verb {
+	case "ECHO":
+		if sc.NoEcho {
+			return nil
+		}
+		if sc.Interleave {
+			e.answer("@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-earlier-job\"\r\nPAGES=1\r\n\f" +
+				"@PJL USTATUS DEVICE\r\nCODE=41101\r\nDISPLAY=\"LOAD PAPER\"\r\n\f\x00\xffgarbage\r\n")
+		}
+		e.answer("@PJL ECHO " + c.Text + "\r\n\f")
+	case "USTATUS":
+		for k, v := range c.Options {
+			on := strings.ToUpper(v) != "OFF"
+			switch k {
+			case "JOB":
+				st.ustatusJob = on
+			case "DEVICE":
+				st.ustatusDevice = on
+			}
+		}
+	case "USTATUSOFF":
+		st.ustatusJob, st.ustatusDevice = false, false
+	case "INFO":
+		if len(c.Words) > 0 && c.Words[0] == "STATUS" {
+			code := e.pjlCode()
+			online := "TRUE"
+			if code >= 40000 {
+				online = "FALSE"
+			}
+			e.answer(fmt.Sprintf("@PJL INFO STATUS\r\nCODE=%d\r\nDISPLAY=%q\r\nONLINE=%s\r\n\f", code, display(code), online))
+		}
+	case "JOB":
+		e.mu.Lock()
+		e.jobs = append(e.jobs, EmulatedJob{Name: c.Options["NAME"]})
+		st.jobIndex = len(e.jobs) - 1
+		e.mu.Unlock()
+		st.job = &EmulatedJob{Name: c.Options["NAME"]}
+		if st.ustatusJob {
+			if sc.Interleave {
+				e.answer("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"kofu-other-job\"\r\n\f")
+			}
+			e.answer(fmt.Sprintf("@PJL USTATUS JOB\r\nSTART\r\nNAME=%q\r\n\f", st.job.Name))
+		}
+	case "ENTER":
+		lang := strings.ToUpper(c.Options["LANGUAGE"])
+		switch lang {
+		case "PCL", "PWG", "PWGRASTER":
+			return e.decode(br, st, lang[:3])
+		}
+		_, err := io.Copy(io.Discard, &uelReader{br: br}) // a language we do not speak
+		return err
+	case "EOJ":
+		if st.job == nil {
+			return nil
+		}
+		job := st.job
+		st.job = nil
+		if !st.ustatusJob || sc.NoEnd {
+			return nil
+		}
+		if sc.Interleave {
+			e.answer("@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-other-job\"\r\nPAGES=3\r\nRESULT=USER_CANCELED\r\n\f" +
+				"junk\x00@PJL USTATUS DEV")
+		}
+		result := sc.Result
+		if result == "" {
+			result = "OK"
+		}
+		msg := fmt.Sprintf("@PJL USTATUS JOB\r\nEND\r\nNAME=%q\r\nPAGES=%d\r\n", job.Name, max(job.Pages-sc.ShortPages, 0))
+		if !sc.OmitResult {
+			msg += "RESULT=" + result + "\r\n"
+		}
+		e.answer(msg + "\f")
+		e.mu.Lock()
+		e.jobs[st.jobIndex].Ended, e.jobs[st.jobIndex].Result = true, result
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+func display(code int) string {
+	switch pjl.Classify(code) {
+	case pjl.PaperOut:
+		return "LOAD PAPER"
+	case pjl.Jam:
+		return "PAPER JAM"
+	case pjl.Info:
+		return "READY"
+	}
+	return "ERROR"
+}
+
+// decode reads one PDL stream up to the next UEL and prints its pages.
+func (e *Emulator) decode(br *bufio.Reader, st *engineState, lang string) error {
+	r := &uelReader{br: br}
+	var err error
+	if lang == "PWG" {
+		err = pdl.DecodePWG(r, e.cfg.Limits, func(_ pdl.PWGHeader, p *pdl.Page) error { return e.print(st, p) })
+	} else {
+		err = pdl.DecodePCL(r, e.cfg.Limits, func(p *pdl.Page) error { return e.print(st, p) })
+	}
+	if errors.Is(err, errReset) || errors.Is(err, errStopped) {
+		return err
+	}
+	if err != nil {
+		e.setErr(fmt.Errorf("emulator: %s: %w", lang, err))
+		_, err = io.Copy(io.Discard, r) // skip to the UEL
+	}
+	return err
+}
+
+// print puts one decoded page on paper, or plays the scenario's fault.
+func (e *Emulator) print(st *engineState, p *pdl.Page) error {
+	sc := e.cfg.Scenario
+	e.mu.Lock()
+	k := e.printed + 1
+	e.mu.Unlock()
+	if !st.faulted && (k == sc.PaperOutAt || k == sc.JamAt) {
+		st.faulted = true
+		status, code := StatusPaperEmpty|StatusSelected, 41101
+		if k == sc.JamAt {
+			status, code = StatusJam|StatusSelected, 42102
+		}
+		e.SetStatus(status)
+		if st.ustatusDevice {
+			e.answer(fmt.Sprintf("@PJL USTATUS DEVICE\r\nCODE=%d\r\nDISPLAY=%q\r\nONLINE=FALSE\r\n\f", code, display(code)))
+		}
+		// The engine stops; the input buffer fills and bulk OUT stalls.
+		select {
+		case e.pendingAck = <-e.resetCh:
+			return errReset
+		case <-e.stop:
+			return errStopped
+		}
+	}
+	if sc.PageTime > 0 {
+		select {
+		case <-time.After(sc.PageTime):
+		case <-e.stop:
+			return errStopped
+		}
+	}
+	e.mu.Lock()
+	e.printed++
+	e.pages = append(e.pages, p)
+	if len(e.pages) > e.cfg.Keep {
+		e.pages = e.pages[len(e.pages)-e.cfg.Keep:]
+	}
+	if st.job != nil {
+		e.jobs[st.jobIndex].Pages++
+	}
+	e.mu.Unlock()
+	if st.job != nil {
+		st.job.Pages++
+	}
+	return nil
+}
+
+// uelReader reads a PDL stream up to (not including) the next UEL.
+type uelReader struct {
+	br  *bufio.Reader
+	eof bool
+}
+
+func (r *uelReader) Read(p []byte) (int, error) {
+	if r.eof {
+		return 0, io.EOF
+	}
+	want := 1
+	for {
+		if _, err := r.br.Peek(want); err != nil {
+			if n := r.br.Buffered(); n > 0 && errors.Is(err, io.EOF) {
+				want = n
+			} else {
+				return 0, err
+			}
+		}
+		data, _ := r.br.Peek(r.br.Buffered())
+		if i := bytes.Index(data, []byte(pjl.UEL)); i >= 0 {
+			if i == 0 {
+				r.eof = true
+				return 0, io.EOF
+			}
+			return r.br.Read(p[:min(len(p), i)])
+		}
+		// Hold back a tail that could start a UEL.
+		keep := 0
+		for k := min(len(pjl.UEL)-1, len(data)); k > 0; k-- {
+			if bytes.HasPrefix([]byte(pjl.UEL), data[len(data)-k:]) {
+				keep = k
+				break
+			}
+		}
+		if n := len(data) - keep; n > 0 {
+			return r.br.Read(p[:min(len(p), n)])
+		}
+		want = len(data) + 1
+	}
+}

@@ -1,0 +1,83 @@
+package printer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scenario is what an emulated printer does wrong, if anything.
+type Scenario struct {
+	PaperOutAt  int           // paper runs out instead of printing page k (1-based, counted since the printer started)
+	JamAt       int           // the paper jams instead of printing page k
+	NoEnd       bool          // never report the job's end (PJL END / IPP completion)
+	Result      string        // PJL END RESULT, e.g. HOST_CANCELED (IPP: the job is canceled)
+	OmitResult  bool          // PJL END without RESULT
+	ShortPages  int           // report this many pages fewer than printed
+	Interleave  bool          // readback mixes in stale and other jobs' messages and garbage
+	NoEcho      bool          // the printer ignores @PJL ECHO
+	UnplugAfter int64         // vanish after this many bytes of job data (0: never)
+	TruncateID  int           // cut the GET_DEVICE_ID reply to this many bytes (0: no cut)
+	PageTime    time.Duration // time to print one page
+}
+
+// ParseScenario parses comma-separated scenario names: paper-out@K,
+// jam@K, no-end, result=VALUE (e.g. result=HOST_CANCELED), no-result,
+// short=N, interleave, no-echo, unplug@BYTES, truncate-id@N, page-time=DUR.
+func ParseScenario(s string) (Scenario, error) {
+	var sc Scenario
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		name, arg, _ := strings.Cut(f, "@")
+		if n, v, ok := strings.Cut(f, "="); ok {
+			name, arg = n, v
+		}
+		num := func() (int64, error) {
+			n, err := strconv.ParseInt(arg, 10, 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("scenario %q: want a count", f)
+			}
+			return n, nil
+		}
+		var err error
+		var n int64
+		switch name {
+		case "paper-out":
+			n, err = num()
+			sc.PaperOutAt = int(n)
+		case "jam":
+			n, err = num()
+			sc.JamAt = int(n)
+		case "no-end":
+			sc.NoEnd = true
+		case "result":
+			sc.Result = strings.ToUpper(arg)
+		case "no-result":
+			sc.OmitResult = true
+		case "short":
+			n, err = num()
+			sc.ShortPages = int(n)
+		case "interleave":
+			sc.Interleave = true
+		case "no-echo":
+			sc.NoEcho = true
+		case "unplug":
+			sc.UnplugAfter, err = num()
+		case "truncate-id":
+			n, err = num()
+			sc.TruncateID = int(n)
+		case "page-time":
+			sc.PageTime, err = time.ParseDuration(arg)
+		default:
+			return Scenario{}, fmt.Errorf("unknown emulator scenario %q", f)
+		}
+		if err != nil {
+			return Scenario{}, err
+		}
+	}
+	return sc, nil
+}

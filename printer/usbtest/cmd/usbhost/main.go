@@ -1,0 +1,50 @@
+// Command usbhost is the host side of kofu's qemu USB test: in the guest,
+// it drives the printer gadget through libusb with kofu's printer package
+// and prints one marker line per check (see package usbtest).
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kofu/printer"
+	"kofu/printer/usbtest"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ok := usbtest.RunHost(ctx, usbtest.HostConfig{
+		Open: func(ctx context.Context) (printer.Link, error) {
+			return printer.OpenUSB(ctx, printer.Selector{VID: 0x0525, PID: 0xa4a8}, nil)
+		},
+		Driver:   printerDriver,
+		Want:     usbtest.WantGadget(),
+		Printer:  usbtest.GuestOptions(),
+		PauseJob: 500 * time.Millisecond,
+	}, os.Stdout)
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+// printerDriver returns the kernel driver bound to the first printer-class
+// interface in sysfs ("" if none).
+func printerDriver() string {
+	files, _ := filepath.Glob("/sys/bus/usb/devices/*/bInterfaceClass")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil || strings.TrimSpace(string(b)) != "07" {
+			continue
+		}
+		link, err := os.Readlink(filepath.Join(filepath.Dir(f), "driver"))
+		if err != nil {
+			return ""
+		}
+		return filepath.Base(link)
+	}
+	return ""
+}
