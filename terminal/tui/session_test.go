@@ -155,7 +155,7 @@ func TestWholeSession(t *testing.T) {
 				munis = append(munis, Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly})
 			}
 			h := newHarness(t, Options{Coins: coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni})
-			sink := &emulator.FileSink{Dir: filepath.Join(dir, "out")}
+			sink := emuPrinter(t, filepath.Join(dir, "out"))
 			results := make(chan terminal.Result, 1)
 			go func() { results <- env.Kiosk(sink, coins, j).Serve(ctx, emulator.NewSoftCard(res), h.c) }()
 
@@ -187,4 +187,16 @@ func TestWholeSession(t *testing.T) {
 			absent(t, s, "料金", "円", "カードをお取りください")
 		})
 	}
+}
+
+// emuPrinter is the emulated USB printer driven by kofu's printer code,
+// writing its output under dir.
+func emuPrinter(t testing.TB, dir string) *emulator.Printer {
+	t.Helper()
+	p, err := emulator.NewPrinter(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
