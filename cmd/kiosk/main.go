@@ -15,6 +15,7 @@ func commands() []cli.Command {
 	return []cli.Command{
 		{Name: "run", Summary: "run the kiosk (--emulator: card, center and printer emulated in one process)", Run: runKiosk},
 		{Name: "card", Summary: "PC/SC card checks: info, sign (--pin, --in, --out)", Run: runCard},
+		{Name: "journal", Summary: "show or verify the hash-chained journal", Run: runJournal},
 		{Name: "config", Summary: "check a configuration file: every key, value and file it names", Run: runConfig},
 	}
 }
