@@ -25,6 +25,18 @@ func TestRunAutopilot(t *testing.T) {
 		{"printed", []string{"--doc", "juminhyo"}, 0, "printed", "", 1},
 		{"koseki three pages", []string{"--doc", "koseki-zenbu", "--resident", "R0019"}, 0, "printed", "", 3},
 		{"wrong record refused", []string{"--doc", "juminhyo", "--fault", "wrong-record"}, 1, "refused", "envelope-subject", 0},
+		{"lock-timeout-release", []string{"--doc", "koseki-zenbu", "--fault", "lock-timeout-release"}, 1, "refused", "envelope-tid", 0},
+		{"same-second-overwrite", []string{"--doc", "koseki-zenbu", "--fault", "same-second-overwrite"}, 1, "refused", "envelope-tid", 0},
+		{"sync-overwrite", []string{"--doc", "koseki-zenbu", "--fault", "sync-overwrite"}, 1, "refused", "page-qr-mismatch", 0},
+		{"single-server-build", []string{"--doc", "koseki-zenbu", "--fault", "single-server-build"}, 1, "refused", "envelope-rid", 0},
+		{"fifo-dispatch", []string{"--doc", "koseki-zenbu", "--fault", "fifo-dispatch"}, 1, "refused", "envelope-tid", 0},
+		{"page-swap", []string{"--doc", "koseki-zenbu", "--fault", "page-swap"}, 1, "refused", "page-qr-mismatch", 0},
+		{"stale-replay", []string{"--doc", "koseki-zenbu", "--fault", "stale-replay"}, 1, "refused", "envelope-tid", 0},
+		{"foreign-terminal", []string{"--doc", "koseki-zenbu", "--fault", "foreign-terminal"}, 1, "refused", "envelope-tid", 0},
+		{"bad-signature", []string{"--doc", "juminhyo", "--fault", "bad-signature"}, 1, "refused", "envelope-signature", 0},
+		{"expired", []string{"--doc", "juminhyo", "--fault", "expired"}, 1, "refused", "envelope-expired", 0},
+		{"error-with-document", []string{"--doc", "juminhyo", "--fault", "error-with-document"}, 1, "refused", "envelope-error-flagged", 0},
+		{"drop", []string{"--doc", "juminhyo", "--fault", "drop"}, 1, "failed", "document-transport", 0},
 		{"wrong PIN", []string{"--doc", "juminhyo", "--pin", "0000"}, 1, "cancelled", "pin-cancelled", 0},
 		{"revoked card", []string{"--doc", "juminhyo", "--resident", "R0005"}, 1, "failed", "center-card-revoked", 0},
 		{"paper out on the first page", []string{"--doc", "koseki-zenbu", "--resident", "R0019", "--printer", "emulator:paper-out@1"}, 1, "unknown", "print-paper-out", 0},
@@ -39,7 +51,7 @@ func TestRunAutopilot(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tc.code, stderr.String())
 			}
 			var line struct {
-				Outcome, Reason, TID string
+				Outcome, Reason, TID, Payment string
 				Pages                int
 				Files                []string
 			}
@@ -48,6 +60,9 @@ func TestRunAutopilot(t *testing.T) {
 			}
 			if line.Outcome != tc.outcome || line.Reason != tc.reason || len(line.Files) != tc.files {
 				t.Fatalf("got %+v", line)
+			}
+			if (line.Payment == "captured") != (tc.outcome == "printed") {
+				t.Fatalf("payment %q for a %s session", line.Payment, line.Outcome)
 			}
 			entries, _ := filepath.Glob(filepath.Join(out, "*.png"))
 			if len(entries) != tc.files {
