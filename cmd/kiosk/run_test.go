@@ -52,8 +52,8 @@ func TestRunAutopilot(t *testing.T) {
 			}
 			var line struct {
 				Outcome, Reason, TID, Payment string
-				Pages                int
-				Files                []string
+				Pages                         int
+				Files                         []string
 			}
 			if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &line); err != nil || bytes.Count(stdout.Bytes(), []byte("\n")) != 1 {
 				t.Fatalf("stdout is not one JSON line: %q", stdout.String())
