@@ -198,6 +198,12 @@ func (c *Client) do(ctx context.Context, op, method, target, ctype string, body 
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("center %s: %w", op, ErrTooLarge)
 	}
+	// An answer completed after the stage's deadline is not looked at: the
+	// session has given up on it, whatever it says.
+	if err := ctx.Err(); err != nil {
+		clear(data)
+		return nil, &TransportError{Op: op, Err: err}
+	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	a := &answer{status: resp.StatusCode, ctype: mt, header: resp.Header, body: data}
 	if mt == MediaProblem || resp.StatusCode >= 400 {
