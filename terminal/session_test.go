@@ -100,6 +100,17 @@ func (o oddCounter) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, err
 
 var _ terminal.Card = oddCounter{}
 
+// swapped presents one card's certificate, then signs with another card's
+// key: the card was swapped between reading it and the PIN.
+type swapped struct {
+	*emulator.SoftCard
+	other *emulator.SoftCard
+}
+
+func (s swapped) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
+	return s.other.AuthKey(ctx, []byte(s.other.Resident.PIN))
+}
+
 type world struct {
 	env *emulator.Env
 	fx  *fixtures.Set
@@ -200,6 +211,14 @@ func TestSessionEdges(t *testing.T) {
 			panel: func() *scripted { return &scripted{order: order, pins: []string{"0000", res.PIN}} },
 			sink:  &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "card-pin-counter",
 			states: []string{"card", "choose", "pin", "failed"}, payment: "none", tries: []int{3}},
+		{name: "card swapped after its certificate was read",
+			card: func() terminal.Card {
+				other, _ := w.fx.Resident("R0002")
+				return swapped{emulator.NewSoftCard(res), emulator.NewSoftCard(other)}
+			},
+			panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
+			sink: &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "center-bad-signature",
+			states: []string{"card", "choose", "pin", "submit", "failed"}, payment: "none"},
 		{name: "resident declines the fee",
 			panel: func() *scripted {
 				return &scripted{order: order, pins: []string{res.PIN}, payFn: func(context.Context, int) error { return terminal.ErrCancelled }}
