@@ -217,7 +217,7 @@ func TestSessionEdges(t *testing.T) {
 				return swapped{emulator.NewSoftCard(res), emulator.NewSoftCard(other)}
 			},
 			panel: func() *scripted { return &scripted{order: order, pins: []string{res.PIN}} },
-			sink: &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "center-bad-signature",
+			sink:  &sink{confirm: -1}, outcome: protocol.ResultFailed, reason: "center-bad-signature",
 			states: []string{"card", "choose", "pin", "submit", "failed"}, payment: "none"},
 		{name: "resident declines the fee",
 			panel: func() *scripted {
