@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"kofu/internal/fixtures"
@@ -24,6 +25,8 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	hours := fs.String("hours", "", "service hours in JST, e.g. 06:30-23:00 (default: always open)")
 	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
 	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
+	var builds stringList
+	fs.Var(&builds, "accept-build", "a kiosk build (request \"sw\") this deployment attested; repeatable (default: any)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -38,7 +41,7 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	if err != nil {
 		return 1, err
 	}
-	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay}
+	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay, Builds: builds}
 	if *hours != "" {
 		if cfg.Hours, err = center.ParseHours(*hours); err != nil {
 			return 2, err
@@ -59,3 +62,9 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	defer cancel()
 	return 0, srv.Shutdown(sctx)
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

@@ -315,3 +315,27 @@ func TestParseFaults(t *testing.T) {
 		t.Errorf("slow:2s delay %v", f[0].Delay)
 	}
 }
+
+// TestBuildAttestation: a center told which kiosk builds the deployment
+// attested refuses any other build with a problem document, and accepts
+// the attested one.
+func TestBuildAttestation(t *testing.T) {
+	fx := loadFixtures(t)
+	res, _ := fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	refusing, _ := startEnv(t, emulator.Options{Fixtures: fx, Center: func(c *center.Config) {
+		c.Builds = []string{"kofu-kiosk/9.9.9+attested"}
+	}})
+	_, _, err := submit(t, refusing, res, doc, nil)
+	var p *protocol.Problem
+	if !errors.As(err, &p) || p.Type != protocol.ProbTerminalRefused || !strings.Contains(p.Detail, "not attested") {
+		t.Fatalf("unattested build: %v", err)
+	}
+	accepting, _ := startEnv(t, emulator.Options{Fixtures: fx, Center: func(c *center.Config) {
+		c.Builds = []string{"kofu-kiosk/9.9.9+attested"}
+	}})
+	_, _, err = submit(t, accepting, res, doc, func(r *protocol.Request) { r.SW = "kofu-kiosk/9.9.9+attested" })
+	if err != nil {
+		t.Fatalf("attested build refused: %v", err)
+	}
+}
