@@ -40,8 +40,9 @@ type DocInfo struct {
 }
 
 // yesNo is the value set of an on/off option ("omit" is the default: the
-// less personal data printed, the better).
-var yesNo = []string{"omit", "include"}
+// less personal data printed, the better). A fresh slice each time, so no
+// caller of DocTypes can change another's table.
+func yesNo() []string { return []string{"omit", "include"} }
 
 // docTable is THE table of document types and their options (DESIGN §3.1).
 // It is built fresh by DocTypes so callers can never mutate shared state.
@@ -50,19 +51,19 @@ func docTable() []DocInfo {
 	return []DocInfo{
 		{DocJuminhyo, "住民票の写し", "Certificate of residence", []Option{
 			scope,
-			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
-			{Key: "zokugara", JA: "世帯主・続柄", EN: "Head of household and relationship", Values: yesNo},
-			{Key: "kojin-bango", JA: "個人番号", EN: "Individual number", Values: yesNo},
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo()},
+			{Key: "zokugara", JA: "世帯主・続柄", EN: "Head of household and relationship", Values: yesNo()},
+			{Key: "kojin-bango", JA: "個人番号", EN: "Individual number", Values: yesNo()},
 		}},
 		{DocJuminhyoKisai, "住民票記載事項証明書", "Certificate of resident record items", []Option{
 			scope,
-			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo()},
 		}},
 		{DocInkan, "印鑑登録証明書", "Seal registration certificate", nil},
 		{DocKosekiZenbu, "戸籍全部事項証明書", "Family register (all members)", nil},
 		{DocKosekiKojin, "戸籍個人事項証明書", "Family register (one member)", nil},
 		{DocKosekiFuhyo, "戸籍の附票の写し", "Family register supplement", []Option{
-			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo},
+			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo()},
 		}},
 		{DocKazei, "所得・課税証明書", "Income and tax certificate", []Option{
 			{Key: "year", JA: "年度", EN: "Fiscal year", Values: []string{"2026", "2025", "2024", "2023", "2022"}},

@@ -188,7 +188,7 @@ func verifyCompact(compact []byte, r role, now time.Time) (*verified, error) {
 	}
 	// Refusable members are checked in a fixed priority order so a header
 	// with several of them always gets the same code.
-	for _, rule := range headerRules {
+	for _, rule := range headerRules() {
 		for k := range hdr {
 			if rule.match(k) {
 				return nil, refuse(r.stage, rule.reason, fmt.Sprintf("header %.32q not allowed", k), nil)
@@ -225,16 +225,21 @@ func verifyCompact(compact []byte, r role, now time.Time) (*verified, error) {
 	return &verified{payload: payload, leaf: leaf}, nil
 }
 
-// headerRules are the refusable protected-header members, most specific
-// first: anything but alg, typ and x5c is refused.
-var headerRules = []struct {
+// headerRule matches refusable protected-header members.
+type headerRule struct {
 	reason Reason
 	match  func(string) bool
-}{
-	{ReasonCrit, func(k string) bool { return k == "crit" || k == "b64" }},
-	{ReasonEmbeddedJWK, func(k string) bool { return k == "jwk" }},
-	{ReasonRemoteKey, func(k string) bool { return k == "jku" || k == "x5u" }},
-	{ReasonHeader, func(k string) bool { return k != "alg" && k != "typ" && k != "x5c" }},
+}
+
+// headerRules are the refusable protected-header members, most specific
+// first: anything but alg, typ and x5c is refused.
+func headerRules() []headerRule {
+	return []headerRule{
+		{ReasonCrit, func(k string) bool { return k == "crit" || k == "b64" }},
+		{ReasonEmbeddedJWK, func(k string) bool { return k == "jwk" }},
+		{ReasonRemoteKey, func(k string) bool { return k == "jku" || k == "x5u" }},
+		{ReasonHeader, func(k string) bool { return k != "alg" && k != "typ" && k != "x5c" }},
+	}
 }
 
 // verifyX5C parses the x5c header (standard base64 DER, leaf first) and

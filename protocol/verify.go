@@ -140,18 +140,16 @@ func (v *Verifier) checkTimes(stage Stage, iat, exp int64) error {
 	return nil
 }
 
-// errorMembers are members a broken issuer may add to flag an error while
-// serving a document anyway (fault error-with-document). Their presence is
-// reported as such rather than as a mere unknown field.
-var errorMembers = []string{"error", "status", "problem"}
-
-// flaggedError reports whether a payload carries an error member.
+// flaggedError reports whether a payload carries a member a broken issuer
+// may add to flag an error while serving a document anyway (fault
+// error-with-document), so it is reported as such rather than as a mere
+// unknown field.
 func flaggedError(payload []byte) string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(payload, &m) != nil {
 		return ""
 	}
-	for _, k := range errorMembers {
+	for _, k := range [...]string{"error", "status", "problem"} {
 		if _, ok := m[k]; ok {
 			return k
 		}
@@ -194,9 +192,6 @@ func (v *Verifier) Ticket(compact []byte, s *Sent) (*VerifiedTicket, error) {
 	return &VerifiedTicket{t: t, compact: bytes.Clone(compact), sent: s}, nil
 }
 
-// a4 is the page geometry the kiosk accepts, per dpi.
-var a4 = map[int][2]int{300: {2480, 3508}, 600: {4961, 7016}}
-
 // Envelope checks the issuer's envelope against the ticket and the request
 // (§3.4 rule 2): ES256 under the issuer CA only; tid, rid, binding, doc
 // equal; subject equal to the kiosk's own computation; asof present;
@@ -237,8 +232,8 @@ func (v *Verifier) Envelope(compact []byte, t *VerifiedTicket) (*VerifiedEnvelop
 		return nil, refuse(StageEnvelope, ReasonCount, fmt.Sprintf("%d pages", len(e.Pages)), nil)
 	}
 	for _, p := range e.Pages {
-		g, ok := a4[p.DPI]
-		if !ok || p.W != g[0] || p.H != g[1] {
+		w, h, ok := pages.PageSize(p.DPI)
+		if !ok || p.W != w || p.H != h {
 			return nil, &RefusalError{Stage: StageEnvelope, Reason: ReasonGeometry, Page: p.N,
 				Detail: fmt.Sprintf("%dx%d at %d dpi is not A4 at 300/600 dpi", p.W, p.H, p.DPI)}
 		}

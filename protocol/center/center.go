@@ -41,7 +41,7 @@ type Config struct {
 	// runs its own responder when it is empty.
 	OCSPURL string
 
-	// Build, when non-empty, lists the "sw" strings the center accepts
+	// Builds, when non-empty, lists the "sw" strings the center accepts
 	// (deployment attestation); empty accepts any.
 	Builds []string
 
