@@ -21,6 +21,12 @@ const (
 	DocKazei         DocType = "kazei"          // 所得・課税証明書
 )
 
+// FamilyRegister reports whether t is issued from the 戸籍 (the register
+// itself or its supplement): kept by the 本籍地, not the place of residence.
+func (t DocType) FamilyRegister() bool {
+	return t == DocKosekiZenbu || t == DocKosekiKojin || t == DocKosekiFuhyo
+}
+
 // MaxCopies bounds the copies of one request, as a kiosk panel does.
 const MaxCopies = 3
 

@@ -38,12 +38,5 @@ func (s *CardSlot) Open(ctx context.Context) (*cardreader.Card, error) {
 // municipality of residence, or at the 本籍地 for family registers (the
 // kiosk cannot read either from the card; the resident chooses).
 func OrderFor(res *fixtures.Resident, doc protocol.DocSpec) terminal.Order {
-	muni := res.Muni
-	switch doc.Type {
-	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
-		if res.HonsekiMuni != "" {
-			muni = res.HonsekiMuni
-		}
-	}
-	return terminal.Order{Muni: muni, Doc: doc}
+	return terminal.Order{Muni: res.RecordMuni(doc.Type), Doc: doc}
 }

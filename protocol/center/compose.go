@@ -14,7 +14,7 @@ import (
 // content a municipality's issuer would print. Copies repeat the pages;
 // every page of every copy has its own number, so its QR symbol differs.
 func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof time.Time, serial string) []pages.Spec {
-	muni, _ := c.fx.Municipality(issuingMuni(res, doc.Type))
+	muni, _ := c.fx.Municipality(res.RecordMuni(doc.Type))
 	info, _ := protocol.LookupDoc(doc.Type)
 	issuer := muni.Name + "長"
 	base := pages.Spec{DPI: c.cfg.DPI, Title: info.JA, Issuer: issuer, Serial: serial,

@@ -84,7 +84,7 @@ const (
 
 // renderDocument renders and seals a genuine document for src.
 func (c *Center) renderDocument(ctx context.Context, src source) (*document, error) {
-	serial, err := c.serial(issuingMuni(src.record, src.doc.Type))
+	serial, err := c.serial(src.record.RecordMuni(src.doc.Type))
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (c *Center) otherResident(not *fixtures.Resident, doc protocol.DocType) *fi
 		if doc == protocol.DocInkan && r.Seal == nil {
 			continue
 		}
-		if len(r.Koseki) == 0 && (doc == protocol.DocKosekiZenbu || doc == protocol.DocKosekiKojin || doc == protocol.DocKosekiFuhyo) {
+		if len(r.Koseki) == 0 && doc.FamilyRegister() {
 			continue
 		}
 		return r

@@ -160,15 +160,13 @@ func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now 
 	if res.MovedOut || res.DVSupport {
 		return protocol.NewProblem(protocol.ProbNotEligible, "")
 	}
-	if issuingMuni(res, req.Doc.Type) != req.Muni {
+	if res.RecordMuni(req.Doc.Type) != req.Muni {
 		return protocol.NewProblem(protocol.ProbNotEligible, "no record in this municipality")
 	}
-	switch req.Doc.Type {
-	case protocol.DocInkan:
-		if res.Seal == nil {
-			return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no seal registration")
-		}
-	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
+	if req.Doc.Type == protocol.DocInkan && res.Seal == nil {
+		return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no seal registration")
+	}
+	if req.Doc.Type.FamilyRegister() {
 		muni, _ := c.fx.Municipality(req.Muni)
 		if muni.KosekiWeekdaysOnly {
 			if wd := now.In(jst()).Weekday(); wd == time.Saturday || wd == time.Sunday {
@@ -207,17 +205,4 @@ func (c *Center) pruneLocked(now time.Time) {
 			j.genuine, j.delivered = nil, nil
 		}
 	}
-}
-
-// issuingMuni is the municipality that holds the record a document is
-// rendered from: the 本籍地 for family registers and their supplement,
-// the place of residence for everything else.
-func issuingMuni(res *fixtures.Resident, doc protocol.DocType) string {
-	switch doc {
-	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
-		if res.HonsekiMuni != "" {
-			return res.HonsekiMuni
-		}
-	}
-	return res.Muni
 }

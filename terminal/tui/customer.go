@@ -440,15 +440,6 @@ func ref(session string) string {
 	return session
 }
 
-// isKoseki reports whether t is kept by the 本籍地.
-func isKoseki(t protocol.DocType) bool {
-	switch t {
-	case protocol.DocKosekiZenbu, protocol.DocKosekiKojin, protocol.DocKosekiFuhyo:
-		return true
-	}
-	return false
-}
-
 // muniName is a municipality's name, or its code when unknown.
 func (c *Customer) muniName(code string) string {
 	if m, ok := c.munis[code]; ok && m.Name != "" {
@@ -460,7 +451,7 @@ func (c *Customer) muniName(code string) string {
 // muniChoices are the municipalities a request for t may go to.
 func (c *Customer) muniChoices(t protocol.DocType) []muniChoice {
 	out := []muniChoice{{c.home, T("住所地（"+c.muniName(c.home)+"）", "Residence ("+c.muniName(c.home)+")")}}
-	if isKoseki(t) && c.honseki != "" && c.honseki != c.home {
+	if t.FamilyRegister() && c.honseki != "" && c.honseki != c.home {
 		out = append(out, muniChoice{c.honseki,
 			T("本籍地（"+c.muniName(c.honseki)+"）", "Registered domicile ("+c.muniName(c.honseki)+")")})
 	}
@@ -475,7 +466,7 @@ func (c *Customer) estimate(l Lang, muni string, t protocol.DocType) (int, strin
 	}
 	fee, ok := m.Fees[string(t)]
 	remark := ""
-	if isKoseki(t) && m.KosekiWeekdaysOnly {
+	if t.FamilyRegister() && m.KosekiWeekdaysOnly {
 		remark = T("戸籍の証明書は平日のみ取得できます。", "Family register documents are issued on weekdays only.").In(l)
 	}
 	return fee, remark, ok
