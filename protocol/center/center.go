@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kofu/internal/fixtures"
-	"kofu/protocol"
 	"kofu/protocol/pages"
 )
 
@@ -171,35 +170,9 @@ func (c *Center) Injections() []Injection {
 	return append([]Injection(nil), c.injected...)
 }
 
-// TicketRecord is the center's view of one ticket, for tests and the
-// fleet: what was asked, what was served, how it ended.
-type TicketRecord struct {
-	TID      string
-	Resident string
-	Term     string
-	Doc      protocol.DocSpec
-	Fee      int
-	Fault    string // "" when the ticket was served correctly
-	Result   protocol.Result
-	Reason   string
-	Billing  protocol.Billing
-	Incident string
-}
-
-// Tickets returns a snapshot of every ticket's record.
-func (c *Center) Tickets() []TicketRecord {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]TicketRecord, 0, len(c.jobs))
-	for _, j := range c.jobs {
-		out = append(out, j.record())
-	}
-	return out
-}
+// FaultRate is the effective probability that a ticket gets a fault.
+func (c *Center) FaultRate() float64 { return c.cfg.FaultRate }
 
 // LateDeliveries counts documents the late-delivery fault sent after
 // holding them.
 func (c *Center) LateDeliveries() int64 { return c.late.Load() }
-
-// FaultRate is the effective probability that a ticket gets a fault.
-func (c *Center) FaultRate() float64 { return c.cfg.FaultRate }

@@ -52,12 +52,3 @@ type document struct {
 	header   string            // Kofu-Issuer-Error value served with it, if any
 	env      protocol.Envelope // the payload signed in envelope
 }
-
-func (j *job) record() TicketRecord {
-	r := TicketRecord{TID: j.key, Resident: j.resident.ID, Term: j.term, Doc: j.req.Doc, Fee: j.fee,
-		Result: j.result, Reason: j.reason, Billing: j.billing, Incident: j.incident}
-	if j.fault != nil {
-		r.Fault = j.fault.String()
-	}
-	return r
-}
