@@ -19,6 +19,7 @@ var errReset = errors.New("emulator: soft reset")
 // engineState is the PJL state of the emulated printer-class engine.
 type engineState struct {
 	ustatusJob, ustatusDevice bool
+	ustatusPage               bool
 	job                       *EmulatedJob // current PJL job, nil outside one
 	jobIndex                  int
 	faulted                   bool // the scenario's paper-out or jam has happened
@@ -142,10 +143,12 @@ func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error
 				st.ustatusJob = on
 			case "DEVICE":
 				st.ustatusDevice = on
+			case "PAGE":
+				st.ustatusPage = on
 			}
 		}
 	case "USTATUSOFF":
-		st.ustatusJob, st.ustatusDevice = false, false
+		st.ustatusJob, st.ustatusDevice, st.ustatusPage = false, false, false
 	case "INFO":
 		if len(c.Words) > 0 && c.Words[0] == "STATUS" {
 			code := e.pjlCode()
@@ -278,6 +281,9 @@ func (e *Emulator) print(st *engineState, p *pdl.Page) error {
 	e.mu.Unlock()
 	if st.job != nil {
 		st.job.Pages++
+		if st.ustatusPage {
+			e.answer(fmt.Sprintf("@PJL USTATUS PAGE\r\n%d\r\n\f", st.job.Pages))
+		}
 	}
 	return nil
 }

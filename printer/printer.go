@@ -143,6 +143,14 @@ func (p *Printer) Close() error {
 // *Error; errors.Is(err, ErrUnconfirmed) means the job may have printed
 // and the outcome must be reported as unknown.
 func (p *Printer) Print(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage) (int, error) {
+	return p.PrintReporting(ctx, tid, pages, nil)
+}
+
+// PrintReporting is Print that also calls out (when not nil) with the
+// number of pages the printer reports out so far, as PJL USTATUS PAGE
+// says, from another goroutine while the job runs. The count is for the
+// resident's screen only: the job's END alone confirms pages.
+func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
 	_ = tid // job names are random, never derived from the ticket
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -171,7 +179,7 @@ func (p *Printer) Print(ctx context.Context, tid []byte, pages []*protocol.Verif
 		case PathIPP:
 			n, err = p.printIPP(ctx, pages)
 		default:
-			n, err = p.printRaw(ctx, pages)
+			n, err = p.printRaw(ctx, pages, out)
 		}
 	}
 	var pe *Error

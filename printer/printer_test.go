@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -283,5 +284,44 @@ func TestParseSpec(t *testing.T) {
 		if (err != nil) != c.err || (!c.err && got != c.want) {
 			t.Errorf("ParseSpec(%q) = %+v, %v", c.in, got, err)
 		}
+	}
+}
+
+// TestPrintReportingPages: the printer's USTATUS PAGE reports reach the
+// caller page by page; a job that stops at a fault reports only the pages
+// that came out and is still not confirmed.
+func TestPrintReportingPages(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		pages int
+		out   []int
+		err   error
+	}{
+		{"emulator", 3, []int{1, 2, 3}, nil},
+		{"emulator:paper-out@3", 3, []int{1, 2}, ErrPaperOut},
+		{"emulator:jam@1", 2, nil, ErrJam},
+	} {
+		t.Run(c.spec, func(t *testing.T) {
+			sp, err := ParseSpec(c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := openEmulated(t, sp.Emulator, fastOptions(3))
+			var mu sync.Mutex
+			var out []int
+			n, err := p.PrintReporting(testCtx(t), nil, testPages(t, c.pages, 300), func(k int) {
+				mu.Lock()
+				out = append(out, k)
+				mu.Unlock()
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if c.err == nil && (err != nil || n != c.pages) || c.err != nil && (n != 0 || !errors.Is(err, c.err)) {
+				t.Fatalf("PrintReporting = %d, %v; want %v", n, err, c.err)
+			}
+			if !slices.Equal(out, c.out) {
+				t.Fatalf("pages reported %v, want %v", out, c.out)
+			}
+		})
 	}
 }

@@ -15,8 +15,8 @@ import (
 
 // printRaw sends a job on the printer-class pipe (PathPJLPCL, PathPCL,
 // PathPWG) and, for a bidirectional PJL printer, waits for PJL to confirm
-// it.
-func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage) (int, error) {
+// it, passing the pages it reports out to out (may be nil).
+func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
 	var job pjl.Job
 	if p.plan.Path == PathPJLPCL {
 		var err error
@@ -28,7 +28,7 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage) 
 	defer cancel()
 	var rb *readback
 	if p.plan.Confirm {
-		rb = startReadback(jobCtx, p.link, pjl.NewTracker(job, len(pages)))
+		rb = startReadback(jobCtx, p.link, pjl.NewTracker(job, len(pages)), out)
 		// The reader must be gone before the next job reads the pipe.
 		defer func() { cancel(); <-rb.exited }()
 	}
@@ -88,7 +88,8 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 }
 
 // readback reads the bulk IN pipe for the length of one job and feeds a
-// PJL Tracker, until the tracker decides or the context ends.
+// PJL Tracker, until the tracker decides or the context ends. out, when
+// not nil, hears each rise of the pages the printer reports out.
 type readback struct {
 	mu     sync.Mutex
 	v      pjl.Verdict
@@ -97,16 +98,21 @@ type readback struct {
 	exited chan struct{} // closed when the reader returns
 }
 
-func startReadback(ctx context.Context, l Link, tr *pjl.Tracker) *readback {
+func startReadback(ctx context.Context, l Link, tr *pjl.Tracker, out func(int)) *readback {
 	rb := &readback{v: tr.Verdict(), done: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
 		defer close(rb.exited)
 		var ps pjl.Parser
 		buf := make([]byte, transferSize)
+		reported := 0
 		for {
 			n, err := l.BulkIn(ctx, buf)
 			for _, m := range ps.Feed(buf[:n]) {
 				v := tr.Observe(m)
+				if out != nil && v.Out > reported {
+					reported = v.Out
+					out(reported)
+				}
 				rb.mu.Lock()
 				rb.v = v
 				rb.mu.Unlock()

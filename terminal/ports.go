@@ -32,6 +32,14 @@ type Sink interface {
 	ID() protocol.PrinterID
 }
 
+// PageReporter is implemented by sinks that can tell, while a job runs,
+// how many pages the printer reports out, so the screen can say "page k
+// of n". out is called from another goroutine; the count is progress
+// only, never a confirmation.
+type PageReporter interface {
+	PrintReporting(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage, out func(int)) (confirmed int, err error)
+}
+
 // MaybePrinted is implemented by print errors after which pages may have
 // come out although none was confirmed (job bytes reached the printer):
 // such a session ends unknown, for staff to look, never failed.
@@ -73,7 +81,8 @@ type Panel interface {
 	// Pay shows the fee and returns once the resident has paid it into the
 	// payment unit, or ErrCancelled.
 	Pay(ctx context.Context, fee int) error
-	// Progress reports what the session is doing.
+	// Progress reports what the session is doing. While printing it may be
+	// called from another goroutine (the printer's page reports).
 	Progress(p Progress)
 	// Finish shows the outcome and returns once the resident acknowledged
 	// (card and paper taken) or ctx ended.

@@ -192,6 +192,12 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	panel.Progress(Progress{State: StatePrint, Page: 0, Pages: n})
 	var confirmed int
 	perr := stage(ctx, t.Print, func(c context.Context) (e error) {
+		if pr, ok := k.Sink.(PageReporter); ok {
+			confirmed, e = pr.PrintReporting(c, ticket.TID(), verified, func(out int) {
+				panel.Progress(Progress{State: StatePrint, Page: min(out+1, n), Pages: n})
+			})
+			return
+		}
 		confirmed, e = k.Sink.Print(c, ticket.TID(), verified)
 		return
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ type scripted struct {
 	coins    *payment.Coins
 	tries    []int
 	finished bool
+	mu       sync.Mutex          // guards progress: the printer reports pages from its goroutine
+	progress []terminal.Progress // what the panel was shown
 }
 
 func (p *scripted) Choose(ctx context.Context) (terminal.Order, error) {
@@ -59,7 +62,12 @@ func (p *scripted) Pay(ctx context.Context, fee int) error {
 	return nil
 }
 
-func (p *scripted) Progress(terminal.Progress)              {}
+func (p *scripted) Progress(g terminal.Progress) {
+	p.mu.Lock()
+	p.progress = append(p.progress, g)
+	p.mu.Unlock()
+}
+
 func (p *scripted) Finish(context.Context, terminal.Result) { p.finished = true }
 
 // sink confirms a scripted number of pages.
@@ -323,5 +331,42 @@ func TestLateDocumentAfterTimeout(t *testing.T) {
 	}
 	if last := recs[len(recs)-1]; last.Kind != journal.KindEnd || last.State != "failed" {
 		t.Fatalf("journal ends with %+v", last)
+	}
+}
+
+// TestPrintProgressPageByPage: through kofu's printer code on the emulated
+// printer, a three-page document shows "page k of 3" for each page as the
+// printer reports it out, and the pages are still confirmed only by the
+// job's end.
+func TestPrintProgressPageByPage(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	res, _ := w.fx.Resident("R0019")
+	doc, err := protocol.NewDocSpec(protocol.DocKosekiZenbu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := emulator.NewPrinter(context.Background(), t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	panel := &scripted{order: emulator.OrderFor(res, doc), pins: []string{res.PIN}}
+	r, l, _ := w.serve(t, context.Background(), emulator.NewSoftCard(res), panel, p, terminal.Timeouts{})
+	if r.Outcome != protocol.ResultPrinted || r.Pages != 3 || l.Cashbox != r.Fee {
+		t.Fatalf("%s/%s pages %d cashbox %d fee %d", r.Outcome, r.Reason, r.Pages, l.Cashbox, r.Fee)
+	}
+	var pages []int
+	for _, g := range panel.progress {
+		if g.State == terminal.StatePrint {
+			if g.Pages != 3 {
+				t.Fatalf("progress %+v: want 3 pages", g)
+			}
+			pages = append(pages, g.Page)
+		}
+	}
+	// 0 when the job starts, then 2 and 3 as pages 1 and 2 come out; page
+	// 3's report caps at 3.
+	if want := []int{0, 2, 3, 3}; !slices.Equal(pages, want) {
+		t.Fatalf("print progress pages %v, want %v", pages, want)
 	}
 }

@@ -58,13 +58,19 @@ func (e *Printer) Close() error { return e.p.Close() }
 
 // Print prints through kofu's printer code, then saves what the device got.
 func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
+	return e.PrintReporting(ctx, tid, vp, nil)
+}
+
+// PrintReporting is Print passing the printer's page reports to out
+// (terminal.PageReporter).
+func (e *Printer) PrintReporting(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage, out func(int)) (int, error) {
 	wire := filepath.Join(e.Dir, protocol.B64(tid)+".prn")
 	f, err := os.OpenFile(wire, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, err
 	}
 	e.tee.start(f)
-	n, perr := e.p.Print(ctx, tid, vp)
+	n, perr := e.p.PrintReporting(ctx, tid, vp, out)
 	e.tee.stop()
 	if err := f.Close(); err != nil && perr == nil {
 		perr = err

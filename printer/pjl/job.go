@@ -38,14 +38,15 @@ type cryptoRand struct{}
 func (cryptoRand) Read(p []byte) (int, error) { return rand.Read(p) }
 
 // Header is what precedes the job's data: UEL, the ECHO that synchronises
-// the readback, unsolicited job and device status on, a status query, the
-// named JOB and the switch to the data's language.
+// the readback, unsolicited job, device and page status on, a status
+// query, the named JOB and the switch to the data's language.
 func (j Job) Header() []byte {
 	var b strings.Builder
 	b.WriteString(UEL + "@PJL\r\n")
 	fmt.Fprintf(&b, "@PJL ECHO %s\r\n", j.Echo)
 	b.WriteString("@PJL USTATUS DEVICE=ON\r\n")
 	b.WriteString("@PJL USTATUS JOB=ON\r\n")
+	b.WriteString("@PJL USTATUS PAGE=ON\r\n")
 	b.WriteString("@PJL INFO STATUS\r\n")
 	fmt.Fprintf(&b, "@PJL JOB NAME=%q\r\n", j.Name)
 	fmt.Fprintf(&b, "@PJL ENTER LANGUAGE=%s\r\n", j.Language)

@@ -39,6 +39,7 @@ func TestHeaderFooter(t *testing.T) {
 		"@PJL ECHO kofu-sync-89abcdef0123456789abcdef\r\n" +
 		"@PJL USTATUS DEVICE=ON\r\n" +
 		"@PJL USTATUS JOB=ON\r\n" +
+		"@PJL USTATUS PAGE=ON\r\n" +
 		"@PJL INFO STATUS\r\n" +
 		"@PJL JOB NAME=\"kofu-0123456789abcdef01234567\"\r\n" +
 		"@PJL ENTER LANGUAGE=PCL\r\n"
@@ -161,6 +162,38 @@ func feedAll(t *testing.T, tr *Tracker, in string) Verdict {
 	}
 	return v
 }
+
+// TestTrackerPagesOut: USTATUS PAGE counts only after this job's START,
+// only up to the pages sent, never falls, and never confirms the job.
+func TestTrackerPagesOut(t *testing.T) {
+	page := func(n string) string { return "@PJL USTATUS PAGE\r\n" + n + "\r\n\f" }
+	for _, c := range []struct {
+		name  string
+		in    string
+		out   int
+		state State
+	}{
+		{"before START ignored", echoMsg + page("1") + startMsg, 0, Waiting},
+		{"before ECHO ignored", page("1") + echoMsg + startMsg, 0, Waiting},
+		{"one then two", echoMsg + startMsg + page("1") + page("2"), 2, Waiting},
+		{"all out is not printed", echoMsg + startMsg + page("1") + page("2") + page("2"), 2, Waiting},
+		{"never falls", echoMsg + startMsg + page("2") + page("1"), 2, Waiting},
+		{"beyond the pages sent ignored", echoMsg + startMsg + page("7"), 0, Waiting},
+		{"garbage ignored", echoMsg + startMsg + page("-1") + page("two"), 0, Waiting},
+		{"END decides", echoMsg + startMsg + page("1") + page("2") + endMsg, 2, Printed},
+		{"after END ignored", echoMsg + startMsg + page("1") + end2Pages1 + page("2"), 1, NotOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := feedAll(t, NewTracker(testJob, 2), c.in)
+			if v.Out != c.out || v.State != c.state {
+				t.Fatalf("verdict %+v, want out %d state %v", v, c.out, c.state)
+			}
+		})
+	}
+}
+
+// end2Pages1 ends testJob with one page out of two.
+const end2Pages1 = "@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-0123456789abcdef01234567\"\r\nPAGES=1\r\n\f"
 
 func TestTracker(t *testing.T) {
 	otherEnd := "@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-previous\"\r\nPAGES=9\r\n\f"

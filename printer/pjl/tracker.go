@@ -48,6 +48,7 @@ type Verdict struct {
 	Start  bool   // USTATUS JOB START for this job seen
 	End    bool   // USTATUS JOB END for this job seen
 	Pages  int    // PAGES of the END (−1 if absent)
+	Out    int    // pages the printer reported out (USTATUS PAGE) since START: progress only, never proof
 	Result string // RESULT of the END ("" if absent)
 	Fault  *Fault // first fatal status code since the job began
 	Last   *Fault // last status code of any class since the job began
@@ -92,6 +93,16 @@ func (t *Tracker) Observe(m Message) Verdict {
 		if f.Class.Fatal() && v.Fault == nil {
 			v.Fault = f
 		}
+	}
+	if m.Kind == KindUStatus && m.Category == "PAGE" && v.Start && !v.End {
+		// USTATUS PAGE names no job; only pages after our START count, and
+		// only for the screen: the END's PAGES alone confirms the job.
+		for _, w := range m.Words {
+			if n, err := strconv.Atoi(w); err == nil && n > v.Out && n <= t.pages {
+				v.Out = n
+			}
+		}
+		return *v
 	}
 	if m.Kind != KindUStatus || m.Category != "JOB" || m.Fields["NAME"] != t.job.Name {
 		return *v
