@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, vet, staticcheck, the build without cgo,
 # the whole test suite, and a short pass of every fuzz target.
-# FUZZTIME (default 5s) sets the length of each fuzz pass; `make fuzz-long`
-# runs a long one.
+# FUZZTIME (default 5s) sets the length of each fuzz pass (scripts/fuzz.sh);
+# `make fuzz-long` runs a long one without the rest of the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --tools
@@ -28,10 +28,5 @@ step "go test"
 go test -count=1 -timeout 20m ./...
 
 step "fuzz: ${FUZZTIME} per target"
-for pkg in $(go list ./...); do
-  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-    echo "fuzz $pkg $target" >&2
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=2s "$pkg" >/dev/null
-  done
-done
+scripts/fuzz.sh "$FUZZTIME"
 echo "all tests passed" >&2
