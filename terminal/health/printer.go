@@ -1,0 +1,140 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"kofu/printer"
+)
+
+// Printer is the printer as the checks see it (*printer.Printer).
+type Printer interface {
+	Info() printer.Info
+	DeviceID() (printer.DeviceID, error)
+	Plan() printer.Plan
+	Status(ctx context.Context) printer.Status
+}
+
+// PrinterOpener gives the printer to check and a function that releases
+// it.
+type PrinterOpener func(ctx context.Context) (Printer, func(), error)
+
+// OpenSpec opens the printer a SPEC names for each check and closes it
+// after (`kiosk selftest`, `kiosk diag` while no kiosk holds the printer).
+func OpenSpec(spec string) PrinterOpener {
+	return func(ctx context.Context) (Printer, func(), error) {
+		p, err := printer.Open(ctx, spec, printer.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, func() { p.Close() }, nil
+	}
+}
+
+// Held checks a printer the kiosk already holds open (`kiosk run`); it is
+// not closed after the check.
+func Held(p Printer) PrinterOpener {
+	return func(context.Context) (Printer, func(), error) { return p, func() {}, nil }
+}
+
+// PrinterInfo is what the printer check saw.
+type PrinterInfo struct {
+	Info   printer.Info
+	ID     printer.DeviceID
+	IDErr  error
+	Plan   printer.Plan
+	Status printer.Status
+}
+
+// ProbePrinter opens the printer, reads its device ID and plan (the
+// command set kofu will use) and its status (GET_PORT_STATUS, PJL INFO
+// STATUS or IPP printer-state).
+func ProbePrinter(ctx context.Context, open PrinterOpener) (*PrinterInfo, Result) {
+	p, release, err := open(ctx)
+	if err != nil {
+		return nil, printerOpenFailure(err)
+	}
+	defer release()
+	info := &PrinterInfo{Info: p.Info(), Plan: p.Plan()}
+	info.ID, info.IDErr = p.DeviceID()
+	name := printerName(info)
+	if info.Plan.Err != nil {
+		return info, fail("%s cannot be used: %v; connect a printer that takes PCL 5 with PJL, PWG Raster or IPP-over-USB", name, info.Plan.Err)
+	}
+	info.Status = p.Status(ctx)
+	st := info.Status
+	if !st.Ready() {
+		return info, fail("%s: %s", name, problemAdvice(st))
+	}
+	if !info.Plan.Confirm {
+		return info, warn("%s: %s; every session would end \"unknown\" with no fee taken: use a bidirectional PJL or an IPP-over-USB printer",
+			name, info.Plan.Why)
+	}
+	return info, ok("%s: ready; %s", name, info.Plan.Why)
+}
+
+// printerName is the printer as a technician recognises it.
+func printerName(info *PrinterInfo) string {
+	mfg, mdl, sn := info.ID.Manufacturer, info.ID.Model, info.ID.Serial
+	if mfg == "" && mdl == "" {
+		mfg, mdl = info.Info.Manufacturer, info.Info.Product
+	}
+	s := strings.TrimSpace(mfg + " " + mdl)
+	if s == "" {
+		s = "the printer"
+	}
+	if sn != "" {
+		s += " (SN " + sn + ")"
+	}
+	return s
+}
+
+// problemAdvice says what stops printing and what to do about it.
+func problemAdvice(st printer.Status) string {
+	var s string
+	switch st.Problem {
+	case printer.KindPaperOut:
+		s = "paper out: load A4 paper and close the tray"
+	case printer.KindJam:
+		s = "paper jam: open the cover, remove the jammed sheet and close the cover"
+	case printer.KindCoverOpen:
+		s = "a cover or door is open: close it"
+	case printer.KindOffline:
+		s = "offline or in error: check the printer's power, panel and USB cable"
+	case printer.KindHardware:
+		s = "hardware fault reported: read the printer's panel and call its service"
+	default:
+		s = fmt.Sprintf("not ready (%v)", st.Problem)
+	}
+	switch {
+	case st.PJL != nil && st.PJL.Display != "":
+		s += fmt.Sprintf(" (panel: %q, PJL %d)", st.PJL.Display, st.PJL.Code)
+	case st.IPP != nil && len(st.IPP.Reasons) > 0:
+		s += " (printer-state-reasons: " + strings.Join(st.IPP.Reasons, ",") + ")"
+	case st.PortErr == nil && st.Port != 0:
+		s += " (port status " + st.Port.String() + ")"
+	}
+	return s
+}
+
+// printerOpenFailure explains why the printer could not be opened.
+func printerOpenFailure(err error) Result {
+	switch {
+	case errors.Is(err, printer.ErrNoBackend):
+		return fail("this kiosk binary was built without USB (no cgo): install the build with printer support")
+	case errors.Is(err, printer.ErrOffline):
+		return fail("the printer disappeared while it was being opened: check its power and USB cable")
+	}
+	return fail("no printer: %v; check that the printer is switched on and its USB cable is plugged in (`kiosk printer list` shows what USB sees)", err)
+}
+
+// PrinterCheck checks that the printer is there, speaks a command set
+// kofu can send and confirm, and is ready to print. Blocking.
+func PrinterCheck(open PrinterOpener) Check {
+	return Check{Name: "printer", Blocking: true, Run: func(ctx context.Context) Result {
+		_, r := ProbePrinter(ctx, open)
+		return r
+	}}
+}
