@@ -191,11 +191,11 @@ func emulatedPrinter(t *testing.T, cfg printer.EmulatorConfig) (*printer.Emulato
 
 func TestPrinter(t *testing.T) {
 	cases := []struct {
-		name  string
-		cfg   printer.EmulatorConfig
+		name   string
+		cfg    printer.EmulatorConfig
 		break_ func(*printer.Emulator)
-		st    Status
-		want  []string
+		st     Status
+		want   []string
 	}{
 		{"ready", printer.EmulatorConfig{}, nil, OK, []string{"kofu Emulated Laser 5 (SN EMU0001): ready", "PJL + PCL 5 raster, confirmed"}},
 		{"paper out", printer.EmulatorConfig{}, func(e *printer.Emulator) { e.SetStatus(printer.StatusPaperEmpty | printer.StatusSelected) },

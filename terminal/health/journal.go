@@ -102,7 +102,7 @@ type Session struct {
 type Summary struct {
 	Path     string
 	Records  int
-	Sessions []Session     // newest first
+	Sessions []Session      // newest first
 	Outcomes map[string]int // ended sessions by outcome
 	Refusals map[string]int // refused sessions by reason
 	Failures map[string]int // failed and unknown sessions by reason
