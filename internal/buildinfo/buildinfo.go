@@ -32,3 +32,16 @@ func SW() string {
 	}
 	return "kofu-kiosk/" + version + "+" + rev
 }
+
+// Attested returns the "sw" a kiosk sends: its build, SW(), followed by
+// the digest of its effective configuration and deployment profile,
+// "kofu-kiosk/<version>+<revision> cfg=<digest>". Protocol v1 has no
+// field for the configuration, and "sw" is free-form (at most
+// protocol.MaxSWString bytes): a center that attests deployments
+// compares the whole string, build and configuration together.
+func Attested(sw, cfgDigest string) string {
+	if cfgDigest == "" {
+		return sw
+	}
+	return sw + " cfg=" + cfgDigest
+}

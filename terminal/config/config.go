@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -30,6 +31,8 @@ type Config struct {
 	Session  Session  `toml:"session"`
 	UI       UI       `toml:"ui"`
 	Profile  Profile  `toml:"profile"`
+	Metrics  Metrics  `toml:"metrics"`
+	Log      Log      `toml:"log"`
 }
 
 // Center is where requests go and whom to trust for what.
@@ -91,9 +94,22 @@ type UI struct {
 	Default   string   `toml:"default"`
 }
 
-// Profile is the deployment the operator attested for this machine.
+// Profile is the deployment the operator attested for this machine; the
+// kiosk refuses to start when what it finds does not fit it (profile.go).
 type Profile struct {
-	Name string `toml:"name"` // e.g. "store-single", "store-multi"
+	Name string `toml:"name"` // one of Profiles(): "laptop", "store-single", "store-multi"
+}
+
+// Metrics is the Prometheus endpoint.
+type Metrics struct {
+	Listen      string `toml:"listen"`       // host:port; empty: no endpoint
+	AllowRemote bool   `toml:"allow_remote"` // permit a non-loopback listen address
+}
+
+// Log is the kiosk's structured log (log/slog) on stderr.
+type Log struct {
+	Format string `toml:"format"` // "json" or "text"; empty: JSON unless stderr is a terminal
+	Level  string `toml:"level"`  // "debug", "info" (default), "warn", "error"
 }
 
 // Duration is a TOML string like "90s".
@@ -245,12 +261,51 @@ func (c *Config) validate() []error {
 	case len(c.UI.Languages) > 0 && !slices.Contains(c.UI.Languages, c.UI.Default):
 		bad("ui.default", quote(c.UI.Default), "one of ui.languages")
 	}
+	names := ProfileNames()
 	if c.Profile.Name == "" {
-		bad("profile.name", "", "the deployment profile the operator attested for this machine")
-	} else if !idRe.MatchString(c.Profile.Name) {
-		bad("profile.name", quote(c.Profile.Name), "1–32 of A–Z a–z 0–9 . _ -")
+		bad("profile.name", "", "the deployment profile the operator attested for this machine: "+names)
+	} else if _, ok := LookupProfile(c.Profile.Name); !ok {
+		bad("profile.name", quote(c.Profile.Name), "one of "+names)
+	}
+	if c.Metrics.Listen != "" {
+		if err := CheckListen(c.Metrics.Listen, c.Metrics.AllowRemote); err != nil {
+			bad("metrics.listen", quote(c.Metrics.Listen), err.Error())
+		}
+	}
+	switch c.Log.Format {
+	case "", "json", "text":
+	default:
+		bad("log.format", quote(c.Log.Format), `"json" or "text" (or leave it out: JSON unless on a terminal)`)
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		bad("log.level", quote(c.Log.Level), `one of "debug", "info", "warn", "error"`)
 	}
 	return errs
+}
+
+// CheckListen validates a metrics listen address: host:port with a
+// numeric port, and a loopback host (127.0.0.0/8, ::1 or localhost)
+// unless remote is allowed — the endpoint has no authentication.
+func CheckListen(addr string, allowRemote bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("must be host:port, e.g. \"127.0.0.1:9464\"")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("the port must be a number from 0 to 65535")
+	}
+	if allowRemote {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("must be a loopback address (127.0.0.1, ::1, localhost) unless metrics.allow_remote = true: the endpoint has no authentication")
 }
 
 var vidPidRe = regexp.MustCompile(`^usb:[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$`)

@@ -21,6 +21,14 @@ func TestExampleParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.Metrics.Listen != "127.0.0.1:9464" || c.Metrics.AllowRemote || c.Log.Format != "json" || c.Log.Level != "info" {
+		t.Fatalf("metrics/log parsed %+v %+v", c.Metrics, c.Log)
+	}
+	remote := strings.Replace(strings.Replace(example(t), `listen = "127.0.0.1:9464"`, `listen = "192.0.2.7:9464"`, 1),
+		"allow_remote = false", "allow_remote = true", 1)
+	if _, err := Parse(strings.NewReader(remote), "/etc/kofu/"); err != nil {
+		t.Fatalf("remote metrics explicitly allowed: %v", err)
+	}
 	if c.Center.TLSCA != "/etc/kofu/operator-ca.crt.pem" || c.Journal.Path != "/var/lib/kofu/journal" ||
 		c.Center.Timeouts.Document.Seconds() != 90 || c.Profile.Name != "store-multi" {
 		t.Fatalf("parsed %+v", c)
@@ -60,7 +68,19 @@ func TestErrors(t *testing.T) {
 		{"terminal id", `id = "T0001"`, `id = "T 0001"`,
 			`terminal.id: "T 0001" is not allowed; 1–32 of A–Z a–z 0–9 . _ -`},
 		{"no profile", `name = "store-multi"`, ``,
-			`profile.name: missing; the deployment profile the operator attested for this machine`},
+			`profile.name: missing; the deployment profile the operator attested for this machine: "laptop", "store-single", "store-multi"`},
+		{"unknown profile", `name = "store-multi"`, `name = "store-multy"`,
+			`profile.name: "store-multy" is not allowed; one of "laptop", "store-single", "store-multi"`},
+		{"metrics on all interfaces", `listen = "127.0.0.1:9464"`, `listen = "0.0.0.0:9464"`,
+			`metrics.listen: "0.0.0.0:9464" is not allowed; must be a loopback address (127.0.0.1, ::1, localhost) unless metrics.allow_remote = true: the endpoint has no authentication`},
+		{"metrics without port", `listen = "127.0.0.1:9464"`, `listen = "127.0.0.1"`,
+			`metrics.listen: "127.0.0.1" is not allowed; must be host:port, e.g. "127.0.0.1:9464"`},
+		{"metrics bad port", `listen = "127.0.0.1:9464"`, `listen = "127.0.0.1:http"`,
+			`metrics.listen: "127.0.0.1:http" is not allowed; the port must be a number from 0 to 65535`},
+		{"log format", `format = "json"`, `format = "xml"`,
+			`log.format: "xml" is not allowed; "json" or "text" (or leave it out: JSON unless on a terminal)`},
+		{"log level", `level = "info"`, `level = "verbose"`,
+			`log.level: "verbose" is not allowed; one of "debug", "info", "warn", "error"`},
 		{"syntax", `[ui]`, `[ui`, `line `},
 	}
 	for _, tc := range cases {

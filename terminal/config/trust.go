@@ -18,6 +18,8 @@ type Trust struct {
 	Device      tls.Certificate // mutual TLS and outcome signing
 	DeviceCert  *x509.Certificate
 	JournalKey  []byte
+	// The anchors' certificates, for the configuration digest.
+	TLSCerts, CenterCerts, IssuerCerts []*x509.Certificate
 }
 
 // LoadTrust reads every file the configuration names. Each problem is a
@@ -28,7 +30,7 @@ func (c *Config) LoadTrust() (*Trust, error) {
 		errs = append(errs, &FieldError{Key: key, Value: strconv.Quote(path), Allowed: allowed})
 	}
 	t := &Trust{}
-	pool := func(key, path string) *x509.CertPool {
+	pool := func(key, path string, keep *[]*x509.Certificate) *x509.CertPool {
 		certs, err := readCerts(path)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
@@ -44,13 +46,14 @@ func (c *Config) LoadTrust() (*Trust, error) {
 				}
 				p.AddCert(c)
 			}
+			*keep = certs
 			return p
 		}
 		return nil
 	}
-	t.TLSRoots = pool("center.tls_ca", c.Center.TLSCA)
-	t.CenterRoots = pool("center.center_ca", c.Center.CenterCA)
-	t.IssuerRoots = pool("center.issuer_ca", c.Center.IssuerCA)
+	t.TLSRoots = pool("center.tls_ca", c.Center.TLSCA, &t.TLSCerts)
+	t.CenterRoots = pool("center.center_ca", c.Center.CenterCA, &t.CenterCerts)
+	t.IssuerRoots = pool("center.issuer_ca", c.Center.IssuerCA, &t.IssuerCerts)
 
 	certs, err := readCerts(c.Terminal.Cert)
 	if err != nil || len(certs) == 0 {

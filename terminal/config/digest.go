@@ -1,0 +1,100 @@
+package config
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"kofu/protocol"
+	"kofu/terminal"
+)
+
+// DigestLen is the number of hex digits of the configuration digest sent
+// in the request's "sw" (64 bits: enough to tell attested configurations
+// apart, short enough for the 128-byte "sw").
+const DigestLen = 16
+
+// effective is the canonical effective configuration: every key that
+// changes how the kiosk issues, with defaults filled in, in a fixed order.
+// It leaves out what is per machine or does not change issuance: the
+// terminal's identity and device key (the center knows the terminal from
+// mutual TLS; a fleet shares one digest), the journal's path and key
+// (machine-local; the key is a secret), the metrics endpoint and the log
+// format. Trust anchors count by content (their certificates' SHA-256),
+// file printers by their PDL, not their path.
+type effective struct {
+	V         int       `json:"v"`
+	CenterURL string    `json:"center_url"`
+	TLSCA     []string  `json:"tls_ca"`
+	CenterCA  []string  `json:"center_ca"`
+	IssuerCA  []string  `json:"issuer_ca"`
+	Timeouts  [4]string `json:"center_timeouts"` // request, document, page, outcome
+	MaxSkew   string    `json:"max_skew"`
+	MaxPages  int       `json:"max_pages"`
+	Reader    string    `json:"reader"`
+	Printer   string    `json:"printer"`
+	Session   [6]string `json:"session"` // timeout, choose, pin, pay, print, finish
+	Languages []string  `json:"languages"`
+	Default   string    `json:"default_language"`
+	Profile   string    `json:"profile"`
+}
+
+// Canonical returns the canonical effective configuration (JSON) the
+// digest is computed from; t supplies the trust anchors' certificates.
+func (c *Config) Canonical(t *Trust) []byte {
+	or := func(d Duration, def time.Duration) string {
+		if d.Duration > 0 {
+			return d.String()
+		}
+		return def.String()
+	}
+	pt, st := protocol.DefaultTimeouts(), terminal.DefaultTimeouts()
+	e := effective{V: 1, CenterURL: strings.TrimSuffix(strings.ToLower(c.Center.URL), "/"),
+		Timeouts: [4]string{or(c.Center.Timeouts.Request, pt.Request), or(c.Center.Timeouts.Document, pt.Document),
+			or(c.Center.Timeouts.Page, pt.Page), or(c.Center.Timeouts.Outcome, pt.Outcome)},
+		MaxSkew: or(c.Center.MaxSkew, 2*time.Minute), MaxPages: c.Center.MaxPages,
+		Reader: c.Card.Reader, Printer: c.Printer.Spec,
+		Session: [6]string{or(c.Session.Timeout, st.Session), or(c.Session.Choose, st.Choose), or(c.Session.PIN, st.PIN),
+			or(c.Session.Pay, st.Pay), or(c.Session.Print, st.Print), or(c.Session.Finish, st.Finish)},
+		Languages: slices.Clone(c.UI.Languages), Default: c.UI.Default, Profile: c.Profile.Name}
+	if e.MaxPages == 0 {
+		e.MaxPages = protocol.MaxPages
+	}
+	if PrinterKind(e.Printer) == "file" {
+		e.Printer = "file:*" + e.Printer[strings.LastIndexByte(e.Printer, '.'):]
+	}
+	if len(e.Languages) == 0 {
+		e.Languages = []string{"ja", "en"}
+	}
+	if e.Default == "" {
+		e.Default = "ja"
+	}
+	if t != nil {
+		e.TLSCA, e.CenterCA, e.IssuerCA = certSums(t.TLSCerts), certSums(t.CenterCerts), certSums(t.IssuerCerts)
+	}
+	b, _ := json.Marshal(e) // a struct of strings and ints: cannot fail
+	return b
+}
+
+// Digest is the configuration digest: the first DigestLen hex digits of
+// SHA-256 of Canonical(t). It changes whenever a key that changes
+// issuance changes, and only then.
+func (c *Config) Digest(t *Trust) string {
+	sum := sha256.Sum256(c.Canonical(t))
+	return hex.EncodeToString(sum[:])[:DigestLen]
+}
+
+// certSums is the sorted SHA-256 of each certificate's DER.
+func certSums(certs []*x509.Certificate) []string {
+	out := make([]string, 0, len(certs))
+	for _, c := range certs {
+		s := sha256.Sum256(c.Raw)
+		out = append(out, hex.EncodeToString(s[:]))
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDigest: the configuration digest changes with every key that changes
+// issuance, and with none of the per-machine or observability keys;
+// writing a default out changes nothing.
+func TestDigest(t *testing.T) {
+	pki := "../../testdata/pki/"
+	base := func(t *testing.T, edit func(string) string) string {
+		t.Helper()
+		src := edit(example(t))
+		src = strings.NewReplacer(`"operator-ca.crt.pem"`, `"`+pki+`ca/operator-ca.crt.pem"`,
+			`"center-ca.crt.pem"`, `"`+pki+`ca/center-ca.crt.pem"`, `"issuer-ca.crt.pem"`, `"`+pki+`ca/issuer-ca.crt.pem"`).Replace(src)
+		c, err := Parse(strings.NewReader(src), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only the anchors are loaded: the example's device files do not exist.
+		tr := &Trust{}
+		tr.TLSCerts, _ = readCerts(c.Center.TLSCA)
+		tr.CenterCerts, _ = readCerts(c.Center.CenterCA)
+		tr.IssuerCerts, _ = readCerts(c.Center.IssuerCA)
+		if len(tr.TLSCerts) == 0 || len(tr.CenterCerts) == 0 || len(tr.IssuerCerts) == 0 {
+			t.Fatal("test PKI anchors not loaded")
+		}
+		return c.Digest(tr)
+	}
+	same := func(s string) string { return s }
+	d0 := base(t, same)
+	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(d0) {
+		t.Fatalf("digest %q", d0)
+	}
+	if d := base(t, same); d != d0 {
+		t.Fatalf("not deterministic: %s then %s", d0, d)
+	}
+	r := func(from, to string) func(string) string {
+		return func(s string) string {
+			if !strings.Contains(s, from) {
+				t.Fatalf("example has no %q", from)
+			}
+			return strings.Replace(s, from, to, 1)
+		}
+	}
+	cases := []struct {
+		name    string
+		edit    func(string) string
+		changes bool
+	}{
+		{"center url", r(`url = "https://center.example.jp:8443"`, `url = "https://center2.example.jp:8443"`), true},
+		{"issuer anchor content", r(`issuer_ca = "issuer-ca.crt.pem"`, `issuer_ca = "`+pki+`ca/jpki-ca.crt.pem"`), true},
+		{"document timeout", r(`document = "90s"`, `document = "60s"`), true},
+		{"session pin", r(`pin = "1m"`, `pin = "2m"`), true},
+		{"printer", r(`spec = "usb"`, `spec = "usb:04b8:0e28"`), true},
+		{"reader", r(`reader = ""`, `reader = "SCM"`), true},
+		{"languages", r(`languages = ["ja", "en"]`, `languages = ["ja"]`), true},
+		{"profile", r(`name = "store-multi"`, `name = "store-single"`), true},
+		{"max pages", r(`max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = 6"), true},
+		{"terminal id", r(`id = "T0001"`, `id = "T0002"`), false},
+		{"store", r(`store = "S0001"`, `store = "S0002"`), false},
+		{"journal path", r(`path = "/var/lib/kofu/journal"`, `path = "/srv/kofu/journal"`), false},
+		{"metrics", r(`listen = "127.0.0.1:9464"`, `listen = "127.0.0.1:9999"`), false},
+		{"log", r(`format = "json"`, `format = "text"`), false},
+		{"default written out", r(`max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = 12"), false},
+		{"default left out", r(`page = "20s"`, ``), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := base(t, tc.edit); (d != d0) != tc.changes {
+				t.Fatalf("digest %s → %s; want changed=%v", d0, d, tc.changes)
+			}
+		})
+	}
+}
