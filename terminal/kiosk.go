@@ -39,10 +39,44 @@ type Kiosk struct {
 	Journal  *journal.Journal
 	Timeouts Timeouts // zero fields take DefaultTimeouts
 	Now      func() time.Time
-	// OnState, when set, is called after each state is journaled (metrics,
-	// and the crash tests that kill the process in every state).
+	// OnState, when set, is called after each state is journaled (the
+	// crash tests that kill the process in every state).
 	OnState func(State)
+	// Observers are told of every transition and every session's end
+	// (metrics, logs), after the journal.
+	Observers []Observer
 }
+
+// Observer watches a kiosk's sessions. It is called on the session's
+// goroutine after the journal record is written, so it must be quick and
+// must not block; it gets codes and durations only, never personal data.
+type Observer interface {
+	// Transition: session moved from one state to another after spending
+	// spent in from.
+	Transition(session string, from, to State, spent time.Duration)
+	// End: the session ended with r after spent in its last state (r.Outcome,
+	// r.Reason, r.Payment are set; the session is journaled and settled).
+	End(session string, last State, spent time.Duration, r Result)
+}
+
+// observeTransition tells the observers of a transition.
+func (k *Kiosk) observeTransition(id string, from, to State, spent time.Duration) {
+	for _, o := range k.Observers {
+		o.Transition(id, from, to, spent)
+	}
+}
+
+// observeEnd tells the observers of a session's end.
+func (k *Kiosk) observeEnd(id string, last State, spent time.Duration, r Result) {
+	for _, o := range k.Observers {
+		o.End(id, last, spent, r)
+	}
+}
+
+// ErrShutdown is the cause a kiosk gives a session's context when the
+// machine is stopping (SIGTERM): the session ends cancelled with reason
+// "shutdown", its fee released.
+var ErrShutdown = errors.New("kiosk shutting down")
 
 func (k *Kiosk) now() time.Time {
 	if k.Now != nil {
@@ -84,6 +118,8 @@ func reasonOf(stage string, err error) string {
 		return stage + "-" + rc.ReasonCode()
 	case errors.Is(err, ErrCardRemoved):
 		return "card-removed"
+	case errors.Is(err, ErrShutdown):
+		return "shutdown"
 	case errors.Is(err, ErrCancelled):
 		return stage + "-cancelled"
 	case errors.Is(err, context.DeadlineExceeded):

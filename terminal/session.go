@@ -23,6 +23,8 @@ type session struct {
 	ticket *protocol.VerifiedTicket
 	hold   *payment.Hold
 	res    Result
+	// entered is when the current state began (observers' stage latency).
+	entered time.Time
 }
 
 // errIllegal marks a transition the table does not allow (a bug: the
@@ -38,10 +40,13 @@ func (s *session) to(st State) error {
 		Card: s.card}); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	from, now := s.state, time.Now()
 	s.state = st
 	if s.k.OnState != nil {
 		s.k.OnState(st)
 	}
+	s.k.observeTransition(s.id, from, st, now.Sub(s.entered))
+	s.entered = now
 	return nil
 }
 
@@ -56,12 +61,20 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	if err != nil {
 		return Result{Outcome: protocol.ResultFailed, Reason: "random"}
 	}
-	s := &session{k: k, id: id.String(), state: StateIdle}
+	s := &session{k: k, id: id.String(), state: StateIdle, entered: time.Now()}
 	s.res.Session = s.id
 	sctx, cancel := context.WithTimeoutCause(ctx, t.Session, errors.New("session timeout"))
 	defer cancel()
 
 	outcome, reason := s.run(sctx, card, panel, t)
+	if errors.Is(context.Cause(sctx), ErrShutdown) && (outcome == StateFailed || outcome == StateCancelled) {
+		// The machine is stopping: whatever the stage made of its
+		// cancelled context, the session was aborted, not broken.
+		outcome, reason = StateCancelled, "shutdown"
+		if s.state == StatePrint || s.state == StateSettle {
+			outcome = StateUnknown
+		}
+	}
 	s.end(ctx, outcome, reason)
 
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), t.Finish)
@@ -295,6 +308,8 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, s
 // to the center when there is a verified ticket to report against.
 func (s *session) end(ctx context.Context, st State, reason string) {
 	k := s.k
+	last, spent := s.state, time.Since(s.entered)
+	defer func() { k.observeEnd(s.id, last, spent, s.res) }()
 	settle := context.WithoutCancel(ctx)
 	if !allowed(s.state, st) {
 		st, reason = StateFailed, "internal-illegal-transition"

@@ -1,0 +1,99 @@
+package metrics
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"kofu/protocol"
+	"kofu/terminal"
+)
+
+// TestObserver feeds two sessions through the observer and reads the
+// series back from the registry.
+func TestObserver(t *testing.T) {
+	j := filepath.Join(t.TempDir(), "journal")
+	os.WriteFile(j, make([]byte, 1234), 0o600)
+	m := New(Options{SW: "kofu-kiosk/1+abc cfg=0123456789abcdef", Profile: "laptop", JournalPath: j})
+	walk := func(id string, states []terminal.State, r terminal.Result) {
+		prev := terminal.StateIdle
+		for _, s := range states {
+			m.Transition(id, prev, s, 2*time.Second)
+			prev = s
+		}
+		if got := value(t, m.active); got != 1 {
+			t.Fatalf("active during session = %v", got)
+		}
+		m.End(id, prev, time.Second, r)
+	}
+	walk("s1", []terminal.State{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle"},
+		terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured"})
+	walk("s2", []terminal.State{"card", "choose", "pin", "submit", "fee", "fetch"},
+		terminal.Result{Outcome: protocol.ResultRefused, Reason: "page-qr-mismatch", Payment: "released"})
+	for _, c := range []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"printed", value(t, m.sessions.WithLabelValues("printed")), 1},
+		{"refused", value(t, m.sessions.WithLabelValues("refused")), 1},
+		{"failed (zero series)", value(t, m.sessions.WithLabelValues("failed")), 0},
+		{"refusal reason", value(t, m.refusals.WithLabelValues("page-qr-mismatch")), 1},
+		{"captured", value(t, m.payments.WithLabelValues("captured")), 1},
+		{"active after", value(t, m.active), 0},
+		{"printer unknown", value(t, m.printer.WithLabelValues("unknown")), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	m.SetPrinter(StatusError)
+	if value(t, m.printer.WithLabelValues("unknown")) != 0 || value(t, m.printer.WithLabelValues("error")) != 1 {
+		t.Error("printer status is not one-hot")
+	}
+	// fetch observed twice (left for print, and as s2's last state); idle never.
+	if n := count(t, m.stage); n != 8 {
+		t.Errorf("%d stage series, want 8 (card … settle)", n)
+	}
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "kofu_kiosk_journal_bytes" && mf.Metric[0].GetGauge().GetValue() != 1234 {
+			t.Errorf("journal bytes %v", mf.Metric[0].GetGauge().GetValue())
+		}
+		if mf.GetName() == "kofu_kiosk_stage_seconds" {
+			for _, s := range mf.Metric {
+				if s.Label[0].GetValue() == "fetch" && s.GetHistogram().GetSampleCount() != 2 {
+					t.Errorf("fetch observed %d times", s.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+}
+
+// value reads a counter's or gauge's current value.
+func value(t *testing.T, c prometheus.Metric) float64 {
+	t.Helper()
+	var d dto.Metric
+	if err := c.Write(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Counter != nil {
+		return d.Counter.GetValue()
+	}
+	return d.Gauge.GetValue()
+}
+
+// count is the number of series a collector has.
+func count(t *testing.T, c prometheus.Collector) int {
+	ch := make(chan prometheus.Metric, 100)
+	c.Collect(ch)
+	close(ch)
+	return len(ch)
+}
