@@ -15,3 +15,9 @@ generate:
 # the rest of the suite; new interesting inputs stay in Go's fuzz cache.
 fuzz-long:
 	scripts/fuzz.sh $${FUZZTIME:-5m}
+
+# Soak: SOAK transactions (default 10,000) in one kiosk process with
+# faults mixed in; heap, RSS and goroutines must stay flat (RELIABILITY.md).
+.PHONY: soak
+soak:
+	KOFU_SOAK=$${SOAK:-10000} go test -count=1 -timeout 0 -run TestSoak -v ./internal/soak

@@ -1,0 +1,134 @@
+package faultmatrix
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"kofu/printer"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// FastConfirm are printer options that make a printer fault end within
+// seconds instead of the production minute: the same code paths, shorter
+// waits.
+func FastConfirm() printer.Options {
+	return printer.Options{ConfirmTimeout: 2 * time.Second, PerPage: 500 * time.Millisecond,
+		StallTimeout: 300 * time.Millisecond, WriteTimeout: 3 * time.Second, PollInterval: 100 * time.Millisecond}
+}
+
+// Printer is kofu's real printer code (PDL choice, PJL job confirmation)
+// driving the emulated USB printer, which plays a scenario (paper-out@K,
+// jam@K, no-end, unplug@BYTES, …; see printer.ParseScenario). It is a
+// terminal.Sink. Unlike the emulator-mode printer it writes nothing to
+// disk, takes printer.Options, and lets a test unplug the device at any
+// moment and read back what came out on paper.
+type Printer struct {
+	Emu *printer.Emulator
+	p   *printer.Printer
+
+	mu     sync.Mutex
+	jobs   int
+	before func(ctx context.Context) // runs as a job starts (fault injection)
+}
+
+// NewPrinter starts an emulated printer playing scenario ("" for none)
+// with keep printed pages kept for inspection (0: the emulator default).
+func NewPrinter(ctx context.Context, scenario string, keep int, opts printer.Options) (*Printer, error) {
+	sc, err := printer.ParseScenario(scenario)
+	if err != nil {
+		return nil, err
+	}
+	emu := printer.NewEmulator(printer.EmulatorConfig{Scenario: sc, Keep: keep})
+	p, err := printer.NewPrinter(ctx, emu, opts)
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	if plan := p.Plan(); plan.Err != nil {
+		p.Close()
+		return nil, plan.Err
+	}
+	return &Printer{Emu: emu, p: p}, nil
+}
+
+// BeforeJob sets a hook run as each job starts, before any byte is sent
+// (a test unplugs the printer or pulls the card there).
+func (e *Printer) BeforeJob(fn func(ctx context.Context)) {
+	e.mu.Lock()
+	e.before = fn
+	e.mu.Unlock()
+}
+
+// ID identifies the printer (its device ID).
+func (e *Printer) ID() protocol.PrinterID { return e.p.ID() }
+
+// Close releases the printer and stops the emulated device.
+func (e *Printer) Close() error {
+	err := e.p.Close()
+	e.Emu.Close()
+	return err
+}
+
+// Print prints through kofu's printer code.
+func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
+	e.mu.Lock()
+	e.jobs++
+	fn := e.before
+	e.mu.Unlock()
+	if fn != nil {
+		fn(ctx)
+	}
+	return e.p.Print(ctx, tid, vp)
+}
+
+// Jobs is how many jobs the kiosk started on this printer.
+func (e *Printer) Jobs() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.jobs
+}
+
+// Paper reads every page the emulated printer put on paper (of those it
+// keeps) as a person would: the KOFU QR symbol of each, decoded from the
+// printed raster. A page without exactly one readable symbol comes back
+// with a nil TID.
+func (e *Printer) Paper() []protocol.QRText {
+	var out []protocol.QRText
+	for _, pg := range e.Emu.Pages() {
+		texts, err := pages.FindQR(pg.Image(), pg.DPI)
+		if err != nil || len(texts) != 1 {
+			out = append(out, protocol.QRText{})
+			continue
+		}
+		q, err := protocol.ParseQRText(texts[0])
+		if err != nil {
+			out = append(out, protocol.QRText{})
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// CheckPaper reports an error unless exactly want pages are on paper and
+// each names ticket tid (base64url) as page n of total.
+func CheckPaper(paper []protocol.QRText, tid string, want, total int) error {
+	if len(paper) != want {
+		return fmt.Errorf("%d pages on paper, want %d", len(paper), want)
+	}
+	id, err := protocol.B64Decode(tid)
+	if want > 0 && err != nil {
+		return fmt.Errorf("tid %q: %w", tid, err)
+	}
+	for i, q := range paper {
+		if !bytes.Equal(q.TID, id) || q.N != i+1 || q.Total != total {
+			return fmt.Errorf("page %d on paper names tid %s page %d/%d, want %s page %d/%d",
+				i+1, protocol.B64(q.TID), q.N, q.Total, tid, i+1, total)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+// Package soak runs many transactions in one kiosk process — the real
+// session, protocol client, card reader code, printer code, journal and
+// payment unit — with faults mixed in, and samples the process's heap,
+// RSS and goroutines to show they stay flat (issue 7, item 6).
+package soak
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"kofu/cardreader"
+	"kofu/cardreader/emucard"
+	"kofu/internal/buildinfo"
+	"kofu/internal/faultmatrix"
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/terminal"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
+)
+
+// cardRotation is how many residents' cards take turns at the kiosk.
+const cardRotation = 64
+
+// Config is one soak run.
+type Config struct {
+	Fixtures     *fixtures.Set
+	CenterURL    string // the emulated center (in another process)
+	Transactions int
+	Every        int    // sample every this many transactions
+	Dir          string // journal directory
+	// PrinterFaultEvery: every this many transactions the session prints
+	// on a fresh printer playing the next printer fault (0: never).
+	PrinterFaultEvery int
+	// CardFaultEvery: every this many transactions (offset by half) the
+	// card is pulled during VERIFY (0: never).
+	CardFaultEvery int
+	DocTimeout     time.Duration // the kiosk's document deadline (default 2 s)
+	// Progress, when set, is called with each sample as it is taken.
+	Progress func(Sample)
+}
+
+// printerFaults are the printer faults a soak cycles through.
+func printerFaults() []string { return []string{"paper-out@1", "jam@1", "no-end", "unplug@4096"} }
+
+// Sample is the process's state after a number of transactions, taken
+// after a forced garbage collection that also returns free memory to the
+// OS.
+type Sample struct {
+	Txn        int
+	HeapBytes  uint64 // live heap (HeapAlloc after GC)
+	RSSBytes   uint64 // VmRSS
+	Goroutines int
+	Elapsed    time.Duration
+}
+
+// Report is what a soak saw.
+type Report struct {
+	Transactions    int
+	Outcomes        map[string]int // outcome/reason → count
+	PrinterFaults   int
+	CardFaults      int
+	FeeWithoutPrint int // fee captured without every page confirmed
+	PrintedNoFee    int // printed but the fee not captured
+	JournalEnded    int // sessions the journal records as ended
+	JournalOpen     int // sessions the journal leaves open
+	Samples         []Sample
+	Wall            time.Duration
+}
+
+// Run runs the soak.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Transactions < 1 || cfg.Every < 1 {
+		return nil, errors.New("soak: need transactions and a sampling interval")
+	}
+	if cfg.DocTimeout <= 0 {
+		cfg.DocTimeout = 2 * time.Second
+	}
+	fx := cfg.Fixtures
+	term, ok := fx.Terminal("T0001")
+	if !ok {
+		return nil, errors.New("soak: no terminal T0001 in the fixtures")
+	}
+	op := x509.NewCertPool()
+	op.AddCert(fx.OperatorCA.Cert)
+	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: cfg.CenterURL, Roots: op, Device: term.Device.TLS(),
+		Timeouts: protocol.Timeouts{Document: cfg.DocTimeout, Request: 5 * time.Second, Page: 5 * time.Second, Outcome: 5 * time.Second}})
+	if err != nil {
+		return nil, err
+	}
+	defer client.CloseIdle()
+	cr := x509.NewCertPool()
+	cr.AddCert(fx.CenterCA.Cert)
+	ir := x509.NewCertPool()
+	ir.AddCert(fx.IssuerCA.Cert)
+	jpath := filepath.Join(cfg.Dir, "journal")
+	jkey, err := journal.KeyFile(jpath + ".key")
+	if err != nil {
+		return nil, err
+	}
+	j, _, err := journal.Open(jpath, jkey, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	// The printer keeps only the last page it printed: the soak checks
+	// fees against confirmations, and the emulated paper tray is not the
+	// kiosk's memory.
+	prn, err := faultmatrix.NewPrinter(ctx, "", 1, faultmatrix.FastConfirm())
+	if err != nil {
+		return nil, err
+	}
+	defer prn.Close()
+	k := &terminal.Kiosk{Client: client, Verifier: &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir}, Journal: j,
+		Identity: terminal.Identity{Term: term.ID, Store: term.Store, Device: term.Device.Key,
+			DeviceChain: [][]byte{term.Device.CertDER}, SW: buildinfo.SW()},
+		Timeouts: terminal.Timeouts{Print: 30 * time.Second}}
+
+	// The residents' cards exist before the first sample: they are the
+	// world's, not the kiosk's memory.
+	residents := population(fx)
+	if len(residents) > cardRotation {
+		residents = residents[:cardRotation]
+	}
+	cards := make([]*emucard.Card, len(residents))
+	for i, res := range residents {
+		if cards[i], err = emucard.New(fx, res, emucard.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	rep := &Report{Outcomes: map[string]int{}}
+	start := time.Now()
+	for i := range cfg.Transactions {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ri := i % len(residents)
+		res := residents[ri]
+		card := cards[ri]
+		doc := protocol.DocJuminhyo
+		if i%5 == 0 && len(res.Koseki) > 0 {
+			doc = protocol.DocKosekiZenbu
+		}
+		spec, _ := protocol.NewDocSpec(doc)
+		sink := terminal.Sink(prn)
+		var faulty *faultmatrix.Printer
+		if cfg.PrinterFaultEvery > 0 && i%cfg.PrinterFaultEvery == cfg.PrinterFaultEvery-1 {
+			pf := printerFaults()
+			sc := pf[rep.PrinterFaults%len(pf)]
+			if faulty, err = faultmatrix.NewPrinter(ctx, sc, 1, faultmatrix.FastConfirm()); err != nil {
+				return nil, err
+			}
+			sink = faulty
+			rep.PrinterFaults++
+		}
+		if cfg.CardFaultEvery > 0 && i%cfg.CardFaultEvery == cfg.CardFaultEvery/2 {
+			card.SetFaults(emucard.Faults{RemoveOn: emucard.Trigger{INS: 0x20, N: 1}}) // pulled during VERIFY
+			rep.CardFaults++
+		}
+		r, ledger, err := transaction(ctx, k, sink, card, res, spec)
+		card.SetFaults(emucard.Faults{})
+		if !card.Present() {
+			card.Insert()
+		}
+		if faulty != nil {
+			faulty.Close()
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep.Transactions++
+		rep.Outcomes[string(r.Outcome)+"/"+r.Reason]++
+		if ledger.Cashbox > 0 && (r.Outcome != protocol.ResultPrinted || r.Payment != "captured") {
+			rep.FeeWithoutPrint++
+		}
+		if r.Outcome == protocol.ResultPrinted && (ledger.Cashbox != r.Fee || r.Payment != "captured") {
+			rep.PrintedNoFee++
+		}
+		if (i+1)%cfg.Every == 0 || i+1 == cfg.Transactions {
+			s := sample(i+1, time.Since(start))
+			rep.Samples = append(rep.Samples, s)
+			if cfg.Progress != nil {
+				cfg.Progress(s)
+			}
+		}
+	}
+	rep.Wall = time.Since(start)
+	if err := j.Close(); err != nil {
+		return nil, err
+	}
+	jr, err := journal.Verify(jpath)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	for _, n := range jr.Outcomes {
+		rep.JournalEnded += n
+	}
+	rep.JournalOpen = len(jr.Open)
+	return rep, nil
+}
+
+// transaction is one resident at the kiosk: the card opened through the
+// real cardreader code, the autopilot answering, a fresh coin unit.
+func transaction(ctx context.Context, k *terminal.Kiosk, sink terminal.Sink, ec *emucard.Card, res *fixtures.Resident,
+	doc protocol.DocSpec) (terminal.Result, payment.Ledger, error) {
+	coins := payment.NewCoins()
+	k.Payment, k.Sink = coins, sink
+	c, err := cardreader.Open(ctx, ec.Dialer("kofu soak reader 00"), nil)
+	if err != nil {
+		return terminal.Result{}, payment.Ledger{}, fmt.Errorf("card of %s: %w", res.ID, err)
+	}
+	defer c.Close()
+	order := terminal.Order{Muni: res.RecordMuni(doc.Type), Doc: doc}
+	r := k.Serve(ctx, c, terminal.NewAutopilot(order, []byte(res.PIN), coins))
+	return r, coins.Ledger(), nil
+}
+
+// population lists eligible synthetic residents with working cards.
+func population(fx *fixtures.Set) []*fixtures.Resident {
+	var out []*fixtures.Resident
+	for _, r := range fx.Residents {
+		if strings.HasPrefix(r.ID, "P") && r.Eligible() && !r.Revoked && !r.Expired && !r.PINBlocked {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// sample forces a collection, returns freed memory to the OS, and reads
+// heap, RSS and goroutines.
+func sample(txn int, elapsed time.Duration) Sample {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return Sample{Txn: txn, HeapBytes: ms.HeapAlloc, RSSBytes: rss(), Goroutines: runtime.NumGoroutine(), Elapsed: elapsed}
+}
+
+// rss reads VmRSS from /proc/self/status (0 where there is none).
+func rss() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}

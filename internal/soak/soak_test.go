@@ -1,0 +1,93 @@
+package soak_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/internal/soak"
+)
+
+// TestMain lets this test binary double as the soak's center process.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(soak.CenterEnv); spec != "" {
+		if err := soak.ServeCenter(spec, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "soak center:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestSoak runs KOFU_SOAK transactions (default 150; `make soak` runs
+// 10,000) in this one kiosk process against a center in another process,
+// with center, printer and card faults mixed in, and checks that every
+// fee follows a confirmed print, the journal accounts for every session,
+// and heap, RSS and goroutines stay flat. The short default has looser
+// bounds: its first samples are still close to warm-up.
+func TestSoak(t *testing.T) {
+	n, every, bounds := 150, 10, soak.Bounds{Warmup: 2, HeapRatio: 1.5, RSSRatio: 1.5, Goroutines: 10}
+	if v := os.Getenv("KOFU_SOAK"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("KOFU_SOAK=%q: want a number of transactions", v)
+		}
+		every = max(10, n/50)
+		if n >= 2000 {
+			bounds = soak.Bounds{Warmup: 5, HeapRatio: 1.2, RSSRatio: 1.25, Goroutines: 5}
+		}
+	} else if testing.Short() {
+		t.Skip("soak: set KOFU_SOAK=N or run without -short")
+	}
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Hour)
+	defer cancel()
+	c, err := soak.StartCenter(ctx, exe, soak.CenterFaults+";0.1;4s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, err := soak.Run(ctx, soak.Config{Fixtures: fx, CenterURL: c.URL, Transactions: n, Every: every, Dir: t.TempDir(),
+		PrinterFaultEvery: 40, CardFaultEvery: 40,
+		Progress: func(s soak.Sample) {
+			t.Logf("txn %6d  heap %6.1f MiB  rss %6.1f MiB  goroutines %3d  %s", s.Txn,
+				float64(s.HeapBytes)/(1<<20), float64(s.RSSBytes)/(1<<20), s.Goroutines, s.Elapsed.Round(time.Second))
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d transactions in %s (%d printer faults, %d card faults)\n%s", rep.Transactions, rep.Wall.Round(time.Second),
+		rep.PrinterFaults, rep.CardFaults, rep.Table())
+	for _, l := range rep.OutcomeLines() {
+		t.Log(l)
+	}
+	if tr, err := rep.Trend(bounds.Warmup); err == nil {
+		t.Logf("trend: heap %.1f → %.1f MiB, RSS %.1f → %.1f MiB, goroutines %d → %d (max %d)",
+			tr.HeapFirst/(1<<20), tr.HeapLast/(1<<20), tr.RSSFirst/(1<<20), tr.RSSLast/(1<<20),
+			tr.GoroutinesFirst, tr.GoroutinesLast, tr.GoroutinesMax)
+	}
+	if rep.Transactions != n || rep.JournalEnded != n || rep.JournalOpen != 0 {
+		t.Errorf("%d transactions, journal: %d ended, %d open; want %d ended, 0 open", rep.Transactions, rep.JournalEnded, rep.JournalOpen, n)
+	}
+	if rep.FeeWithoutPrint != 0 || rep.PrintedNoFee != 0 {
+		t.Errorf("fee captured without a confirmed print: %d; printed without the fee: %d", rep.FeeWithoutPrint, rep.PrintedNoFee)
+	}
+	if rep.Outcomes["printed/"] == 0 || rep.PrinterFaults == 0 || rep.CardFaults == 0 || len(rep.Outcomes) < 4 {
+		t.Errorf("the soak did not exercise both success and faults: %v", rep.Outcomes)
+	}
+	if err := rep.Flat(bounds); err != nil {
+		t.Error(err)
+	}
+}
