@@ -41,20 +41,7 @@ func EncodePNG(img *image.Gray, dpi int) ([]byte, error) {
 	}
 
 	// A rendered page deflates to about 2% of its pixels.
-	out := make([]byte, 0, len(pngSignature)+3*chunkOverhead+ihdrLen+physLen+w*h/32)
-	out = append(out, pngSignature...)
-	var ihdr [ihdrLen]byte
-	binary.BigEndian.PutUint32(ihdr[0:4], uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:8], uint32(h))
-	ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
-	out = appendChunk(out, "IHDR", ihdr[:])
-	var phys [physLen]byte
-	ppm := uint32(pxPerMetre(dpi))
-	binary.BigEndian.PutUint32(phys[0:4], ppm)
-	binary.BigEndian.PutUint32(phys[4:8], ppm)
-	phys[8] = 1 // unit: metre
-	out = appendChunk(out, "pHYs", phys[:])
-
+	out := appendPNGHead(make([]byte, 0, len(pngSignature)+3*chunkOverhead+ihdrLen+physLen+w*h/32), w, h, dpi)
 	iw := &idatWriter{out: out}
 	zw, err := zlib.NewWriterLevel(iw, zlib.BestSpeed)
 	if err != nil {
@@ -111,4 +98,34 @@ func appendChunk(dst []byte, typ string, data []byte) []byte {
 	dst = append(dst, typ...)
 	dst = append(dst, data...)
 	return binary.BigEndian.AppendUint32(dst, crc32.ChecksumIEEE(dst[start:]))
+}
+
+// appendPNGHead appends the signature, IHDR (8-bit grayscale, no
+// interlace) and pHYs (dpi in pixels per metre) of a w×h page.
+func appendPNGHead(out []byte, w, h, dpi int) []byte {
+	out = append(out, pngSignature...)
+	var ihdr [ihdrLen]byte
+	binary.BigEndian.PutUint32(ihdr[0:4], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:8], uint32(h))
+	ihdr[8] = 8 // bit depth; colour type 0, compression 0, filter 0, interlace 0
+	out = appendChunk(out, "IHDR", ihdr[:])
+	var phys [physLen]byte
+	ppm := uint32(pxPerMetre(dpi))
+	binary.BigEndian.PutUint32(phys[0:4], ppm)
+	binary.BigEndian.PutUint32(phys[4:8], ppm)
+	phys[8] = 1 // unit: metre
+	return appendChunk(out, "pHYs", phys[:])
+}
+
+// assemblePNG wraps a complete zlib stream of w×h 8-bit grayscale
+// scanlines into a PNG: head, IDAT chunks of idatChunkLen, IEND.
+func assemblePNG(w, h, dpi int, zlibStream []byte) []byte {
+	n := (len(zlibStream) + idatChunkLen - 1) / idatChunkLen
+	out := appendPNGHead(make([]byte, 0, len(pngSignature)+(3+n)*chunkOverhead+ihdrLen+physLen+len(zlibStream)), w, h, dpi)
+	for len(zlibStream) > 0 {
+		k := min(len(zlibStream), idatChunkLen)
+		out = appendChunk(out, "IDAT", zlibStream[:k])
+		zlibStream = zlibStream[k:]
+	}
+	return appendChunk(out, "IEND", nil)
 }

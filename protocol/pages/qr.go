@@ -172,10 +172,10 @@ func (c *canvas) drawQR(s *qrSymbol, x, y, m int) {
 			}
 		}
 		for py := y + my*m; py < y+(my+1)*m; py++ {
-			if py < 0 || py >= c.h || x < 0 || x+len(row) > c.w {
+			if py < c.y0 || py >= c.y1 || x < 0 || x+len(row) > c.w {
 				continue // never happens for a placement checked by the caller
 			}
-			copy(c.pix[py*c.stride+x:], row)
+			copy(c.pix[c.off(x, py):], row)
 		}
 	}
 }

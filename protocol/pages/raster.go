@@ -7,16 +7,36 @@ import (
 
 // canvas draws straight into an image.Gray's Pix: every primitive works on
 // whole rows (copy, slices) and never goes through image.Image.Set/At.
+//
+// A canvas may hold only a window of the page's rows, [y0, y1): the
+// coordinates stay the page's, pix starts at row y0, and drawing outside
+// the window is clipped. Templates stamp a page's per-issue rows this way
+// without a page-sized buffer.
 type canvas struct {
 	pix    []uint8
 	stride int
-	w, h   int
+	w, h   int // the whole page
+	y0, y1 int // rows held in pix
 	dpi    int
 }
 
 func newCanvas(img *image.Gray, dpi int) *canvas {
-	return &canvas{pix: img.Pix, stride: img.Stride, w: img.Rect.Dx(), h: img.Rect.Dy(), dpi: dpi}
+	h := img.Rect.Dy()
+	return &canvas{pix: img.Pix, stride: img.Stride, w: img.Rect.Dx(), h: h, y1: h, dpi: dpi}
 }
+
+// window returns a canvas over the rows [y0, y1) of this one that draws
+// into the same pixels and clips to those rows.
+func (c *canvas) window(y0, y1 int) *canvas {
+	y0, y1 = min(max(y0, c.y0), c.y1), min(y1, c.y1)
+	w := *c
+	w.y0, w.y1 = y0, max(y0, y1)
+	w.pix = c.pix[(y0-c.y0)*c.stride:]
+	return &w
+}
+
+// off is the index in pix of the pixel (x, y), which must be in the window.
+func (c *canvas) off(x, y int) int { return (y-c.y0)*c.stride + x }
 
 // px converts millimetres to pixels at the canvas dpi, rounding to nearest.
 func (c *canvas) px(mm float64) int {
@@ -25,8 +45,8 @@ func (c *canvas) px(mm float64) int {
 
 // clip returns the rectangle [x0,x1)×[y0,y1) clipped to the canvas.
 func (c *canvas) clip(x0, y0, x1, y1 int) (int, int, int, int, bool) {
-	x0, y0 = max(x0, 0), max(y0, 0)
-	x1, y1 = min(x1, c.w), min(y1, c.h)
+	x0, y0 = max(x0, 0), max(y0, c.y0)
+	x1, y1 = min(x1, c.w), min(y1, c.y1)
 	return x0, y0, x1, y1, x0 < x1 && y0 < y1
 }
 
@@ -36,12 +56,12 @@ func (c *canvas) fill(x0, y0, x1, y1 int, v uint8) {
 	if !ok {
 		return
 	}
-	first := c.pix[y0*c.stride+x0 : y0*c.stride+x1]
+	first := c.pix[c.off(x0, y0):c.off(x1, y0)]
 	for i := range first {
 		first[i] = v
 	}
 	for y := y0 + 1; y < y1; y++ {
-		copy(c.pix[y*c.stride+x0:y*c.stride+x1], first)
+		copy(c.pix[c.off(x0, y):c.off(x1, y)], first)
 	}
 }
 
@@ -85,7 +105,7 @@ func (c *canvas) pattern(x0, y0, x1, y1 int, tile []uint8, tw, th int) {
 	}
 	for y := y0; y < y1; y++ {
 		ty := y % th
-		copy(c.pix[y*c.stride+x0:y*c.stride+x1], rows[ty*span:(ty+1)*span])
+		copy(c.pix[c.off(x0, y):c.off(x1, y)], rows[ty*span:(ty+1)*span])
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/image/font/opentype"
@@ -41,12 +42,29 @@ const (
 	maxPageTotal = 999
 )
 
-// Renderer renders certificate pages. It holds a parsed font and
-// precomputed background tiles, never changes after NewRenderer, and is
-// safe for concurrent use.
+// Renderer renders certificate pages. It holds a parsed font, its faces
+// with a bounded cache of rasterized glyphs, precomputed background tiles
+// and, for EncodePage, a bounded cache of page templates; it is safe for
+// concurrent use.
 type Renderer struct {
-	font  *opentype.Font
-	tiles [2]bgTile // 300 and 600 dpi
+	font      *opentype.Font
+	tiles     [2]bgTile              // 300 and 600 dpi
+	sizes     [2][nFaces]*glyphCache // per dpi (300, 600), per faceSet member
+	zw        sync.Pool              // *flate.Writer at BestSpeed, reused by templates
+	templates templateCache          // EncodePage's recent templates
+}
+
+// The faces of a page, in faceSet order, and their sizes in points.
+const nFaces = 6
+
+var facePoints = [nFaces]float64{ptTitle, ptBody, ptSmall, ptIssuer, ptSeal, ptPage}
+
+// dpiIndex maps 300 and 600 dpi to 0 and 1.
+func dpiIndex(dpi int) int {
+	if dpi == 600 {
+		return 1
+	}
+	return 0
 }
 
 type bgTile struct {
@@ -70,6 +88,13 @@ func NewRenderer(ttf []byte) (*Renderer, error) {
 	r := &Renderer{font: f}
 	for i, dpi := range [2]int{300, 600} {
 		r.tiles[i].pix, r.tiles[i].size = guillocheTile(dpi)
+		for k, pt := range facePoints {
+			gc, err := newGlyphCache(f, pt, dpi)
+			if err != nil {
+				return nil, wrapErr(KindRender, err, "font face")
+			}
+			r.sizes[i][k] = gc
+		}
 	}
 	return r, nil
 }
@@ -123,77 +148,91 @@ const (
 // serial/as-of lines, "n / total", and exactly one QR symbol for s.QRText in
 // the bottom 40 mm band. Nothing but the symbol, plain text and a dashed
 // rule is drawn in the band; the background pattern stops above it.
+//
+// The page is drawn in two parts: the body (everything that depends only
+// on the document's content) and the per-issue rows (the serial/as-of
+// lines under the title and the whole bottom band), each clipped to its
+// own rows. A Template renders the body once and stamps the per-issue rows
+// for each issue; Render draws both into one image, so the two give the
+// same pixels.
 func (r *Renderer) Render(s Spec) (*image.Gray, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	w, h, _ := PageSize(s.DPI)
-	img := &image.Gray{Pix: make([]uint8, w*h), Stride: w, Rect: image.Rect(0, 0, w, h)}
-	c := newCanvas(img, s.DPI)
-
 	sym, err := encodeQR(s.QRText)
 	if err != nil {
 		return nil, wrapErr(KindRender, err, "QR")
 	}
-	faces, err := r.faces(s.DPI)
+	w, h, _ := PageSize(s.DPI)
+	img := &image.Gray{Pix: make([]uint8, w*h), Stride: w, Rect: image.Rect(0, 0, w, h)}
+	c := newCanvas(img, s.DPI)
+	fs := r.faces(s.DPI)
+	lay, err := r.body(c, fs, &s)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.stamp(c, fs, &s, sym, lay); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
 
+// layout is where a page's per-issue rows are: the serial/as-of lines
+// occupy [hdrTop, hdrBot), the band [bandTop, h).
+type layout struct {
+	hdrTop, hdrBot, bandTop int
+	left, right             int
+}
+
+// body draws everything but the per-issue rows, which it leaves as the
+// background they are drawn on (the pattern under the header lines, white
+// in the band).
+func (r *Renderer) body(c *canvas, fs *faceSet, s *Spec) (layout, error) {
+	w, h := c.w, c.h
 	band := BandHeight(s.DPI)
 	bandTop := h - band
 	// Background: white band, patterned body.
 	c.fill(0, bandTop, w, h, 255)
-	t := r.tiles[0]
-	if s.DPI == 600 {
-		t = r.tiles[1]
-	}
+	t := r.tiles[dpiIndex(s.DPI)]
 	c.pattern(0, 0, w, bandTop, t.pix, t.size, t.size)
 
 	left, right := c.px(20), w-c.px(20)
-	y, err := r.header(c, faces, &s, left, right)
+	hdrTop, err := r.title(c, fs, s, left, right)
 	if err != nil {
-		return nil, err
+		return layout{}, err
 	}
-	y = r.table(c, faces, s.Rows, left, right, y+c.px(6))
-	y = r.notes(c, faces, s.Notes, left, right, y+c.px(7))
-	if y, err = r.issuer(c, faces, &s, left, right, y+c.px(8)); err != nil {
-		return nil, err
+	lay := layout{hdrTop: hdrTop, hdrBot: hdrTop + r.headerLinesHeight(c, fs), bandTop: bandTop, left: left, right: right}
+	y := r.table(c, fs, s.Rows, left, right, lay.hdrBot+c.px(6))
+	y = r.notes(c, fs, s.Notes, left, right, y+c.px(7))
+	if y, err = r.issuer(c, fs, s, left, right, y+c.px(8)); err != nil {
+		return layout{}, err
 	}
 	if limit := bandTop - c.px(2); y > limit {
-		return nil, errorf(KindRender, "content does not fit above the bottom band (%d px over)", y-limit)
+		return layout{}, errorf(KindRender, "content does not fit above the bottom band (%d px over)", y-limit)
 	}
-	if err := r.band(c, faces, &s, sym, left, bandTop); err != nil {
-		return nil, err
-	}
-	return img, nil
+	return lay, nil
+}
+
+// stamp draws the per-issue rows of s on c, each part clipped to its rows:
+// the serial/as-of lines and the band with the QR symbol.
+func (r *Renderer) stamp(c *canvas, fs *faceSet, s *Spec, sym *qrSymbol, lay layout) error {
+	r.headerLines(c.window(lay.hdrTop, lay.hdrBot), fs, s, lay.right, lay.hdrTop)
+	return r.band(c.window(lay.bandTop, c.h), fs, s, sym, lay.left, lay.bandTop)
 }
 
 type faceSet struct {
 	title, body, small, issuer, seal, page *face
 }
 
-func (r *Renderer) faces(dpi int) (*faceSet, error) {
-	var fs faceSet
-	for _, f := range []struct {
-		dst **face
-		pt  float64
-	}{
-		{&fs.title, ptTitle}, {&fs.body, ptBody}, {&fs.small, ptSmall},
-		{&fs.issuer, ptIssuer}, {&fs.seal, ptSeal}, {&fs.page, ptPage},
-	} {
-		fc, err := newFace(r.font, f.pt, dpi)
-		if err != nil {
-			return nil, wrapErr(KindRender, err, "font face")
-		}
-		*f.dst = fc
-	}
-	return &fs, nil
+func (r *Renderer) faces(dpi int) *faceSet {
+	gc := &r.sizes[dpiIndex(dpi)]
+	return &faceSet{title: gc[0].face(), body: gc[1].face(), small: gc[2].face(),
+		issuer: gc[3].face(), seal: gc[4].face(), page: gc[5].face()}
 }
 
-// header draws the title and the small serial/as-of block; it returns the
-// y just below it.
-func (r *Renderer) header(c *canvas, fs *faceSet, s *Spec, left, right int) (int, error) {
+// title draws the title with its double rule and returns the top of the
+// serial/as-of lines below it.
+func (r *Renderer) title(c *canvas, fs *faceSet, s *Spec, left, right int) (int, error) {
 	w := c.w
 	// Short titles are letter-spaced, as on real certificates.
 	tracking := 0
@@ -217,15 +256,22 @@ func (r *Renderer) header(c *canvas, fs *faceSet, s *Spec, left, right int) (int
 	rule := base + fs.title.descent + c.px(2)
 	c.hline(left, right, rule, c.px(0.5), inkRule)
 	c.hline(left, right, rule+c.px(0.9), c.px(0.15), inkRule)
+	return rule + c.px(3), nil
+}
 
-	y := rule + c.px(3)
+// headerLinesHeight is the height of the serial/as-of lines.
+func (r *Renderer) headerLinesHeight(c *canvas, fs *faceSet) int {
+	return 2 * (fs.small.ascent + fs.small.descent + c.px(0.8))
+}
+
+// headerLines draws the small serial/as-of lines, right-aligned, from y.
+func (r *Renderer) headerLines(c *canvas, fs *faceSet, s *Spec, right, y int) {
 	for _, line := range []string{"発行番号　" + s.Serial, "記録時点　" + s.AsOf} {
 		y += fs.small.ascent
 		lw := fs.small.measure(line, 0)
 		c.text(fs.small, right-lw, y, line, inkFine, 0)
 		y += fs.small.descent + c.px(0.8)
 	}
-	return y, nil
 }
 
 // table draws the ruled label/value table and returns the y below it.

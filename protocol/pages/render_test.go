@@ -177,10 +177,7 @@ func TestNewRendererRefusesNonJapaneseOrGarbage(t *testing.T) {
 
 func TestWrap(t *testing.T) {
 	r := renderer(t)
-	fc, err := newFace(r.font, ptBody, 300)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fc := r.faces(300).body
 	em := fc.measure("住", 0)
 	lines := fc.wrap("住民票の写し、です。", 5*em)
 	if len(lines) != 2 || lines[0] != "住民票の写" || lines[1] != "し、です。" {

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"image"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/image/font"
@@ -9,20 +10,20 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// face is one font size at one dpi, with a cache of rasterized glyphs. It
-// belongs to a single Render call: opentype faces are not safe for
-// concurrent use, and the cache then needs no lock and cannot grow across
-// pages.
+// face is one font size at one dpi as one Render or Stamp call uses it: a
+// private map of the glyphs it already used (no lock on the hot path) in
+// front of the Renderer's shared, bounded glyph cache for that size.
 type face struct {
-	f       font.Face
 	ascent  int // pixels above the baseline
 	descent int // pixels below the baseline
 	em      int // nominal size in pixels
+	shared  *glyphCache
 	glyphs  map[rune]*glyph
 }
 
 // glyph is a rasterized glyph placed with its origin on an integer pixel;
 // hinting is off, and at 300/600 dpi whole-pixel placement is invisible.
+// A glyph never changes once rasterized, so pages share them.
 type glyph struct {
 	dx, dy int // offset of the mask's top-left corner from the origin
 	w, h   int
@@ -30,30 +31,53 @@ type glyph struct {
 	adv    fixed.Int26_6
 }
 
-func newFace(f *opentype.Font, sizePt float64, dpi int) (*face, error) {
+// maxSharedGlyphs bounds each size's shared glyph cache. Certificates use
+// a few hundred distinct characters; past the bound (hostile text with
+// thousands of distinct runes) glyphs are rasterized for the call only.
+const maxSharedGlyphs = 4096
+
+// glyphCache is one font size at one dpi, shared by every call of a
+// Renderer: the opentype face (not safe for concurrent use, so only used
+// under mu) and the glyphs it rasterized.
+type glyphCache struct {
+	ascent, descent, em int
+
+	mu sync.Mutex
+	f  font.Face
+	m  map[rune]*glyph
+}
+
+func newGlyphCache(f *opentype.Font, sizePt float64, dpi int) (*glyphCache, error) {
 	ff, err := opentype.NewFace(f, &opentype.FaceOptions{Size: sizePt, DPI: float64(dpi), Hinting: font.HintingNone})
 	if err != nil {
 		return nil, err
 	}
 	m := ff.Metrics()
-	return &face{
+	return &glyphCache{
 		f:       ff,
 		ascent:  m.Ascent.Ceil(),
 		descent: m.Descent.Ceil(),
 		em:      int(sizePt*float64(dpi)/72 + 0.5),
-		glyphs:  make(map[rune]*glyph),
+		m:       make(map[rune]*glyph),
 	}, nil
 }
 
-func (fc *face) glyph(r rune) *glyph {
-	if g, ok := fc.glyphs[r]; ok {
+// face returns a per-call view of the cache.
+func (gc *glyphCache) face() *face {
+	return &face{ascent: gc.ascent, descent: gc.descent, em: gc.em, shared: gc, glyphs: make(map[rune]*glyph)}
+}
+
+func (gc *glyphCache) glyph(r rune) *glyph {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	if g, ok := gc.m[r]; ok {
 		return g
 	}
 	g := &glyph{}
-	dr, mask, mp, adv, ok := fc.f.Glyph(fixed.Point26_6{}, r)
+	dr, mask, mp, adv, ok := gc.f.Glyph(fixed.Point26_6{}, r)
 	if !ok {
 		// Missing glyph: use the font's .notdef through U+FFFD's advance.
-		dr, mask, mp, adv, _ = fc.f.Glyph(fixed.Point26_6{}, '\uFFFD')
+		dr, mask, mp, adv, _ = gc.f.Glyph(fixed.Point26_6{}, '\uFFFD')
 	}
 	g.adv = adv
 	if a, isAlpha := mask.(*image.Alpha); isAlpha && !dr.Empty() {
@@ -64,6 +88,17 @@ func (fc *face) glyph(r rune) *glyph {
 			copy(g.mask[y*g.w:(y+1)*g.w], a.Pix[off:off+g.w])
 		}
 	}
+	if len(gc.m) < maxSharedGlyphs {
+		gc.m[r] = g
+	}
+	return g
+}
+
+func (fc *face) glyph(r rune) *glyph {
+	if g, ok := fc.glyphs[r]; ok {
+		return g
+	}
+	g := fc.shared.glyph(r)
 	fc.glyphs[r] = g
 	return g
 }
@@ -114,7 +149,7 @@ func (c *canvas) blit(g *glyph, ox, oy int, ink uint8) {
 	span := int(255 - ink)
 	for y := cy0; y < cy1; y++ {
 		m := g.mask[(y-y0)*g.w+(cx0-x0) : (y-y0)*g.w+(cx1-x0)]
-		d := c.pix[y*c.stride+cx0 : y*c.stride+cx1]
+		d := c.pix[c.off(cx0, y):c.off(cx1, y)]
 		for i, a := range m {
 			if a == 0 {
 				continue
