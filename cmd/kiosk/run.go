@@ -2,132 +2,397 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
+	"kofu/cardreader"
+	"kofu/internal/buildinfo"
 	"kofu/internal/emulator"
+	"kofu/internal/sdnotify"
 	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
+	"kofu/terminal/config"
 	"kofu/terminal/journal"
+	"kofu/terminal/metrics"
 	"kofu/terminal/payment"
 )
 
+// runHooks let tests watch a run from inside the process.
+type runHooks struct {
+	metricsAddr func(net.Addr) // the metrics endpoint is listening
+	getenv      func(string) string
+}
+
 // runKiosk is `kiosk run` (DESIGN §8).
 func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	return runWith(ctx, args, stdout, stderr, runHooks{})
+}
+
+// runFlags are the command line of `kiosk run`.
+type runFlags struct {
+	config, faults, resident, docType, pin, printerSpec, out, journal, crashAt, lang string
+	emu, autopilot                                                                   bool
+	dpi                                                                              int
+	logFormat, metrics                                                               string
+	stopTimeout                                                                      time.Duration
+	acceptBuild                                                                      repeated
+	explicit                                                                         map[string]bool // flags given on the command line
+}
+
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks runHooks) (int, error) {
+	var f runFlags
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "configuration file (store machine)")
-	emu := fs.Bool("emulator", false, "emulated card, center and printer in one process")
-	faults := fs.String("fault", "", "emulator: center fault modes NAME[,NAME...] (see kofu-emu center)")
-	resident := fs.String("resident", "R0001", "emulator: the test resident whose card is inserted")
-	autopilot := fs.Bool("autopilot", false, "no UI: run one transaction and print one JSON line")
-	docType := fs.String("doc", "juminhyo", "autopilot: document type")
-	pin := fs.String("pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
-	printerSpec := fs.String("printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
-	out := fs.String("out", "kofu-out", "emulator output directory for printed pages")
-	journalPath := fs.String("journal", "", "journal file (emulator default: OUT/journal)")
-	crashAt := fs.String("crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
-	dpi := fs.Int("dpi", 300, "emulator: center page resolution (300 or 600)")
-	lang := fs.String("lang", "ja", "customer UI: the language a session starts in (ja or en)")
+	fs.StringVar(&f.config, "config", "", "configuration file (store machine; with --emulator: profile, timeouts, printer, metrics, log)")
+	fs.BoolVar(&f.emu, "emulator", false, "emulated card, center and printer in one process")
+	fs.StringVar(&f.faults, "fault", "", "emulator: center fault modes NAME[,NAME...] (see kofu-emu center)")
+	fs.Var(&f.acceptBuild, "accept-build", "emulator: the emulated center accepts only this kiosk \"sw\" (build and configuration digest); repeatable")
+	fs.StringVar(&f.resident, "resident", "R0001", "emulator: the test resident whose card is inserted")
+	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
+	fs.StringVar(&f.docType, "doc", "juminhyo", "autopilot: document type")
+	fs.StringVar(&f.pin, "pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
+	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
+	fs.StringVar(&f.out, "out", "kofu-out", "emulator output directory for printed pages")
+	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
+	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
+	fs.IntVar(&f.dpi, "dpi", 300, "emulator: center page resolution (300 or 600)")
+	fs.StringVar(&f.lang, "lang", "ja", "customer UI: the language a session starts in (ja or en)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log on stderr: json or text (default: the config's log.format, else JSON unless stderr is a terminal)")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus /metrics on this loopback ADDR (default: the config's metrics.listen)")
+	fs.DurationVar(&f.stopTimeout, "stop-timeout", 90*time.Second, "on SIGTERM: how long a print in progress may take to finish before it is aborted")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
-	switch {
-	case *config != "":
-		return 2, errors.New("--config (store machine mode) is not available in this build yet; use --emulator")
-	case !*emu:
-		return 2, errors.New("only --emulator mode is available in this build")
+	f.explicit = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.explicit[fl.Name] = true })
+	if !f.emu && f.config == "" {
+		return 2, errors.New("kiosk run needs --config FILE (store machine) or --emulator")
 	}
-	fl, err := center.ParseFaults(*faults)
+	var cfg *config.Config
+	if f.config != "" {
+		var err error
+		if cfg, err = config.Load(f.config); err != nil {
+			return 2, fmt.Errorf("%s: %w", f.config, err)
+		}
+	} else {
+		cfg = &config.Config{Profile: config.Profile{Name: "laptop"}}
+	}
+	format := cfg.Log.Format
+	if f.logFormat != "" {
+		format = f.logFormat
+	}
+	log, err := newLogger(stderr, format, cfg.Log.Level)
 	if err != nil {
 		return 2, err
 	}
-	doc, err := protocol.NewDocSpec(protocol.DocType(*docType))
+	addr := cfg.Metrics.Listen
+	if f.metrics != "" {
+		if err := config.CheckListen(f.metrics, cfg.Metrics.AllowRemote); err != nil {
+			return 2, fmt.Errorf("--metrics %q: %w", f.metrics, err)
+		}
+		addr = f.metrics
+	}
+	getenv := hooks.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	rc := &runContext{f: f, cfg: cfg, log: log, metricsAddr: addr, hooks: hooks, notify: sdnotify.FromEnv(getenv),
+		stdout: stdout}
+	if f.emu {
+		return rc.emulator(ctx)
+	}
+	return rc.store(ctx)
+}
+
+// runContext is one `kiosk run`.
+type runContext struct {
+	f           runFlags
+	cfg         *config.Config
+	log         *slog.Logger
+	metricsAddr string
+	hooks       runHooks
+	notify      *sdnotify.Notifier
+	stdout      io.Writer
+}
+
+// sessionTimeouts are the configuration's resident-facing timeouts, with
+// the defaults filled in.
+func (rc *runContext) sessionTimeouts() terminal.Timeouts {
+	s := rc.cfg.Session
+	t := terminal.Timeouts{Session: s.Timeout.Duration, Choose: s.Choose.Duration, PIN: s.PIN.Duration,
+		Pay: s.Pay.Duration, Print: s.Print.Duration, Finish: s.Finish.Duration}
+	d := terminal.DefaultTimeouts()
+	for _, p := range []struct {
+		dst *time.Duration
+		def time.Duration
+	}{
+		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Pay, d.Pay}, {&t.Print, d.Print}, {&t.Finish, d.Finish},
+	} {
+		if *p.dst <= 0 {
+			*p.dst = p.def
+		}
+	}
+	return t
+}
+
+// centerTimeouts are the configuration's protocol timeouts (zero: default).
+func (rc *runContext) centerTimeouts() protocol.Timeouts {
+	t := rc.cfg.Center.Timeouts
+	return protocol.Timeouts{Request: t.Request.Duration, Document: t.Document.Duration, Page: t.Page.Duration,
+		Outcome: t.Outcome.Duration}
+}
+
+// start brings up the service side once the kiosk's identity is known:
+// the metrics endpoint and the service object. The returned function
+// stops the endpoint.
+func (rc *runContext) start(ctx context.Context, sw, journalPath string) (*service, func(), error) {
+	var m *metrics.Metrics
+	stop := func() {}
+	if rc.metricsAddr != "" {
+		m = metrics.New(metrics.Options{SW: sw, Profile: rc.cfg.Profile.Name, JournalPath: journalPath})
+		mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		a, done, err := m.Serve(mctx, rc.metricsAddr)
+		if err != nil {
+			cancel()
+			return nil, nil, fmt.Errorf("metrics endpoint: %w", err)
+		}
+		rc.log.Info("metrics endpoint listening", "addr", a.String())
+		if rc.hooks.metricsAddr != nil {
+			rc.hooks.metricsAddr(a)
+		}
+		stop = func() { cancel(); <-done }
+	}
+	return newService(rc.log, m, rc.notify, rc.sessionTimeouts()), stop, nil
+}
+
+// refuse ends a run whose machine does not fit its profile: logged,
+// exit 1, nothing printed.
+func (rc *runContext) refuse(err error) (int, error) {
+	rc.log.Error("refusing to start", "err", err.Error())
+	return 1, fmt.Errorf("refusing to start: %w", err)
+}
+
+// emulator is `kiosk run --emulator`: card, center and printer emulated in
+// this process. A --config supplies the profile, timeouts, printer (unless
+// --printer is given), language, metrics and log; its center, trust
+// anchors, terminal identity, card reader and journal are replaced by the
+// emulator's.
+func (rc *runContext) emulator(ctx context.Context) (int, error) {
+	f, cfg := rc.f, rc.cfg
+	fl, err := center.ParseFaults(f.faults)
 	if err != nil {
 		return 2, err
 	}
-	env, err := emulator.Start(ctx, emulator.Options{Faults: fl, DPI: *dpi,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	doc, err := protocol.NewDocSpec(protocol.DocType(f.docType))
+	if err != nil {
+		return 2, err
+	}
+	if cfg.Printer.Spec != "" && !f.explicit["printer"] {
+		f.printerSpec = cfg.Printer.Spec
+	}
+	if cfg.UI.Default != "" && !f.explicit["lang"] {
+		f.lang = cfg.UI.Default
+	}
+	if f.config != "" {
+		rc.log.Info("emulator mode: the configuration's center, trust anchors, terminal, card reader and journal are replaced by the emulator's")
+	}
+	builds := []string(f.acceptBuild)
+	env, err := emulator.Start(ctx, emulator.Options{Faults: fl, DPI: f.dpi, Timeouts: rc.centerTimeouts(),
+		Logger: slog.New(slog.DiscardHandler), Center: func(c *center.Config) { c.Builds = builds }})
 	if err != nil {
 		return 1, err
 	}
 	defer env.Close()
-	res, ok := env.Fixtures.Resident(*resident)
+	env.Verifier.MaxSkew, env.Verifier.MaxPages = cfg.Center.MaxSkew.Duration, cfg.Center.MaxPages
+	res, ok := env.Fixtures.Resident(f.resident)
 	if !ok {
-		return 2, fmt.Errorf("no test resident %q", *resident)
+		return 2, fmt.Errorf("no test resident %q", f.resident)
 	}
-	p := []byte(*pin)
-	if len(p) == 0 {
-		p = []byte(res.PIN)
-	}
-	defer clear(p)
-	if err := os.MkdirAll(*out, 0o700); err != nil {
+	if err := os.MkdirAll(f.out, 0o700); err != nil {
 		return 1, err
 	}
-	if *journalPath == "" {
-		*journalPath = filepath.Join(*out, "journal")
+	if f.journal == "" {
+		f.journal = filepath.Join(f.out, "journal")
 	}
-	key, err := journal.KeyFile(*journalPath + ".key")
+
+	// Identity: the build and the digest of the effective configuration.
+	sw := emulatorSW(cfg, f.printerSpec, env)
+	env.Identity.SW = sw
+
+	sink, files, err := openPrinter(ctx, f.printerSpec, f.out)
+	if err != nil {
+		return 1, fmt.Errorf("printer: %w", err)
+	}
+	defer sink.Close()
+	slot, err := emulator.NewCardSlot(env.Fixtures, res)
 	if err != nil {
 		return 1, err
 	}
-	j, rep, err := journal.Open(*journalPath, key, nil)
+	reader, err := slotReader(ctx, slot)
+	if err != nil {
+		return 1, fmt.Errorf("card: %w", err)
+	}
+	det, err := detect(ctx, f.printerSpec, sink.ID(), []string{reader}, env.Center.URL)
+	if err != nil {
+		return rc.refuse(err)
+	}
+	if err := checkProfile(cfg.Profile.Name, det); err != nil {
+		return rc.refuse(err)
+	}
+
+	key, err := journal.KeyFile(f.journal + ".key")
+	if err != nil {
+		return 1, err
+	}
+	j, rep, err := journal.Open(f.journal, key, nil)
 	if err != nil {
 		return 1, fmt.Errorf("journal: %w", err)
 	}
 	defer j.Close()
 	for _, sid := range rep.Recovered {
-		fmt.Fprintf(stderr, "kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted\n", sid)
+		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
+			"session", sid)
 	}
-	sink, files, err := openPrinter(ctx, *printerSpec, *out)
+	svc, stopMetrics, err := rc.start(ctx, sw, f.journal)
 	if err != nil {
-		return 1, fmt.Errorf("printer: %w", err)
+		return 1, err
 	}
-	defer sink.Close()
-	if !*autopilot {
+	defer stopMetrics()
+	if svc.metrics != nil {
+		svc.metrics.SetPrinter(metrics.StatusReady)
+		svc.metrics.SetReader(metrics.StatusReady)
+	}
+	rc.log.Info("kiosk ready", "mode", "emulator", "sw", sw, "profile", cfg.Profile.Name, "printer", config.PrinterKind(f.printerSpec))
+
+	sctx, release := svc.drain(ctx, f.stopTimeout)
+	defer release()
+	stopWatchdog := svc.ready(ctx)
+	defer stopWatchdog()
+
+	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		if err := runUI(ctx, env, res, j, sink, *lang); err != nil {
+		if err := runUI(sctx, env, res, j, sink, f.lang); err != nil {
 			return 1, err
 		}
 		return 0, nil
 	}
+	p := []byte(f.pin)
+	if len(p) == 0 {
+		p = []byte(res.PIN)
+	}
+	defer clear(p)
 	coins := payment.NewCoins()
 	k := env.Kiosk(sink, coins, j)
-	if *crashAt != "" {
+	k.Timeouts = rc.sessionTimeouts()
+	svc.instrument(k)
+	if f.crashAt != "" {
+		crashAt := f.crashAt
 		k.OnState = func(st terminal.State) {
-			if string(st) == *crashAt {
+			if string(st) == crashAt {
 				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				select {} // the signal is on its way
 			}
 		}
 	}
-	slot, err := emulator.NewCardSlot(env.Fixtures, res)
-	if err != nil {
-		return 1, err
-	}
-	card, err := slot.Open(ctx)
+	card, err := slot.Open(sctx)
 	if err != nil {
 		return 1, fmt.Errorf("card: %w", err)
 	}
 	defer card.Close()
-	result := k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins))
+	result := k.Serve(sctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins))
 	result.Files = append([]string{}, files()...)
 	line, _ := json.Marshal(result)
-	fmt.Fprintln(stdout, string(line))
+	fmt.Fprintln(rc.stdout, string(line))
 	if result.Outcome != protocol.ResultPrinted {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// emulatorSW is the "sw" of an emulator-mode kiosk: its build and the
+// digest of its effective configuration, in which the center is the
+// emulator's (a fixed name: its port changes every run) under the test
+// PKI's anchors, and the printer is the one in use.
+func emulatorSW(cfg *config.Config, printerSpec string, env *emulator.Env) string {
+	eff := *cfg
+	eff.Center.URL, eff.Printer.Spec = "https://emulator.invalid", printerSpec
+	fx := env.Fixtures
+	digest := eff.Digest(&config.Trust{TLSCerts: []*x509.Certificate{fx.OperatorCA.Cert},
+		CenterCerts: []*x509.Certificate{fx.CenterCA.Cert}, IssuerCerts: []*x509.Certificate{fx.IssuerCA.Cert}})
+	return buildinfo.Attested(buildinfo.SW(), digest)
+}
+
+// store is `kiosk run --config FILE` on a store machine: it loads the
+// configuration and every file it names, opens the printer, lists the
+// card readers, resolves the center and checks the machine against the
+// configured profile, refusing to start on any mismatch.
+func (rc *runContext) store(ctx context.Context) (int, error) {
+	cfg := rc.cfg
+	trust, err := cfg.LoadTrust()
+	if err != nil {
+		return 2, fmt.Errorf("%s: %w", rc.f.config, err)
+	}
+	sw := buildinfo.Attested(buildinfo.SW(), cfg.Digest(trust))
+	sink, err := printer.Open(ctx, cfg.Printer.Spec, printer.Options{})
+	if err != nil {
+		return rc.refuse(fmt.Errorf("printer %s: %w", cfg.Printer.Spec, err))
+	}
+	defer sink.Close()
+	var readers []string
+	if pc, err := cardreader.NewContext(); err != nil {
+		rc.log.Warn("no PC/SC service: no card reader can be listed", "err", err.Error())
+	} else {
+		readers, err = pc.Readers(ctx, cfg.Card.Reader)
+		if err != nil {
+			rc.log.Warn("listing card readers", "err", err.Error())
+		}
+		pc.Close()
+	}
+	det, err := detect(ctx, cfg.Printer.Spec, sink.ID(), readers, cfg.Center.URL)
+	if err != nil {
+		return rc.refuse(err)
+	}
+	if err := checkProfile(cfg.Profile.Name, det); err != nil {
+		return rc.refuse(err)
+	}
+	j, rep, err := journal.Open(cfg.Journal.Path, trust.JournalKey, nil)
+	if err != nil {
+		return 1, fmt.Errorf("journal: %w", err)
+	}
+	defer j.Close()
+	for _, sid := range rep.Recovered {
+		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
+			"session", sid)
+	}
+	rc.log.Info("preflight passed", "mode", "store", "sw", sw, "profile", cfg.Profile.Name,
+		"printer", config.PrinterKind(cfg.Printer.Spec), "readers", len(readers))
+	// What a store machine still lacks is the customer loop for a real
+	// card reader (PC/SC card events → tui.Customer → Kiosk.Serve).
+	return 2, errors.New("store mode: preflight passed, but the customer session loop for a PC/SC card reader is not in this build yet; use --emulator")
+}
+
+// slotReader is the emulated card's reader name, read from the card
+// itself as a session would.
+func slotReader(ctx context.Context, slot *emulator.CardSlot) (string, error) {
+	c, err := slot.Open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return c.Reader(), nil
 }
 
 // closingSink is a printer the kiosk closes when it stops.
@@ -152,3 +417,9 @@ func openPrinter(ctx context.Context, spec, out string) (closingSink, func() []s
 	}
 	return p, func() []string { return nil }, nil
 }
+
+// repeated is a repeatable string flag.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }

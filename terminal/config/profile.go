@@ -35,8 +35,8 @@ type ProfileSpec struct {
 // Profiles is the table of deployment profiles.
 func Profiles() []ProfileSpec {
 	return []ProfileSpec{
-		{Name: "laptop", About: "emulator mode or a file printer on a development machine",
-			PrinterKinds: []string{"emulator", "file"}, MinEndpoints: 1},
+		{Name: "laptop", About: "a development machine: emulator mode, any printer",
+			PrinterKinds: []string{"emulator", "file", "usb"}, MinEndpoints: 1},
 		{Name: "store-single", About: "a store machine against a single-server center",
 			PrinterKinds: []string{"usb"}, PrinterMFG: `\S`, PrinterMDL: `\S`, Reader: `\S`,
 			MinEndpoints: 1, MaxEndpoints: 1},

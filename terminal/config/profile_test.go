@@ -37,7 +37,8 @@ func TestProfileCheck(t *testing.T) {
 		{"store-multi", noID, []string{`printer device ID MFG: found "", the profile requires /\S/`,
 			`printer device ID MDL: found "", the profile requires /\S/`,
 			`center: center.example.jp resolves to 1 endpoint(s) [192.0.2.10], the profile requires at least 2`}},
-		{"laptop", store, []string{`printer: found "usb", the profile requires emulator or file`}},
+		{"laptop", store, nil},
+		{"laptop", Detected{PrinterKind: "emulator", CenterHost: "center.invalid"}, []string{`center: center.invalid resolves to 0 endpoint(s) [], the profile requires at least 1`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.profile+"/"+tc.d.PrinterKind+"/"+strings.Join(tc.d.CenterAddrs, ","), func(t *testing.T) {
