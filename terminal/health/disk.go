@@ -39,10 +39,7 @@ func DiskCheck(path string, minFree uint64, free FreeSpace) Check {
 		minFree = DefaultMinFree
 	}
 	return Check{Name: "disk", Blocking: true, Run: func(ctx context.Context) Result {
-		dir := path
-		if st, err := os.Stat(path); err != nil || !st.IsDir() {
-			dir = filepath.Dir(path)
-		}
+		dir := existingDir(path)
 		n, err := free(dir)
 		if err != nil {
 			return fail("cannot read the free space of %s: %v", dir, err)
@@ -76,6 +73,19 @@ func Bytes(n uint64) string {
 		return fmt.Sprintf("%.0f %s", v, units[u])
 	}
 	return fmt.Sprintf("%.1f %s", v, units[u])
+}
+
+// existingDir is path if it is a directory, else its nearest existing
+// ancestor: the filesystem the journal is, or will be, on.
+func existingDir(path string) string {
+	for p := path; ; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		if next := filepath.Dir(p); next == p {
+			return p
+		}
+	}
 }
 
 // ParseBytes reads a size such as "256MiB", "1GiB", "500M" or "1048576"

@@ -124,8 +124,6 @@ func printerOpenFailure(err error) Result {
 	switch {
 	case errors.Is(err, printer.ErrNoBackend):
 		return fail("this kiosk binary was built without USB (no cgo): install the build with printer support")
-	case errors.Is(err, printer.ErrOffline):
-		return fail("the printer disappeared while it was being opened: check its power and USB cable")
 	}
 	return fail("no printer: %v; check that the printer is switched on and its USB cable is plugged in (`kiosk printer list` shows what USB sees)", err)
 }

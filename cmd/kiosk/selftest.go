@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"kofu/cardreader"
+	"kofu/cardreader/emucard"
+	"kofu/internal/emulator"
+	"kofu/protocol"
+	"kofu/terminal/config"
+	"kofu/terminal/health"
+)
+
+// inProcessReader is the name of emulator mode's in-process card reader.
+const inProcessReader = "kofu emulated reader 00"
+
+// runSelftest is `kiosk selftest [--config FILE | --emulator] [--json]`
+// (DESIGN §8): the preflight checks, one line each, exit 0 when no
+// blocking check fails and 1 otherwise.
+func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	return selftest(ctx, args, stdout, stderr, partsHooks{})
+}
+
+// partsHooks let tests break what flags cannot reach. The zero value is
+// the product's behaviour.
+type partsHooks struct {
+	emulator func(*emulator.Options)                // tweak the emulated world (center configuration)
+	now      func() time.Time                       // the kiosk's clock (clock skew)
+	printer  func(spec string) health.PrinterOpener // replace how the printer is opened
+	free     health.FreeSpace                       // replace statfs
+}
+
+// partsFlags are the flags selftest and diag share.
+type partsFlags struct {
+	config, reader, printer, journal, resident string
+	emulator, readerSet                        bool
+	minFree                                    uint64
+}
+
+func (p *partsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.config, "config", "", "configuration file (store machine)")
+	fs.BoolVar(&p.emulator, "emulator", false, "check the emulated center, printer and card of emulator mode")
+	fs.StringVar(&p.reader, "reader", "", "check the PC/SC readers whose names contain this (default: card.reader; emulator: the in-process emulated reader)")
+	fs.StringVar(&p.printer, "printer", "", "printer SPEC to check (default: printer.spec; emulator: emulator)")
+	fs.StringVar(&p.journal, "journal", "", "journal file to check (default: journal.path; emulator: kofu-out/journal)")
+	fs.StringVar(&p.resident, "resident", "R0001", "emulator: the test resident whose card is in the emulated reader")
+	fs.Func("min-free", "free space the journal's filesystem must keep (default 256MiB)", func(s string) error {
+		n, err := health.ParseBytes(s)
+		p.minFree = n
+		return err
+	})
+}
+
+// parse notes which flags were given and checks the mode.
+func (p *partsFlags) parse(fs *flag.FlagSet) error {
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "reader" {
+			p.readerSet = true
+		}
+	})
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (p.config == "") == !p.emulator {
+		return errors.New("give either --config FILE (store machine) or --emulator")
+	}
+	return nil
+}
+
+// parts is what the checks and the technician UI reach: the card reader
+// side, the printer, the center, the journal.
+type parts struct {
+	mode      string // "emulator" or the configuration file
+	readers   health.ReaderLister
+	filter    string
+	card      health.CardOpener
+	printer   health.PrinterOpener
+	spec      string
+	center    health.Center
+	centerErr error // the trust anchors could not be loaded
+	journal   string
+	minFree   uint64
+	free      health.FreeSpace
+	close     func()
+}
+
+// checks are the preflight checks in report order.
+func (p *parts) checks() []health.Check {
+	center := health.CenterCheck(p.center)
+	if p.centerErr != nil {
+		err := p.centerErr
+		center.Run = func(context.Context) health.Result {
+			return health.Result{Status: health.Fail, Detail: fmt.Sprintf("no mutual-TLS identity: %v (`kiosk config check`)", oneLine(err))}
+		}
+	}
+	return []health.Check{
+		health.Reader(p.readers, p.filter),
+		health.CardApplet(p.card),
+		health.PrinterCheck(p.printer),
+		center,
+		health.JournalCheck(p.journal),
+		health.DiskCheck(p.journal, p.minFree, p.free),
+	}
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// openParts builds the parts for the mode the flags name. In emulator
+// mode the emulated center runs in this process until close.
+func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) {
+	p := &parts{minFree: f.minFree, free: h.free, close: func() {}}
+	if f.emulator {
+		if err := p.openEmulator(ctx, f, h); err != nil {
+			return nil, err
+		}
+	} else if err := p.openConfig(f, h); err != nil {
+		return nil, err
+	}
+	if f.printer != "" {
+		p.spec = f.printer
+	}
+	p.printer = health.OpenSpec(p.spec)
+	if h.printer != nil {
+		p.printer = h.printer(p.spec)
+	}
+	switch {
+	case f.journal != "":
+		p.journal = f.journal
+	case f.emulator:
+		// As `kiosk run --emulator` does with its output directory.
+		if err := os.MkdirAll(filepath.Dir(p.journal), 0o700); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
+	p.center.Now = h.now
+	if f.readerSet || !f.emulator {
+		if f.readerSet {
+			p.filter = f.reader
+		}
+		pc, err := cardreader.NewContext()
+		if err != nil {
+			p.readers = failedReaders{err}
+			p.card = func(context.Context, io.Writer) (health.Card, error) { return nil, err }
+		} else {
+			prev := p.close
+			p.close = func() { pc.Close(); prev() }
+			p.readers, p.card = pc, health.PCSCCard(pc, p.filter)
+		}
+	}
+	return p, nil
+}
+
+// openEmulator starts the emulated center and an emulated card in an
+// in-process reader, as `kiosk run --emulator` does.
+func (p *parts) openEmulator(ctx context.Context, f partsFlags, h partsHooks) error {
+	o := emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if h.emulator != nil {
+		h.emulator(&o)
+	}
+	env, err := emulator.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	p.close = func() { env.Close() }
+	fx := env.Fixtures
+	term, _ := fx.Terminal(env.Identity.Term)
+	roots := x509.NewCertPool()
+	roots.AddCert(fx.OperatorCA.Cert)
+	tr, err := protocol.NewTransport(roots, term.Device.TLS())
+	if err != nil {
+		env.Close()
+		return err
+	}
+	res, ok := fx.Resident(f.resident)
+	if !ok {
+		env.Close()
+		return fmt.Errorf("no test resident %q", f.resident)
+	}
+	ec, err := emucard.New(fx, res, emucard.Options{})
+	if err != nil {
+		env.Close()
+		return err
+	}
+	p.mode, p.spec, p.journal = "emulator", "emulator", "kofu-out/journal"
+	p.center = health.Center{URL: env.Center.URL, Transport: tr}
+	p.readers, p.card = health.StaticReaders{inProcessReader}, health.DialerCard(ec.Dialer(inProcessReader))
+	return nil
+}
+
+// openConfig takes everything from a store machine's configuration.
+func (p *parts) openConfig(f partsFlags, h partsHooks) error {
+	c, err := config.Load(f.config)
+	if err != nil {
+		return fmt.Errorf("%s: %s", f.config, oneLine(err))
+	}
+	p.mode, p.spec, p.journal, p.filter = f.config, c.Printer.Spec, c.Journal.Path, c.Card.Reader
+	p.center = health.Center{URL: c.Center.URL, MaxSkew: c.Center.MaxSkew.Duration}
+	trust, err := c.LoadTrust()
+	if err == nil {
+		p.center.Transport, err = protocol.NewTransport(trust.TLSRoots, trust.Device)
+	}
+	p.centerErr = err
+	return nil
+}
+
+// failedReaders answers every listing with the error PC/SC gave.
+type failedReaders struct{ err error }
+
+func (f failedReaders) Readers(context.Context, string) ([]string, error) { return nil, f.err }
+
+func selftest(ctx context.Context, args []string, stdout, stderr io.Writer, h partsHooks) (int, error) {
+	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f partsFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	timeout := fs.Duration("timeout", health.DefaultTimeout, "how long one check may take")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if err := f.parse(fs); err != nil {
+		return 2, err
+	}
+	p, err := openParts(ctx, f, h)
+	if err != nil {
+		return 1, err
+	}
+	defer p.close()
+	rep := health.Run(ctx, p.checks(), *timeout)
+	if *asJSON {
+		writeReportJSON(stdout, p.mode, rep)
+	} else {
+		writeReport(stdout, rep)
+	}
+	if !rep.OK() {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// writeReport prints one line per check and a verdict.
+func writeReport(w io.Writer, rep health.Report) {
+	for _, o := range rep.Outcomes {
+		name := o.Name
+		if !o.Blocking {
+			name += "*"
+		}
+		fmt.Fprintf(w, "%-4s  %-8s %s\n", o.Status, name, o.Detail)
+	}
+	if failed := rep.Blocking(); len(failed) > 0 {
+		names := make([]string, len(failed))
+		for i, o := range failed {
+			names[i] = o.Name
+		}
+		fmt.Fprintf(w, "selftest FAILED: %s; the customer UI stays closed until this is fixed (* = not blocking)\n", strings.Join(names, ", "))
+		return
+	}
+	fmt.Fprintln(w, "selftest passed: the kiosk can serve residents (* = not blocking)")
+}
+
+// writeReportJSON prints the report as one JSON object.
+func writeReportJSON(w io.Writer, mode string, rep health.Report) {
+	type check struct {
+		health.Outcome
+		MS int64 `json:"ms"`
+	}
+	out := struct {
+		OK     bool    `json:"ok"`
+		Mode   string  `json:"mode"`
+		Checks []check `json:"checks"`
+	}{OK: rep.OK(), Mode: mode}
+	for _, o := range rep.Outcomes {
+		out.Checks = append(out.Checks, check{o, o.Took.Milliseconds()})
+	}
+	b, _ := json.Marshal(out)
+	fmt.Fprintln(w, string(b))
+}
