@@ -56,6 +56,10 @@ func (e *Printer) ID() protocol.PrinterID { return e.p.ID() }
 // Close releases the printer.
 func (e *Printer) Close() error { return e.p.Close() }
 
+// Device is kofu's printer driving the emulated device, for the
+// technician's checks (device ID, plan, status).
+func (e *Printer) Device() *printer.Printer { return e.p }
+
 // Print prints through kofu's printer code, then saves what the device got.
 func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
 	return e.PrintReporting(ctx, tid, vp, nil)
