@@ -90,6 +90,8 @@ type Customer struct {
 	pay      *payView
 	progress *progressView
 	finish   *finishView
+
+	outOfService *outOfServiceView
 }
 
 var _ terminal.Panel = (*Customer)(nil)
@@ -125,6 +127,7 @@ func NewCustomer(o Options) (*Customer, error) {
 		defLang: o.Lang, tickEach: o.Tick, stopped: make(chan struct{}), frame: newFrame(),
 		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys),
 		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(),
+		outOfService: newOutOfService(o.IdleKeys),
 	}
 	for _, m := range o.Municipalities {
 		c.munis[m.Code] = m
@@ -142,7 +145,7 @@ func NewCustomer(o Options) (*Customer, error) {
 }
 
 func (c *Customer) views() []view {
-	return []view{c.welcome, c.docs, c.options, c.pin, c.pay, c.progress, c.finish}
+	return []view{c.welcome, c.docs, c.options, c.pin, c.pay, c.progress, c.finish, c.outOfService}
 }
 
 // Run runs the UI until ctx ends or Stop is called. It may be called once.

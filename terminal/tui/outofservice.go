@@ -1,0 +1,105 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rivo/tview"
+)
+
+// Fault is one failing preflight check as the out-of-service screen
+// names it: what, in the resident's words, and the check's own detail
+// for staff (technician English).
+type Fault struct {
+	What   Text
+	Detail string
+}
+
+// outOfServiceView is shown instead of the welcome screen while a
+// blocking preflight check fails: the machine is closed, what is wrong,
+// and that it reopens by itself.
+type outOfServiceView struct {
+	tv     *tview.TextView
+	faults []Fault
+	keys   []IdleKey     // only the Quit keys work here
+	answer func(IdleKey) // nil when nobody waits
+}
+
+func newOutOfService(keys []IdleKey) *outOfServiceView {
+	v := &outOfServiceView{tv: newBody()}
+	for _, k := range keys {
+		if k.Quit {
+			v.keys = append(v.keys, k)
+		}
+	}
+	return v
+}
+
+func (v *outOfServiceView) name() string               { return "out-of-service" }
+func (v *outOfServiceView) primitive() tview.Primitive { return v.tv }
+func (v *outOfServiceView) step() step                 { return stepNone }
+func (v *outOfServiceView) reset()                     { v.answer = nil }
+func (v *outOfServiceView) title(l Lang) string {
+	return esc(T("休止中", "Out of service").In(l))
+}
+
+// open shows faults and waits for a Quit key.
+func (v *outOfServiceView) open(faults []Fault, answer func(IdleKey)) {
+	v.faults, v.answer = append([]Fault(nil), faults...), answer
+}
+
+func (v *outOfServiceView) render(l Lang) {
+	var b strings.Builder
+	b.WriteString(tagError + esc(T("ただいま、この端末はご利用いただけません。",
+		"This machine is out of service at the moment.").In(l)) + tagOff + "\n\n")
+	b.WriteString(esc(T("ご迷惑をおかけして申し訳ありません。店員にお知らせください。",
+		"We are sorry for the inconvenience. Please tell the store staff.").In(l)) + "\n\n")
+	b.WriteString(tagTitle + esc(T("点検が必要な項目：", "Needs attention:").In(l)) + tagOff + "\n")
+	for _, f := range v.faults {
+		b.WriteString(tagWarn + "● " + esc(f.What.In(l)) + tagOff + "\n")
+	}
+	b.WriteString("\n" + esc(T("復旧すると、自動的にご利用いただけるようになります。",
+		"Service resumes by itself once this is fixed.").In(l)) + "\n")
+	if len(v.faults) > 0 {
+		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + tagDim +
+			esc(T("係員向け（kiosk selftest）：", "For staff (kiosk selftest):").In(l)) + tagOff + "\n")
+		for _, f := range v.faults {
+			b.WriteString(tagDim + esc(f.Detail) + tagOff + "\n")
+		}
+	}
+	v.tv.SetText(b.String())
+}
+
+func (v *outOfServiceView) hints(Lang) []hint {
+	if v.answer == nil {
+		return nil
+	}
+	hs := make([]hint, 0, len(v.keys))
+	for _, k := range v.keys {
+		hs = append(hs, hint{string(k.Key), k.Label})
+	}
+	return hs
+}
+
+func (v *outOfServiceView) handle(k key) {
+	if v.answer == nil {
+		return
+	}
+	for _, ik := range v.keys {
+		if (k.kind == keyRune && k.r == ik.Key) || k.kind == keyQuit {
+			v.answer(ik)
+			return
+		}
+	}
+}
+
+// OutOfService shows the out-of-service screen naming faults until ctx
+// ends (the caller checks again and calls it anew, or opens the welcome
+// screen) or a Quit idle key is pressed. No session can start from it.
+func (c *Customer) OutOfService(ctx context.Context, faults []Fault) (IdleKey, error) {
+	return ask(ctx, c, func(answer func(IdleKey)) {
+		c.wipe()
+		c.outOfService.open(faults, answer)
+		c.show(c.outOfService)
+	}, nil, nil)
+}
