@@ -8,11 +8,13 @@ import (
 	"io"
 	"strings"
 
+	"kofu/internal/buildinfo"
 	"kofu/terminal/config"
 )
 
 // runConfig is `kiosk config check --config FILE`: parse, validate and
-// load every file the configuration names; print each problem on a line.
+// load every file the configuration names; print each problem on a line,
+// or the "sw" (build and configuration digest) the kiosk will send.
 func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || args[0] != "check" {
 		return 2, errors.New("usage: kiosk config check --config FILE")
@@ -24,8 +26,9 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 		return 2, err
 	}
 	c, err := config.Load(*path)
+	var t *config.Trust
 	if err == nil {
-		_, err = c.LoadTrust()
+		t, err = c.LoadTrust()
 	}
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -35,5 +38,8 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	}
 	fmt.Fprintf(stdout, "%s: ok (terminal %s, store %s, center %s, printer %s, profile %s)\n", *path,
 		c.Terminal.ID, c.Terminal.Store, c.Center.URL, c.Printer.Spec, c.Profile.Name)
+	// The identity the kiosk will send: the operator attests this exact
+	// string to the center (its accepted builds).
+	fmt.Fprintf(stdout, "%s: sw %s\n", *path, buildinfo.Attested(buildinfo.SW(), c.Digest(t)))
 	return 0, ctx.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,6 +51,9 @@ name = "laptop"
 			code := cli.Main(context.Background(), "kiosk", commands(), []string{"config", "check", "--config", path}, &out, &errw)
 			if code != tc.code || !strings.Contains(out.String(), tc.want) {
 				t.Fatalf("exit %d, output %q", code, out.String())
+			}
+			if tc.code == 0 && !regexp.MustCompile(`: sw kofu-kiosk/\S+ cfg=[0-9a-f]{16}\n$`).MatchString(out.String()) {
+				t.Fatalf("no attested sw line: %q", out.String())
 			}
 			if tc.code == 1 && !strings.Contains(out.String(), `printer.spec: "lpt1"`) {
 				t.Fatalf("second problem not reported: %q", out.String())
