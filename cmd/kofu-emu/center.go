@@ -26,7 +26,7 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
 	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
 	var builds stringList
-	fs.Var(&builds, "accept-build", "a kiosk build (request \"sw\") this deployment attested; repeatable (default: any)")
+	fs.Var(&builds, "accept-build", "a kiosk build and configuration this deployment attested: the exact request \"sw\", \"kofu-kiosk/<version>+<rev> cfg=<digest>\" as `kiosk config check` prints it; repeatable (default: any)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}

@@ -41,7 +41,10 @@ type Config struct {
 	OCSPURL string
 
 	// Builds, when non-empty, lists the "sw" strings the center accepts
-	// (deployment attestation); empty accepts any.
+	// (deployment attestation); empty accepts any. A kiosk's "sw" carries
+	// its build and the digest of its effective configuration and profile,
+	// "kofu-kiosk/<version>+<rev> cfg=<16 hex>", so an exact match attests
+	// both; anything else is refused with a terminal-refused problem.
 	Builds []string
 
 	Now      func() time.Time
