@@ -149,19 +149,16 @@ func (t *Template) Stamp(s Spec) ([]byte, error) {
 	var z bytes.Buffer
 	z.Grow(len(t.segs[0].z) + len(t.segs[1].z) + len(hdr)/4 + len(band)/8)
 	z.Write([]byte{0x78, 0x01}) // deflate, 32 KiB window, fastest; FCHECK makes 0x7801 a multiple of 31
-	z.Write(t.segs[0].z)
-	if err := r.deflate(&z, hdr, false); err != nil {
-		return nil, err
-	}
-	z.Write(t.segs[1].z)
-	if err := r.deflate(&z, band, true); err != nil {
-		return nil, err
-	}
-	sum := adler32Combine(t.segs[0].adler, adler32.Checksum(hdr), len(hdr))
+	zs := z.Bytes()
+	zs = append(zs, t.segs[0].z...)
+	zs = appendRowDeflate(zs, hdr, w+1, tile.size, false)
+	zs = append(zs, t.segs[1].z...)
+	zs = appendRowDeflate(zs, band, w+1, 0, true)
+	sum := adler32Combine(t.segs[0].adler, rowsAdler32(hdr, w+1), len(hdr))
 	sum = adler32Combine(sum, t.segs[1].adler, t.segs[1].n)
-	sum = adler32Combine(sum, adler32.Checksum(band), len(band))
-	z.Write(binary.BigEndian.AppendUint32(nil, sum))
-	return assemblePNG(w, t.h, t.dpi, z.Bytes()), nil
+	sum = adler32Combine(sum, rowsAdler32(band, w+1), len(band))
+	zs = binary.BigEndian.AppendUint32(zs, sum)
+	return assemblePNG(w, t.h, t.dpi, zs), nil
 }
 
 // deflate appends data to dst as raw deflate at BestSpeed with no history
