@@ -9,12 +9,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"kofu/cardreader"
@@ -44,7 +46,10 @@ type Config struct {
 	// CardFaultEvery: every this many transactions (offset by half) the
 	// card is pulled during VERIFY (0: never).
 	CardFaultEvery int
-	DocTimeout     time.Duration // the kiosk's document deadline (default 2 s)
+	// NetFaultEvery: every this many transactions (offset by a quarter)
+	// the connection is reset as the document is asked for (0: never).
+	NetFaultEvery int
+	DocTimeout    time.Duration // the kiosk's document deadline (default 2 s)
 	// Progress, when set, is called with each sample as it is taken.
 	Progress func(Sample)
 }
@@ -69,6 +74,9 @@ type Report struct {
 	Outcomes        map[string]int // outcome/reason → count
 	PrinterFaults   int
 	CardFaults      int
+	NetFaults       int
+	BillingMismatch int // the center billed otherwise than the kiosk settled
+	Unreported      int // sessions with a ticket whose outcome the center did not answer
 	FeeWithoutPrint int // fee captured without every page confirmed
 	PrintedNoFee    int // printed but the fee not captured
 	JournalEnded    int // sessions the journal records as ended
@@ -92,7 +100,31 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	op := x509.NewCertPool()
 	op.AddCert(fx.OperatorCA.Cert)
-	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: cfg.CenterURL, Roots: op, Device: term.Device.TLS(),
+	// The kiosk reaches the center through a loopback proxy that resets
+	// the connection at the document step of every NetFaultEvery'th
+	// transaction.
+	proxy, err := faultmatrix.NewProxy()
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	u, err := url.Parse(cfg.CenterURL)
+	if err != nil {
+		return nil, err
+	}
+	proxy.SetUpstream(u.Host)
+	tr, err := protocol.NewTransport(op, term.Device.TLS())
+	if err != nil {
+		return nil, err
+	}
+	tr.DialContext = proxy.Dial
+	var resetAtDocument atomic.Bool
+	steps := faultmatrix.NewSteps(tr, func(step string) {
+		if step == faultmatrix.StepDocument && resetAtDocument.Swap(false) {
+			proxy.ResetNext(1)
+		}
+	}, nil)
+	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: cfg.CenterURL, Transport: steps,
 		Timeouts: protocol.Timeouts{Document: cfg.DocTimeout, Request: 5 * time.Second, Page: 5 * time.Second, Outcome: 5 * time.Second}})
 	if err != nil {
 		return nil, err
@@ -166,7 +198,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			card.SetFaults(emucard.Faults{RemoveOn: emucard.Trigger{INS: 0x20, N: 1}}) // pulled during VERIFY
 			rep.CardFaults++
 		}
+		if cfg.NetFaultEvery > 0 && i%cfg.NetFaultEvery == cfg.NetFaultEvery/4 {
+			resetAtDocument.Store(true)
+			rep.NetFaults++
+		}
 		r, ledger, err := transaction(ctx, k, sink, card, res, spec)
+		resetAtDocument.Store(false)
 		card.SetFaults(emucard.Faults{})
 		if !card.Present() {
 			card.Insert()
@@ -184,6 +221,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if r.Outcome == protocol.ResultPrinted && (ledger.Cashbox != r.Fee || r.Payment != "captured") {
 			rep.PrintedNoFee++
+		}
+		// The center's answer to the outcome report agrees with the kiosk.
+		if (r.Billing == "captured") != (r.Outcome == protocol.ResultPrinted) && r.Billing != "" {
+			rep.BillingMismatch++
+		}
+		if r.TID != "" && r.Billing == "" {
+			rep.Unreported++
 		}
 		if (i+1)%cfg.Every == 0 || i+1 == cfg.Transactions {
 			s := sample(i+1, time.Since(start))

@@ -60,7 +60,7 @@ func TestSoak(t *testing.T) {
 	}
 	defer c.Close()
 	rep, err := soak.Run(ctx, soak.Config{Fixtures: fx, CenterURL: c.URL, Transactions: n, Every: every, Dir: t.TempDir(),
-		PrinterFaultEvery: 40, CardFaultEvery: 40,
+		PrinterFaultEvery: 40, CardFaultEvery: 40, NetFaultEvery: 40,
 		Progress: func(s soak.Sample) {
 			t.Logf("txn %6d  heap %6.1f MiB  rss %6.1f MiB  goroutines %3d  %s", s.Txn,
 				float64(s.HeapBytes)/(1<<20), float64(s.RSSBytes)/(1<<20), s.Goroutines, s.Elapsed.Round(time.Second))
@@ -68,8 +68,8 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d transactions in %s (%d printer faults, %d card faults)\n%s", rep.Transactions, rep.Wall.Round(time.Second),
-		rep.PrinterFaults, rep.CardFaults, rep.Table())
+	t.Logf("%d transactions in %s (%d printer faults, %d card faults, %d connection resets)\n%s", rep.Transactions,
+		rep.Wall.Round(time.Second), rep.PrinterFaults, rep.CardFaults, rep.NetFaults, rep.Table())
 	for _, l := range rep.OutcomeLines() {
 		t.Log(l)
 	}
@@ -84,7 +84,11 @@ func TestSoak(t *testing.T) {
 	if rep.FeeWithoutPrint != 0 || rep.PrintedNoFee != 0 {
 		t.Errorf("fee captured without a confirmed print: %d; printed without the fee: %d", rep.FeeWithoutPrint, rep.PrintedNoFee)
 	}
-	if rep.Outcomes["printed/"] == 0 || rep.PrinterFaults == 0 || rep.CardFaults == 0 || len(rep.Outcomes) < 4 {
+	if rep.BillingMismatch != 0 || rep.Unreported != 0 {
+		t.Errorf("center billed otherwise than the kiosk settled: %d; outcomes the center never answered: %d",
+			rep.BillingMismatch, rep.Unreported)
+	}
+	if rep.Outcomes["printed/"] == 0 || rep.PrinterFaults == 0 || rep.CardFaults == 0 || rep.NetFaults == 0 || len(rep.Outcomes) < 4 {
 		t.Errorf("the soak did not exercise both success and faults: %v", rep.Outcomes)
 	}
 	if err := rep.Flat(bounds); err != nil {
