@@ -28,3 +28,28 @@ soak:
 .PHONY: faults-long
 faults-long:
 	go test -count=$${COUNT:-5} -timeout 30m -v -run 'TestFaultMatrix' ./internal/faultmatrix
+
+# Installs the kiosk on a store machine: the binary, the systemd unit, an
+# example configuration and the operator guide; creates the journal's
+# directory. PREFIX (default /usr/local) and DESTDIR (staging root) are
+# honoured; the unit's paths follow BINDIR and SYSCONFDIR.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DOCDIR ?= $(PREFIX)/share/doc/kofu
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+STATEDIR ?= /var/lib/kofu
+GO ?= go
+.PHONY: install
+install:
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/kofu $(DESTDIR)$(DOCDIR)
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	$(GO) build -o $(DESTDIR)$(BINDIR)/kiosk ./cmd/kiosk
+	chmod 0755 $(DESTDIR)$(BINDIR)/kiosk
+	sed -e 's|/usr/local/bin/kiosk|$(BINDIR)/kiosk|g' -e 's|/etc/kofu/|$(SYSCONFDIR)/kofu/|g' \
+	    -e 's|/var/lib/kofu|$(STATEDIR)|g' -e 's|/usr/local/share/doc/kofu|$(DOCDIR)|g' \
+	    deploy/systemd/kofu-kiosk.service > $(DESTDIR)$(UNITDIR)/kofu-kiosk.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kofu-kiosk.service
+	install -m 0644 terminal/config/kiosk.example.toml $(DESTDIR)$(SYSCONFDIR)/kofu/kiosk.toml.example
+	install -m 0644 docs/operator.md $(DESTDIR)$(DOCDIR)/operator.md
+	@echo "installed; next: useradd --system --user-group --home-dir $(STATEDIR) kofu, then docs/operator.md §2"
