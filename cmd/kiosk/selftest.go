@@ -175,10 +175,7 @@ func (p *parts) openEmulator(ctx context.Context, f partsFlags, h partsHooks) er
 	}
 	p.close = func() { env.Close() }
 	fx := env.Fixtures
-	term, _ := fx.Terminal(env.Identity.Term)
-	roots := x509.NewCertPool()
-	roots.AddCert(fx.OperatorCA.Cert)
-	tr, err := protocol.NewTransport(roots, term.Device.TLS())
+	center, err := emulatorCenter(env)
 	if err != nil {
 		env.Close()
 		return err
@@ -194,9 +191,26 @@ func (p *parts) openEmulator(ctx context.Context, f partsFlags, h partsHooks) er
 		return err
 	}
 	p.mode, p.spec, p.journal = "emulator", "emulator", "kofu-out/journal"
-	p.center = health.Center{URL: env.Center.URL, Transport: tr}
+	p.center = center
 	p.readers, p.card = health.StaticReaders{inProcessReader}, health.DialerCard(ec.Dialer(inProcessReader))
 	return nil
+}
+
+// emulatorCenter is the emulated center as the kiosk of emulator mode
+// reaches it: the test terminal's device certificate, the operator CA.
+func emulatorCenter(env *emulator.Env) (health.Center, error) {
+	fx := env.Fixtures
+	term, ok := fx.Terminal(env.Identity.Term)
+	if !ok {
+		return health.Center{}, fmt.Errorf("no terminal %q in the fixtures", env.Identity.Term)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(fx.OperatorCA.Cert)
+	tr, err := protocol.NewTransport(roots, term.Device.TLS())
+	if err != nil {
+		return health.Center{}, err
+	}
+	return health.Center{URL: env.Center.URL, Transport: tr}, nil
 }
 
 // openConfig takes everything from a store machine's configuration.

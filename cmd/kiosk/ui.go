@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/printer"
 	"kofu/protocol"
 	"kofu/terminal"
+	"kofu/terminal/health"
 	"kofu/terminal/journal"
 	"kofu/terminal/payment"
 	"kofu/terminal/tui"
@@ -19,8 +23,9 @@ import (
 // --emulator` without --autopilot): the welcome screen until C places the
 // test resident's card (its id and published test PIN are on screen), one
 // session, the welcome screen again; Q on the welcome screen quits. It
-// returns when the resident quits or ctx ends.
-func runUI(ctx context.Context, env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink terminal.Sink, lang string) error {
+// returns when the resident quits or ctx ends. While a blocking preflight
+// check fails, the out-of-service screen replaces the welcome screen.
+func runUI(ctx context.Context, env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink terminal.Sink, lang string, opts ...uiOption) error {
 	if _, err := tui.ParseLang(lang); err != nil {
 		return err // before the terminal is touched
 	}
@@ -28,7 +33,7 @@ func runUI(ctx context.Context, env *emulator.Env, res *fixtures.Resident, j *jo
 	if err != nil {
 		return fmt.Errorf("the customer UI needs a terminal (or use --autopilot): %w", err)
 	}
-	u, err := newUI(env, res, j, sink, lang, screen)
+	u, err := newUI(env, res, j, sink, lang, screen, opts...)
 	if err != nil {
 		return err
 	}
@@ -44,11 +49,58 @@ type ui struct {
 	slot     *emulator.CardSlot // the one card: its PIN counter outlives a session
 	customer *tui.Customer
 	onResult func(terminal.Result) // tests observe each session's result
+
+	checks  []health.Check // the blocking preflight checks (the gate)
+	recheck time.Duration  // how often they run while idle or out of service
+}
+
+// uiOption adds to the customer UI's loop.
+type uiOption func(*ui)
+
+// withJournalPath adds the journal and free-disk checks for the journal
+// at path to the gate (runUI is handed the open journal, not its path).
+func withJournalPath(path string) uiOption {
+	return func(u *ui) {
+		u.checks = append(u.checks, health.JournalCheck(path), health.DiskCheck(path, health.DefaultMinFree, nil))
+	}
+}
+
+// withRecheck sets how often the gate's checks run again.
+func withRecheck(d time.Duration) uiOption { return func(u *ui) { u.recheck = d } }
+
+// defaultRecheck is how often the gate runs while the kiosk waits.
+const defaultRecheck = 30 * time.Second
+
+// gateChecks are the blocking checks of emulator mode's kiosk: its
+// in-process reader, the printer it holds, the emulated center over
+// mutual TLS.
+func gateChecks(env *emulator.Env, sink terminal.Sink) ([]health.Check, error) {
+	checks := []health.Check{health.Reader(health.StaticReaders{inProcessReader}, "")}
+	if dev := sinkDevice(sink); dev != nil {
+		checks = append(checks, health.PrinterCheck(health.Held(dev)))
+	}
+	c, err := emulatorCenter(env)
+	if err != nil {
+		return nil, err
+	}
+	return append(checks, health.CenterCheck(c)), nil
+}
+
+// sinkDevice is the printer behind a sink, or nil when the sink is not a
+// printer the checks can ask.
+func sinkDevice(s terminal.Sink) health.Printer {
+	switch p := s.(type) {
+	case *printer.Printer:
+		return p
+	case interface{ Device() *printer.Printer }:
+		return p.Device()
+	}
+	return nil
 }
 
 // newUI builds the loop on screen (tcell.NewSimulationScreen in tests).
 func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink terminal.Sink, lang string,
-	screen tcell.Screen) (*ui, error) {
+	screen tcell.Screen, opts ...uiOption) (*ui, error) {
 	l, err := tui.ParseLang(lang)
 	if err != nil {
 		return nil, err
@@ -61,7 +113,14 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	if err != nil {
 		return nil, err
 	}
-	u := &ui{env: env, j: j, sink: sink, coins: payment.NewCoins(), slot: slot}
+	checks, err := gateChecks(env, sink)
+	if err != nil {
+		return nil, err
+	}
+	u := &ui{env: env, j: j, sink: sink, coins: payment.NewCoins(), slot: slot, checks: checks, recheck: defaultRecheck}
+	for _, o := range opts {
+		o(u)
+	}
 	u.customer, err = tui.NewCustomer(tui.Options{
 		Screen: screen, Coins: u.coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni, Lang: l,
 		Note: tui.T(
@@ -78,14 +137,25 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	return u, nil
 }
 
-// run shows the UI and serves a session per card until Q or ctx.
+// run shows the UI and serves a session per card until Q or ctx. The
+// welcome screen opens only while every blocking check passes.
 func (u *ui) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- u.customer.Run(ctx) }()
 	for {
-		k, err := u.customer.Idle(ctx)
+		if quit := u.gate(ctx); quit {
+			break
+		}
+		ictx, stop := context.WithCancelCause(ctx)
+		go u.watch(ictx, stop)
+		k, err := u.customer.Idle(ictx)
+		unhealthy := errors.Is(context.Cause(ictx), errUnhealthy)
+		stop(nil)
+		if err != nil && unhealthy && ctx.Err() == nil {
+			continue // out of service
+		}
 		if err != nil || k.Quit {
 			break
 		}
@@ -95,6 +165,77 @@ func (u *ui) run(ctx context.Context) error {
 	}
 	cancel()
 	return <-errc
+}
+
+// errUnhealthy ends the welcome screen when a blocking check fails.
+var errUnhealthy = errors.New("a blocking preflight check failed")
+
+// gate returns once every blocking check passes, showing the
+// out-of-service screen (and checking again) until then. It reports
+// whether to quit instead: ctx ended or the Quit key was pressed.
+func (u *ui) gate(ctx context.Context) (quit bool) {
+	for {
+		rep := health.Run(ctx, u.checks, 0)
+		if ctx.Err() != nil {
+			return true
+		}
+		if rep.OK() {
+			return false
+		}
+		wctx, cancel := context.WithTimeout(ctx, u.recheck)
+		k, err := u.customer.OutOfService(wctx, faults(rep))
+		cancel()
+		switch {
+		case err == nil && k.Quit, ctx.Err() != nil, errors.Is(err, tui.ErrStopped):
+			return true
+		}
+	}
+}
+
+// watch runs the checks every recheck while the welcome screen waits and
+// ends it (errUnhealthy) as soon as one fails.
+func (u *ui) watch(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(u.recheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if rep := health.Run(ctx, u.checks, 0); ctx.Err() == nil && !rep.OK() {
+			stop(errUnhealthy)
+			return
+		}
+	}
+}
+
+// faults names the failing blocking checks for the out-of-service screen.
+func faults(rep health.Report) []tui.Fault {
+	var out []tui.Fault
+	for _, o := range rep.Blocking() {
+		out = append(out, tui.Fault{What: checkName(o.Name), Detail: o.Name + ": " + o.Detail})
+	}
+	return out
+}
+
+// checkName is a check's name in the resident's words.
+func checkName(name string) tui.Text {
+	switch name {
+	case "reader":
+		return tui.T("カードリーダー", "Card reader")
+	case "card":
+		return tui.T("カード", "Card")
+	case "printer":
+		return tui.T("プリンタ", "Printer")
+	case "center":
+		return tui.T("交付センターとの通信", "Connection to the issuance center")
+	case "journal":
+		return tui.T("取引の記録", "Transaction record")
+	case "disk":
+		return tui.T("記憶装置の空き容量", "Free storage")
+	}
+	return tui.T(name, name)
 }
 
 // serve runs one session for the card on the reader.

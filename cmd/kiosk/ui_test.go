@@ -16,6 +16,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -166,7 +167,9 @@ func TestRunUI(t *testing.T) {
 			if r.Outcome != tc.outcome || len(sink.Files) != tc.files {
 				t.Fatalf("result %+v files %v", r, sink.Files)
 			}
-			s := waitScreen(t, snap, 10*time.Second, "マイナンバーカードをカード置き場に置いてください")
+			// The keymap shows once the welcome screen takes keys again
+			// (after the preflight checks have passed once more).
+			s := waitScreen(t, snap, 10*time.Second, "マイナンバーカードをカード置き場に置いてください", "<C> カードを置く", "<Q> 終了")
 			if strings.Contains(s, "250円") || strings.Contains(s, "カードをお取りください") {
 				t.Fatalf("session data left on the welcome screen:\n%s", s)
 			}
@@ -318,7 +321,7 @@ func TestKioskTmux(t *testing.T) {
 			for range tc.acks {
 				p.send("Enter")
 			}
-			waitScreen(t, p.capture, 20*time.Second, "カード置き場に置いてください")
+			waitScreen(t, p.capture, 20*time.Second, "カード置き場に置いてください", "<Q> 終了")
 			p.send("Q")
 			waitScreen(t, p.capture, 20*time.Second, "kiosk-exited 0")
 			pngs, _ := filepath.Glob(filepath.Join(out, "*.png"))
@@ -339,4 +342,88 @@ func emuPrinter(t testing.TB, dir string) *emulator.Printer {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// TestRunUIOutOfService: while a blocking check fails, the customer UI
+// shows the out-of-service screen naming it instead of the welcome
+// screen, checks again, and opens once healthy; a check failing while
+// the welcome screen waits closes it again.
+func TestRunUIOutOfService(t *testing.T) {
+	cases := []struct {
+		name    string
+		journal bool
+		breakIt func(env *emulator.Env, emu *printer.Emulator, jpath string)
+		want    []string
+		fix     func(emu *printer.Emulator)
+	}{
+		{name: "paper out", breakIt: func(_ *emulator.Env, emu *printer.Emulator, _ string) {
+			emu.SetStatus(printer.StatusPaperEmpty | printer.StatusSelected)
+		}, want: []string{"● プリンタ", "printer: kofu Emulated Laser 5 (SN EMU0001): paper out: load A4 paper"},
+			fix: func(emu *printer.Emulator) { emu.SetStatus(printer.StatusNotError | printer.StatusSelected) }},
+		{name: "center down", breakIt: func(env *emulator.Env, _ *printer.Emulator, _ string) { env.Center.Close() },
+			want: []string{"● 交付センターとの通信", "center: nothing listens at", "connection refused"}},
+		{name: "journal tampered with", journal: true, breakIt: func(_ *emulator.Env, _ *printer.Emulator, jpath string) {
+			data, _ := os.ReadFile(jpath)
+			os.WriteFile(jpath, bytes.Replace(data, []byte(`"kind":"open"`), []byte(`"kind":"state"`), 1), 0o600)
+		}, want: []string{"● 取引の記録", "chain broken at line 1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			env, err := emulator.Start(ctx, emulator.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.Close()
+			res, _ := env.Fixtures.Resident("R0001")
+			jpath := filepath.Join(t.TempDir(), "journal")
+			j, _, err := journal.Open(jpath, bytes.Repeat([]byte{3}, 32), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			emu := printer.NewEmulator(printer.EmulatorConfig{})
+			p, err := printer.NewPrinter(ctx, emu, printer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			tc.breakIt(env, emu, jpath)
+			opts := []uiOption{withRecheck(100 * time.Millisecond)}
+			if tc.journal {
+				opts = append(opts, withJournalPath(jpath))
+			}
+			sim := tcell.NewSimulationScreen("UTF-8")
+			u, err := newUI(env, res, j, p, "ja", sim, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim.SetSize(100, 35)
+			done := make(chan error, 1)
+			go func() { done <- u.run(ctx) }()
+			snap := u.customer.Snapshot
+			s := waitScreen(t, snap, 10*time.Second, append([]string{"ただいま、この端末はご利用いただけません", "<Q> 終了"}, tc.want...)...)
+			if strings.Contains(s, "<C>") {
+				t.Fatalf("a card can be placed while out of service:\n%s", s)
+			}
+			sim.InjectKey(tcell.KeyRune, 'C', tcell.ModNone)
+			time.Sleep(300 * time.Millisecond) // two rechecks: still out of service
+			waitScreen(t, snap, 10*time.Second, tc.want...)
+			if tc.fix != nil {
+				tc.fix(emu)
+				waitScreen(t, snap, 10*time.Second, "マイナンバーカードをカード置き場に置いてください", "<C> カードを置く")
+				tc.breakIt(env, emu, jpath) // fails again while the welcome screen waits
+				waitScreen(t, snap, 10*time.Second, tc.want...)
+			}
+			sim.InjectKey(tcell.KeyRune, 'Q', tcell.ModNone)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Q did not quit the out-of-service screen:\n%s", snap())
+			}
+		})
+	}
 }
