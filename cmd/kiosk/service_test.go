@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -398,5 +399,81 @@ func TestLogHygiene(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNotifyAndStop: under systemd (a fake $NOTIFY_SOCKET with a
+// watchdog) `kiosk run` says READY=1 after its preflight, pings the
+// watchdog while the session runs, and on stop says STOPPING=1 and
+// aborts the session waiting for its document: cancelled, reason
+// shutdown, the fee released.
+func TestNotifyAndStop(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 1000)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	env := map[string]string{"NOTIFY_SOCKET": sock, "WATCHDOG_USEC": "100000"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := t.TempDir()
+	type result struct {
+		code   int
+		so, se string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var so, se bytes.Buffer
+		code, _ := runWith(ctx, []string{"--emulator", "--autopilot", "--out", out, "--fault", "slow:60s", "--log-format", "json"},
+			&so, &se, runHooks{getenv: func(k string) string { return env[k] }})
+		done <- result{code, so.String(), se.String()}
+	}()
+	wait := func(want string) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case m := <-msgs:
+				if m == want {
+					return
+				}
+			case r := <-done:
+				t.Fatalf("run ended before %s: %+v", want, r)
+			case <-deadline:
+				t.Fatalf("no %s", want)
+			}
+		}
+	}
+	wait("READY=1")
+	wait("WATCHDOG=1")
+	for start := time.Now(); ; { // until the session waits for its document
+		b, _ := os.ReadFile(filepath.Join(out, "journal"))
+		if bytes.Contains(b, []byte(`"state":"fetch"`)) {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the session never reached fetch")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel() // what SIGTERM does to main's context
+	wait("STOPPING=1")
+	r := <-done
+	var line terminal.Result
+	if json.Unmarshal([]byte(r.so), &line) != nil || r.code != 1 || line.Outcome != protocol.ResultCancelled ||
+		line.Reason != "shutdown" || line.Payment != "released" {
+		t.Fatalf("exit %d, %q\n%s", r.code, r.so, r.se)
 	}
 }
