@@ -1,6 +1,7 @@
-// Command kofu-emu runs kofu's emulators for laptops and tests: the
-// issuance center now; the card bridge, the fleet and the benchmark join it
-// as they are built (DESIGN §8).
+// Command kofu-emu runs kofu's emulators for laptops and tests (DESIGN §8):
+// the issuance center, the card bridge into pcscd, the fleet, and the
+// side-by-side performance report (bench, with bench-kiosk the kiosk
+// process it measures).
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"kofu/internal/bench"
 	"kofu/internal/cli"
 )
 
@@ -17,6 +19,8 @@ func commands() []cli.Command {
 		{Name: "center", Summary: "run the emulated issuance center over HTTPS with mutual TLS", Run: runCenter},
 		{Name: "card", Summary: "an emulated My Number card plugged into pcscd through vsmartcard-vpcd", Run: runCard},
 		{Name: "fleet", Summary: "N kiosks against one center: load and the fault matrix, judged from outside", Run: runFleet},
+		{Name: "bench", Summary: "side-by-side performance report: Markdown or JSON, PNG charts with --out", Run: runBench},
+		{Name: "bench-kiosk", Summary: "(used by bench) one kiosk process running transactions against --center", Run: bench.WorkerMain},
 	}
 }
 

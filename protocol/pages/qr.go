@@ -2,6 +2,7 @@ package pages
 
 import (
 	"errors"
+	"sync"
 
 	"rsc.io/qr/coding"
 )
@@ -30,10 +31,36 @@ type qrSymbol struct {
 
 func (s *qrSymbol) at(x, y int) bool { return s.dark[y*s.size+x] }
 
+// planCache keeps the QR plans (module maps per version and mask) a
+// Renderer built: a plan never changes once built, and building one costs
+// more than encoding with it. At most 40 versions × 8 masks.
+type planCache struct {
+	m sync.Map // [2]int{version, mask} → *coding.Plan
+}
+
+func (pc *planCache) plan(v coding.Version, m coding.Mask) (*coding.Plan, error) {
+	if pc == nil {
+		return coding.NewPlan(v, coding.M, m)
+	}
+	k := [2]int{int(v), int(m)}
+	if p, ok := pc.m.Load(k); ok {
+		return p.(*coding.Plan), nil
+	}
+	p, err := coding.NewPlan(v, coding.M, m)
+	if err != nil {
+		return nil, err
+	}
+	pc.m.Store(k, p)
+	return p, nil
+}
+
 // encodeQR encodes text at error-correction level M in the smallest
 // version that holds it, trying all eight masks and keeping the one with
 // the lowest penalty.
-func encodeQR(text string) (*qrSymbol, error) {
+func encodeQR(text string) (*qrSymbol, error) { return encodeQRWith(text, nil) }
+
+// encodeQRWith is encodeQR taking plans from pc (nil: build them).
+func encodeQRWith(text string, pc *planCache) (*qrSymbol, error) {
 	if text == "" {
 		return nil, errors.New("empty QR text")
 	}
@@ -61,7 +88,7 @@ func encodeQR(text string) (*qrSymbol, error) {
 	var best *qrSymbol
 	bestPenalty := -1
 	for m := coding.Mask(0); m < 8; m++ {
-		p, err := coding.NewPlan(v, coding.M, m)
+		p, err := pc.plan(v, m)
 		if err != nil {
 			return nil, err
 		}

@@ -52,6 +52,7 @@ type Renderer struct {
 	sizes     [2][nFaces]*glyphCache // per dpi (300, 600), per faceSet member
 	zw        sync.Pool              // *flate.Writer at BestSpeed, reused by templates
 	templates templateCache          // EncodePage's recent templates
+	plans     planCache              // QR plans by version and mask
 }
 
 // The faces of a page, in faceSet order, and their sizes in points.
@@ -159,7 +160,7 @@ func (r *Renderer) Render(s Spec) (*image.Gray, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	sym, err := encodeQR(s.QRText)
+	sym, err := encodeQRWith(s.QRText, &r.plans)
 	if err != nil {
 		return nil, wrapErr(KindRender, err, "QR")
 	}

@@ -119,7 +119,7 @@ func (t *Template) Stamp(s Spec) ([]byte, error) {
 		!slices.Equal(s.Rows, c.Rows) || !slices.Equal(s.Notes, c.Notes) {
 		return nil, errorf(KindRender, "spec content differs from the template's")
 	}
-	sym, err := encodeQR(s.QRText)
+	sym, err := encodeQRWith(s.QRText, &t.r.plans)
 	if err != nil {
 		return nil, wrapErr(KindRender, err, "QR")
 	}

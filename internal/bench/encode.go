@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+
+	"kofu/printer/pdl"
+)
+
+// pdlCase is one printer format: kofu's writer and Ghostscript's device
+// for the same format.
+type pdlCase struct {
+	name   string
+	gsName string
+	gsArgs []string
+	enc    func(w io.Writer, p *samplePage) error
+}
+
+func pdlCases() []pdlCase {
+	return []pdlCase{
+		{"PCL 5", "gs ljet4", []string{"-sDEVICE=ljet4"}, func(w io.Writer, p *samplePage) error {
+			pw := pdl.NewPCLWriter(w)
+			if err := pw.WritePage(p.img, p.dpi); err != nil {
+				return err
+			}
+			return pw.Close()
+		}},
+		{"PWG Raster", "gs pwgraster", []string{"-sDEVICE=pwgraster", "-dcupsColorSpace=3", "-dcupsBitsPerColor=1"}, func(w io.Writer, p *samplePage) error {
+			pw := pdl.NewPWGWriter(w, pdl.Black1, 1)
+			if err := pw.WritePage(p.img, p.dpi); err != nil {
+				return err
+			}
+			return pw.Flush()
+		}},
+	}
+}
+
+// encodeFigures: an A4 page at 600 dpi, 1-bit, in PCL 5 and PWG Raster,
+// by kofu's writers and by Ghostscript from the same page (wrapped
+// losslessly in a PDF; gs runs as the process a user would run, so its
+// time includes start-up and reading the PDF).
+func encodeFigures(ctx context.Context, o Options, p *samplePage) ([]Figure, error) {
+	_, gsErr := exec.LookPath("gs")
+	if gsErr != nil && !o.SkipMissing {
+		return nil, fmt.Errorf("gs not found (apt-get install ghostscript): %w", gsErr)
+	}
+	dir, err := os.MkdirTemp("", "kofu-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	pdf := filepath.Join(dir, "page.pdf")
+	if gsErr == nil {
+		if err := os.WriteFile(pdf, pdfOfPage(p), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	var figs []Figure
+	for _, c := range pdlCases() {
+		d, n, err := median(ctx, o.Runs, func() (int, error) {
+			var cw countWriter
+			err := c.enc(&cw, p)
+			return cw.n, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		var gd float64
+		var gn int
+		note := ""
+		if gsErr == nil {
+			out := filepath.Join(dir, "gs.out")
+			t, size, err := median(ctx, o.PeerRuns, func() (int, error) {
+				cmd := exec.CommandContext(ctx, "gs", append([]string{"-q", "-dNOPAUSE", "-dBATCH", "-dSAFER",
+					"-r" + strconv.Itoa(p.dpi), "-sOutputFile=" + out}, append(c.gsArgs, pdf)...)...)
+				if b, err := cmd.CombinedOutput(); err != nil {
+					return 0, fmt.Errorf("%v: %w\n%s", cmd.Args, err, b)
+				}
+				st, err := os.Stat(out)
+				if err != nil {
+					return 0, err
+				}
+				return int(st.Size()), nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			gd, gn = ms(t), size
+			note = "gs time includes its start-up and reading the page from a lossless PDF, as a user would run it"
+		}
+		peer := c.gsName
+		if gsErr != nil {
+			peer, note = "gs (not installed)", "Ghostscript missing: no peer"
+		}
+		f := newFigure("encode", c.name+" page, A4 600 dpi 1-bit: time", ms(d), gd, peer, "ms",
+			goal{op: "<=", value: 0.5, ratio: true}, goal{op: "<=", value: 20})
+		f.Note = note
+		figs = append(figs, f)
+		figs = append(figs, newFigure("encode", c.name+" page, A4 600 dpi 1-bit: bytes", float64(n), float64(gn), peer, "bytes",
+			goal{op: "<=", value: 1, ratio: true}))
+	}
+	return figs, nil
+}
+
+// countWriter counts the bytes that would go to the printer.
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+// pdfOfPage wraps the page losslessly in a one-page PDF (a DeviceGray
+// image at the page's size and resolution): Ghostscript's input.
+func pdfOfPage(p *samplePage) []byte {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	_, _ = zw.Write(p.img.Pix)
+	_ = zw.Close()
+	pw, ph := float64(p.w)*72/float64(p.dpi), float64(p.h)*72/float64(p.dpi)
+	var b bytes.Buffer
+	var offs []int
+	obj := func(s string) { offs = append(offs, b.Len()); b.WriteString(s) }
+	b.WriteString("%PDF-1.4\n")
+	obj("1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n")
+	obj("2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n")
+	obj(fmt.Sprintf("3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 %.3f %.3f]/Resources<</XObject<</Im0 5 0 R>>>>/Contents 4 0 R>> endobj\n", pw, ph))
+	content := fmt.Sprintf("q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q", pw, ph)
+	obj(fmt.Sprintf("4 0 obj <</Length %d>> stream\n%s\nendstream endobj\n", len(content), content))
+	obj(fmt.Sprintf("5 0 obj <</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray/BitsPerComponent 8/Filter/FlateDecode/Length %d>> stream\n", p.w, p.h, z.Len()))
+	b.Write(z.Bytes())
+	b.WriteString("\nendstream endobj\n")
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer <</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return b.Bytes()
+}

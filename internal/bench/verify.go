@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"kofu/internal/fixtures"
+	"kofu/protocol"
+	"kofu/protocol/pages"
+)
+
+// verifyFigures: the kiosk's full check of one page (SHA-256 of the file,
+// the bounded PNG decode, the QR search of the bottom band), at 600 dpi
+// and at the default 300 dpi, and its JOSE checks of one document (the
+// ticket and the envelope, signatures and chains included). No tool does
+// this work, so each is set against its target.
+func verifyFigures(ctx context.Context, o Options, fx *fixtures.Set, byDPI map[int]*samplePage) ([]Figure, error) {
+	var figs []Figure
+	for _, dpi := range []int{600, 300} {
+		p := byDPI[dpi]
+		d, _, err := median(ctx, o.Runs, func() (struct{}, error) { return struct{}{}, checkPage(p) })
+		if err != nil {
+			return nil, err
+		}
+		f := againstTarget("verify", fmt.Sprintf("page check, %d dpi (hash, PNG decode, QR)", dpi), ms(d), "ms", "<=", 30)
+		figs = append(figs, f)
+	}
+	check, err := newJWSCheck(fx)
+	if err != nil {
+		return nil, err
+	}
+	const batch = 200 // one check is ~0.2 ms: time a batch
+	d, _, err := median(ctx, o.Runs, func() (struct{}, error) {
+		for range batch {
+			if err := check(); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, againstTarget("verify", "JWS checks per document (ticket + envelope)", round(ms(d)/batch, 4), "ms", "<=", 1))
+	return figs, nil
+}
+
+// checkPage is the kiosk's per-page check (DESIGN §3.4 rule 3).
+func checkPage(p *samplePage) error {
+	if sha256.Sum256(p.png) != p.sum {
+		return fmt.Errorf("page hash differs from the envelope's")
+	}
+	img, err := pages.Decode(p.png, p.w, p.h, p.dpi, pages.DefaultLimits())
+	if err != nil {
+		return err
+	}
+	texts, err := pages.FindQR(img, p.dpi)
+	if err != nil {
+		return err
+	}
+	if len(texts) != 1 || texts[0] != p.qr {
+		return fmt.Errorf("QR search found %q", texts)
+	}
+	return nil
+}
+
+// newJWSCheck signs a request with R0001's card key, a ticket with the
+// center key and an envelope with the issuer key, and returns a function
+// doing the kiosk's checks of the ticket and envelope.
+func newJWSCheck(fx *fixtures.Set) (func() error, error) {
+	res, ok := fx.Resident("R0001")
+	if !ok {
+		return nil, fmt.Errorf("no resident R0001")
+	}
+	key, err := res.CardKey()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := protocol.NewDocSpec(protocol.DocJuminhyo)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	req, err := protocol.NewRequest("T0001", "S0001", res.Muni, doc, now, "kofu-kiosk/bench")
+	if err != nil {
+		return nil, err
+	}
+	compact, err := protocol.SignRequest(context.Background(), key, res.CardCertDER, req)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := protocol.NewSent(compact, res.CardCertDER)
+	if err != nil {
+		return nil, err
+	}
+	tid, err := protocol.RandomID(protocol.TIDSize)
+	if err != nil {
+		return nil, err
+	}
+	ticket, err := protocol.SignTicket(fx.CenterSigner.Key, [][]byte{fx.CenterSigner.CertDER}, protocol.Ticket{V: protocol.Version,
+		TID: tid, RID: req.RID, Binding: sent.Binding(), Doc: doc, Fee: 300, IAT: now.Unix(), EXP: now.Add(10 * time.Minute).Unix()})
+	if err != nil {
+		return nil, err
+	}
+	w, h, _ := pages.PageSize(300)
+	env, err := protocol.SignEnvelope(fx.IssuerSigner.Key, [][]byte{fx.IssuerSigner.CertDER}, protocol.Envelope{V: protocol.Version,
+		TID: tid, RID: req.RID, Binding: sent.Binding(), Subject: sent.Subject(), Doc: doc, Serial: "141003-0000000001",
+		AsOf: now.Format(time.RFC3339), Pages: []protocol.PageRef{{N: 1, SHA256: make([]byte, 32), W: w, H: h, DPI: 300}},
+		IAT: now.Unix(), EXP: now.Add(10 * time.Minute).Unix()})
+	if err != nil {
+		return nil, err
+	}
+	cr, ir := x509.NewCertPool(), x509.NewCertPool()
+	cr.AddCert(fx.CenterCA.Cert)
+	ir.AddCert(fx.IssuerCA.Cert)
+	v := &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir}
+	return func() error {
+		vt, err := v.Ticket(ticket, sent)
+		if err != nil {
+			return err
+		}
+		_, err = v.Envelope(env, vt)
+		return err
+	}, nil
+}
