@@ -1,5 +1,5 @@
 # Convenience targets; the README's two commands are the supported entry points.
-.PHONY: test emulator generate fuzz-long
+.PHONY: test emulator generate fuzz-long bench
 
 test:
 	scripts/test.sh
@@ -32,7 +32,9 @@ faults-long:
 # Installs the kiosk on a store machine: the binary, the systemd unit, an
 # example configuration and the operator guide; creates the journal's
 # directory. PREFIX (default /usr/local) and DESTDIR (staging root) are
-# honoured; the unit's paths follow BINDIR and SYSCONFDIR.
+# honoured; the unit's paths follow BINDIR and SYSCONFDIR. -buildvcs=auto
+# stamps the VCS revision into the build's identity (its "sw") even where
+# GOFLAGS turns it off.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DOCDIR ?= $(PREFIX)/share/doc/kofu
@@ -44,7 +46,7 @@ GO ?= go
 install:
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/kofu $(DESTDIR)$(DOCDIR)
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
-	$(GO) build -o $(DESTDIR)$(BINDIR)/kiosk ./cmd/kiosk
+	$(GO) build -buildvcs=auto -o $(DESTDIR)$(BINDIR)/kiosk ./cmd/kiosk
 	chmod 0755 $(DESTDIR)$(BINDIR)/kiosk
 	sed -e 's|/usr/local/bin/kiosk|$(BINDIR)/kiosk|g' -e 's|/etc/kofu/|$(SYSCONFDIR)/kofu/|g' \
 	    -e 's|/var/lib/kofu|$(STATEDIR)|g' -e 's|/usr/local/share/doc/kofu|$(DOCDIR)|g' \
@@ -53,3 +55,8 @@ install:
 	install -m 0644 terminal/config/kiosk.example.toml $(DESTDIR)$(SYSCONFDIR)/kofu/kiosk.toml.example
 	install -m 0644 docs/operator.md $(DESTDIR)$(DOCDIR)/operator.md
 	@echo "installed; next: useradd --system --user-group --home-dir $(STATEDIR) kofu, then docs/operator.md §2"
+
+# The side-by-side performance report (docs/PERFORMANCE.md): Markdown on
+# stdout, PNG charts in docs/bench/.
+bench:
+	scripts/bench.sh
