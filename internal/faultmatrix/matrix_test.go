@@ -195,6 +195,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			}},
 		{name: "partition @ request",
+			wc: worldConfig{timeouts: short(func(t *protocol.Timeouts) { t.Request = 2 * time.Second })},
 			arm: func(w *world, s *slot, p *panel) {
 				w.atStep(faultmatrix.StepRequest, w.proxy.Partition)
 			},
@@ -208,6 +209,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			}},
 		{name: "partition @ document, heals before the report",
+			wc: worldConfig{timeouts: short(func(t *protocol.Timeouts) { t.Document = 2 * time.Second })},
 			arm: func(w *world, s *slot, p *panel) {
 				w.atStep(faultmatrix.StepDocument, w.proxy.Partition)
 				w.atStep(faultmatrix.StepOutcome, func() { time.AfterFunc(300*time.Millisecond, w.proxy.Heal) })
@@ -219,6 +221,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			}},
 		{name: "partition @ outcome, never heals",
+			wc: worldConfig{timeouts: short(func(t *protocol.Timeouts) { t.Outcome = 2 * time.Second })},
 			arm: func(w *world, s *slot, p *panel) {
 				w.atStep(faultmatrix.StepOutcome, w.proxy.Partition)
 			},
@@ -240,15 +243,17 @@ func TestFaultMatrix(t *testing.T) {
 					t.Error("nothing was delayed")
 				}
 			}},
-		{name: "slow network (2.5 s a chunk) @ request, beyond its deadline",
+		{name: "slow network (3 s a chunk) @ request, beyond its deadline",
+			wc: worldConfig{timeouts: short(func(t *protocol.Timeouts) { t.Request = 2 * time.Second })},
 			arm: func(w *world, s *slot, p *panel) {
-				w.atStep(faultmatrix.StepRequest, func() { w.proxy.SetDelay(2500 * time.Millisecond) })
+				w.atStep(faultmatrix.StepRequest, func() { w.proxy.SetDelay(3 * time.Second) })
 			},
 			want: want{outcome: protocol.ResultFailed, reason: "submit-timeout", payment: "none"}},
 
 		// The center.
-		{name: "center slow (issuer 4 s) @ document, beyond the deadline",
-			wc:   worldConfig{center: func(c *center.Config) { c.RenderDelay = 4 * time.Second }},
+		{name: "center slow (issuer 8 s) @ document, beyond the 2 s deadline",
+			wc: worldConfig{center: func(c *center.Config) { c.RenderDelay = 8 * time.Second },
+				timeouts: short(func(t *protocol.Timeouts) { t.Document = 2 * time.Second })},
 			want: want{outcome: protocol.ResultFailed, reason: "document-timeout", payment: "released", reported: "failed/voided"}},
 		{name: "center slow (issuer 0.5 s), within the deadline",
 			wc:   worldConfig{center: func(c *center.Config) { c.RenderDelay = 500 * time.Millisecond }},
@@ -263,11 +268,11 @@ func TestFaultMatrix(t *testing.T) {
 			}},
 		{name: "delivery after the deadline (fault late-delivery)",
 			wc: worldConfig{center: func(c *center.Config) {
-				c.Faults, c.LateDelay = []center.Fault{{Name: center.FaultLateDelivery}}, 3*time.Second
-			}},
+				c.Faults, c.LateDelay = []center.Fault{{Name: center.FaultLateDelivery}}, 4*time.Second
+			}, timeouts: short(func(t *protocol.Timeouts) { t.Document = 2 * time.Second })},
 			want: want{outcome: protocol.ResultFailed, reason: "document-timeout", payment: "released", reported: "failed/voided"},
 			happened: func(t *testing.T, w *world, r terminal.Result) {
-				deadline := time.Now().Add(5 * time.Second)
+				deadline := time.Now().Add(10 * time.Second)
 				for w.env.Center.Center.LateDeliveries() == 0 && time.Now().Before(deadline) {
 					time.Sleep(20 * time.Millisecond)
 				}

@@ -14,10 +14,18 @@ import (
 
 // FastConfirm are printer options that make a printer fault end within
 // seconds instead of the production minute: the same code paths, shorter
-// waits.
+// waits. Only for printers that are meant to fail: a healthy job on a
+// loaded machine may take longer than these.
 func FastConfirm() printer.Options {
 	return printer.Options{ConfirmTimeout: 2 * time.Second, PerPage: 500 * time.Millisecond,
 		StallTimeout: 300 * time.Millisecond, WriteTimeout: 3 * time.Second, PollInterval: 100 * time.Millisecond}
+}
+
+// Patient are printer options for printers meant to work: waits long
+// enough for a healthy job on a loaded test machine, short stall polls.
+func Patient() printer.Options {
+	return printer.Options{ConfirmTimeout: 30 * time.Second, PerPage: 5 * time.Second,
+		StallTimeout: 300 * time.Millisecond, WriteTimeout: 20 * time.Second, PollInterval: 100 * time.Millisecond}
 }
 
 // Printer is kofu's real printer code (PDL choice, PJL job confirmation)

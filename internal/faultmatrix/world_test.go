@@ -25,11 +25,20 @@ import (
 	"kofu/terminal/payment"
 )
 
-// fastTimeouts are the kiosk's protocol deadlines in the matrix: short,
-// so that a fault that makes the kiosk give up ends in seconds.
-func fastTimeouts() protocol.Timeouts {
-	return protocol.Timeouts{Request: 3 * time.Second, Document: 2 * time.Second, Page: 2 * time.Second,
-		Outcome: 3 * time.Second, PollMin: 50 * time.Millisecond, PollMax: 300 * time.Millisecond}
+// rowTimeouts are the kiosk's protocol deadlines in the matrix: long
+// enough for a healthy exchange on a loaded machine. A row whose fault
+// is about a deadline shortens that one deadline (short), with the fault
+// lasting well beyond it.
+func rowTimeouts() protocol.Timeouts {
+	return protocol.Timeouts{Request: 15 * time.Second, Document: 20 * time.Second, Page: 15 * time.Second,
+		Outcome: 15 * time.Second, PollMin: 50 * time.Millisecond, PollMax: 300 * time.Millisecond}
+}
+
+// short is rowTimeouts with edit applied.
+func short(edit func(*protocol.Timeouts)) protocol.Timeouts {
+	t := rowTimeouts()
+	edit(&t)
+	return t
 }
 
 // world is one kiosk with everything real — the session, the protocol
@@ -61,8 +70,8 @@ type world struct {
 // worldConfig is what a row changes in the world.
 type worldConfig struct {
 	center   func(*center.Config)
-	timeouts protocol.Timeouts // zero: fastTimeouts
-	scenario string            // printer scenario
+	timeouts protocol.Timeouts // zero: rowTimeouts
+	scenario string            // printer scenario; a faulty printer gets short waits
 	skew     time.Duration     // center clock offset
 }
 
@@ -78,7 +87,7 @@ func newWorld(t *testing.T, fx *fixtures.Set, wc worldConfig) *world {
 	t.Cleanup(func() { p.Close() })
 	to := wc.timeouts
 	if to == (protocol.Timeouts{}) {
-		to = fastTimeouts()
+		to = rowTimeouts()
 	}
 	env, err := emulator.Start(context.Background(), emulator.Options{Fixtures: fx, Timeouts: to,
 		Center: func(c *center.Config) {
@@ -103,7 +112,11 @@ func newWorld(t *testing.T, fx *fixtures.Set, wc worldConfig) *world {
 	p.SetUpstream(u.Host)
 	w.env = env
 
-	prn, err := faultmatrix.NewPrinter(context.Background(), wc.scenario, 0, faultmatrix.FastConfirm())
+	opts := faultmatrix.Patient()
+	if wc.scenario != "" && !strings.HasPrefix(wc.scenario, "page-time") {
+		opts = faultmatrix.FastConfirm()
+	}
+	prn, err := faultmatrix.NewPrinter(context.Background(), wc.scenario, 0, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// The printer keeps only the last page it printed: the soak checks
 	// fees against confirmations, and the emulated paper tray is not the
 	// kiosk's memory.
-	prn, err := faultmatrix.NewPrinter(ctx, "", 1, faultmatrix.FastConfirm())
+	prn, err := faultmatrix.NewPrinter(ctx, "", 1, faultmatrix.Patient())
 	if err != nil {
 		return nil, err
 	}
