@@ -136,6 +136,43 @@ func TestMakeInstall(t *testing.T) {
 			if !strings.Contains(string(out), "center.tls_ca") {
 				t.Errorf("installed binary: %s", out)
 			}
+			// Built from a git checkout, its identity names the revision.
+			if exec.Command("git", "-C", "..", "rev-parse", "HEAD").Run() == nil {
+				cfg := validConfig(t)
+				out, err := exec.Command(filepath.Join(dest, tc.bin), "config", "check", "--config", cfg).CombinedOutput()
+				if err != nil || !regexp.MustCompile(`: sw kofu-kiosk/[^+ ]+\+[0-9a-f]{12}(\.dirty)? cfg=[0-9a-f]{16}\n`).Match(out) {
+					t.Errorf("installed binary's sw does not name the revision: %v %s", err, out)
+				}
+			}
 		})
 	}
+}
+
+// validConfig writes a configuration naming the test PKI.
+func validConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	pki, _ := filepath.Abs("../testdata/pki")
+	os.WriteFile(filepath.Join(dir, "journal.key"), bytes.Repeat([]byte{5}, 32), 0o600)
+	src := `[center]
+url = "https://center.example.jp:8443"
+tls_ca = "` + pki + `/ca/operator-ca.crt.pem"
+center_ca = "` + pki + `/ca/center-ca.crt.pem"
+issuer_ca = "` + pki + `/ca/issuer-ca.crt.pem"
+[terminal]
+id = "T0001"
+store = "S0001"
+cert = "` + pki + `/terminal/T0001.crt.pem"
+key = "` + pki + `/terminal/T0001.key.pem"
+[printer]
+spec = "usb"
+[journal]
+path = "journal"
+key = "journal.key"
+[profile]
+name = "store-multi"
+`
+	path := filepath.Join(dir, "kiosk.toml")
+	os.WriteFile(path, []byte(src), 0o600)
+	return path
 }

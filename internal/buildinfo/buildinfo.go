@@ -8,12 +8,18 @@ import (
 )
 
 // SW returns "kofu-kiosk/<version>+<vcs revision>" ("devel" and "unknown"
-// when the build carries no such information, e.g. under go test).
+// when the build carries no such information, e.g. under go test or
+// GOFLAGS=-buildvcs=false; `make install` builds with -buildvcs=auto).
 func SW() string {
 	version, rev, dirty := "devel", "unknown", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			version = strings.TrimPrefix(v, "v")
+			// A VCS-stamped build's version may carry build metadata
+			// ("+dirty"); the revision part below says that already.
+			version, _, _ = strings.Cut(strings.TrimPrefix(v, "v"), "+")
+			if len(version) > 48 {
+				version = version[:48]
+			}
 		}
 		for _, s := range bi.Settings {
 			switch s.Key {
