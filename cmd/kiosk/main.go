@@ -14,6 +14,7 @@ import (
 func commands() []cli.Command {
 	return []cli.Command{
 		{Name: "run", Summary: "run the kiosk (--emulator: card, center and printer emulated in one process)", Run: runKiosk},
+		{Name: "diag", Summary: "technician UI: checks, reader and card, printer, center, journal, counters", Run: runDiag},
 		{Name: "selftest", Summary: "preflight checks: reader, card, printer, center, journal, disk; exit 1 if a blocking one fails", Run: runSelftest},
 		{Name: "card", Summary: "PC/SC card checks: info, sign (--pin, --in, --out)", Run: runCard},
 		{Name: "printer", Summary: "printer checks: list, status, testpage (--printer SPEC)", Run: runPrinter},
