@@ -25,6 +25,7 @@ import (
 	"kofu/protocol/center"
 	"kofu/terminal"
 	"kofu/terminal/config"
+	"kofu/terminal/health"
 	"kofu/terminal/journal"
 	"kofu/terminal/metrics"
 	"kofu/terminal/payment"
@@ -271,10 +272,12 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		return 1, err
 	}
 	defer stopMetrics()
-	if svc.metrics != nil {
-		svc.metrics.SetPrinter(metrics.StatusReady)
-		svc.metrics.SetReader(metrics.StatusReady)
+	var printerOpen health.PrinterOpener
+	if dev := sinkDevice(sink); dev != nil {
+		printerOpen = health.Held(dev)
 	}
+	readerCheck := health.Reader(health.StaticReaders{reader}, "")
+	svc.probeDevices(ctx, printerOpen, &readerCheck)
 	rc.log.Info("kiosk ready", "mode", "emulator", "sw", sw, "profile", cfg.Profile.Name, "printer", config.PrinterKind(f.printerSpec))
 
 	sctx, release := svc.drain(ctx, f.stopTimeout)
@@ -284,7 +287,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 
 	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		if err := runUI(sctx, env, res, j, sink, f.lang); err != nil {
+		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal)); err != nil {
 			return 1, err
 		}
 		return 0, nil

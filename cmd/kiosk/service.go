@@ -13,6 +13,7 @@ import (
 	"kofu/internal/sdnotify"
 	"kofu/protocol"
 	"kofu/terminal"
+	"kofu/terminal/health"
 	"kofu/terminal/metrics"
 )
 
@@ -104,6 +105,37 @@ func (s *service) drain(ctx context.Context, bound time.Duration) (sctx context.
 		cancel(terminal.ErrShutdown)
 	}()
 	return sctx, func() { close(quit); cancel(nil) }
+}
+
+// probeDevices sets the printer and reader gauges from a probe of each,
+// before any session runs; after that each session's outcome updates
+// them (statusObserver). Probing is never done while a session may be
+// printing: a status query on the printer's link in the middle of a job
+// could disturb its confirmation. A nil printer or reader is skipped.
+func (s *service) probeDevices(ctx context.Context, printerOpen health.PrinterOpener, reader *health.Check) {
+	if s.metrics == nil {
+		return
+	}
+	if printerOpen != nil {
+		pctx, cancel := context.WithTimeout(ctx, health.DefaultTimeout)
+		info, r := health.ProbePrinter(pctx, printerOpen)
+		cancel()
+		switch {
+		case r.Status != health.Fail:
+			s.metrics.SetPrinter(metrics.StatusReady)
+		case info == nil:
+			s.metrics.SetPrinter(metrics.StatusOffline)
+		default:
+			s.metrics.SetPrinter(metrics.StatusError)
+		}
+	}
+	if reader != nil {
+		if o := health.RunOne(ctx, *reader, health.DefaultTimeout); o.Status == health.Fail {
+			s.metrics.SetReader(metrics.StatusOffline)
+		} else {
+			s.metrics.SetReader(metrics.StatusReady)
+		}
+	}
 }
 
 // tracker is an observer that knows the session in progress, if any.

@@ -25,6 +25,7 @@ import (
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
+	"kofu/terminal/health"
 	"kofu/terminal/journal"
 	"kofu/terminal/metrics"
 	"kofu/terminal/payment"
@@ -276,6 +277,16 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
+	// Before any session: the printer probed ready, no reader found.
+	noReader := health.Reader(health.StaticReaders{}, "")
+	svc.probeDevices(ctx, health.Held(sink.Device()), &noReader)
+	before := scrape(t, addr.String())
+	if v, _ := sample(before, "kofu_kiosk_printer_status", "status", "ready"); v != 1 {
+		t.Error("printer not probed ready")
+	}
+	if v, _ := sample(before, "kofu_kiosk_reader_status", "status", "offline"); v != 1 {
+		t.Error("missing reader not reported offline")
+	}
 	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
 	for i, env := range []*emulator.Env{good, good, bad} {
 		res, _ := env.Fixtures.Resident("R0001")
