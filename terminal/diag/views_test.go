@@ -201,7 +201,7 @@ func TestScreens(t *testing.T) {
 			"<1-6> screen", "<R> re-run", "<Q> quit"}, nil},
 		{"reader and card", '2', []string{"Readers", "kofu emulated reader 00", "Card (JPKI applet check, no PIN)",
 			"ATR 3B E0 00 FF 81 31 FE 45 14", "token JPKIAPICCTOKEN2", "serial " + res.CardCert.SerialNumber.Text(16),
-			"PIN tries left 3", "APDU trace of this check", "kofu emulated reader 00 > 00 A4 04 0C", "<R> check the card again"},
+			"PIN tries left 3", "APDU trace of this check", "kofu emulated reader 00 > 00 A4 04 0C", "<R> re-run"},
 			[]string{res.PIN + " "}},
 		{"printer", '3', []string{"OK kofu Emulated Laser 5 (SN EMU0001): ready", "manufacturer kofu", "model Emulated Laser 5",
 			"command set PJL,PCL,PCL5E,PWG", "device 0525:a4a8", "protocol 2 (bidirectional)", "path pjl+pcl5", "confirmation yes",
