@@ -287,7 +287,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 
 	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal)); err != nil {
+		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal), withResults(svc)); err != nil {
 			return 1, err
 		}
 		return 0, nil

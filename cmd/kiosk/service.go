@@ -45,6 +45,32 @@ func (s *service) instrument(k *terminal.Kiosk) {
 	}
 }
 
+// observers are the service's session observers.
+func (s *service) observers() []terminal.Observer {
+	var k terminal.Kiosk
+	s.instrument(&k)
+	return k.Observers
+}
+
+// withResults hands each customer-UI session's result to the service's
+// observers (log line, outcome, refusal and payment counters). The UI
+// builds its kiosks itself; until it passes them to instrument, its
+// sessions' transitions (stage times, the stop's let-print-finish) are
+// not seen here.
+func withResults(s *service) uiOption {
+	return func(u *ui) {
+		prev := u.onResult
+		u.onResult = func(r terminal.Result) {
+			for _, o := range s.observers() {
+				o.End(r.Session, terminal.StateIdle, 0, r)
+			}
+			if prev != nil {
+				prev(r)
+			}
+		}
+	}
+}
+
 // healthy is the watchdog's test: no session has outlived every deadline
 // it has.
 func (s *service) healthy() bool {

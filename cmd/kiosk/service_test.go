@@ -488,3 +488,29 @@ func TestNotifyAndStop(t *testing.T) {
 		t.Fatalf("exit %d, %q\n%s", r.code, r.so, r.se)
 	}
 }
+
+// TestWithResults: a customer-UI session's result reaches the log and the
+// counters through the UI's result hook, and the hook set before still runs.
+func TestWithResults(t *testing.T) {
+	m := metrics.New(metrics.Options{SW: "x", Profile: "laptop"})
+	var logs bytes.Buffer
+	svc := newService(slog.New(slog.NewJSONHandler(&logs, nil)), m, sdnotify.FromEnv(func(string) string { return "" }), terminal.DefaultTimeouts())
+	var seen int
+	u := &ui{onResult: func(terminal.Result) { seen++ }}
+	withResults(svc)(u)
+	u.onResult(terminal.Result{Outcome: protocol.ResultRefused, Reason: "page-qr-mismatch", Session: "s1", Payment: "released"})
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		byName[mf.GetName()] = mf
+	}
+	if v, _ := sample(byName, "kofu_kiosk_refusals_total", "reason", "page-qr-mismatch"); v != 1 || seen != 1 {
+		t.Fatalf("refusals %v, earlier hook ran %d times", v, seen)
+	}
+	if !strings.Contains(logs.String(), `"msg":"session ended","session":"s1","outcome":"refused"`) {
+		t.Fatalf("log: %s", logs.String())
+	}
+}
