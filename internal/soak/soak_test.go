@@ -24,14 +24,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSoak runs KOFU_SOAK transactions (default 150; `make soak` runs
+// TestSoak runs KOFU_SOAK transactions (default 100; `make soak` runs
 // 10,000) in this one kiosk process against a center in another process,
 // with center, printer and card faults mixed in, and checks that every
 // fee follows a confirmed print, the journal accounts for every session,
 // and heap, RSS and goroutines stay flat. The short default has looser
 // bounds: its first samples are still close to warm-up.
 func TestSoak(t *testing.T) {
-	n, every, bounds := 150, 10, soak.Bounds{Warmup: 2, HeapRatio: 1.5, RSSRatio: 1.5, Goroutines: 10}
+	n, every, bounds := 100, 10, soak.Bounds{Warmup: 2, HeapRatio: 1.5, RSSRatio: 1.5, Goroutines: 10}
 	if v := os.Getenv("KOFU_SOAK"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 {
