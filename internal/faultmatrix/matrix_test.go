@@ -283,6 +283,14 @@ func TestFaultMatrix(t *testing.T) {
 					t.Error("the late document reached the printer")
 				}
 			}},
+		{name: "center serves another's page (page-swap) @ page", resident: "R0019", doc: protocol.DocKosekiZenbu,
+			wc:   worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultPageSwap}} }},
+			want: want{outcome: protocol.ResultRefused, reason: "page-qr-mismatch", payment: "released", reported: "refused/voided"},
+			happened: injected(center.FaultPageSwap)},
+		{name: "center renders another's record (wrong-record) @ document",
+			wc:   worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultWrongRecord}} }},
+			want: want{outcome: protocol.ResultRefused, reason: "envelope-subject", payment: "released", reported: "refused/voided"},
+			happened: injected(center.FaultWrongRecord)},
 		{name: "clock skew: center 3 min ahead", wc: worldConfig{skew: 3 * time.Minute},
 			want: want{outcome: protocol.ResultRefused, reason: "ticket-not-yet-valid", payment: "none"}},
 		{name: "clock skew: center 3 min behind", wc: worldConfig{skew: -3 * time.Minute},
@@ -300,6 +308,16 @@ func TestFaultMatrix(t *testing.T) {
 			t.Parallel()
 			runRow(t, fx, rw)
 		})
+	}
+}
+
+// injected checks the center really served the mix-up for this ticket.
+func injected(f center.FaultName) func(t *testing.T, w *world, r terminal.Result) {
+	return func(t *testing.T, w *world, r terminal.Result) {
+		inj := w.env.Center.Center.Injections()
+		if len(inj) != 1 || inj[0].Fault != f || inj[0].TID != r.TID || !inj[0].Mixup || !inj[0].Delivered {
+			t.Errorf("center injections %+v: want one delivered %s mix-up on ticket %s", inj, f, r.TID)
+		}
 	}
 }
 
