@@ -41,7 +41,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *tiny {
 		o = bench.Tiny()
 	}
-	o.Worker = []string{self, "bench-kiosk"}
+	o.Worker = []string{self, "bench-worker"}
 	o.SkipMissing = *skip
 	if *kioskTx > 0 {
 		o.KioskTx = *kioskTx
@@ -55,10 +55,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *verbose {
 		o.Log = slog.New(slog.NewTextHandler(stderr, nil))
 	}
+	before := bench.Machine()
 	figs, err := bench.Run(ctx, o)
 	if err != nil {
 		return 1, err
 	}
+	after := bench.Machine()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, f := range figs {
@@ -66,8 +68,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 				return 1, err
 			}
 		}
-	} else if err := bench.WriteMarkdown(stdout, figs); err != nil {
-		return 1, err
+	} else {
+		fmt.Fprintf(stdout, "Machine at start: %s; at end: %s.\n\n", before, after)
+		if err := bench.WriteMarkdown(stdout, figs); err != nil {
+			return 1, err
+		}
 	}
 	if *out != "" {
 		files, err := bench.WriteCharts(*out, figs)

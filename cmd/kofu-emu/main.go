@@ -1,7 +1,7 @@
 // Command kofu-emu runs kofu's emulators for laptops and tests (DESIGN §8):
 // the issuance center, the card bridge into pcscd, the fleet, and the
-// side-by-side performance report (bench, with bench-kiosk the kiosk
-// process it measures).
+// side-by-side performance report (bench, with bench-worker the kiosk and
+// center processes it measures).
 package main
 
 import (
@@ -20,7 +20,7 @@ func commands() []cli.Command {
 		{Name: "card", Summary: "an emulated My Number card plugged into pcscd through vsmartcard-vpcd", Run: runCard},
 		{Name: "fleet", Summary: "N kiosks against one center: load and the fault matrix, judged from outside", Run: runFleet},
 		{Name: "bench", Summary: "side-by-side performance report: Markdown or JSON, PNG charts with --out", Run: runBench},
-		{Name: "bench-kiosk", Summary: "(used by bench) one kiosk process running transactions against --center", Run: bench.WorkerMain},
+		{Name: "bench-worker", Summary: "(used by bench) a kiosk or center process whose own cost bench measures", Run: bench.WorkerMain},
 	}
 }
 

@@ -15,15 +15,16 @@ import (
 
 	"kofu/cardreader/pcsctest"
 	"kofu/internal/fixtures"
+	"kofu/protocol/center"
 )
 
 // TestMain lets the test binary be its own kiosk worker process, as
 // kofu-emu is for `kofu-emu bench`.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "bench-kiosk" {
+	if len(os.Args) > 1 && os.Args[1] == "bench-worker" {
 		code, err := WorkerMain(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench-kiosk:", err)
+			fmt.Fprintln(os.Stderr, "bench-worker:", err)
 			if code == 0 {
 				code = 1
 			}
@@ -79,7 +80,7 @@ func TestTinyRun(t *testing.T) {
 			}
 			o := Tiny()
 			o.Only = []string{c.group}
-			o.Worker = []string{os.Args[0], "bench-kiosk"}
+			o.Worker = []string{os.Args[0], "bench-worker"}
 			figs, err := Run(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
@@ -189,12 +190,17 @@ func TestVerdicts(t *testing.T) {
 }
 
 // BenchmarkCenterTransactions backs the center figure: b.N one-page
-// transactions through a fresh center with 8 clients.
+// transactions through a fresh center (in this process) with 8 clients.
 func BenchmarkCenterTransactions(b *testing.B) {
 	fx := loadFixtures(b)
 	for _, dpi := range []int{300, 600} {
 		b.Run(fmt.Sprint(dpi), func(b *testing.B) {
-			tps, err := centerTPS(context.Background(), fx, dpi, b.N, 8)
+			srv, err := center.Start(center.Config{Fixtures: fx, DPI: dpi}, "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Close()
+			tps, err := centerTPS(context.Background(), fx, srv.URL, b.N, 8, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"kofu/printer/pdl"
 )
@@ -64,42 +65,41 @@ func encodeFigures(ctx context.Context, o Options, p *samplePage) ([]Figure, err
 	}
 	var figs []Figure
 	for _, c := range pdlCases() {
-		d, n, err := median(ctx, o.Runs, func() (int, error) {
+		ours, n, err := measure(ctx, o.Runs, func() (int, time.Duration, error) {
 			var cw countWriter
 			err := c.enc(&cw, p)
-			return cw.n, err
+			return cw.n, 0, err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
-		var gd float64
+		var gs sample
 		var gn int
-		note := ""
+		note := fmt.Sprintf("wall time: kofu %.1f ms", ms(ours.wall))
 		if gsErr == nil {
 			out := filepath.Join(dir, "gs.out")
-			t, size, err := median(ctx, o.PeerRuns, func() (int, error) {
+			gs, gn, err = measure(ctx, o.PeerRuns, func() (int, time.Duration, error) {
 				cmd := exec.CommandContext(ctx, "gs", append([]string{"-q", "-dNOPAUSE", "-dBATCH", "-dSAFER",
 					"-r" + strconv.Itoa(p.dpi), "-sOutputFile=" + out}, append(c.gsArgs, pdf)...)...)
 				if b, err := cmd.CombinedOutput(); err != nil {
-					return 0, fmt.Errorf("%v: %w\n%s", cmd.Args, err, b)
+					return 0, 0, fmt.Errorf("%v: %w\n%s", cmd.Args, err, b)
 				}
 				st, err := os.Stat(out)
 				if err != nil {
-					return 0, err
+					return 0, 0, err
 				}
-				return int(st.Size()), nil
+				return int(st.Size()), childCPU(cmd), nil
 			})
 			if err != nil {
 				return nil, err
 			}
-			gd, gn = ms(t), size
-			note = "gs time includes its start-up and reading the page from a lossless PDF, as a user would run it"
+			note += fmt.Sprintf(", gs %.1f ms; gs runs as the process a user would run, so its figures include its start-up and reading the page from a lossless PDF", ms(gs.wall))
 		}
 		peer := c.gsName
 		if gsErr != nil {
-			peer, note = "gs (not installed)", "Ghostscript missing: no peer"
+			peer, note = "gs (not installed)", note+"; Ghostscript missing: no peer"
 		}
-		f := newFigure("encode", c.name+" page, A4 600 dpi 1-bit: time", ms(d), gd, peer, "ms",
+		f := newFigure("encode", c.name+" page, A4 600 dpi 1-bit: CPU time", ms(ours.cpu), ms(gs.cpu), peer, "ms",
 			goal{op: "<=", value: 0.5, ratio: true}, goal{op: "<=", value: 20})
 		f.Note = note
 		figs = append(figs, f)

@@ -13,7 +13,7 @@ import (
 	"kofu/protocol/center"
 )
 
-// kioskFigures: the kiosk's own cost. A kiosk worker process (WorkerMain)
+// kioskFigures: the kiosk's own cost. A kiosk worker process (kioskWorker)
 // runs one-page 300 dpi transactions in emulator mode with no injected
 // latency against a center in this process; the worker reports its CPU
 // time per transaction (its emulated card and emulated printer included,
@@ -21,14 +21,14 @@ import (
 // from the last page received to the first byte on the printer link.
 func kioskFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, error) {
 	if len(o.Worker) == 0 {
-		return nil, errors.New("no kiosk worker command (Options.Worker)")
+		return nil, errors.New("no worker command (Options.Worker)")
 	}
 	srv, err := center.Start(center.Config{Fixtures: fx, DPI: 300}, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	args := append(append([]string{}, o.Worker[1:]...), "--center", srv.URL, "--transactions", strconv.Itoa(o.KioskTx))
+	args := append(append([]string{}, o.Worker[1:]...), "kiosk", "--center", srv.URL, "--transactions", strconv.Itoa(o.KioskTx))
 	cmd := exec.CommandContext(ctx, o.Worker[0], args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime"
+	"strings"
 
 	"kofu/internal/fixtures"
 )
@@ -17,8 +20,8 @@ type Options struct {
 	CenterTx      int // transactions per center figure at 300 dpi (600 dpi: a third); default 1500
 	CenterClients int // concurrent center clients; default 8
 	KioskTx       int // transactions of the kiosk process; default 1000
-	// Worker is the command line that starts a kiosk worker process
-	// (WorkerMain), e.g. {"/path/kofu-emu", "bench-kiosk"}.
+	// Worker is the command line that starts a worker process
+	// (WorkerMain) before its role, e.g. {"/path/kofu-emu", "bench-worker"}.
 	Worker []string
 	// SkipMissing turns a missing peer tool or PC/SC stack into a figure
 	// without a peer (or no figure) instead of an error.
@@ -113,4 +116,17 @@ func Run(ctx context.Context, o Options) ([]Figure, error) {
 		return nil, err
 	}
 	return figs, nil
+}
+
+// Machine describes where and under what load a run was measured: CPUs,
+// Go version and the 1-minute load average (other work on a 2-core
+// machine shows in every figure).
+func Machine() string {
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			load = f[0]
+		}
+	}
+	return fmt.Sprintf("%d CPUs, %s, %s/%s, load average %s", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
 }

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"kofu/internal/buildinfo"
@@ -50,8 +49,24 @@ type WorkerReport struct {
 	LastReason   string  `json:"last_reason,omitempty"`
 }
 
-// WorkerMain is a kiosk process for the kiosk figures (`kofu-emu
-// bench-kiosk`): the real kiosk session (terminal.Kiosk with its client,
+// WorkerMain is `kofu-emu bench-worker ROLE`, a process of its own for
+// the figures that measure one side: ROLE kiosk (kioskWorker) or center
+// (centerWorker).
+func WorkerMain(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 {
+		return 2, errors.New("bench-worker: want kiosk or center")
+	}
+	switch args[0] {
+	case "kiosk":
+		return kioskWorker(ctx, args[1:], stdout, stderr)
+	case "center":
+		return centerWorker(ctx, args[1:], stdout, stderr)
+	}
+	return 2, fmt.Errorf("bench-worker: unknown role %q", args[0])
+}
+
+// kioskWorker is a kiosk process for the kiosk figures (`kofu-emu
+// bench-worker kiosk`): the real kiosk session (terminal.Kiosk with its client,
 // verifier, journal and coin unit), the resident's emulated card through
 // the cardreader code, and kofu's printer code on the emulated USB
 // printer, running --transactions one-page transactions against the
@@ -59,8 +74,8 @@ type WorkerReport struct {
 // verified → first-byte latency as one JSON line. The center runs in the
 // parent, so none of its work is counted here. Nothing is written but a
 // journal in a temporary directory, removed at exit.
-func WorkerMain(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	fs := flag.NewFlagSet("bench-kiosk", flag.ContinueOnError)
+func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("bench-worker kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("center", "", "center base URL (https://127.0.0.1:PORT)")
 	n := fs.Int("transactions", 10, "transactions to measure after one warm-up")
@@ -272,15 +287,6 @@ func (l *firstByteLink) BulkOut(ctx context.Context, p []byte) (int, error) {
 	}
 	l.st.mu.Unlock()
 	return l.Link.BulkOut(ctx, p)
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }
 
 // procStatus reads VmRSS and VmHWM of this process, in KiB.
