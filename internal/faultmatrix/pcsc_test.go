@@ -84,7 +84,7 @@ func TestFaultMatrixPCSC(t *testing.T) {
 			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", reported: "cancelled/voided"},
 			bug:  "terminal/session.go fetch: ends failed/document-* instead of cancelled/card-removed (see TestFaultMatrix)"},
 		{name: "card pulled @ print, mid-job", resident: "R0019", doc: protocol.DocKosekiZenbu,
-			wc: worldConfig{scenario: "page-time=300ms"},
+			wc: worldConfig{scenario: "page-time=1s"}, // the job outlasts the watch's notice
 			arm: func(w *world, p *panel, f *pcscFaults) {
 				w.prn.BeforeJob(func(context.Context) {
 					go func() {
@@ -175,7 +175,7 @@ func runPCSCRow(t *testing.T, fx *fixtures.Set, stack *pcsctest.Stack, rw pcscRo
 	defer card.Close()
 
 	w := newWorld(t, fx, rw.wc)
-	watch := faultmatrix.WatchCard(ctx, pc, stack.Reader(0), 3*time.Second, w.cardRemoved)
+	watch := faultmatrix.WatchCard(ctx, pc, stack.Reader(0), 5*time.Second, w.cardRemoved)
 	p := &panel{}
 	f := &pcscFaults{t: t, stack: stack, unplug: unplug}
 	if rw.arm != nil {
