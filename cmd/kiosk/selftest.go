@@ -35,10 +35,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) (
 // partsHooks let tests break what flags cannot reach. The zero value is
 // the product's behaviour.
 type partsHooks struct {
-	emulator func(*emulator.Options)                // tweak the emulated world (center configuration)
-	now      func() time.Time                       // the kiosk's clock (clock skew)
-	printer  func(spec string) health.PrinterOpener // replace how the printer is opened
-	free     health.FreeSpace                       // replace statfs
+	now     func() time.Time                       // the kiosk's clock (clock skew)
+	printer func(spec string) health.PrinterOpener // replace how the printer is opened
 }
 
 // partsFlags are the flags selftest and diag share.
@@ -91,7 +89,6 @@ type parts struct {
 	centerErr error // the trust anchors could not be loaded
 	journal   string
 	minFree   uint64
-	free      health.FreeSpace
 	close     func()
 }
 
@@ -110,7 +107,7 @@ func (p *parts) checks() []health.Check {
 		health.PrinterCheck(p.printer),
 		center,
 		health.JournalCheck(p.journal),
-		health.DiskCheck(p.journal, p.minFree, p.free),
+		health.DiskCheck(p.journal, p.minFree, nil),
 	}
 }
 
@@ -119,12 +116,12 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 // openParts builds the parts for the mode the flags name. In emulator
 // mode the emulated center runs in this process until close.
 func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) {
-	p := &parts{minFree: f.minFree, free: h.free, close: func() {}}
+	p := &parts{minFree: f.minFree, close: func() {}}
 	if f.emulator {
-		if err := p.openEmulator(ctx, f, h); err != nil {
+		if err := p.openEmulator(ctx, f); err != nil {
 			return nil, err
 		}
-	} else if err := p.openConfig(f, h); err != nil {
+	} else if err := p.openConfig(f); err != nil {
 		return nil, err
 	}
 	if f.printer != "" {
@@ -164,12 +161,8 @@ func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) 
 
 // openEmulator starts the emulated center and an emulated card in an
 // in-process reader, as `kiosk run --emulator` does.
-func (p *parts) openEmulator(ctx context.Context, f partsFlags, h partsHooks) error {
-	o := emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if h.emulator != nil {
-		h.emulator(&o)
-	}
-	env, err := emulator.Start(ctx, o)
+func (p *parts) openEmulator(ctx context.Context, f partsFlags) error {
+	env, err := emulator.Start(ctx, emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}
@@ -214,7 +207,7 @@ func emulatorCenter(env *emulator.Env) (health.Center, error) {
 }
 
 // openConfig takes everything from a store machine's configuration.
-func (p *parts) openConfig(f partsFlags, h partsHooks) error {
+func (p *parts) openConfig(f partsFlags) error {
 	c, err := config.Load(f.config)
 	if err != nil {
 		return fmt.Errorf("%s: %s", f.config, oneLine(err))

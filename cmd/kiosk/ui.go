@@ -68,8 +68,13 @@ func withJournalPath(path string) uiOption {
 // withRecheck sets how often the gate's checks run again.
 func withRecheck(d time.Duration) uiOption { return func(u *ui) { u.recheck = d } }
 
-// defaultRecheck is how often the gate runs while the kiosk waits.
-const defaultRecheck = 30 * time.Second
+// defaultRecheck is how often the gate runs while the kiosk waits, and
+// gateTimeout how long one of its checks may take (a hung center closes
+// the kiosk after this long, not after the checks' default).
+const (
+	defaultRecheck = 30 * time.Second
+	gateTimeout    = 10 * time.Second
+)
 
 // gateChecks are the blocking checks of emulator mode's kiosk: its
 // in-process reader, the printer it holds, the emulated center over
@@ -175,7 +180,7 @@ var errUnhealthy = errors.New("a blocking preflight check failed")
 // whether to quit instead: ctx ended or the Quit key was pressed.
 func (u *ui) gate(ctx context.Context) (quit bool) {
 	for {
-		rep := health.Run(ctx, u.checks, 0)
+		rep := health.Run(ctx, u.checks, gateTimeout)
 		if ctx.Err() != nil {
 			return true
 		}
@@ -203,7 +208,7 @@ func (u *ui) watch(ctx context.Context, stop context.CancelCauseFunc) {
 			return
 		case <-t.C:
 		}
-		if rep := health.Run(ctx, u.checks, 0); ctx.Err() == nil && !rep.OK() {
+		if rep := health.Run(ctx, u.checks, gateTimeout); ctx.Err() == nil && !rep.OK() {
 			stop(errUnhealthy)
 			return
 		}
