@@ -25,13 +25,13 @@ var (
 	ErrNoCard = errors.New("cardreader: no card in the reader")
 	// ErrCardRemoved: the card was pulled out. The Card is finished; the
 	// PIN state of an interrupted VERIFY or sign is unknown.
-	ErrCardRemoved = errors.New("cardreader: card removed")
+	ErrCardRemoved error = removal("cardreader: card removed")
 	// ErrCardReset: another application reset the card; its security state
 	// (a verified PIN) is lost.
 	ErrCardReset = errors.New("cardreader: card reset")
 	// ErrCardChanged: after a reconnection the reader holds a different
 	// card than the one this Card was opened on.
-	ErrCardChanged = errors.New("cardreader: a different card is now in the reader")
+	ErrCardChanged error = removal("cardreader: a different card is now in the reader")
 	// ErrSharingViolation: another application holds the card exclusively.
 	ErrSharingViolation = errors.New("cardreader: card in use by another application")
 	// ErrCardUnresponsive: the card does not answer (mute, unpowered, or
@@ -61,6 +61,17 @@ var (
 	// ErrMalformed: a response or a file that cannot be parsed.
 	ErrMalformed = errors.New("cardreader: malformed card data")
 )
+
+// removal is the type of the sentinels that mean the card this Card was
+// opened on has left the reader. Its CardRemoved method lets callers that
+// do not import PC/SC code (the kiosk session) recognise a removal
+// through an interface, however deeply it is wrapped.
+type removal string
+
+func (e removal) Error() string { return string(e) }
+
+// CardRemoved reports true: the card is gone (pulled out, or swapped).
+func (removal) CardRemoved() bool { return true }
 
 // AuthError is a wrong PIN: the card answered 63Cx to VERIFY. Retries is
 // the number of tries left; 0 means the PIN is now blocked

@@ -96,6 +96,24 @@ var ErrCancelled = errors.New("cancelled by the resident")
 // card leaves the reader (or another card appears).
 var ErrCardRemoved = errors.New("card removed")
 
+// Removal is implemented by card errors that mean the card left the
+// reader or was swapped (the card reader's own removal errors), so a
+// removal the card notices before the kiosk's watch does still ends the
+// session as a removal.
+type Removal interface {
+	CardRemoved() bool
+}
+
+// cardGone reports whether the session's card has gone: the kiosk
+// cancelled ctx with ErrCardRemoved, or err is a removal.
+func cardGone(ctx context.Context, err error) bool {
+	if errors.Is(context.Cause(ctx), ErrCardRemoved) || errors.Is(err, ErrCardRemoved) {
+		return true
+	}
+	var r Removal
+	return errors.As(err, &r) && r.CardRemoved()
+}
+
 // Result is how one session ended, as the autopilot reports it (DESIGN §8).
 type Result struct {
 	Outcome protocol.Result `json:"outcome"`

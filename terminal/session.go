@@ -67,6 +67,11 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	defer cancel()
 
 	outcome, reason := s.run(sctx, card, panel, t)
+	if outcome == StateFailed && cardGone(sctx, nil) && s.state != StatePrint && s.state != StateSettle {
+		// Whatever a stage made of its context ending, the resident took
+		// the card before printing began: a removal, not a breakdown.
+		outcome, reason = StateCancelled, "card-removed"
+	}
 	if errors.Is(context.Cause(sctx), ErrShutdown) && (outcome == StateFailed || outcome == StateCancelled) {
 		// The machine is stopping: whatever the stage made of its
 		// cancelled context, the session was aborted, not broken.
@@ -94,7 +99,7 @@ func stage(ctx context.Context, d time.Duration, fn func(context.Context) error)
 func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (State, string) {
 	k := s.k
 	fail := func(st State, stageName string, err error) (State, string) {
-		if c := context.Cause(ctx); c != nil && errors.Is(c, ErrCardRemoved) {
+		if cardGone(ctx, err) {
 			err = ErrCardRemoved
 		}
 		if errors.Is(err, errIllegal) {
@@ -204,7 +209,12 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	n := len(verified)
 	panel.Progress(Progress{State: StatePrint, Page: 0, Pages: n})
 	var confirmed int
-	perr := stage(ctx, t.Print, func(c context.Context) (e error) {
+	// The card has signed and the fee is held: a resident who takes the
+	// card now does not stop the job half-way (pages would come out with
+	// the session ended unknown); the reminders ask for card and paper.
+	pctx, pcancel := outlastCard(ctx)
+	defer pcancel()
+	perr := stage(pctx, t.Print, func(c context.Context) (e error) {
 		if pr, ok := k.Sink.(PageReporter); ok {
 			confirmed, e = pr.PrintReporting(c, ticket.TID(), verified, func(out int) {
 				panel.Progress(Progress{State: StatePrint, Page: min(out+1, n), Pages: n})
@@ -235,6 +245,9 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts) (key crypto.Signer, st State, reason string) {
 	tries, err := card.AuthPINRetries(ctx)
 	if err != nil {
+		if cardGone(ctx, err) {
+			return nil, StateCancelled, "card-removed"
+		}
 		return nil, StateFailed, reasonOf("card-pin", err)
 	}
 	for {
@@ -246,6 +259,9 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 		err := stage(ctx, t.PIN, func(c context.Context) (e error) { pin, e = panel.PIN(c, tries); return })
 		if err != nil {
 			clear(pin)
+			if cardGone(ctx, err) {
+				return nil, StateCancelled, "card-removed"
+			}
 			if errors.Is(err, ErrCancelled) || errors.Is(err, context.DeadlineExceeded) {
 				return nil, StateCancelled, reasonOf("pin", err)
 			}
@@ -257,10 +273,11 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 			return k, "", ""
 		}
 		var pe PINError
+		if cardGone(ctx, err) {
+			// Pulled during VERIFY: whether a try was spent is unknown.
+			return nil, StateCancelled, "card-removed"
+		}
 		if !errors.As(err, &pe) {
-			if c := context.Cause(ctx); c != nil && errors.Is(c, ErrCardRemoved) {
-				return nil, StateCancelled, "card-removed"
-			}
 			return nil, StateFailed, reasonOf("card-pin", err)
 		}
 		if pe.TriesLeft() != tries-1 {
@@ -279,6 +296,9 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, s
 		if _, ok := protocol.AsRefusal(err); ok {
 			return nil, StateRefused, reasonOf("document", err)
 		}
+		if cardGone(ctx, err) {
+			return nil, StateCancelled, "card-removed"
+		}
 		return nil, StateFailed, reasonOf("document", err)
 	}
 	env, err := k.Verifier.Envelope(envRaw, ticket)
@@ -294,6 +314,9 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, s
 	}()
 	for i := range n {
 		if data[i], err = k.Client.Page(ctx, env, i+1); err != nil {
+			if cardGone(ctx, err) {
+				return nil, StateCancelled, "card-removed"
+			}
 			return nil, StateFailed, reasonOf("page", err)
 		}
 	}
@@ -383,4 +406,16 @@ func (s *session) report(ctx context.Context) (*protocol.OutcomeAnswer, error) {
 func maybePrinted(err error) bool {
 	var mp MaybePrinted
 	return errors.As(err, &mp) && mp.MaybePrinted()
+}
+
+// outlastCard returns a context that ends when ctx ends, except when ctx
+// ends because the card left the reader (cause ErrCardRemoved).
+func outlastCard(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if cause := context.Cause(ctx); !errors.Is(cause, ErrCardRemoved) {
+			cancel(cause)
+		}
+	})
+	return c, func() { stop(); cancel(context.Canceled) }
 }

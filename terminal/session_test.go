@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ type scripted struct {
 	order    terminal.Order
 	pins     []string
 	chooseFn func(context.Context) error
+	pinFn    func(context.Context) error
 	payFn    func(context.Context, int) error
 	coins    *payment.Coins
 	tries    []int
@@ -44,6 +47,11 @@ func (p *scripted) Choose(ctx context.Context) (terminal.Order, error) {
 
 func (p *scripted) PIN(ctx context.Context, tries int) ([]byte, error) {
 	p.tries = append(p.tries, tries)
+	if p.pinFn != nil {
+		if err := p.pinFn(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if len(p.pins) == 0 {
 		return nil, terminal.ErrCancelled
 	}
@@ -285,26 +293,119 @@ func TestSessionEdges(t *testing.T) {
 
 // TestCardRemoved: the card leaving the reader aborts the session: before
 // printing it ends cancelled with the fee released; nothing is printed.
+// removedCard is a card that notices its own removal: its errors say so
+// through terminal.Removal, as the card reader's do.
+type removedCard struct{ *emulator.SoftCard }
+
+type pulled struct{}
+
+func (pulled) Error() string     { return "card reader: card removed" }
+func (pulled) CardRemoved() bool { return true }
+
+func (removedCard) AuthKey(context.Context, []byte) (crypto.Signer, error) { return nil, pulled{} }
+
+// TestCardRemoved: a card taken before printing begins ends the session
+// cancelled/card-removed, at whichever step and whoever notices (the
+// kiosk's watch cancelling the session, or the card's own error), with
+// no fee kept and nothing printed; a card taken while printing does not
+// stop the job.
 func TestCardRemoved(t *testing.T) {
-	w := newWorld(t, emulator.Options{})
-	res, _ := w.fx.Resident("R0001")
-	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	printed := false
-	panel := &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}}
-	panel.payFn = func(c context.Context, fee int) error {
-		for ; fee > 0; fee -= 10 {
-			panel.coins.Insert(10)
-		}
-		cancel(terminal.ErrCardRemoved) // the card is pulled while paying
-		return nil
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	r, l, _ := w.serve(t, ctx, emulator.NewSoftCard(res), panel, &sink{confirm: -1, onPrint: func() { printed = true }}, terminal.Timeouts{})
-	if r.Outcome != protocol.ResultCancelled || r.Reason != "card-removed" || printed || l.Cashbox != 0 {
-		t.Fatalf("%s/%s printed=%v cashbox=%d", r.Outcome, r.Reason, printed, l.Cashbox)
+	res, _ := fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	type world2 struct {
+		cancel  context.CancelCauseFunc
+		panel   *scripted
+		card    terminal.Card
+		printed *bool
+	}
+	pull := func(w *world2) { w.cancel(terminal.ErrCardRemoved) }
+	for _, c := range []struct {
+		name      string
+		setup     func(w *world2)
+		transport bool // pull when the kiosk asks for the document
+		outcome   protocol.Result
+		reason    string
+		printed   bool
+		payment   string
+		cashbox   bool
+	}{
+		{name: "at the PIN pad", setup: func(w *world2) {
+			w.panel.pins = nil
+			w.panel.pinFn = func(ctx context.Context) error { pull(w); <-ctx.Done(); return ctx.Err() }
+		}, outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"},
+		{name: "during VERIFY, noticed by the card", setup: func(w *world2) {
+			w.card = removedCard{emulator.NewSoftCard(res)}
+		}, outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"},
+		{name: "while paying", setup: func(w *world2) {
+			w.panel.payFn = func(c context.Context, fee int) error {
+				for ; fee > 0; fee -= 10 {
+					w.panel.coins.Insert(10)
+				}
+				pull(w)
+				return nil
+			}
+		}, outcome: protocol.ResultCancelled, reason: "card-removed", payment: "returned"},
+		{name: "while the document is fetched", transport: true,
+			outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released"},
+		{name: "while printing", outcome: protocol.ResultPrinted, printed: true, payment: "captured", cashbox: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			printed := false
+			w2 := &world2{cancel: cancel, printed: &printed, card: emulator.NewSoftCard(res),
+				panel: &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}}}
+			opts := emulator.Options{Fixtures: fx}
+			if c.transport {
+				opts.Transport = func(rt http.RoundTripper) http.RoundTripper {
+					return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+						if strings.HasSuffix(r.URL.Path, "/document") {
+							pull(w2)
+						}
+						return rt.RoundTrip(r)
+					})
+				}
+			}
+			w := newWorld(t, opts)
+			if c.setup != nil {
+				c.setup(w2)
+			}
+			sk := &sink{confirm: -1, onPrint: func() {
+				printed = true
+				if c.printed {
+					pull(w2) // the resident takes the card as the first page starts
+				}
+			}}
+			r, l, recs := w.serve(t, ctx, w2.card, w2.panel, sk, terminal.Timeouts{})
+			if r.Outcome != c.outcome || r.Reason != c.reason || printed != c.printed || r.Payment != c.payment ||
+				(l.Cashbox != 0) != c.cashbox {
+				t.Fatalf("%s/%s printed=%v payment=%s cashbox=%d; want %s/%s printed=%v payment=%s",
+					r.Outcome, r.Reason, printed, r.Payment, l.Cashbox, c.outcome, c.reason, c.printed, c.payment)
+			}
+			if last := states(recs); len(last) == 0 || last[len(last)-1] != string(outcomeState(c.outcome)) {
+				t.Fatalf("journal states %v", last)
+			}
+		})
 	}
 }
+
+func outcomeState(r protocol.Result) terminal.State {
+	switch r {
+	case protocol.ResultPrinted:
+		return terminal.StatePrinted
+	case protocol.ResultCancelled:
+		return terminal.StateCancelled
+	}
+	return terminal.StateFailed
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestLateDocumentAfterTimeout: the center holds the document past the
 // kiosk's deadline and then sends it; the session has ended failed, with
