@@ -113,20 +113,27 @@ func encodeQRWith(text string, pc *planCache) (*qrSymbol, error) {
 // §7.8.3.1 (N1=3, N2=3, N3=40, N4=10).
 func qrPenalty(s *qrSymbol) int {
 	n := s.size
-	pen := 0
-	// Rule 1 (runs ≥ 5) and rule 3 (1:1:3:1:1 with 4 light modules on a
-	// side), along rows (t=0) and columns (t=1).
-	for t := 0; t < 2; t++ {
-		get := func(i, j int) bool {
-			if t == 0 {
-				return s.at(j, i)
+	// Rows and columns as byte lines (1 = dark): rules 1 and 3 scan both
+	// the same way, with plain indexing.
+	rows := make([]byte, n*n)
+	cols := make([]byte, n*n)
+	dark := 0
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if s.dark[y*n+x] {
+				rows[y*n+x], cols[x*n+y] = 1, 1
+				dark++
 			}
-			return s.at(i, j)
 		}
+	}
+	pen := 0
+	for _, grid := range [2][]byte{rows, cols} {
 		for i := 0; i < n; i++ {
+			line := grid[i*n : (i+1)*n]
+			// Rule 1: runs of 5 or more of one colour.
 			run := 1
 			for j := 1; j < n; j++ {
-				if get(i, j) == get(i, j-1) {
+				if line[j] == line[j-1] {
 					run++
 					continue
 				}
@@ -138,16 +145,17 @@ func qrPenalty(s *qrSymbol) int {
 			if run >= 5 {
 				pen += 3 + run - 5
 			}
+			// Rule 3: 1:1:3:1:1 with 4 light modules on a side.
 			for j := 0; j+7 <= n; j++ {
-				if !(get(i, j) && !get(i, j+1) && get(i, j+2) && get(i, j+3) && get(i, j+4) && !get(i, j+5) && get(i, j+6)) {
+				if line[j] != 1 || line[j+1] != 0 || line[j+2] != 1 || line[j+3] != 1 || line[j+4] != 1 || line[j+5] != 0 || line[j+6] != 1 {
 					continue
 				}
 				lightBefore, lightAfter := j >= 4, j+11 <= n
 				for k := 1; k <= 4 && lightBefore; k++ {
-					lightBefore = !get(i, j-k)
+					lightBefore = line[j-k] == 0
 				}
 				for k := 7; k < 11 && lightAfter; k++ {
-					lightAfter = !get(i, j+k)
+					lightAfter = line[j+k] == 0
 				}
 				if lightBefore || lightAfter {
 					pen += 40
@@ -156,17 +164,11 @@ func qrPenalty(s *qrSymbol) int {
 		}
 	}
 	// Rule 2: 2×2 blocks of one colour.
-	dark := 0
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			if s.at(x, y) {
-				dark++
-			}
-			if x+1 < n && y+1 < n {
-				c := s.at(x, y)
-				if s.at(x+1, y) == c && s.at(x, y+1) == c && s.at(x+1, y+1) == c {
-					pen += 3
-				}
+	for y := 0; y+1 < n; y++ {
+		a, b := rows[y*n:(y+1)*n], rows[(y+1)*n:(y+2)*n]
+		for x := 0; x+1 < n; x++ {
+			if c := a[x]; a[x+1] == c && b[x] == c && b[x+1] == c {
+				pen += 3
 			}
 		}
 	}

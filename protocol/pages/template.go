@@ -17,8 +17,9 @@ import (
 // lines and the rows between them and the bottom band, each as an
 // independent deflate segment. Stamp draws the per-issue rows of one issue
 // (serial and as-of, the band with the QR symbol, the issuance notice and
-// "n / total") and splices the PNG together, compressing only those rows:
-// a 300 dpi page then costs about an eighth of Render plus EncodePNG.
+// "n / total") and splices the PNG together, compressing only those rows
+// with appendRowDeflate, which knows their structure: a page then costs a
+// small fraction of Render plus EncodePNG (BenchmarkStamp).
 //
 // The PNG Stamp returns decodes to exactly the pixels of Render for the
 // same Spec (TestTemplateMatchesRender). A Template holds no pixels and is
@@ -30,7 +31,15 @@ type Template struct {
 	lay     layout
 	content Spec       // the fields a stamped Spec must repeat
 	segs    [2]segment // rows [0, hdrTop) and [hdrBot, bandTop)
+	// bufs recycles the per-issue scanline buffers (*stampBufs): at the
+	// rates the center serves, a fresh 1–5 MB per page is mostly GC work.
+	// They hold the serial, as-of, page number and QR symbol of an issue,
+	// no record content, and are overwritten whole by the next stamp.
+	bufs sync.Pool
 }
+
+// stampBufs are one stamp's scanlines: the serial/as-of rows and the band.
+type stampBufs struct{ hdr, band []byte }
 
 // segment is a run of PNG scanlines (filter byte None, then the row)
 // compressed as a raw deflate stream that ends byte-aligned after a
@@ -130,14 +139,19 @@ func (t *Template) Stamp(s Spec) ([]byte, error) {
 	// its filter byte (0, None), which the canvas never touches because it
 	// sits just past the previous row's last pixel.
 	// These rows carry no record content (serial, as-of, notices, page
-	// number and the QR symbol of ids), so they are not wiped.
-	hdr := make([]byte, (lay.hdrBot-lay.hdrTop)*(w+1))
+	// number and the QR symbol of ids), so they are reused, not wiped;
+	// every pixel is drawn anew below and the filter bytes stay 0.
+	bufs, _ := t.bufs.Get().(*stampBufs)
+	if bufs == nil {
+		bufs = &stampBufs{hdr: make([]byte, (lay.hdrBot-lay.hdrTop)*(w+1)), band: make([]byte, (t.h-lay.bandTop)*(w+1))}
+	}
+	defer t.bufs.Put(bufs)
+	hdr, band := bufs.hdr, bufs.band
 	hc := &canvas{pix: hdr[1:], stride: w + 1, w: w, h: t.h, y0: lay.hdrTop, y1: lay.hdrBot, dpi: s.DPI}
 	tile := r.tiles[dpiIndex(s.DPI)]
 	hc.pattern(0, lay.hdrTop, w, lay.hdrBot, tile.pix, tile.size, tile.size)
 	r.headerLines(hc, fs, &s, lay.right, lay.hdrTop)
 
-	band := make([]byte, (t.h-lay.bandTop)*(w+1))
 	bc := &canvas{pix: band[1:], stride: w + 1, w: w, h: t.h, y0: lay.bandTop, y1: t.h, dpi: s.DPI}
 	bc.fill(0, lay.bandTop, w, t.h, 255)
 	if err := r.band(bc, fs, &s, sym, lay.left, lay.bandTop); err != nil {
