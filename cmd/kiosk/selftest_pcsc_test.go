@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
 
 	"kofu/cardreader/pcsctest"
 	"kofu/internal/emulator"
@@ -98,6 +101,42 @@ func TestSelftestStoreMachine(t *testing.T) {
 		})
 		if tries, verified := e.PINState(); tries != r.PINTries || verified {
 			t.Errorf("the check spent a PIN try: %d %v", tries, verified)
+		}
+	})
+	t.Run("diag: the reader screen through pcscd", func(t *testing.T) {
+		e, _ := emuCard(t, "R0003")
+		unplug := s.Insert(t, e, 0)
+		defer unplug()
+		sim := tcell.NewSimulationScreen("UTF-8")
+		d, closeParts, err := newDiag(ctx, partsFlags{config: good}, partsHooks{}, sim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeParts()
+		sim.SetSize(110, 40)
+		dctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- d.Run(dctx) }()
+		defer func() { cancel(); <-done }()
+		sim.InjectKey(tcell.KeyRune, '2', tcell.ModNone)
+		want := []string{"Virtual PCD 00 00", "Virtual PCD 00 01", "OK Virtual PCD 00 00: My Number card",
+			"Virtual PCD 00 00 > 00 A4 04 0C", "Virtual PCD 00 00 < 9000"}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			snap := norm(d.Snapshot())
+			missing := ""
+			for _, w := range want {
+				if !strings.Contains(snap, norm(w)) {
+					missing = w
+				}
+			}
+			if missing == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reader screen lacks %q:\n%s", missing, d.Snapshot())
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 	t.Run("reader filter matches no reader", func(t *testing.T) {
