@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,5 +53,91 @@ func FuzzDeviceID(f *testing.F) {
 			t.Fatal("plan without a path or an error")
 		}
 		_ = id.Capabilities().Offered()
+	})
+}
+
+// FuzzParseQuirkRule: a usb-quirks line parses to a rule with at least
+// one flag or to an error, never both; what parses prints back to a line
+// that parses to the same rule, and the rule applies to its own device.
+func FuzzParseQuirkRule(f *testing.F) {
+	for _, r := range DefaultQuirks() {
+		f.Add(quirkLine(r))
+	}
+	f.Add("0x04f9 blacklist")
+	f.Add("0x03f0 0x0004 unidir NO-REATTACH")
+	f.Add("0x03f0 0x0004")
+	f.Add("0x10000 unidir")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, line string) {
+		r, err := ParseQuirkRule(line)
+		if err != nil {
+			if r != (QuirkRule{}) {
+				t.Fatalf("rule %+v with error %v", r, err)
+			}
+			return
+		}
+		if r.Flags == 0 {
+			t.Fatalf("%q: a rule without flags", line)
+		}
+		back, err := ParseQuirkRule(quirkLine(r))
+		if err != nil || back != r {
+			t.Fatalf("%q → %+v → %q → %+v, %v", line, r, quirkLine(r), back, err)
+		}
+		pid := r.PID
+		if pid == 0 {
+			pid = 0x1234
+		}
+		if LookupQuirks([]QuirkRule{r}, r.VID, pid)&r.Flags != r.Flags {
+			t.Fatalf("rule %+v does not apply to %04x:%04x", r, r.VID, pid)
+		}
+	})
+}
+
+// quirkLine prints r in usb-quirks syntax.
+func quirkLine(r QuirkRule) string {
+	s := fmt.Sprintf("0x%04x", r.VID)
+	if r.PID != 0 {
+		s += fmt.Sprintf(" 0x%04x", r.PID)
+	}
+	return s + " " + strings.ReplaceAll(r.Flags.String(), ",", " ")
+}
+
+// FuzzParseSpec: a printer SPEC parses to one of the three kinds or to an
+// error, the same way twice; a USB selector prints back to itself and a
+// file path is the text after "file:".
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{"usb", "usb:04f9:0042", "usb:0x03F0:0x0004", "usb:0:1", "emulator",
+		"emulator:ipp", "emulator:unidir,paper-out@1", "emulator:jam@2,result=HOST_CANCELED,page-time=10ms",
+		"emulator:truncate-id@10", "file:/tmp/out.pcl", "file:", "lpt1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpec(s)
+		if err != nil {
+			if !reflect.DeepEqual(sp, Spec{}) {
+				t.Fatalf("spec %+v with error %v", sp, err)
+			}
+			return
+		}
+		again, err := ParseSpec(s)
+		if err != nil || !reflect.DeepEqual(again, sp) {
+			t.Fatalf("%q parses differently the second time", s)
+		}
+		switch sp.Kind {
+		case "usb":
+			if sp.USB.VID != 0 {
+				back, err := ParseSpec(fmt.Sprintf("usb:%04x:%04x", sp.USB.VID, sp.USB.PID))
+				if err != nil || back.USB != sp.USB {
+					t.Fatalf("%q: selector %+v does not print back", s, sp.USB)
+				}
+			}
+		case "file":
+			if sp.Path == "" || "file:"+sp.Path != s {
+				t.Fatalf("%q: path %q", s, sp.Path)
+			}
+		case "emulator":
+		default:
+			t.Fatalf("%q: kind %q", s, sp.Kind)
+		}
 	})
 }
