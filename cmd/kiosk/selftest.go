@@ -156,6 +156,7 @@ func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) 
 			p.readers, p.card = pc, health.PCSCCard(pc, p.filter)
 		}
 	}
+	p.card = health.OneAtATime(p.card)
 	return p, nil
 }
 

@@ -53,6 +53,41 @@ func DialerCard(d cardreader.Dialer) CardOpener {
 	}
 }
 
+// OneAtATime lets one card opened through open be in use at a time: the
+// next open waits until the card opened before is closed. PC/SC shared
+// access has no transactions here, so two checks of the same card (the
+// technician UI's overview and its reader screen) would otherwise
+// interleave their SELECTs and READ BINARYs.
+func OneAtATime(open CardOpener) CardOpener {
+	sem := make(chan struct{}, 1)
+	return func(ctx context.Context, trace io.Writer) (Card, error) {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c, err := open(ctx, trace)
+		if err != nil {
+			<-sem
+			return nil, err
+		}
+		return &heldCard{Card: c, release: func() { <-sem }}, nil
+	}
+}
+
+// heldCard releases its turn when closed.
+type heldCard struct {
+	Card
+	once    sync.Once
+	release func()
+}
+
+func (h *heldCard) Close() error {
+	err := h.Card.Close()
+	h.once.Do(h.release)
+	return err
+}
+
 // CardInfo is what the applet check saw. It holds no PIN and nothing that
 // needs one.
 type CardInfo struct {

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -493,3 +494,53 @@ func TestRun(t *testing.T) {
 		t.Error("a failing non-blocking check blocked")
 	}
 }
+
+// TestOneAtATime: concurrent applet checks of one card take turns.
+func TestOneAtATime(t *testing.T) {
+	fx := loadFixtures(t)
+	r, _ := fx.Resident("R0001")
+	ec, err := emucard.New(fx, r, emucard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	inUse, most := 0, 0
+	inner := DialerCard(ec.Dialer("emu 00"))
+	counting := func(ctx context.Context, trace io.Writer) (Card, error) {
+		c, err := inner(ctx, trace)
+		if err == nil {
+			mu.Lock()
+			inUse++
+			most = max(most, inUse)
+			mu.Unlock()
+			c = &countedCard{Card: c, done: func() { mu.Lock(); inUse--; mu.Unlock() }}
+		}
+		return c, err
+	}
+	open := OneAtATime(counting)
+	var wg sync.WaitGroup
+	results := make([]Result, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, results[i] = ProbeCard(context.Background(), open, nil, nil)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.Status != OK {
+			t.Errorf("probe %d: %v %s", i, r.Status, r.Detail)
+		}
+	}
+	if most != 1 {
+		t.Errorf("%d cards in use at once", most)
+	}
+}
+
+type countedCard struct {
+	Card
+	done func()
+}
+
+func (c *countedCard) Close() error { c.done(); return c.Card.Close() }
