@@ -1,11 +1,16 @@
 package printer
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"image"
+	"regexp"
+	"strings"
 	"testing"
 
 	"kofu/internal/fuzzcorpus"
+	"kofu/protocol"
 )
 
 // realDeviceIDs are IEEE 1284 device IDs of the kinds a store machine
@@ -80,6 +85,83 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 	for _, c := range []*fuzzcorpus.Corpus{ids, quirks, specs} {
 		if err := c.Write("."); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// wireRecorder is a Link that keeps what goes over the bulk pipes.
+type wireRecorder struct {
+	Link
+	out, in []byte
+}
+
+func (w *wireRecorder) BulkOut(ctx context.Context, p []byte) (int, error) {
+	n, err := w.Link.BulkOut(ctx, p)
+	w.out = append(w.out, p[:n]...)
+	return n, err
+}
+
+func (w *wireRecorder) BulkIn(ctx context.Context, p []byte) (int, error) {
+	n, err := w.Link.BulkIn(ctx, p)
+	w.in = append(w.in, p[:n]...)
+	return n, err
+}
+
+// TestWritePJLCorpus writes the committed corpora of pjl.FuzzReadback and
+// of pdl's decoders from real jobs: kofu's printer code prints small
+// pages on the emulated printer in each scenario, and the PJL readback it
+// reads back and the bytes it sends are kept. In the readback the job's
+// name and echo token are those FuzzReadback's tracker waits for.
+func TestWritePJLCorpus(t *testing.T) {
+	fuzzcorpus.Skip(t)
+	img := image.NewGray(image.Rect(0, 0, 64, 40))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(255 * ((i / 7) % 2))
+	}
+	name := regexp.MustCompile(`kofu-[0-9a-f]{24}\b`)
+	echo := regexp.MustCompile(`kofu-sync-[0-9a-f]+`)
+	readback, pcl, pwg := fuzzcorpus.New("FuzzReadback"), fuzzcorpus.New("FuzzDecodePCL"), fuzzcorpus.New("FuzzDecodePWG")
+	for _, spec := range []string{"emulator", "emulator:paper-out@1", "emulator:paper-out@2", "emulator:jam@1",
+		"emulator:no-end", "emulator:result=HOST_CANCELED", "emulator:short=1", "emulator:interleave",
+		"emulator:no-echo", "emulator:ipp", "emulator:ipp,jam@1"} {
+		sp, err := ParseSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &wireRecorder{Link: NewEmulator(sp.Emulator)}
+		p, err := NewPrinter(testCtx(t), rec, fastOptions(7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: img}, {N: 2, DPI: 300, Image: img}}
+		_, perr := p.Print(testCtx(t), nil, pages)
+		p.Close()
+		t.Logf("%s: %v (%d bytes out, %d back)", spec, perr, len(rec.out), len(rec.in))
+		if len(rec.in) > 0 && !strings.Contains(spec, "ipp") {
+			in := name.ReplaceAll(rec.in, []byte("kofu-0123456789abcdef01234567"))
+			in = echo.ReplaceAll(in, []byte("kofu-sync-89abcdef0123456789abcdef"))
+			readback.Add(spec, in, uint16(len(in)/2))
+		}
+		switch {
+		case len(rec.out) == 0:
+		case strings.Contains(spec, "ipp"):
+			if i := bytes.Index(rec.out, []byte("RaS2")); i >= 0 {
+				pwg.Add(spec, rec.out[i:])
+			}
+		default:
+			pcl.Add(spec, rec.out)
+		}
+	}
+	readback.Add("device-status-codes", []byte("@PJL USTATUS DEVICE\r\nCODE=40021\r\nDISPLAY=\"JAM\"\r\n\f@PJL USTATUS DEVICE\r\nCODE=41101\r\n\f"), uint16(5))
+	readback.Add("no-form-feed", []byte("@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-0123456789abcdef01234567\"\r\nPAGES=2"), uint16(0))
+	for _, c := range []*fuzzcorpus.Corpus{readback} {
+		if err := c.Write("pjl"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*fuzzcorpus.Corpus{pcl, pwg} {
+		if err := c.Write("pdl"); err != nil {
 			t.Fatal(err)
 		}
 	}
