@@ -19,6 +19,52 @@ type rowDeflate struct {
 	out   []byte
 	bits  uint64 // pending bits, LSB first
 	nbits uint
+	// The fixed code, bit-reversed for the LSB-first stream, per
+	// literal/length symbol, and the symbol of each match length. Built
+	// per call (a few microseconds) rather than kept in package state.
+	code    [288]uint16
+	codeLen [288]uint8
+	lenSym  [maxMatch + 1]uint8 // length → index into lengthBase
+}
+
+func (e *rowDeflate) init() {
+	for s := range 288 {
+		var c, n int
+		switch {
+		case s < 144:
+			c, n = 0x30+s, 8
+		case s < 256:
+			c, n = 0x190+s-144, 9
+		case s < 280:
+			c, n = s-256, 7
+		default:
+			c, n = 0xc0+s-280, 8
+		}
+		e.code[s], e.codeLen[s] = bits.Reverse16(uint16(c))>>(16-n), uint8(n)
+	}
+	l := 0
+	for length := minMatch; length <= maxMatch; length++ {
+		for l+1 < len(lengthBase) && lengthBase[l+1] <= length {
+			l++
+		}
+		e.lenSym[length] = uint8(l)
+	}
+}
+
+// distCode is a distance's code and extra bits, found once per distance.
+type distCode struct {
+	dist  int
+	code  uint16 // reversed 5-bit code
+	extra uint64
+	nx    uint
+}
+
+func newDistCode(dist int) distCode {
+	d := len(distBase) - 1
+	for distBase[d] > dist {
+		d--
+	}
+	return distCode{dist: dist, code: bits.Reverse16(uint16(d)) >> 11, extra: uint64(dist - distBase[d]), nx: distExtra[d]}
 }
 
 // appendRowDeflate appends data compressed as one fixed-Huffman block to
@@ -28,32 +74,54 @@ type rowDeflate struct {
 // stream so another segment can follow (a sync flush).
 func appendRowDeflate(dst, data []byte, stride, period int, final bool) []byte {
 	e := &rowDeflate{out: dst}
+	e.init()
 	if final {
 		e.put(1, 1)
 	} else {
 		e.put(0, 1)
 	}
 	e.put(1, 2) // BTYPE 01: fixed Huffman codes
-	dists := [3]int{1, period, stride}
+	var dists []distCode
+	for _, d := range [3]int{1, period, stride} {
+		if d > 0 && d <= maxDistance {
+			dists = append(dists, newDistCode(d))
+		}
+	}
 	for i := 0; i < len(data); {
-		best, bestDist := 0, 0
-		for _, d := range dists {
-			if d <= 0 || d > i || d > maxDistance {
+		// A scanline equal to the one above: whole-length matches one row up.
+		if stride >= minMatch && stride <= maxDistance && i%stride == 0 && i >= stride && i+stride <= len(data) &&
+			string(data[i:i+stride]) == string(data[i-stride:i]) {
+			up := newDistCode(stride)
+			for left := stride; left > 0; {
+				n := min(left, maxMatch)
+				if left-n > 0 && left-n < minMatch {
+					n = left - minMatch // leave a tail a match can carry
+				}
+				e.match(n, up)
+				left -= n
+			}
+			i += stride
+			continue
+		}
+		best, bi := 0, -1
+		for k := range dists {
+			d := dists[k].dist
+			if d > i {
 				continue
 			}
 			if n := matchLen(data[i:], data[i-d:], maxMatch); n > best {
-				best, bestDist = n, d
+				best, bi = n, k
 				if n == maxMatch {
 					break
 				}
 			}
 		}
 		if best >= minMatch {
-			e.match(best, bestDist)
+			e.match(best, dists[bi])
 			i += best
 			continue
 		}
-		e.literal(data[i])
+		e.symbol(int(data[i]))
 		i++
 	}
 	e.symbol(256) // end of block
@@ -110,26 +178,8 @@ func (e *rowDeflate) align() {
 	}
 }
 
-// code appends a Huffman code of n bits, which deflate stores MSB first.
-func (e *rowDeflate) code(c uint64, n uint) {
-	e.put(uint64(bits.Reverse16(uint16(c)))>>(16-n), n)
-}
-
 // symbol appends literal/length symbol s (0–287) in the fixed code.
-func (e *rowDeflate) symbol(s int) {
-	switch {
-	case s < 144:
-		e.code(uint64(0x30+s), 8)
-	case s < 256:
-		e.code(uint64(0x190+s-144), 9)
-	case s < 280:
-		e.code(uint64(s-256), 7)
-	default:
-		e.code(uint64(0xc0+s-280), 8)
-	}
-}
-
-func (e *rowDeflate) literal(b byte) { e.symbol(int(b)) }
+func (e *rowDeflate) symbol(s int) { e.put(uint64(e.code[s]), uint(e.codeLen[s])) }
 
 // Length and distance bases and extra bits (RFC 1951 §3.2.5).
 var (
@@ -139,20 +189,13 @@ var (
 	distExtra   = [30]uint{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
 )
 
-// match appends a length/distance pair (3 ≤ length ≤ 258, distance ≤ 32768).
-func (e *rowDeflate) match(length, dist int) {
-	l := 28
-	for lengthBase[l] > length {
-		l--
-	}
+// match appends a length/distance pair (3 ≤ length ≤ 258).
+func (e *rowDeflate) match(length int, d distCode) {
+	l := int(e.lenSym[length])
 	e.symbol(257 + l)
 	e.put(uint64(length-lengthBase[l]), lengthExtra[l])
-	d := 29
-	for distBase[d] > dist {
-		d--
-	}
-	e.code(uint64(d), 5)
-	e.put(uint64(dist-distBase[d]), distExtra[d])
+	e.put(uint64(d.code), 5)
+	e.put(d.extra, d.nx)
 }
 
 // rowsAdler32 is the Adler-32 of scanlines of stride bytes; a row equal

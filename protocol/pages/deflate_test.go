@@ -56,4 +56,17 @@ func TestRowDeflate(t *testing.T) {
 			}
 		})
 	}
+	// Repeated rows whose length leaves a 1- or 2-byte tail after 258.
+	for _, stride := range []int{259, 260, 261, 516, 3} {
+		row := make([]byte, stride)
+		for i := range row {
+			row[i] = byte(i * 7)
+		}
+		data := bytes.Repeat(row, 5)
+		z := appendRowDeflate(nil, data, stride, 0, true)
+		got, err := io.ReadAll(flate.NewReader(bytes.NewReader(z)))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("stride %d: inflated %d bytes (%v), want %d", stride, len(got), err, len(data))
+		}
+	}
 }
