@@ -292,12 +292,16 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		}
 		return 0, nil
 	}
+	coins := payment.NewCoins()
 	p := []byte(f.pin)
 	if len(p) == 0 {
 		p = []byte(res.PIN)
 	}
-	defer clear(p)
-	coins := payment.NewCoins()
+	// The autopilot keeps its own copy, which the session zeroes; this
+	// one goes now, not when run returns (the process may sit blocked
+	// writing its result line long after the session).
+	pilot := terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins)
+	clear(p)
 	k := env.Kiosk(sink, coins, j)
 	k.Timeouts = rc.sessionTimeouts()
 	svc.instrument(k)
@@ -315,7 +319,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		return 1, fmt.Errorf("card: %w", err)
 	}
 	defer card.Close()
-	result := k.Serve(sctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins))
+	result := k.Serve(sctx, card, pilot)
 	result.Files = append([]string{}, files()...)
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(rc.stdout, string(line))
