@@ -83,8 +83,9 @@ func TestVerifyCatchesMistakes(t *testing.T) {
 	}
 }
 
-// TestMakeInstall runs `make install` into a staging root (DESTDIR), with
-// the default PREFIX and with another, and checks every file and mode.
+// TestMakeInstall runs `make install` into a staging root (DESTDIR) with
+// another PREFIX and checks every file and mode; the default PREFIX's
+// paths are checked on a dry run.
 func TestMakeInstall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the kiosk")
@@ -92,8 +93,18 @@ func TestMakeInstall(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make not installed")
 	}
+	// The default PREFIX, from a dry run (one real build is enough).
+	dry, err := exec.Command("make", "-n", "-C", "..", "install", "DESTDIR=/stage").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n install: %v\n%s", err, dry)
+	}
+	for _, want := range []string{"-o /stage/usr/local/bin/kiosk ./cmd/kiosk", "> /stage/etc/systemd/system/kofu-kiosk.service",
+		"/stage/etc/kofu/kiosk.toml.example", "install -d -m 0700 /stage/var/lib/kofu", "/stage/usr/local/share/doc/kofu/operator.md"} {
+		if !strings.Contains(string(dry), want) {
+			t.Errorf("make install with the default PREFIX does not do %q:\n%s", want, dry)
+		}
+	}
 	for _, tc := range []struct{ prefix, bin, doc string }{
-		{"", "/usr/local/bin/kiosk", "/usr/local/share/doc/kofu/operator.md"},
 		{"/opt/kofu", "/opt/kofu/bin/kiosk", "/opt/kofu/share/doc/kofu/operator.md"},
 	} {
 		t.Run("prefix="+tc.prefix, func(t *testing.T) {
