@@ -2,6 +2,7 @@ package faultmatrix_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -71,16 +72,12 @@ func TestFaultMatrix(t *testing.T) {
 			arm: func(w *world, s *slot, p *panel) {
 				p.atPIN = func() bool { s.pull(); w.cardRemoved(); return true }
 			},
-			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"},
-			bug: "terminal/session.go unlock: a PIN stage ended by the host's ErrCardRemoved cause ends failed/pin-error, " +
-				"not cancelled/card-removed (the PIN branch does not look at context.Cause as fail() does)"},
+			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"}},
 		{name: "card pulled @ VERIFY, no host signal",
 			arm: func(w *world, s *slot, p *panel) {
 				s.ec.SetFaults(emucard.Faults{RemoveOn: emucard.Trigger{INS: 0x20, N: 1}})
 			},
-			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"},
-			bug: "terminal/session.go unlock + kiosk.go reasonOf: cardreader.ErrCardRemoved from the card itself is not " +
-				"recognised as a removal (only terminal.ErrCardRemoved as the context cause is): ends failed/card-pin-error"},
+			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"}},
 		{name: "card pulled @ fee (coins in, before the hold)",
 			arm: func(w *world, s *slot, p *panel) {
 				p.atPay = func() bool {
@@ -95,33 +92,34 @@ func TestFaultMatrix(t *testing.T) {
 			arm: func(w *world, s *slot, p *panel) {
 				w.atState(terminal.StateFetch, func() { s.pull(); w.cardRemoved() })
 			},
-			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", reported: "cancelled/voided"},
-			bug: "terminal/session.go fetch: a fetch stage ended by the host's ErrCardRemoved cause ends " +
-				"failed/document-transport (fetch returns reasonOf directly, without fail()'s look at context.Cause)"},
-		{name: "card pulled @ print, before the first byte",
+			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", reported: "cancelled/voided"}},
+		// Once printing has begun the card is no longer needed: taking it
+		// does not stop the job (c133d30), which completes and is paid.
+		{name: "card pulled @ print, as the job starts",
 			arm: func(w *world, s *slot, p *panel) {
-				w.prn.BeforeJob(func(context.Context) { s.pull(); w.cardRemoved() })
+				w.prn.BeforeJob(func(context.Context) { s.pull(); w.cardRemoved(); w.mark("pulled") })
 			},
-			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", printJob: true,
-				reported: "cancelled/voided"},
-			bug: "terminal/session.go run: a print stage ended by the host's ErrCardRemoved before any byte was sent " +
-				"ends failed/print-unconfirmed (the print switch does not look at context.Cause)"},
+			want:     printed,
+			happened: marked("pulled")},
 		{name: "card pulled @ print, mid-job",
 			resident: "R0019", doc: protocol.DocKosekiZenbu,
 			wc: worldConfig{scenario: "page-time=300ms"},
 			arm: func(w *world, s *slot, p *panel) {
 				w.prn.BeforeJob(func(ctx context.Context) {
 					go func() {
-						for n, _ := w.prn.Emu.Received(); n == 0; n, _ = w.prn.Emu.Received() {
+						for len(w.prn.Emu.Jobs()) == 0 { // the printer has begun the job
 							time.Sleep(5 * time.Millisecond)
 						}
 						s.pull()
 						w.cardRemoved()
+						if jobs := w.prn.Emu.Jobs(); len(jobs) == 1 && !jobs[0].Ended {
+							w.mark("pulled mid-job")
+						}
 					}()
 				})
 			},
-			want: want{outcome: protocol.ResultUnknown, reason: "print-*", payment: "released", paper: 0, printJob: true,
-				reported: "unknown/voided"}},
+			want:     printed,
+			happened: marked("pulled mid-job")},
 
 		// The printer.
 		{name: "paper out @ page 1", wc: worldConfig{scenario: "paper-out@1"},
@@ -308,6 +306,18 @@ func TestFaultMatrix(t *testing.T) {
 			t.Parallel()
 			runRow(t, fx, rw)
 		})
+	}
+}
+
+// marked checks a row's fault hook ran and saw what it needed.
+func marked(name string) func(t *testing.T, w *world, r terminal.Result) {
+	return func(t *testing.T, w *world, r terminal.Result) {
+		if !w.marked(name) {
+			t.Errorf("the fault did not happen as the row says (%s)", name)
+		}
+		if !errors.Is(context.Cause(w.ctx), terminal.ErrCardRemoved) {
+			t.Errorf("the host did not end the session's context with the removal: %v", context.Cause(w.ctx))
+		}
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 	"kofu/cardreader"
 	"kofu/cardreader/emucard"
 	"kofu/cardreader/pcsctest"
-	"kofu/internal/faultmatrix"
 	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/terminal"
+	"kofu/terminal/host"
 )
 
 // pcscRow is a card or reader fault through the real PC/SC stack.
@@ -26,11 +26,12 @@ type pcscRow struct {
 	doc      protocol.DocType
 	wc       worldConfig
 	// arm sets the fault up; f does the damage through the real stack.
-	arm      func(w *world, p *panel, f *pcscFaults)
-	want     want
-	events   []cardreader.EventKind // the watch saw these, in order
-	bug      string
-	restored bool // pcscd was restarted: the session's card reconnected
+	arm    func(w *world, p *panel, f *pcscFaults)
+	want   want
+	events []cardreader.EventKind // the watch saw these, in order
+	bug    string
+	gone   bool   // the host takes the card as gone (also when the reason does not say so)
+	mark   string // the fault hook must have marked this (it saw the fault happen)
 }
 
 // pcscFaults are the faults of the real stack: the card pulled from the
@@ -47,8 +48,8 @@ func (f *pcscFaults) unplugReader()   { f.stack.Unplug(f.t) }
 func (f *pcscFaults) cardBack() error { return f.stack.WaitCard(0, 15*time.Second) }
 
 // TestFaultMatrixPCSC runs the card and reader rows through pcscd +
-// vsmartcard-vpcd with the emulated card on the wire, and a kiosk host's
-// reader watch (GetStatusChange) beside the session.
+// vsmartcard-vpcd with the emulated card on the wire, the card presented
+// and watched (GetStatusChange) by the store machine's host loop.
 func TestFaultMatrixPCSC(t *testing.T) {
 	stack := pcsctest.Start(t)
 	fx, err := fixtures.Load()
@@ -69,8 +70,7 @@ func TestFaultMatrixPCSC(t *testing.T) {
 				p.atPIN = func() bool { f.pullCard(); return true }
 			},
 			want:   want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "none"},
-			events: []cardreader.EventKind{cardreader.CardInserted, cardreader.CardRemoved},
-			bug:    "terminal/session.go unlock: ends failed/pin-error instead of cancelled/card-removed (see TestFaultMatrix)"},
+			events: []cardreader.EventKind{cardreader.CardInserted, cardreader.CardRemoved}},
 		{name: "card pulled @ fee (coins in)", resident: "R0003",
 			arm: func(w *world, p *panel, f *pcscFaults) {
 				p.atPay = func() bool { _ = w.coins.Insert(100); f.pullCard(); return true }
@@ -81,21 +81,25 @@ func TestFaultMatrixPCSC(t *testing.T) {
 			arm: func(w *world, p *panel, f *pcscFaults) {
 				w.atState(terminal.StateFetch, func() { f.pullCard(); waitRemoved(w) })
 			},
-			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", reported: "cancelled/voided"},
-			bug:  "terminal/session.go fetch: ends failed/document-* instead of cancelled/card-removed (see TestFaultMatrix)"},
+			want: want{outcome: protocol.ResultCancelled, reason: "card-removed", payment: "released", reported: "cancelled/voided"}},
 		{name: "card pulled @ print, mid-job", resident: "R0019", doc: protocol.DocKosekiZenbu,
 			wc: worldConfig{scenario: "page-time=1s"}, // the job outlasts the watch's notice
 			arm: func(w *world, p *panel, f *pcscFaults) {
 				w.prn.BeforeJob(func(context.Context) {
 					go func() {
-						for n, _ := w.prn.Emu.Received(); n == 0; n, _ = w.prn.Emu.Received() {
+						for len(w.prn.Emu.Jobs()) == 0 { // the printer has begun the job
 							time.Sleep(5 * time.Millisecond)
 						}
 						f.pullCard()
+						if jobs := w.prn.Emu.Jobs(); len(jobs) == 1 && !jobs[0].Ended {
+							w.mark("pulled mid-job")
+						}
 					}()
 				})
 			},
-			want:   want{outcome: protocol.ResultUnknown, reason: "print-*", payment: "released", printJob: true, reported: "unknown/voided"},
+			want:   printed, // the job is not stopped by the removal
+			gone:   true,
+			mark:   "pulled mid-job",
 			events: []cardreader.EventKind{cardreader.CardInserted, cardreader.CardRemoved}},
 		{name: "pcscd restarted @ choose (before PIN)", resident: "R0011",
 			arm: func(w *world, p *panel, f *pcscFaults) {
@@ -107,9 +111,8 @@ func TestFaultMatrixPCSC(t *testing.T) {
 					return false
 				}
 			},
-			want:     printed,
-			restored: true,
-			events:   []cardreader.EventKind{cardreader.CardInserted, cardreader.ServiceLost, cardreader.ServiceRestored, cardreader.CardInserted}},
+			want:   printed,
+			events: []cardreader.EventKind{cardreader.CardInserted, cardreader.ServiceLost, cardreader.ServiceRestored, cardreader.CardInserted}},
 		{name: "pcscd restarted @ fetch (after the card signed)", resident: "R0013",
 			arm: func(w *world, p *panel, f *pcscFaults) {
 				w.atState(terminal.StateFetch, func() {
@@ -168,21 +171,24 @@ func runPCSCRow(t *testing.T, fx *fixtures.Set, stack *pcsctest.Stack, rw pcscRo
 	defer pc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	card, err := pc.Open(ctx, stack.Reader(0), nil)
+	// The store machine's host loop (terminal/host) presents the card:
+	// it opens it and watches the reader while the session runs.
+	hr := &host.Reader{PC: pc, Filter: stack.Reader(0), Grace: 5 * time.Second}
+	pres, err := hr.Next(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer card.Close()
+	defer pres.Close()
 
 	w := newWorld(t, fx, rw.wc)
-	watch := faultmatrix.WatchCard(ctx, pc, stack.Reader(0), 5*time.Second, w.cardRemoved)
+	w.ctx = pres.Ctx // the session runs under the host's context
 	p := &panel{}
 	f := &pcscFaults{t: t, stack: stack, unplug: unplug}
 	if rw.arm != nil {
 		rw.arm(w, p, f)
 	}
-	r := w.serve(card, res, rw.doc, p)
-	events := watch.Stop()
+	r := w.serve(pres.Card, res, rw.doc, p)
+	removed, events := pres.Removed(), pres.Events()
 	var kinds []cardreader.EventKind
 	var names []string
 	for _, ev := range events {
@@ -192,11 +198,14 @@ func runPCSCRow(t *testing.T, fx *fixtures.Set, stack *pcsctest.Stack, rw pcscRo
 	t.Logf("%s/%s fee %d payment %s billing %q pages %d; reader events: %s", r.Outcome, r.Reason, r.Fee, r.Payment,
 		r.Billing, r.Pages, strings.Join(names, " "))
 	check(t, w, r, rw.want)
+	if rw.mark != "" && !w.marked(rw.mark) {
+		t.Errorf("the fault did not happen as the row says (%s)", rw.mark)
+	}
 	if !inOrder(kinds, rw.events) {
 		t.Errorf("reader events %v, want %v in order", names, rw.events)
 	}
-	if gone := rw.want.reason == "card-removed"; watch.Removed() != gone && rw.want.outcome != protocol.ResultUnknown {
-		t.Errorf("the host took the card as gone: %v, want %v", watch.Removed(), gone)
+	if gone := rw.gone || rw.want.reason == "card-removed"; removed != gone {
+		t.Errorf("the host took the card as gone: %v, want %v", removed, gone)
 	}
 }
 

@@ -65,6 +65,7 @@ type world struct {
 	onStep  map[string]func() // wire step → fault, run once before its first request
 	onState map[terminal.State]func()
 	steps   map[string]int // requests seen per wire step
+	marks   map[string]bool
 }
 
 // worldConfig is what a row changes in the world.
@@ -78,7 +79,7 @@ type worldConfig struct {
 func newWorld(t *testing.T, fx *fixtures.Set, wc worldConfig) *world {
 	t.Helper()
 	w := &world{t: t, fx: fx, reg: prometheus.NewRegistry(), onStep: map[string]func(){},
-		onState: map[terminal.State]func(){}, steps: map[string]int{}}
+		onState: map[terminal.State]func(){}, steps: map[string]int{}, marks: map[string]bool{}}
 	p, err := faultmatrix.NewProxy()
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +187,19 @@ func (w *world) stepCount(step string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.steps[step]
+}
+
+// mark notes that a fault hook did its part (for the row's proof).
+func (w *world) mark(name string) {
+	w.mu.Lock()
+	w.marks[name] = true
+	w.mu.Unlock()
+}
+
+func (w *world) marked(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.marks[name]
 }
 
 // cardRemoved is what the kiosk host does when the reader reports the
