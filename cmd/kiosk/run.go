@@ -45,6 +45,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 // runFlags are the command line of `kiosk run`.
 type runFlags struct {
 	config, faults, resident, docType, pin, printerSpec, out, journal, crashAt, lang string
+	muni                                                                             string
 	emu, autopilot                                                                   bool
 	dpi                                                                              int
 	logFormat, metrics                                                               string
@@ -65,6 +66,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
 	fs.StringVar(&f.docType, "doc", "juminhyo", "autopilot: document type")
 	fs.StringVar(&f.pin, "pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
+	fs.StringVar(&f.muni, "muni", "", "store autopilot: the municipality code the request goes to")
 	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
 	fs.StringVar(&f.out, "out", "kofu-out", "emulator output directory for printed pages")
 	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
@@ -386,9 +388,7 @@ func (rc *runContext) store(ctx context.Context) (int, error) {
 	}
 	rc.log.Info("preflight passed", "mode", "store", "sw", sw, "profile", cfg.Profile.Name,
 		"printer", config.PrinterKind(cfg.Printer.Spec), "readers", len(readers))
-	// What a store machine still lacks is the customer loop for a real
-	// card reader (PC/SC card events → tui.Customer → Kiosk.Serve).
-	return 2, errors.New("store mode: preflight passed, but the customer session loop for a PC/SC card reader is not in this build yet; use --emulator")
+	return rc.storeSessions(ctx, trust, sink, j, sw)
 }
 
 // slotReader is the emulated card's reader name, read from the card

@@ -92,6 +92,9 @@ type Session struct {
 type UI struct {
 	Languages []string `toml:"languages"` // of "ja", "en"
 	Default   string   `toml:"default"`
+	// Municipalities names the service's municipality list (names, fees)
+	// the customer UI offers in store mode (municipalities.go).
+	Municipalities string `toml:"municipalities"`
 }
 
 // Profile is the deployment the operator attested for this machine; the
@@ -324,7 +327,7 @@ func checkPrinterSpec(s string) error {
 // resolve makes relative paths relative to dir.
 func (c *Config) resolve(dir string) {
 	for _, p := range []*string{&c.Center.TLSCA, &c.Center.CenterCA, &c.Center.IssuerCA, &c.Terminal.Cert,
-		&c.Terminal.Key, &c.Journal.Path, &c.Journal.Key} {
+		&c.Terminal.Key, &c.Journal.Path, &c.Journal.Key, &c.UI.Municipalities} {
 		if *p != "" && !strings.HasPrefix(*p, "/") {
 			*p = dir + *p
 		}

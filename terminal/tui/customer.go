@@ -67,14 +67,15 @@ var ErrStopped = errors.New("customer UI stopped")
 // Run, and hand it to terminal.Kiosk.Serve as the Panel; Panel methods
 // may be called from any goroutine while Run runs.
 type Customer struct {
-	app      *tview.Application
-	munis    map[string]Municipality
-	home     string
-	honseki  string
-	defLang  Lang
-	tickEach time.Duration
-	stopped  chan struct{} // closed when Run returns
-	running  atomic.Bool
+	app       *tview.Application
+	munis     map[string]Municipality
+	home      string   // the resident's municipality; "" on a store machine: the resident chooses
+	muniOrder []string // the municipality list's order
+	honseki   string
+	defLang   Lang
+	tickEach  time.Duration
+	stopped   chan struct{} // closed when Run returns
+	running   atomic.Bool
 
 	// Owned by the event loop.
 	lang      Lang
@@ -98,8 +99,8 @@ var _ terminal.Panel = (*Customer)(nil)
 
 // NewCustomer builds the UI; nothing is drawn until Run.
 func NewCustomer(o Options) (*Customer, error) {
-	if o.Muni == "" {
-		return nil, errors.New("tui: the resident's municipality is required")
+	if o.Muni == "" && len(o.Municipalities) == 0 {
+		return nil, errors.New("tui: the resident's municipality or the municipality list is required")
 	}
 	o.IdleKeys = append([]IdleKey(nil), o.IdleKeys...)
 	for i, k := range o.IdleKeys {
@@ -131,6 +132,7 @@ func NewCustomer(o Options) (*Customer, error) {
 	}
 	for _, m := range o.Municipalities {
 		c.munis[m.Code] = m
+		c.muniOrder = append(c.muniOrder, m.Code)
 	}
 	c.docs = newDocs(c.docNote)
 	c.options = newOptions(c.estimate)
@@ -453,6 +455,16 @@ func (c *Customer) muniName(code string) string {
 
 // muniChoices are the municipalities a request for t may go to.
 func (c *Customer) muniChoices(t protocol.DocType) []muniChoice {
+	if c.home == "" {
+		// A store machine cannot read the address from the card: the
+		// resident picks the municipality from the list.
+		out := make([]muniChoice, 0, len(c.muniOrder))
+		for _, code := range c.muniOrder {
+			name := c.muniName(code)
+			out = append(out, muniChoice{code, T(name, name)})
+		}
+		return out
+	}
 	out := []muniChoice{{c.home, T("住所地（"+c.muniName(c.home)+"）", "Residence ("+c.muniName(c.home)+")")}}
 	if t.FamilyRegister() && c.honseki != "" && c.honseki != c.home {
 		out = append(out, muniChoice{c.honseki,

@@ -28,12 +28,19 @@ func testMunis() []Municipality {
 	}
 }
 
+// storeMachine as Options.Muni makes newHarness build a store machine's
+// UI, which does not know the resident's municipality.
+const storeMachine = "store"
+
 func newHarness(t *testing.T, o Options) *harness {
 	t.Helper()
 	sim := tcell.NewSimulationScreen("UTF-8")
 	o.Screen = sim
-	if o.Muni == "" {
+	switch o.Muni {
+	case "":
 		o.Muni = "141003"
+	case storeMachine:
+		o.Muni = "" // the resident chooses from the list
 	}
 	if o.Municipalities == nil {
 		o.Municipalities = testMunis()

@@ -305,6 +305,7 @@ func TestChooseOrder(t *testing.T) {
 	cases := []struct {
 		name    string
 		honseki string
+		muni    string
 		keys    []any
 		want    terminal.Order
 		err     error
@@ -323,10 +324,14 @@ func TestChooseOrder(t *testing.T) {
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 1,
 				Opts: map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
 		{name: "Esc on the list cancels", keys: []any{tcell.KeyEscape}, err: terminal.ErrCancelled},
+		{name: "store machine: the first municipality of the list", muni: storeMachine, keys: []any{'3', tcell.KeyEnter},
+			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
+		{name: "store machine: the resident picks the second", muni: storeMachine, keys: []any{'3', tcell.KeyDown, tcell.KeyRight, tcell.KeyEnter},
+			want: terminal.Order{Muni: "362018", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Options{HonsekiMuni: tc.honseki})
+			h := newHarness(t, Options{HonsekiMuni: tc.honseki, Muni: tc.muni})
 			ch := make(chan got, 1)
 			go func() {
 				o, err := h.c.Choose(context.Background())
@@ -462,7 +467,7 @@ func TestNewCustomerRejects(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"no municipality", Options{}},
+		{"no municipality and no list", Options{}},
 		{"digit idle key", Options{Muni: "141003", IdleKeys: []IdleKey{{Key: '1'}}}},
 		{"language idle key", Options{Muni: "141003", IdleKeys: []IdleKey{{Key: 'l'}}}},
 	}

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"kofu/cardreader"
+	"kofu/protocol"
+	"kofu/terminal"
+	"kofu/terminal/config"
+	"kofu/terminal/health"
+	"kofu/terminal/host"
+	"kofu/terminal/journal"
+	"kofu/terminal/payment"
+	"kofu/terminal/tui"
+)
+
+// storeMachine is what a store machine's sessions run on, once the
+// preflight has passed: the center client and verifier from the
+// configuration, the printer, the journal, the card reader.
+type storeMachine struct {
+	cfg    *config.Config
+	client *protocol.Client
+	verify *protocol.Verifier
+	id     terminal.Identity
+	sink   terminal.Sink
+	j      *journal.Journal
+	reader *host.Reader
+	coins  *payment.Coins // the emulated coin unit: the only payment unit there is (see docs/operator.md)
+	svc    *service
+	tm     terminal.Timeouts
+}
+
+// newStoreMachine builds the store machine's kiosk parts from its
+// configuration and trust anchors.
+func newStoreMachine(cfg *config.Config, trust *config.Trust, sw string, ct protocol.Timeouts, tm terminal.Timeouts,
+	sink terminal.Sink, j *journal.Journal, pc host.Events) (*storeMachine, error) {
+	tr, err := protocol.NewTransport(trust.TLSRoots, trust.Device)
+	if err != nil {
+		return nil, err
+	}
+	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: cfg.Center.URL, Transport: tr, Timeouts: ct})
+	if err != nil {
+		return nil, err
+	}
+	dev, ok := trust.Device.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("terminal.key: the device key cannot sign")
+	}
+	return &storeMachine{
+		cfg:    cfg,
+		client: client,
+		verify: &protocol.Verifier{CenterRoots: trust.CenterRoots, IssuerRoots: trust.IssuerRoots,
+			MaxSkew: cfg.Center.MaxSkew.Duration, MaxPages: cfg.Center.MaxPages},
+		id: terminal.Identity{Term: cfg.Terminal.ID, Store: cfg.Terminal.Store, Device: dev,
+			DeviceChain: trust.Device.Certificate, SW: sw},
+		sink:   sink,
+		j:      j,
+		reader: &host.Reader{PC: pc, Filter: cfg.Card.Reader},
+		coins:  payment.NewCoins(),
+		tm:     tm,
+	}, nil
+}
+
+// kiosk is the terminal.Kiosk for one session.
+func (m *storeMachine) kiosk() *terminal.Kiosk {
+	k := &terminal.Kiosk{Client: m.client, Verifier: m.verify, Identity: m.id, Sink: m.sink, Payment: m.coins,
+		Journal: m.j, Timeouts: m.tm}
+	if m.svc != nil {
+		m.svc.instrument(k)
+	}
+	return k
+}
+
+// serve runs one session for the card on the reader: the session ends
+// cancelled/card-removed if the card leaves before printing.
+func (m *storeMachine) serve(ctx context.Context, panel terminal.Panel) (terminal.Result, error) {
+	p, err := m.reader.Next(ctx)
+	if err != nil {
+		return terminal.Result{}, err
+	}
+	defer p.Close()
+	return m.kiosk().Serve(p.Ctx, p.Card, panel), nil
+}
+
+// autopilot is `kiosk run --config FILE --autopilot`: it waits for a card
+// on the configured reader, runs one session for order with pin and
+// prints the JSON line of DESIGN §8.
+func (m *storeMachine) autopilot(ctx context.Context, order terminal.Order, pin []byte) (terminal.Result, error) {
+	defer clear(pin)
+	r, err := m.serve(ctx, terminal.NewAutopilot(order, pin, m.coins))
+	if err != nil {
+		var ce *host.CardError
+		if errors.As(err, &ce) {
+			return terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate", Payment: "none"}, nil
+		}
+		return r, err
+	}
+	return r, nil
+}
+
+// printResult writes the autopilot's JSON line and picks the exit code.
+func printResult(rc *runContext, r terminal.Result) int {
+	if r.Files == nil {
+		r.Files = []string{}
+	}
+	line, _ := json.Marshal(r)
+	fmt.Fprintln(rc.stdout, string(line))
+	if r.Outcome != protocol.ResultPrinted {
+		return 1
+	}
+	return 0
+}
+
+// storeUI is the store machine's customer UI loop: the welcome screen
+// while the reader is empty (out of service while a blocking check
+// fails), one session per card placed on the reader, and the reader
+// emptied before the next resident.
+type storeUI struct {
+	m        *storeMachine
+	customer *tui.Customer
+	checks   []health.Check
+	recheck  time.Duration
+	onResult func(terminal.Result)
+}
+
+// newStoreUI builds the loop on screen (tcell.NewSimulationScreen in tests).
+func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks []health.Check, screen tcell.Screen) (*storeUI, error) {
+	l, err := tui.ParseLang(lang)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l,
+		IdleKeys: []tui.IdleKey{{Key: 'Q', Label: tui.T("終了", "Quit"), Quit: true}}})
+	if err != nil {
+		return nil, err
+	}
+	return &storeUI{m: m, customer: c, checks: checks, recheck: defaultRecheck}, nil
+}
+
+// errCardPlaced ends the welcome screen when a card is on the reader.
+var errCardPlaced = errors.New("a card was placed on the reader")
+
+// run shows the UI until Q on the welcome screen or ctx ends.
+func (u *storeUI) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- u.customer.Run(ctx) }()
+	gate := &ui{customer: u.customer, checks: u.checks, recheck: u.recheck}
+	for ctx.Err() == nil {
+		if quit := gate.gate(ctx); quit {
+			break
+		}
+		ictx, stop := context.WithCancelCause(ctx)
+		go gate.watch(ictx, stop)
+		placed := make(chan struct{})
+		go func() {
+			if u.waitPlaced(ictx) == nil {
+				stop(errCardPlaced)
+			}
+			close(placed)
+		}()
+		k, err := u.customer.Idle(ictx)
+		cause := context.Cause(ictx)
+		stop(nil)
+		<-placed
+		switch {
+		case errors.Is(cause, errCardPlaced):
+			u.session(ctx)
+		case errors.Is(cause, errUnhealthy) && ctx.Err() == nil:
+			// out of service: the gate shows why
+		case err != nil || k.Quit:
+			cancel()
+		}
+	}
+	cancel()
+	return <-errc
+}
+
+// waitPlaced returns once a card is in a matching reader.
+func (u *storeUI) waitPlaced(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := u.m.reader.PC.Watch(wctx, u.m.reader.Filter)
+	defer func() {
+		cancel()
+		for range ch {
+		}
+	}()
+	for ev := range ch {
+		if ev.Kind == cardreader.CardInserted {
+			return nil
+		}
+	}
+	return context.Cause(ctx)
+}
+
+// session serves the card on the reader, then waits for it to be taken.
+func (u *storeUI) session(ctx context.Context) {
+	u.customer.Progress(terminal.Progress{State: terminal.StateCard})
+	r, err := u.m.serve(ctx, u.customer)
+	var ce *host.CardError
+	switch {
+	case errors.As(err, &ce):
+		// Not a My Number card (or one that does not answer): say so.
+		r = terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate", Payment: "none"}
+		u.customer.Finish(ctx, r)
+	case err != nil:
+		return
+	}
+	if u.onResult != nil {
+		u.onResult(r)
+	}
+	if ce != nil {
+		_ = u.m.reader.Gone(ctx, ce.Reader)
+		return
+	}
+	// The finish screen asked for the card; the next resident starts
+	// with an empty reader.
+	for _, rd := range u.readers(ctx) {
+		_ = u.m.reader.Gone(ctx, rd)
+	}
+}
+
+// readers are the matching readers now known.
+func (u *storeUI) readers(ctx context.Context) []string {
+	type lister interface {
+		Readers(ctx context.Context, filter string) ([]string, error)
+	}
+	if l, ok := u.m.reader.PC.(lister); ok {
+		if rs, err := l.Readers(ctx, u.m.reader.Filter); err == nil {
+			return rs
+		}
+	}
+	return nil
+}
+
+// storeSessions runs the store machine once its preflight has passed:
+// metrics, systemd readiness and the stop drain as in emulator mode, then
+// one autopilot session (--autopilot) or the customer UI.
+func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, sink terminal.Sink, j *journal.Journal, sw string) (int, error) {
+	f, cfg := rc.f, rc.cfg
+	var order terminal.Order
+	if f.autopilot {
+		doc, err := protocol.NewDocSpec(protocol.DocType(f.docType))
+		if err != nil {
+			return 2, err
+		}
+		if f.muni == "" || f.pin == "" {
+			return 2, errors.New("kiosk run --config --autopilot needs --muni CODE and --pin PIN")
+		}
+		order = terminal.Order{Muni: f.muni, Doc: doc}
+	}
+	svc, stopMetrics, err := rc.start(ctx, sw, cfg.Journal.Path)
+	if err != nil {
+		return 1, err
+	}
+	defer stopMetrics()
+	pc, err := cardreader.NewContext()
+	if err != nil {
+		return 1, fmt.Errorf("card reader: %w", err)
+	}
+	defer pc.Close()
+	m, err := newStoreMachine(cfg, trust, sw, rc.centerTimeouts(), rc.sessionTimeouts(), sink, j, pc)
+	if err != nil {
+		return 1, err
+	}
+	m.svc = svc
+	var printerOpen health.PrinterOpener
+	if dev := sinkDevice(sink); dev != nil {
+		printerOpen = health.Held(dev)
+	}
+	readerCheck := health.Reader(pc, cfg.Card.Reader)
+	svc.probeDevices(ctx, printerOpen, &readerCheck)
+	rc.log.Info("kiosk ready", "mode", "store", "sw", sw, "profile", cfg.Profile.Name, "printer", config.PrinterKind(cfg.Printer.Spec))
+
+	sctx, release := svc.drain(ctx, f.stopTimeout)
+	defer release()
+	stopWatchdog := svc.ready(ctx)
+	defer stopWatchdog()
+
+	if f.autopilot {
+		r, err := m.autopilot(sctx, order, []byte(f.pin))
+		if err != nil {
+			return 1, err
+		}
+		return printResult(rc, r), nil
+	}
+	checks := []health.Check{readerCheck}
+	if printerOpen != nil {
+		checks = append(checks, health.PrinterCheck(printerOpen))
+	}
+	tr, err := protocol.NewTransport(trust.TLSRoots, trust.Device)
+	if err != nil {
+		return 1, err
+	}
+	checks = append(checks, health.CenterCheck(health.Center{URL: cfg.Center.URL, MaxSkew: cfg.Center.MaxSkew.Duration, Transport: tr}),
+		health.JournalCheck(cfg.Journal.Path), health.DiskCheck(cfg.Journal.Path, health.DefaultMinFree, nil))
+	munis, err := loadMunicipalities(cfg)
+	if err != nil {
+		return 2, err
+	}
+	lang := f.lang
+	if cfg.UI.Default != "" && !f.explicit["lang"] {
+		lang = cfg.UI.Default
+	}
+	screen, err := tcell.NewScreen()
+	if err != nil {
+		return 1, fmt.Errorf("the customer UI needs a terminal (or use --autopilot): %w", err)
+	}
+	u, err := newStoreUI(m, munis, lang, checks, screen)
+	if err != nil {
+		return 1, err
+	}
+	if err := u.run(sctx); err != nil {
+		return 1, err
+	}
+	return 0, nil
+}
+
+// loadMunicipalities reads the configuration's municipality list for the
+// customer UI.
+func loadMunicipalities(cfg *config.Config) ([]tui.Municipality, error) {
+	ms, err := config.LoadMunicipalities(cfg.UI.Municipalities)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tui.Municipality, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, tui.Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly})
+	}
+	return out, nil
+}
