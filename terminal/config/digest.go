@@ -20,7 +20,8 @@ const DigestLen = 16
 
 // effective is the canonical effective configuration: every key that
 // changes how the kiosk issues, with defaults filled in, in a fixed order.
-// It leaves out what is per machine or does not change issuance: the
+// The municipality list the UI offers counts by content. It leaves out
+// what is per machine or does not change issuance: the
 // terminal's identity and device key (the center knows the terminal from
 // mutual TLS; a fleet shares one digest), the journal's path and key
 // (machine-local; the key is a secret), the metrics endpoint and the log
@@ -40,6 +41,7 @@ type effective struct {
 	Session   [6]string `json:"session"` // timeout, choose, pin, pay, print, finish
 	Languages []string  `json:"languages"`
 	Default   string    `json:"default_language"`
+	Munis     string    `json:"municipalities"` // SHA-256 of the parsed list, "" when none
 	Profile   string    `json:"profile"`
 }
 
@@ -75,6 +77,16 @@ func (c *Config) Canonical(t *Trust) []byte {
 	}
 	if t != nil {
 		e.TLSCA, e.CenterCA, e.IssuerCA = certSums(t.TLSCerts), certSums(t.CenterCerts), certSums(t.IssuerCerts)
+	}
+	if c.UI.Municipalities != "" {
+		// The list the customer UI offers counts by content (codes,
+		// names, fees), not by its path or layout.
+		e.Munis = "unreadable"
+		if ms, err := LoadMunicipalities(c.UI.Municipalities); err == nil {
+			b, _ := json.Marshal(ms)
+			sum := sha256.Sum256(b)
+			e.Munis = hex.EncodeToString(sum[:])
+		}
 	}
 	b, _ := json.Marshal(e) // a struct of strings and ints: cannot fail
 	return b

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -67,6 +70,7 @@ func TestDigest(t *testing.T) {
 		{"log", r(`format = "json"`, `format = "text"`), false},
 		{"default written out", r(`max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = 12"), false},
 		{"default left out", r(`page = "20s"`, ``), false},
+		{"municipality list", r(`default = "ja"`, "default = \"ja\"\nmunicipalities = \""+munis(t, 300)+"\""), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,5 +78,29 @@ func TestDigest(t *testing.T) {
 				t.Fatalf("digest %s → %s; want changed=%v", d0, d, tc.changes)
 			}
 		})
+	}
+}
+
+// munis writes a one-entry municipality list with the given fee.
+func munis(t *testing.T, fee int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "munis.toml")
+	src := fmt.Sprintf("[[municipality]]\ncode = \"131016\"\nname = \"千代田区\"\nfees = { juminhyo = %d }\n", fee)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDigestMunicipalities: the list counts by content — a fee changed is
+// a new digest, the same list elsewhere is not.
+func TestDigestMunicipalities(t *testing.T) {
+	digest := func(path string) string {
+		c := &Config{Profile: Profile{Name: "store-single"}, UI: UI{Municipalities: path}}
+		return c.Digest(nil)
+	}
+	a, b, c := digest(munis(t, 300)), digest(munis(t, 300)), digest(munis(t, 350))
+	if a != b || a == c || a == digest("") {
+		t.Fatalf("300 %s, 300 elsewhere %s, 350 %s", a, b, c)
 	}
 }
