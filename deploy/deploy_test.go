@@ -24,7 +24,7 @@ func TestUnitDirectives(t *testing.T) {
 	for _, want := range []string{"Type=notify", "NotifyAccess=main", "WatchdogSec=30s", "Restart=on-failure",
 		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/kofu", "ProtectHome=yes",
 		"ExecStart=/usr/local/bin/kiosk run --config /etc/kofu/kiosk.toml --stop-timeout 90s", "TimeoutStopSec=120s",
-		"CapabilityBoundingSet=\n", "DevicePolicy=closed"} {
+		"CapabilityBoundingSet=\n", "DevicePolicy=closed", "StandardInput=tty", "TTYPath=/dev/tty1", "StandardError=journal"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("unit lacks %q", want)
 		}
