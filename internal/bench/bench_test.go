@@ -72,7 +72,7 @@ func TestTinyRun(t *testing.T) {
 		{"encode", 4, func(t *testing.T) { needTool(t, "gs", "ghostscript") }},
 		{"verify", 3, nil},
 		{"kiosk", 3, nil},
-		{"center", 2, nil},
+		{"center", 4, nil},
 	} {
 		t.Run(c.group, func(t *testing.T) {
 			if c.need != nil {
