@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -13,9 +14,14 @@ import (
 	"strings"
 	"testing"
 
+	"kofu/cardreader"
+	"kofu/cardreader/emucard"
 	"kofu/cardreader/pcsctest"
+	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/protocol"
 	"kofu/protocol/center"
+	"kofu/terminal/journal"
 )
 
 // TestMain lets the test binary be its own kiosk worker process, as
@@ -242,6 +248,78 @@ func BenchmarkJWSChecks(b *testing.B) {
 	for b.Loop() {
 		if err := check(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCardSession backs the card figures: kofu's read certificate +
+// verify PIN + sign through a private pcscd and vsmartcard-vpcd, with the
+// APDUs the card saw per session.
+func BenchmarkCardSession(b *testing.B) {
+	fx := loadFixtures(b)
+	res, _ := fx.Resident("R0001")
+	card, err := emucard.New(fx, res, emucard.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := pcsctest.Start(b)
+	s.Insert(b, card, 0)
+	pc, err := cardreader.NewContext()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pc.Close()
+	digest := sha256.Sum256([]byte("bench"))
+	card.ResetStats()
+	for b.Loop() {
+		if err := kofuCardSession(context.Background(), pc, s.Reader(0), res.PIN, digest[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(card.Stats().APDUs)/float64(b.N), "APDUs/op")
+}
+
+// BenchmarkKioskTransaction backs the kiosk figures in one process: a
+// whole autopilot session (emulated card through the cardreader code,
+// kofu's printer code on the emulated printer) against an in-process
+// center, so its CPU includes the center's.
+func BenchmarkKioskTransaction(b *testing.B) {
+	ctx := context.Background()
+	env, err := emulator.Start(ctx, emulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer env.Close()
+	res, _ := env.Fixtures.Resident("R0001")
+	slot, err := emulator.NewCardSlot(env.Fixtures, res)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	p, err := emulator.NewPrinter(ctx, filepath.Join(dir, "out"), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	key, err := journal.KeyFile(filepath.Join(dir, "journal.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	j, _, err := journal.Open(filepath.Join(dir, "journal"), key, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	for b.Loop() {
+		card, err := slot.Open(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _ := env.Autopilot(ctx, j, p, card, emulator.OrderFor(res, doc), []byte(res.PIN))
+		card.Close()
+		if r.Outcome != protocol.ResultPrinted {
+			b.Fatalf("%s %s", r.Outcome, r.Reason)
 		}
 	}
 }

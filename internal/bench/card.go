@@ -79,19 +79,7 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 	var byINS map[byte]int
 	kofuTime, _, err := median(ctx, o.Runs, func() (struct{}, error) {
 		card.ResetStats()
-		c, err := pc.Open(ctx, stack.Reader(0), nil)
-		if err != nil {
-			return struct{}{}, err
-		}
-		defer c.Close()
-		if _, err := c.AuthCertificate(ctx); err != nil {
-			return struct{}{}, err
-		}
-		key, err := c.AuthKey(ctx, []byte(res.PIN))
-		if err != nil {
-			return struct{}{}, err
-		}
-		if _, err := key.Sign(nil, msg[:], crypto.SHA256); err != nil {
+		if err := kofuCardSession(ctx, pc, stack.Reader(0), res.PIN, msg[:]); err != nil {
 			return struct{}{}, err
 		}
 		st := card.Stats()
@@ -148,6 +136,26 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 		"OpenSC", "ms", goal{op: "<=", value: 0.2, ratio: true})
 	wall.Note = "through pcscd + vsmartcard-vpcd, each APDU a loopback round trip; OpenSC as pkcs15-tool then pkcs11-tool processes"
 	return []Figure{apdus, wall}, nil
+}
+
+// kofuCardSession is the kiosk's card work: open the card in reader
+// (SELECT of the applet), read the user-auth certificate, verify the PIN
+// and sign digest.
+func kofuCardSession(ctx context.Context, pc *cardreader.Context, reader, pin string, digest []byte) error {
+	c, err := pc.Open(ctx, reader, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.AuthCertificate(ctx); err != nil {
+		return err
+	}
+	key, err := c.AuthKey(ctx, []byte(pin))
+	if err != nil {
+		return err
+	}
+	_, err = key.Sign(nil, digest, crypto.SHA256)
+	return err
 }
 
 // insSummary names the instructions a card saw, e.g. "SELECT×4, READ BINARY×5".
