@@ -13,13 +13,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdamore/tcell/v2"
+
+	"kofu/cardreader"
 	"kofu/cardreader/emucard"
 	"kofu/cardreader/pcsctest"
 	"kofu/internal/fixtures"
+	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
+	"kofu/terminal/config"
 	"kofu/terminal/journal"
+	"kofu/terminal/tui"
 )
 
 // writeMunicipalities writes the fixtures' municipality list in the
@@ -118,5 +124,140 @@ func TestStoreMachineAutopilot(t *testing.T) {
 	}
 	if got := strings.Join(ends, " "); got != "printed/ cancelled/card-removed" {
 		t.Fatalf("journal ends: %s", got)
+	}
+}
+
+// TestStoreMachineUI runs the store machine's customer UI loop on a
+// simulation screen through a real pcscd: the welcome screen until the
+// card is placed on the reader, the session with the municipality picked
+// from the list, the finish screen, the welcome screen again only once
+// the card has left the reader, then Q.
+func TestStoreMachineUI(t *testing.T) {
+	s := pcsctest.Start(t)
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := center.Start(center.Config{Fixtures: fx}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	res, _ := fx.Resident("R0001")
+	card, err := emucard.New(fx, res, emucard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg, err := config.Load(storeConfig(t, dir, srv.URL, "operator-ca.crt.pem", s.Reader(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := cfg.LoadTrust()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sink, err := printer.Open(ctx, "emulator", printer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	j, _, err := journal.Open(cfg.Journal.Path, trust.JournalKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	pc, err := cardreader.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	m, err := newStoreMachine(cfg, trust, "kofu-kiosk/test", protocol.Timeouts{}, terminal.Timeouts{}, sink, j, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var munis []tui.Municipality
+	pick := -1
+	for i, mu := range fx.Municipalities {
+		munis = append(munis, tui.Municipality{Code: mu.Code, Name: mu.Name, Fees: mu.Fees, KosekiWeekdaysOnly: mu.KosekiWeekdaysOnly})
+		if mu.Code == res.Muni {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		t.Fatalf("no municipality %s in the list", res.Muni)
+	}
+	sim := tcell.NewSimulationScreen("UTF-8")
+	u, err := newStoreUI(m, munis, "ja", nil, sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.SetSize(100, 35)
+	results := make(chan terminal.Result, 1)
+	u.onResult = func(r terminal.Result) { results <- r }
+	done := make(chan error, 1)
+	go func() { done <- u.run(ctx) }()
+	snap := u.customer.Snapshot
+	key := func(k tcell.Key, r rune) {
+		sim.InjectKey(k, r, tcell.ModNone)
+		time.Sleep(30 * time.Millisecond)
+	}
+	typeText := func(s string) {
+		for _, r := range s {
+			key(tcell.KeyRune, r)
+		}
+	}
+
+	waitScreen(t, snap, 10*time.Second, "マイナンバーカードをカード置き場に置いてください", "<Q> 終了")
+	unplug := s.Insert(t, card, 0)
+	waitScreen(t, snap, 20*time.Second, "取得する証明書を選んでください")
+	typeText("3") // 印鑑登録証明書: copies, then the municipality
+	waitScreen(t, snap, 10*time.Second, "請求先", fx.Municipalities[0].Name)
+	key(tcell.KeyDown, 0)
+	for range pick {
+		key(tcell.KeyRight, 0)
+	}
+	name := fx.Municipalities[pick].Name
+	waitScreen(t, snap, 10*time.Second, name)
+	key(tcell.KeyEnter, 0)
+	waitScreen(t, snap, 20*time.Second, "残りの入力回数：3回")
+	typeText(res.PIN)
+	key(tcell.KeyEnter, 0)
+	fee := fx.Municipalities[pick].Fees["inkan"]
+	waitScreen(t, snap, 20*time.Second, fmt.Sprintf("手数料%d円", fee))
+	typeText("4") // 500 yen
+	key(tcell.KeyEnter, 0)
+	waitScreen(t, snap, 30*time.Second, "証明書の印刷が完了しました", fmt.Sprintf("料金 %d円 をいただきました", fee))
+	key(tcell.KeyEnter, 0)
+	key(tcell.KeyEnter, 0)
+	var r terminal.Result
+	select {
+	case r = <-results:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("session did not end:\n%s", snap())
+	}
+	if r.Outcome != protocol.ResultPrinted || r.Pages != 1 || r.Payment != "captured" {
+		t.Fatalf("result %+v", r)
+	}
+	// The card is still on the reader: no new session starts, and the
+	// welcome screen returns only once it is taken.
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case r := <-results:
+		t.Fatalf("a second session ran with the card left on the reader: %+v", r)
+	default:
+	}
+	unplug()
+	waitScreen(t, snap, 20*time.Second, "マイナンバーカードをカード置き場に置いてください", "<Q> 終了")
+	typeText("Q")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Q did not quit")
 	}
 }

@@ -48,3 +48,14 @@ fees = { koseki-zenbu = 450 }
 		t.Fatalf("no path: %v", err)
 	}
 }
+
+// TestMunicipalitiesExample: the shipped example list is valid.
+func TestMunicipalitiesExample(t *testing.T) {
+	ms, err := LoadMunicipalities("municipalities.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 3 || ms[2].Fees["koseki-zenbu"] != 450 || !ms[2].KosekiWeekdaysOnly {
+		t.Fatalf("%+v", ms)
+	}
+}
