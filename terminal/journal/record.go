@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -114,6 +115,13 @@ func parseLine(line []byte, prev string, seq uint64) (Record, error) {
 	}
 	if r.Hash != r.seal() {
 		return r, errors.New("hash does not match the record")
+	}
+	// The hash covers the decoded fields, so the line must be exactly their
+	// encoding: otherwise members added to a committed line (a name, a
+	// PIN), keys spelled in another case, duplicates or whitespace would
+	// change the file and still verify.
+	if canon, err := jsonLine(r); err != nil || !bytes.Equal(canon, line) {
+		return r, errors.New("line is not the record's own encoding")
 	}
 	return r, nil
 }
