@@ -45,6 +45,12 @@ type Kiosk struct {
 	// Observers are told of every transition and every session's end
 	// (metrics, logs), after the journal.
 	Observers []Observer
+	// Admit, when set, is asked before each transition is journaled; an
+	// error refuses it and ends the session (ErrShutdown: cancelled).
+	// The service uses it so that no session starts printing once the
+	// machine is stopping, and one that has started is let finish: the
+	// decision and the transition cannot cross.
+	Admit func(to State) error
 }
 
 // Observer watches a kiosk's sessions. It is called on the session's

@@ -36,6 +36,11 @@ func (s *session) to(st State) error {
 	if !allowed(s.state, st) {
 		return fmt.Errorf("%w: %s → %s", errIllegal, s.state, st)
 	}
+	if s.k.Admit != nil {
+		if err := s.k.Admit(st); err != nil {
+			return err
+		}
+	}
 	if err := s.k.Journal.Append(journal.Record{Kind: journal.KindState, Session: s.id, State: string(st),
 		Card: s.card}); err != nil {
 		return fmt.Errorf("journal: %w", err)
@@ -72,7 +77,7 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 		// the card before printing began: a removal, not a breakdown.
 		outcome, reason = StateCancelled, "card-removed"
 	}
-	if errors.Is(context.Cause(sctx), ErrShutdown) && (outcome == StateFailed || outcome == StateCancelled) {
+	if (errors.Is(context.Cause(sctx), ErrShutdown) || reason == "shutdown") && (outcome == StateFailed || outcome == StateCancelled) {
 		// The machine is stopping: whatever the stage made of its
 		// cancelled context, the session was aborted, not broken.
 		outcome, reason = StateCancelled, "shutdown"

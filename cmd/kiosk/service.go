@@ -39,6 +39,16 @@ func newService(log *slog.Logger, m *metrics.Metrics, n *sdnotify.Notifier, t te
 // instrument attaches the service's observers (state tracker, log,
 // metrics) to a kiosk. The customer UI calls it on every kiosk it builds.
 func (s *service) instrument(k *terminal.Kiosk) {
+	if prev := k.Admit; prev != nil {
+		k.Admit = func(st terminal.State) error {
+			if err := prev(st); err != nil {
+				return err
+			}
+			return s.track.admit(st)
+		}
+	} else {
+		k.Admit = s.track.admit
+	}
 	k.Observers = append(k.Observers, s.track, logObserver{s.log})
 	if s.metrics != nil {
 		k.Observers = append(k.Observers, s.metrics, statusObserver{s.metrics})
@@ -106,7 +116,7 @@ func (s *service) drain(ctx context.Context, bound time.Duration) (sctx context.
 		case <-ctx.Done():
 		}
 		_ = s.notify.Stopping()
-		st, _, active := s.track.current()
+		st, active := s.track.stop()
 		s.log.Info("stopping", "session_active", active, "state", string(st))
 		if active && (st == terminal.StatePrint || st == terminal.StateSettle) {
 			deadline := time.NewTimer(bound)
@@ -164,12 +174,40 @@ func (s *service) probeDevices(ctx context.Context, printerOpen health.PrinterOp
 	}
 }
 
-// tracker is an observer that knows the session in progress, if any.
+// tracker is an observer that knows the session in progress, if any,
+// and the gate (Kiosk.Admit) that keeps a stopping machine from starting
+// to print.
 type tracker struct {
-	mu     sync.Mutex
-	state  terminal.State
-	start  time.Time
-	active bool
+	mu       sync.Mutex
+	state    terminal.State
+	start    time.Time
+	active   bool
+	stopping bool
+}
+
+// admit is Kiosk.Admit: once the machine is stopping no session enters
+// print; a session admitted to print is seen printing by stop, whatever
+// the order the two race in.
+func (t *tracker) admit(to terminal.State) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopping && to == terminal.StatePrint {
+		return terminal.ErrShutdown
+	}
+	if !t.active {
+		t.start, t.active = time.Now(), true
+	}
+	t.state = to
+	return nil
+}
+
+// stop marks the machine stopping and returns the state of the session
+// in progress, if any.
+func (t *tracker) stop() (terminal.State, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopping = true
+	return t.state, t.active
 }
 
 func (t *tracker) Transition(_ string, from, to terminal.State, _ time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -461,6 +462,20 @@ func TestNotifyAndStop(t *testing.T) {
 					return
 				}
 			case r := <-done:
+				done <- r // for the caller
+				// The run may end right after its last datagram: look at
+				// what is already in.
+				for {
+					select {
+					case m := <-msgs:
+						if m == want {
+							return
+						}
+						continue
+					case <-time.After(time.Second):
+					}
+					break
+				}
 				t.Fatalf("run ended before %s: %+v", want, r)
 			case <-deadline:
 				t.Fatalf("no %s", want)
@@ -512,5 +527,32 @@ func TestWithResults(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"session ended","session":"s1","outcome":"refused"`) {
 		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+// TestStopGate: a stop and a session entering print cannot cross — either
+// the session was admitted to print first and the stop sees it printing
+// (and lets it finish), or the stop came first and print is refused.
+func TestStopGate(t *testing.T) {
+	var first tracker
+	if err := first.admit(terminal.StateFetch); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.admit(terminal.StatePrint); err != nil {
+		t.Fatal(err)
+	}
+	if st, active := first.stop(); st != terminal.StatePrint || !active {
+		t.Fatalf("stop after print admitted saw %s %v", st, active)
+	}
+	var second tracker
+	second.admit(terminal.StateFetch)
+	if st, _ := second.stop(); st != terminal.StateFetch {
+		t.Fatalf("stop saw %s", st)
+	}
+	if err := second.admit(terminal.StatePrint); !errors.Is(err, terminal.ErrShutdown) {
+		t.Fatalf("print admitted after the stop: %v", err)
+	}
+	if err := second.admit(terminal.StateSettle); err != nil {
+		t.Fatalf("only print is refused: %v", err)
 	}
 }
