@@ -2,6 +2,7 @@ package pjl
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +40,77 @@ func FuzzReadback(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseCommand: the emulated printer's command parser accepts exactly
+// the lines that start with "@PJL", ends on every line, upper-cases verb,
+// words and option names, and reads back the job kofu's own header and
+// footer name.
+func FuzzParseCommand(f *testing.F) {
+	for _, l := range jobLines(testJob) {
+		f.Add(l)
+	}
+	f.Add(`@PJL SET COPIES = 2 PAPER=A4 "x`)
+	f.Add("@PJL =")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, line string) {
+		c, ok := ParseCommand(line)
+		if ok != strings.HasPrefix(line, "@PJL") {
+			t.Fatalf("%q: ok %v", line, ok)
+		}
+		if !ok {
+			if !reflect.DeepEqual(c, Command{}) {
+				t.Fatalf("%q: command %+v without ok", line, c)
+			}
+			return
+		}
+		if c.Verb != strings.ToUpper(c.Verb) || strings.Contains(c.Verb, " ") {
+			t.Fatalf("%q: verb %q", line, c.Verb)
+		}
+		for _, w := range c.Words {
+			if w != strings.ToUpper(w) || w == "" {
+				t.Fatalf("%q: word %q", line, w)
+			}
+		}
+		for k := range c.Options {
+			if k != strings.ToUpper(k) {
+				t.Fatalf("%q: option %q", line, k)
+			}
+		}
+		if c.Text != strings.TrimSpace(c.Text) {
+			t.Fatalf("%q: text %q", line, c.Text)
+		}
+	})
+}
+
+// jobLines are the command lines of j's header and footer, without UEL.
+func jobLines(j Job) []string {
+	text := strings.ReplaceAll(string(j.Header())+string(j.Footer()), UEL, "")
+	return strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n")
+}
+
+// TestJobLinesParse: kofu's own job header and footer read back as the
+// commands they are, as the emulated printer parses them.
+func TestJobLinesParse(t *testing.T) {
+	names := 0
+	for _, l := range jobLines(testJob) {
+		c, ok := ParseCommand(l)
+		if !ok {
+			t.Fatalf("%q not a command", l)
+		}
+		switch c.Verb {
+		case "JOB", "EOJ":
+			if c.Options["NAME"] != testJob.Name {
+				t.Fatalf("%q: name %q", l, c.Options["NAME"])
+			}
+			names++
+		case "ECHO":
+			if c.Text != testJob.Echo {
+				t.Fatalf("%q: echo %q", l, c.Text)
+			}
+		}
+	}
+	if names != 2 {
+		t.Fatalf("%d named commands", names)
+	}
 }
