@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -81,7 +82,21 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	qr.Add("lower-case-prefix", strings.ToLower(good[:5])+good[5:])
 	qr.Add("trailing-newline", good+"\n")
 
-	for _, c := range []*fuzzcorpus.Corpus{tk, env, req, strict, problems, qr} {
+	bj := fuzzcorpus.New("FuzzBytesJSON")
+	for name, b := range map[string][]byte{"tid": fl.tk.TID, "rid": fl.req.RID, "nonce": fl.req.Nonce,
+		"binding": fl.sent.Binding(), "subject": fl.sent.Subject()} {
+		j := mustJSON(Bytes(b))
+		bj.Add(name, j)
+		bj.Add(name+"-padded", bytes.Replace(j, []byte(`"`), []byte(`=="`), 2)[2:])
+		bj.Add(name+"-std-alphabet", []byte(strings.NewReplacer("-", "+", "_", "/").Replace(string(j))))
+		bj.Add(name+"-unicode-escape", bytes.Replace(j, []byte(`"`), []byte(`"\u00`+fmt.Sprintf("%x", j[1])), 1))
+	}
+	bj.Add("null", []byte("null"))
+	bj.Add("number", []byte("123"))
+	bj.Add("empty-string", []byte(`""`))
+	bj.Add("one-char", []byte(`"A"`))
+
+	for _, c := range []*fuzzcorpus.Corpus{tk, env, req, strict, problems, qr, bj} {
 		if err := c.Write("."); err != nil {
 			t.Fatal(err)
 		}
