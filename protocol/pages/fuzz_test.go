@@ -83,6 +83,8 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzFindQR: any image gives symbol texts or a typed QR error, never a
+// decoder panic; found symbols have text, and a uniform image has none.
 func FuzzFindQR(f *testing.F) {
 	// A small symbol, version 1 at 2 px per module, on a small image.
 	qr := func(text string, m int) (w, h uint8, pix []byte) {
@@ -120,6 +122,18 @@ func FuzzFindQR(f *testing.F) {
 			}
 			return
 		}
-		_ = texts
+		// A found symbol has text; an image of one grey has no symbol.
+		for _, s := range texts {
+			if s == "" {
+				t.Fatal("empty text for a found symbol")
+			}
+		}
+		uniform := true
+		for _, p := range img.Pix {
+			uniform = uniform && p == img.Pix[0]
+		}
+		if uniform && len(texts) != 0 {
+			t.Fatalf("symbols %q found in a uniform image", texts)
+		}
 	})
 }
