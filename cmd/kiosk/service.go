@@ -55,30 +55,12 @@ func (s *service) instrument(k *terminal.Kiosk) {
 	}
 }
 
-// observers are the service's session observers.
-func (s *service) observers() []terminal.Observer {
-	var k terminal.Kiosk
-	s.instrument(&k)
-	return k.Observers
-}
-
-// withResults hands each customer-UI session's result to the service's
-// observers (log line, outcome, refusal and payment counters). The UI
-// builds its kiosks itself; until it passes them to instrument, its
-// sessions' transitions (stage times, the stop's let-print-finish) are
-// not seen here.
+// withResults attaches the service's observers (state tracker, log,
+// metrics) to every kiosk the customer UI builds, as instrument does for
+// the autopilot's: stage times, outcome and refusal counters, the
+// watchdog's view of a session, and a stop that lets a print finish.
 func withResults(s *service) uiOption {
-	return func(u *ui) {
-		prev := u.onResult
-		u.onResult = func(r terminal.Result) {
-			for _, o := range s.observers() {
-				o.End(r.Session, terminal.StateIdle, 0, r)
-			}
-			if prev != nil {
-				prev(r)
-			}
-		}
-	}
+	return func(u *ui) { u.instrument = s.instrument }
 }
 
 // healthy is the watchdog's test: no session has outlived every deadline

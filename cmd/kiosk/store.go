@@ -93,8 +93,11 @@ func (m *storeMachine) serve(ctx context.Context, panel terminal.Panel) (termina
 // on the configured reader, runs one session for order with pin and
 // prints the JSON line of DESIGN §8.
 func (m *storeMachine) autopilot(ctx context.Context, order terminal.Order, pin []byte) (terminal.Result, error) {
-	defer clear(pin)
-	r, err := m.serve(ctx, terminal.NewAutopilot(order, pin, m.coins))
+	// The autopilot keeps its own copy, which the session zeroes; this
+	// one goes now.
+	pilot := terminal.NewAutopilot(order, pin, m.coins)
+	clear(pin)
+	r, err := m.serve(ctx, pilot)
 	if err != nil {
 		var ce *host.CardError
 		if errors.As(err, &ce) {

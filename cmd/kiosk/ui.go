@@ -49,6 +49,8 @@ type ui struct {
 	slot     *emulator.CardSlot // the one card: its PIN counter outlives a session
 	customer *tui.Customer
 	onResult func(terminal.Result) // tests observe each session's result
+	// instrument, when set, attaches observers to each session's kiosk.
+	instrument func(*terminal.Kiosk)
 
 	checks  []health.Check // the blocking preflight checks (the gate)
 	recheck time.Duration  // how often they run while idle or out of service
@@ -260,7 +262,11 @@ func (u *ui) serve(ctx context.Context) {
 		return
 	}
 	defer card.Close()
-	r := u.env.Kiosk(u.sink, u.coins, u.j).Serve(sctx, card, u.customer)
+	k := u.env.Kiosk(u.sink, u.coins, u.j)
+	if u.instrument != nil {
+		u.instrument(k)
+	}
+	r := k.Serve(sctx, card, u.customer)
 	if u.onResult != nil {
 		u.onResult(r)
 	}
