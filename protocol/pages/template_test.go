@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/adler32"
+	"image"
 	"image/png"
 	"io"
 	"os"
@@ -242,5 +243,45 @@ func TestEncodePage(t *testing.T) {
 	}
 	if _, err := r.EncodePage(Spec{DPI: 300}); err == nil {
 		t.Fatal("EncodePage accepted an empty spec")
+	}
+}
+
+// TestEncodePageConcurrent: the center stamps pages from many handlers at
+// once; every page must still be its own (run under -race as well).
+func TestEncodePageConcurrent(t *testing.T) {
+	r := renderer(t)
+	w, h, _ := PageSize(300)
+	const workers = 4
+	errs := make(chan error, workers)
+	for i := range workers {
+		go func() {
+			s := sampleSpec(300)
+			s.Rows = append(slices.Clone(s.Rows), Row{"番号", fmt.Sprint(i % 2)}) // two contents, shared
+			for j := range 3 {
+				s.Serial = fmt.Sprintf("S-%d-%d", i, j)
+				s.QRText = fmt.Sprintf("KOFU1|%d|%d|x|1/1", i, j)
+				data, err := r.EncodePage(s)
+				if err == nil {
+					var img *image.Gray
+					if img, err = Decode(data, w, h, 300, DefaultLimits()); err == nil {
+						var texts []string
+						texts, err = FindQR(img, 300)
+						if err == nil && (len(texts) != 1 || texts[0] != s.QRText) {
+							err = fmt.Errorf("worker %d page %d: QR %q", i, j, texts)
+						}
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
