@@ -30,7 +30,8 @@ faults-long:
 	go test -count=$${COUNT:-5} -timeout 30m -v -run 'TestFaultMatrix' ./internal/faultmatrix
 
 # Installs the kiosk on a store machine: the binary, the systemd unit, an
-# example configuration and the operator guide; creates the journal's
+# example configuration and municipality list, and the operator and
+# technician guides; creates the journal's
 # directory. PREFIX (default /usr/local) and DESTDIR (staging root) are
 # honoured; the unit's paths follow BINDIR and SYSCONFDIR. -buildvcs=auto
 # stamps the VCS revision into the build's identity (its "sw") even where
@@ -53,7 +54,9 @@ install:
 	    deploy/systemd/kofu-kiosk.service > $(DESTDIR)$(UNITDIR)/kofu-kiosk.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/kofu-kiosk.service
 	install -m 0644 terminal/config/kiosk.example.toml $(DESTDIR)$(SYSCONFDIR)/kofu/kiosk.toml.example
+	install -m 0644 terminal/config/municipalities.example.toml $(DESTDIR)$(SYSCONFDIR)/kofu/municipalities.toml.example
 	install -m 0644 docs/operator.md $(DESTDIR)$(DOCDIR)/operator.md
+	install -m 0644 docs/technician.md $(DESTDIR)$(DOCDIR)/technician.md
 	@echo "installed; next: useradd --system --user-group --home-dir $(STATEDIR) kofu, then docs/operator.md §2"
 
 # The side-by-side performance report (docs/PERFORMANCE.md): Markdown on

@@ -29,6 +29,11 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	var t *config.Trust
 	if err == nil {
 		t, err = c.LoadTrust()
+		if c.UI.Municipalities != "" {
+			if _, merr := config.LoadMunicipalities(c.UI.Municipalities); merr != nil {
+				err = errors.Join(err, merr)
+			}
+		}
 	}
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {

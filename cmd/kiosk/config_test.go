@@ -34,6 +34,9 @@ key = "journal.key"
 [profile]
 name = "laptop"
 `
+	munisFile, _ := filepath.Abs("../../terminal/config/municipalities.example.toml")
+	badMunis := filepath.Join(dir, "bad-munis.toml")
+	os.WriteFile(badMunis, []byte("[[municipality]]\ncode = \"1\"\nname = \"x\"\n"), 0o600)
 	cases := []struct {
 		name, src string
 		code      int
@@ -42,6 +45,9 @@ name = "laptop"
 		{"good", good, 0, "ok (terminal T0001, store S0001"},
 		{"two problems, both named", strings.Replace(strings.Replace(good, `spec = "emulator"`, `spec = "lpt1"`, 1),
 			`url = "https://127.0.0.1:8443"`, `url = "http://x"`, 1), 1, `center.url: "http://x" is not allowed`},
+		{"municipality list", good + "[ui]\nmunicipalities = \"" + munisFile + "\"\n", 0, "ok (terminal T0001"},
+		{"municipality list missing", good + "[ui]\nmunicipalities = \"nowhere.toml\"\n", 1, `ui.municipalities: "` + dir + `/nowhere.toml" is not allowed; a readable file`},
+		{"municipality list bad", good + "[ui]\nmunicipalities = \"" + badMunis + "\"\n", 1, `municipality[0].code: "1" is not allowed; 6 digits`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,7 +61,7 @@ name = "laptop"
 			if tc.code == 0 && !regexp.MustCompile(`: sw kofu-kiosk/\S+ cfg=[0-9a-f]{16}\n$`).MatchString(out.String()) {
 				t.Fatalf("no attested sw line: %q", out.String())
 			}
-			if tc.code == 1 && !strings.Contains(out.String(), `printer.spec: "lpt1"`) {
+			if tc.name == "two problems, both named" && !strings.Contains(out.String(), `printer.spec: "lpt1"`) {
 				t.Fatalf("second problem not reported: %q", out.String())
 			}
 		})

@@ -70,7 +70,7 @@ func TestDigest(t *testing.T) {
 		{"log", r(`format = "json"`, `format = "text"`), false},
 		{"default written out", r(`max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = 12"), false},
 		{"default left out", r(`page = "20s"`, ``), false},
-		{"municipality list", r(`default = "ja"`, "default = \"ja\"\nmunicipalities = \""+munis(t, 300)+"\""), true},
+		{"municipality list", r(`municipalities = "municipalities.toml"`, "municipalities = \""+munis(t, 300)+"\""), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
