@@ -321,9 +321,25 @@ func (c *Client) Page(ctx context.Context, e *VerifiedEnvelope, n int) ([]byte, 
 // Outcome reports a signed outcome for a verified ticket and returns the
 // center's billing answer.
 func (c *Client) Outcome(ctx context.Context, t *VerifiedTicket, signed []byte) (*OutcomeAnswer, error) {
+	return c.postOutcome(ctx, t.t.TID, signed)
+}
+
+// ResendOutcome sends an outcome again that an earlier report could not
+// deliver (the kiosk's outbox, from its journal, possibly after a
+// restart): the same POST, by the ticket id the journal kept. signed must
+// name that ticket; the center answers a repeat of the same outcome with
+// its first answer.
+func (c *Client) ResendOutcome(ctx context.Context, tid, signed []byte) (*OutcomeAnswer, error) {
+	if len(tid) == 0 {
+		return nil, errors.New("outcome: no ticket id")
+	}
+	return c.postOutcome(ctx, tid, signed)
+}
+
+func (c *Client) postOutcome(ctx context.Context, tid, signed []byte) (*OutcomeAnswer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.t.Outcome)
 	defer cancel()
-	target := c.endpoint("v1", "tickets", B64(t.t.TID), "outcome")
+	target := c.endpoint("v1", "tickets", B64(tid), "outcome")
 	var last error
 	for i := 0; i < c.maxSends; i++ {
 		a, err := c.do(ctx, "outcome", http.MethodPost, target, MediaJOSE, signed, 4<<10)
@@ -335,7 +351,7 @@ func (c *Client) Outcome(ctx context.Context, t *VerifiedTicket, signed []byte) 
 			if err := decodeStrict(a.body, &ans); err != nil {
 				return nil, fmt.Errorf("outcome answer: %w", err)
 			}
-			if ans.V != Version || !bytes.Equal(ans.TID, t.t.TID) ||
+			if ans.V != Version || !bytes.Equal(ans.TID, tid) ||
 				(ans.Billing != BillingCaptured && ans.Billing != BillingVoided) {
 				return nil, errors.New("outcome answer does not match the ticket")
 			}

@@ -42,6 +42,9 @@ type Kiosk struct {
 	// OnState, when set, is called after each state is journaled (the
 	// crash tests that kill the process in every state).
 	OnState func(State)
+	// Outbox, when set, keeps the outcomes the center did not acknowledge
+	// and sends them again after each session (LoadOutbox at start).
+	Outbox *Outbox
 	// Observers are told of every transition and every session's end
 	// (metrics, logs), after the journal.
 	Observers []Observer

@@ -41,8 +41,13 @@ func (s *session) to(st State) error {
 			return err
 		}
 	}
-	if err := s.k.Journal.Append(journal.Record{Kind: journal.KindState, Session: s.id, State: string(st),
-		Card: s.card}); err != nil {
+	rec := journal.Record{Kind: journal.KindState, Session: s.id, State: string(st), Card: s.card}
+	if s.ticket != nil {
+		// Once the ticket is known, a crash leaves enough to tell the
+		// center later (the outbox): the ticket and the request's binding.
+		rec.TID, rec.Binding = s.res.TID, protocol.B64(s.ticket.Sent().Binding())
+	}
+	if err := s.k.Journal.Append(rec); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	from, now := s.state, time.Now()
@@ -90,6 +95,10 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), t.Finish)
 	defer fcancel()
 	panel.Finish(fctx, s.res)
+	if k.Outbox.Len() > 0 && ctx.Err() == nil {
+		// Between residents: tell the center what it has not heard yet.
+		_, _ = k.FlushOutbox(ctx)
+	}
 	return s.res
 }
 
@@ -362,14 +371,23 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 	} else if n > 0 && s.hold == nil {
 		s.res.Payment = "returned"
 	}
+	var unsent error
 	if s.ticket != nil {
-		if ans, err := s.report(settle); err == nil {
+		ans, err := s.report(settle)
+		if err == nil {
 			s.res.Billing = string(ans.Billing)
+		} else if finalAnswer(err) == "" {
+			unsent = err
 		}
 	}
 	s.state = st
 	_ = k.Journal.Append(journal.Record{Kind: journal.KindEnd, Session: s.id, State: string(st), TID: s.res.TID,
 		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card})
+	if unsent != nil {
+		// The center has not heard: keep the outcome to send again.
+		_ = k.queue(queued{session: s.id, tid: s.ticket.TID(), binding: s.ticket.Sent().Binding(),
+			result: s.res.Outcome, reason: s.res.Reason, pages: s.res.Pages})
+	}
 }
 
 // outcomeOf maps a terminal state to the protocol's result.

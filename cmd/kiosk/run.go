@@ -269,6 +269,10 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
 			"session", sid)
 	}
+	outbox, err := rc.loadOutbox(f.journal)
+	if err != nil {
+		return 1, err
+	}
 	svc, stopMetrics, err := rc.start(ctx, sw, f.journal)
 	if err != nil {
 		return 1, err
@@ -289,7 +293,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 
 	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal), withResults(svc)); err != nil {
+		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal), withResults(svc), withOutbox(outbox)); err != nil {
 			return 1, err
 		}
 		return 0, nil
@@ -305,6 +309,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	pilot := terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins)
 	clear(p)
 	k := env.Kiosk(sink, coins, j)
+	k.Outbox = outbox
 	k.Timeouts = rc.sessionTimeouts()
 	svc.instrument(k)
 	if f.crashAt != "" {
@@ -389,6 +394,19 @@ func (rc *runContext) store(ctx context.Context) (int, error) {
 	rc.log.Info("preflight passed", "mode", "store", "sw", sw, "profile", cfg.Profile.Name,
 		"printer", config.PrinterKind(cfg.Printer.Spec), "readers", len(readers))
 	return rc.storeSessions(ctx, trust, sink, j, sw)
+}
+
+// loadOutbox rebuilds the outbox of outcomes the center has not heard
+// from the journal at path (opened already, so its recovery is in it).
+func (rc *runContext) loadOutbox(path string) (*terminal.Outbox, error) {
+	ob, err := terminal.LoadOutbox(path)
+	if err != nil {
+		return nil, err
+	}
+	if n := ob.Len(); n > 0 {
+		rc.log.Warn("outcomes the center has not acknowledged wait in the outbox; they are sent after the next session", "count", n)
+	}
+	return ob, nil
 }
 
 // slotReader is the emulated card's reader name, read from the card

@@ -34,6 +34,7 @@ type storeMachine struct {
 	reader *host.Reader
 	coins  *payment.Coins // the emulated coin unit: the only payment unit there is (see docs/operator.md)
 	svc    *service
+	outbox *terminal.Outbox
 	tm     terminal.Timeouts
 }
 
@@ -71,7 +72,7 @@ func newStoreMachine(cfg *config.Config, trust *config.Trust, sw string, ct prot
 // kiosk is the terminal.Kiosk for one session.
 func (m *storeMachine) kiosk() *terminal.Kiosk {
 	k := &terminal.Kiosk{Client: m.client, Verifier: m.verify, Identity: m.id, Sink: m.sink, Payment: m.coins,
-		Journal: m.j, Timeouts: m.tm}
+		Journal: m.j, Timeouts: m.tm, Outbox: m.outbox}
 	if m.svc != nil {
 		m.svc.instrument(k)
 	}
@@ -261,6 +262,10 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 		}
 		order = terminal.Order{Muni: f.muni, Doc: doc}
 	}
+	outbox, err := rc.loadOutbox(cfg.Journal.Path)
+	if err != nil {
+		return 1, err
+	}
 	svc, stopMetrics, err := rc.start(ctx, sw, cfg.Journal.Path)
 	if err != nil {
 		return 1, err
@@ -275,7 +280,13 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	if err != nil {
 		return 1, err
 	}
-	m.svc = svc
+	m.svc, m.outbox = svc, outbox
+	if outbox.Len() > 0 {
+		// Tell the center first what it has not heard (a partition at the
+		// last report, a crash after a ticket); the rest waits for later.
+		n, err := m.kiosk().FlushOutbox(ctx)
+		rc.log.Info("outbox flushed at start", "sent", n, "left", outbox.Len(), "err", errString(err))
+	}
 	var printerOpen health.PrinterOpener
 	if dev := sinkDevice(sink); dev != nil {
 		printerOpen = health.Held(dev)
@@ -340,4 +351,11 @@ func loadMunicipalities(cfg *config.Config) ([]tui.Municipality, error) {
 		out = append(out, tui.Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly})
 	}
 	return out, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

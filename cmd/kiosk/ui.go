@@ -51,6 +51,7 @@ type ui struct {
 	onResult func(terminal.Result) // tests observe each session's result
 	// instrument, when set, attaches observers to each session's kiosk.
 	instrument func(*terminal.Kiosk)
+	outbox     *terminal.Outbox // outcomes the center has not heard, shared by the sessions
 
 	checks  []health.Check // the blocking preflight checks (the gate)
 	recheck time.Duration  // how often they run while idle or out of service
@@ -66,6 +67,9 @@ func withJournalPath(path string) uiOption {
 		u.checks = append(u.checks, health.JournalCheck(path), health.DiskCheck(path, health.DefaultMinFree, nil))
 	}
 }
+
+// withOutbox gives the sessions the kiosk's outbox.
+func withOutbox(o *terminal.Outbox) uiOption { return func(u *ui) { u.outbox = o } }
 
 // withRecheck sets how often the gate's checks run again.
 func withRecheck(d time.Duration) uiOption { return func(u *ui) { u.recheck = d } }
@@ -263,6 +267,7 @@ func (u *ui) serve(ctx context.Context) {
 	}
 	defer card.Close()
 	k := u.env.Kiosk(u.sink, u.coins, u.j)
+	k.Outbox = u.outbox
 	if u.instrument != nil {
 		u.instrument(k)
 	}

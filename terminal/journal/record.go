@@ -21,6 +21,8 @@ const (
 	KindEnd       Kind = "end"       // a session reached its terminal state
 	KindRecovered Kind = "recovered" // a session found unfinished at open, closed as unknown
 	KindRepair    Kind = "repair"    // a torn, uncommitted tail was cut at open
+	KindOutbox    Kind = "outbox"    // an outcome the center did not acknowledge, to send again
+	KindReported  Kind = "reported"  // a queued outcome the center has now answered (or refused for good)
 )
 
 // Record is one journal line. Every field is free of personal data by
@@ -38,6 +40,7 @@ type Record struct {
 	Billing string `json:"billing,omitempty"` // captured, released, none
 	Pages   int    `json:"pages,omitempty"`   // pages confirmed
 	Card    string `json:"card,omitempty"`    // HMAC-SHA-256 of the card certificate under the journal key
+	Binding string `json:"binding,omitempty"` // the request's binding (base64url SHA-256): lets an outcome be reported later
 	Note    string `json:"note,omitempty"`    // a short code for technicians
 	Prev    string `json:"prev"`              // hash of the previous record (hex), zeros for the first
 	Hash    string `json:"h"`                 // SHA-256(prev || body), hex
@@ -52,6 +55,8 @@ const maxLine = 2048
 var (
 	codeRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{0,64}$`)
 	hexRe  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// bindingRe is a SHA-256 in unpadded base64url.
+	bindingRe = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 )
 
 // body is the record as hashed: every field but the hash itself.
@@ -76,7 +81,7 @@ func (r Record) validate() error {
 		return fmt.Errorf("time: %w", err)
 	}
 	switch r.Kind {
-	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair:
+	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair, KindOutbox, KindReported:
 	default:
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	}
@@ -85,6 +90,9 @@ func (r Record) validate() error {
 		if !codeRe.MatchString(v) {
 			return fmt.Errorf("field %s is not a code", name)
 		}
+	}
+	if r.Binding != "" && !bindingRe.MatchString(r.Binding) {
+		return errors.New("binding is not a base64url SHA-256")
 	}
 	if r.Card != "" && !hexRe.MatchString(r.Card) {
 		return errors.New("card is not a keyed hash")
