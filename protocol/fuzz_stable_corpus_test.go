@@ -107,3 +107,86 @@ func TestWriteStableFuzzCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteStableVerifyCorpus writes the committed corpora of
+// FuzzVerifyTicketStable and FuzzVerifyEnvelopeStable: the stable flow's
+// ticket and envelopes, which verify in every run, and the mix-ups of the
+// incidents (another request's ids, another card's subject, too many
+// pages, expired, the other CA's signer) and header forgeries.
+func TestWriteStableVerifyCorpus(t *testing.T) {
+	fuzzcorpus.Skip(t)
+	sf := newStableFlow(t)
+	of := newOutcomeFlow(t)
+	other := func(b []byte) []byte { return bytes.Repeat([]byte{^b[0]}, len(b)) }
+
+	tc := fuzzcorpus.New("FuzzVerifyTicketStable")
+	good := sf.sign(t, sf.tk)
+	if _, err := sf.v.Ticket(good, sf.sent); err != nil {
+		t.Fatal(err)
+	}
+	tc.Add("valid", good)
+	for name, mut := range map[string]func(*protocol.Ticket){
+		"other-rid":     func(tk *protocol.Ticket) { tk.RID = other(tk.RID) },
+		"other-binding": func(tk *protocol.Ticket) { tk.Binding = other(tk.Binding) },
+		"other-doc":     func(tk *protocol.Ticket) { tk.Doc, _ = protocol.NewDocSpec(protocol.DocInkan) },
+		"expired":       func(tk *protocol.Ticket) { tk.IAT, tk.EXP = tk.IAT-7200, tk.IAT-3600 },
+		"issued-later":  func(tk *protocol.Ticket) { tk.IAT += 3600; tk.EXP += 3600 },
+		"fee-zero":      func(tk *protocol.Ticket) { tk.Fee = 0 },
+	} {
+		tk := sf.tk
+		mut(&tk)
+		tc.Add(name, sf.sign(t, tk))
+	}
+	if b, err := protocol.SignTicket(of.fx.IssuerSigner.Key, [][]byte{of.fx.IssuerSigner.CertDER}, sf.tk); err == nil {
+		tc.Add("signed-by-the-issuer", b)
+	}
+	jwsForgeries(t, tc, good)
+
+	ec := fuzzcorpus.New("FuzzVerifyEnvelopeStable")
+	vt, err := sf.v.Ticket(good, sf.sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := func(n int) []protocol.PageRef {
+		var ps []protocol.PageRef
+		for i := 1; i <= n; i++ {
+			ps = append(ps, protocol.PageRef{N: i, SHA256: bytes.Repeat([]byte{byte(i)}, 32), W: 2480, H: 3508, DPI: 300})
+		}
+		return ps
+	}
+	for _, n := range []int{1, 3, protocol.MaxPages} {
+		e := sf.env
+		e.Pages = pages(n)
+		b := sf.sign(t, e)
+		if _, err := sf.v.Envelope(b, vt); err != nil {
+			t.Fatalf("%d pages: %v", n, err)
+		}
+		ec.Add("valid", b)
+	}
+	for name, mut := range map[string]func(*protocol.Envelope){
+		"other-subject-wrong-record": func(e *protocol.Envelope) { e.Subject = other(e.Subject) },
+		"other-tid-fifo-dispatch":    func(e *protocol.Envelope) { e.TID = other(e.TID) },
+		"other-binding":              func(e *protocol.Envelope) { e.Binding = other(e.Binding) },
+		"other-rid":                  func(e *protocol.Envelope) { e.RID = other(e.RID) },
+		"no-pages":                   func(e *protocol.Envelope) { e.Pages = nil },
+		"too-many-pages":             func(e *protocol.Envelope) { e.Pages = pages(protocol.MaxPages + 1) },
+		"no-asof":                    func(e *protocol.Envelope) { e.AsOf = "" },
+		"expired":                    func(e *protocol.Envelope) { e.IAT, e.EXP = e.IAT-7200, e.IAT-3600 },
+		"page-600dpi":                func(e *protocol.Envelope) { e.Pages[0].DPI, e.Pages[0].W, e.Pages[0].H = 600, 4961, 7016 },
+		"page-numbers-repeat":        func(e *protocol.Envelope) { e.Pages = append(pages(2), pages(1)...) },
+	} {
+		e := sf.env
+		e.Pages = append([]protocol.PageRef(nil), e.Pages...)
+		mut(&e)
+		ec.Add(name, sf.sign(t, e))
+	}
+	if b, err := protocol.SignEnvelope(of.fx.CenterSigner.Key, [][]byte{of.fx.CenterSigner.CertDER}, sf.env); err == nil {
+		ec.Add("signed-by-the-center", b)
+	}
+	jwsForgeries(t, ec, sf.sign(t, sf.env))
+	for _, c := range []*fuzzcorpus.Corpus{tc, ec} {
+		if err := c.Write("."); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
