@@ -66,7 +66,7 @@ func newStableFlow(tb testing.TB) *stableFlow {
 	sf.env = protocol.Envelope{V: protocol.Version, TID: sf.tk.TID, RID: req.RID, Binding: sent.Binding(),
 		Subject: sent.Subject(), Doc: req.Doc, Serial: "YK-2026-000123", AsOf: now.Add(-36 * time.Hour).UTC().Format(time.RFC3339),
 		Pages: []protocol.PageRef{{N: 1, SHA256: bytes.Repeat([]byte{0x44}, 32), W: 2480, H: 3508, DPI: 300}},
-		IAT: now.Unix() + 1, EXP: now.Add(time.Hour).Unix()}
+		IAT:   now.Unix() + 1, EXP: now.Add(time.Hour).Unix()}
 	sf.sign = func(tb testing.TB, v any) []byte {
 		tb.Helper()
 		var b []byte
