@@ -141,3 +141,42 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestPortStatusEveryByte checks the port status parsing for all 256
+// bytes a GET_PORT_STATUS can answer (too few values to fuzz). The USB
+// printer class (1.1, §4.2.2) fixes Not Error 0x08, Select 0x10 and Paper
+// Empty 0x20; bits 0–2 are reserved and change nothing; "not selected"
+// alone is no problem; with Not Error set and no fault bit the printer
+// takes data; paper-empty wins over every other fault; and the text names
+// the byte.
+func TestPortStatusEveryByte(t *testing.T) {
+	if StatusNotError != 0x08 || StatusSelected != 0x10 || StatusPaperEmpty != 0x20 {
+		t.Fatal("port status bits differ from the USB printer class")
+	}
+	faults := StatusPaperEmpty | StatusJam | StatusCoverOpen
+	for b := range 256 {
+		s := PortStatus(b)
+		p := s.Problem()
+		if s&^0x07 != s && (s&^0x07).Problem() != p {
+			t.Errorf("%s: reserved bits change the problem", s)
+		}
+		if (s^StatusSelected).Problem() != p {
+			t.Errorf("%s: the Select bit changes the problem", s)
+		}
+		if s&faults == 0 && s&StatusNotError != 0 && p != 0 {
+			t.Errorf("%s: problem %v with Not Error set and no fault", s, p)
+		}
+		if s&faults == 0 && s&StatusNotError == 0 && p != KindOffline {
+			t.Errorf("%s: problem %v, want offline", s, p)
+		}
+		if s&StatusPaperEmpty != 0 && p != KindPaperOut {
+			t.Errorf("%s: problem %v, want paper out", s, p)
+		}
+		if s&faults != 0 && p == 0 {
+			t.Errorf("%s: a fault bit but no problem", s)
+		}
+		if !strings.HasPrefix(s.String(), fmt.Sprintf("0x%02x (", b)) {
+			t.Errorf("%#x reads %q", b, s.String())
+		}
+	}
+}
