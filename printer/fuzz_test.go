@@ -160,7 +160,7 @@ func TestPortStatusEveryByte(t *testing.T) {
 		if s&^0x07 != s && (s&^0x07).Problem() != p {
 			t.Errorf("%s: reserved bits change the problem", s)
 		}
-		if (s^StatusSelected).Problem() != p {
+		if (s ^ StatusSelected).Problem() != p {
 			t.Errorf("%s: the Select bit changes the problem", s)
 		}
 		if s&faults == 0 && s&StatusNotError != 0 && p != 0 {
