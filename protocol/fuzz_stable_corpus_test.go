@@ -91,7 +91,7 @@ func TestWriteStableFuzzCorpus(t *testing.T) {
 			o.Pages, o.Reason = 0, []string{"", "page-qr-mismatch", "print-paper-out", "pin", "print-unconfirmed"}[i]
 		}
 		b := of.sign(t, o, i%2)
-		if _, _, err := protocol.ParseOutcome(b, of.pool, time.Now()); err != nil {
+		if _, _, err := protocol.ParseOutcome(b, of.pool, of.now); err != nil {
 			t.Fatalf("outcome %s refused: %v", res, err)
 		}
 		oc.Add("valid-"+string(res), b)

@@ -119,6 +119,7 @@ type outcomeFlow struct {
 	fx    *fixtures.Set
 	pool  *x509.CertPool
 	valid protocol.Outcome
+	now   time.Time // a fixed instant inside the committed certificates' validity
 }
 
 func newOutcomeFlow(tb testing.TB) *outcomeFlow {
@@ -130,7 +131,8 @@ func newOutcomeFlow(tb testing.TB) *outcomeFlow {
 	o := protocol.Outcome{V: protocol.Version, TID: bytes.Repeat([]byte{0x5a}, protocol.TIDSize),
 		Binding: bytes.Repeat([]byte{0xb1}, protocol.DigestSize), Result: protocol.ResultPrinted, Pages: 2,
 		Printer: protocol.PrinterID{MFG: "kofu", MDL: "Emulated Laser 5", SN: "EMU0001"}, IAT: 1795417722}
-	return &outcomeFlow{fx: fx, pool: fx.OperatorCA.Pool(), valid: o}
+	return &outcomeFlow{fx: fx, pool: fx.OperatorCA.Pool(), valid: o,
+		now: fx.Terminals[0].Device.Cert.NotBefore.Add(24 * time.Hour)}
 }
 
 func (of *outcomeFlow) sign(tb testing.TB, o protocol.Outcome, term int) []byte {
@@ -156,7 +158,7 @@ func FuzzParseOutcome(f *testing.F) {
 	f.Add(of.sign(f, refused, 1))
 	f.Add([]byte("eyJhbGciOiJub25lIn0.e30."))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, leaf, err := protocol.ParseOutcome(data, of.pool, time.Now())
+		o, leaf, err := protocol.ParseOutcome(data, of.pool, of.now)
 		if err != nil {
 			if _, ok := protocol.AsRefusal(err); !ok || o != nil || leaf != nil {
 				t.Fatalf("refusal is not a RefusalError or came with values: %v", err)
@@ -166,7 +168,7 @@ func FuzzParseOutcome(f *testing.F) {
 		if o.Validate() != nil || leaf == nil {
 			t.Fatal("accepted an invalid outcome")
 		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: of.pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: of.pool, CurrentTime: of.now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Fatalf("accepted a signer outside the operator CA: %v", err)
 		}
 		checkHeader(t, data, string(protocol.AlgCenter), protocol.TypOutcome)

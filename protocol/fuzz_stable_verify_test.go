@@ -160,7 +160,7 @@ func TestStableSeedsVerify(t *testing.T) {
 			_, err = sf.v.Envelope(b, vt)
 			return err
 		},
-		"FuzzParseOutcome":        func(b []byte) error { _, _, err := protocol.ParseOutcome(b, of.pool, time.Now()); return err },
+		"FuzzParseOutcome":        func(b []byte) error { _, _, err := protocol.ParseOutcome(b, of.pool, of.now); return err },
 		"FuzzParseRequestVectors": func(b []byte) error { _, _, err := protocol.ParseRequest(b, pool, time.Now()); return err },
 	}
 	for target, fn := range check {
