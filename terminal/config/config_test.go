@@ -142,12 +142,3 @@ func TestLoadTrust(t *testing.T) {
 	}
 }
 
-// FuzzParse: no configuration text panics the parser.
-func FuzzParse(f *testing.F) {
-	b, _ := os.ReadFile("kiosk.example.toml")
-	f.Add(string(b))
-	f.Add("[center]\nurl = 1")
-	f.Fuzz(func(t *testing.T, s string) {
-		Parse(strings.NewReader(s), "/x/")
-	})
-}
