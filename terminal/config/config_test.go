@@ -141,4 +141,3 @@ func TestLoadTrust(t *testing.T) {
 		})
 	}
 }
-
