@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"hash/adler32"
 	"image"
+	"io"
 	"math"
 	"slices"
 	"sync"
@@ -69,16 +70,11 @@ func (r *Renderer) NewTemplate(s Spec) (*Template, error) {
 	}
 	t := &Template{r: r, dpi: s.DPI, w: w, h: h, lay: lay, content: contentOf(s)}
 	for i, rows := range [2][2]int{{0, lay.hdrTop}, {lay.hdrBot, lay.bandTop}} {
-		lines := make([]byte, 0, (rows[1]-rows[0])*(w+1))
-		for y := rows[0]; y < rows[1]; y++ {
-			lines = append(lines, 0)
-			lines = append(lines, img.Pix[y*w:(y+1)*w]...)
-		}
-		var z bytes.Buffer
-		if err := r.deflate(&z, lines, false); err != nil {
+		seg, err := r.deflateRows(img, rows[0], rows[1])
+		if err != nil {
 			return nil, err
 		}
-		t.segs[i] = segment{z: bytes.Clone(z.Bytes()), adler: adler32.Checksum(lines), n: len(lines)}
+		t.segs[i] = seg
 	}
 	return t, nil
 }
@@ -175,33 +171,42 @@ func (t *Template) Stamp(s Spec) ([]byte, error) {
 	return assemblePNG(w, t.h, t.dpi, zs), nil
 }
 
-// deflate appends data to dst as raw deflate at BestSpeed with no history
-// from earlier segments; unless final, it ends with a sync flush (a
-// non-final empty stored block, byte-aligned) so more segments can follow.
-func (r *Renderer) deflate(dst *bytes.Buffer, data []byte, final bool) error {
+// deflateRows compresses the rows [y0, y1) of img as PNG scanlines
+// (filter byte None, then the row) into a segment: raw deflate at
+// BestSpeed with no history from other segments, ending with a sync flush
+// (a non-final empty stored block, byte-aligned) so more segments can
+// follow. Rows are fed one by one, with no copy of the page.
+func (r *Renderer) deflateRows(img *image.Gray, y0, y1 int) (segment, error) {
+	var z bytes.Buffer
 	fw, _ := r.zw.Get().(*flate.Writer)
 	if fw == nil {
 		var err error
-		if fw, err = flate.NewWriter(dst, flate.BestSpeed); err != nil {
-			return wrapErr(KindRender, err, "deflate")
+		if fw, err = flate.NewWriter(&z, flate.BestSpeed); err != nil {
+			return segment{}, wrapErr(KindRender, err, "deflate")
 		}
 	} else {
-		fw.Reset(dst)
+		fw.Reset(&z)
 	}
-	defer r.zw.Put(fw)
-	if _, err := fw.Write(data); err != nil {
-		return wrapErr(KindRender, err, "deflate")
+	defer func() {
+		fw.Reset(io.Discard) // let go of this segment's buffer
+		r.zw.Put(fw)
+	}()
+	sum := adler32.New()
+	w := img.Rect.Dx()
+	filter := []byte{0}
+	for y := y0; y < y1; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+w]
+		for _, part := range [2][]byte{filter, row} {
+			if _, err := fw.Write(part); err != nil {
+				return segment{}, wrapErr(KindRender, err, "deflate")
+			}
+			sum.Write(part)
+		}
 	}
-	var err error
-	if final {
-		err = fw.Close()
-	} else {
-		err = fw.Flush()
+	if err := fw.Flush(); err != nil {
+		return segment{}, wrapErr(KindRender, err, "deflate")
 	}
-	if err != nil {
-		return wrapErr(KindRender, err, "deflate")
-	}
-	return nil
+	return segment{z: bytes.Clone(z.Bytes()), adler: sum.Sum32(), n: (y1 - y0) * (w + 1)}, nil
 }
 
 // adler32Combine returns the Adler-32 of the concatenation of two byte
