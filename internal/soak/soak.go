@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type Config struct {
 	DocTimeout    time.Duration // the kiosk's document deadline (default 2 s)
 	// Progress, when set, is called with each sample as it is taken.
 	Progress func(Sample)
+	// Profiles, when set, is a directory that gets a heap profile at
+	// every sample (heap-TXN.pprof), for `go tool pprof -base`.
+	Profiles string
 }
 
 // printerFaults are the printer faults a soak cycles through.
@@ -231,6 +235,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if (i+1)%cfg.Every == 0 || i+1 == cfg.Transactions {
 			s := sample(i+1, time.Since(start))
+			if cfg.Profiles != "" {
+				if err := heapProfile(filepath.Join(cfg.Profiles, fmt.Sprintf("heap-%d.pprof", i+1))); err != nil {
+					return nil, err
+				}
+			}
 			rep.Samples = append(rep.Samples, s)
 			if cfg.Progress != nil {
 				cfg.Progress(s)
@@ -286,6 +295,19 @@ func sample(txn int, elapsed time.Duration) Sample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return Sample{Txn: txn, HeapBytes: ms.HeapAlloc, RSSBytes: rss(), Goroutines: runtime.NumGoroutine(), Elapsed: elapsed}
+}
+
+// heapProfile writes the heap profile as of the last collection.
+func heapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // rss reads VmRSS from /proc/self/status (0 where there is none).

@@ -61,6 +61,7 @@ func TestSoak(t *testing.T) {
 	defer c.Close()
 	rep, err := soak.Run(ctx, soak.Config{Fixtures: fx, CenterURL: c.URL, Transactions: n, Every: every, Dir: t.TempDir(),
 		PrinterFaultEvery: 40, CardFaultEvery: 40, NetFaultEvery: 40,
+		Profiles: os.Getenv("KOFU_SOAK_PROFILES"),
 		Progress: func(s soak.Sample) {
 			t.Logf("txn %6d  heap %6.1f MiB  rss %6.1f MiB  goroutines %3d  %s", s.Txn,
 				float64(s.HeapBytes)/(1<<20), float64(s.RSSBytes)/(1<<20), s.Goroutines, s.Elapsed.Round(time.Second))
