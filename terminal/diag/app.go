@@ -3,12 +3,12 @@ package diag
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync/atomic"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"kofu/internal/screentext"
 	"kofu/terminal/health"
 )
 
@@ -213,37 +213,11 @@ func (d *Diag) Snapshot() string {
 	default:
 	}
 	ch := make(chan string, 1)
-	go d.app.QueueUpdate(func() { ch <- screenText(d.screen) })
+	go d.app.QueueUpdate(func() { ch <- screentext.Of(d.screen) })
 	select {
 	case s := <-ch:
 		return s
 	case <-d.stopped:
 		return ""
 	}
-}
-
-// screenText reads a screen's cells back as text; a wide character's
-// second cell is skipped.
-func screenText(s tcell.Screen) string {
-	if s == nil {
-		return ""
-	}
-	w, h := s.Size()
-	lines := make([]string, 0, h)
-	for y := range h {
-		var b strings.Builder
-		for x := 0; x < w; {
-			mainc, combc, _, width := s.GetContent(x, y)
-			if mainc == 0 {
-				mainc = ' '
-			}
-			b.WriteRune(mainc)
-			for _, r := range combc {
-				b.WriteRune(r)
-			}
-			x += max(width, 1)
-		}
-		lines = append(lines, strings.TrimRight(b.String(), " "))
-	}
-	return strings.Join(lines, "\n")
 }
