@@ -41,6 +41,19 @@ type Info struct {
 	Quirks                    Quirks // quirks that applied when choosing the interface
 }
 
+// ProtocolName names the interface's printer-class protocol.
+func (i Info) ProtocolName() string {
+	switch i.Protocol {
+	case 1:
+		return "unidirectional"
+	case 2:
+		return "bidirectional"
+	case 4:
+		return "IPP-over-USB"
+	}
+	return "unknown"
+}
+
 func (i Info) String() string {
 	return fmt.Sprintf("%04x:%04x bus %d addr %d if %d alt %d protocol %d", i.VID, i.PID, i.Bus, i.Address, i.Interface, i.Alt, i.Protocol)
 }

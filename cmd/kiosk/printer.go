@@ -101,7 +101,7 @@ func describe(w io.Writer, name string, p *printer.Printer) {
 	info := p.Info()
 	id, idErr := p.DeviceID()
 	fmt.Fprintf(w, "%s\n", name)
-	fmt.Fprintf(w, "  interface: protocol %d (%s), interface %d alt %d%s\n", info.Protocol, protocolName(info.Protocol),
+	fmt.Fprintf(w, "  interface: protocol %d (%s), interface %d alt %d%s\n", info.Protocol, info.ProtocolName(),
 		info.Interface, info.Alt, quirkNote(info.Quirks))
 	if idErr != nil {
 		fmt.Fprintf(w, "  device ID: %v\n", idErr)
@@ -114,18 +114,6 @@ func describe(w io.Writer, name string, p *printer.Printer) {
 		return
 	}
 	fmt.Fprintf(w, "  jobs:      %s\n", plan.Why)
-}
-
-func protocolName(p int) string {
-	switch p {
-	case 1:
-		return "unidirectional"
-	case 2:
-		return "bidirectional"
-	case 4:
-		return "IPP-over-USB"
-	}
-	return "unknown"
 }
 
 func quirkNote(q printer.Quirks) string {

@@ -265,10 +265,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		return 1, fmt.Errorf("journal: %w", err)
 	}
 	defer j.Close()
-	for _, sid := range rep.Recovered {
-		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
-			"session", sid)
-	}
+	rc.logRecovered(rep)
 	outbox, err := rc.loadOutbox(f.journal)
 	if err != nil {
 		return 1, err
@@ -387,13 +384,18 @@ func (rc *runContext) store(ctx context.Context) (int, error) {
 		return 1, fmt.Errorf("journal: %w", err)
 	}
 	defer j.Close()
+	rc.logRecovered(rep)
+	rc.log.Info("preflight passed", "mode", "store", "sw", sw, "profile", cfg.Profile.Name,
+		"printer", config.PrinterKind(cfg.Printer.Spec), "readers", len(readers))
+	return rc.storeSessions(ctx, trust, sink, j, sw)
+}
+
+// logRecovered says which sessions the journal found unfinished at open.
+func (rc *runContext) logRecovered(rep *journal.Report) {
 	for _, sid := range rep.Recovered {
 		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
 			"session", sid)
 	}
-	rc.log.Info("preflight passed", "mode", "store", "sw", sw, "profile", cfg.Profile.Name,
-		"printer", config.PrinterKind(cfg.Printer.Spec), "readers", len(readers))
-	return rc.storeSessions(ctx, trust, sink, j, sw)
 }
 
 // loadOutbox rebuilds the outbox of outcomes the center has not heard

@@ -44,14 +44,11 @@ func writeMunicipalities(t *testing.T, fx *fixtures.Set, path string) {
 	}
 }
 
-// TestStoreMachineAutopilot runs `kiosk run --config FILE --autopilot` as
-// on a store machine: the emulated center as a separate server over real
-// mutual TLS on loopback, the card through a real pcscd with the emulated
-// card on vsmartcard-vpcd, found by the host loop in the configured
-// reader. One session prints; in the next the card is pulled as it signs
-// the request, and the session ends cancelled/card-removed with nothing
-// printed and no fee; the journal holds both.
-func TestStoreMachineAutopilot(t *testing.T) {
+// storeWorld is a store machine's surroundings: a private pcscd with
+// vpcd, the emulated center as a separate mutual-TLS server, and the
+// emulated card of resident id (not yet inserted).
+func storeWorld(t *testing.T, id string) (*pcsctest.Stack, *fixtures.Set, *center.Server, *fixtures.Resident, *emucard.Card) {
+	t.Helper()
 	s := pcsctest.Start(t)
 	fx, err := fixtures.Load()
 	if err != nil {
@@ -61,12 +58,27 @@ func TestStoreMachineAutopilot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	res, _ := fx.Resident("R0004")
+	t.Cleanup(func() { srv.Close() })
+	res, ok := fx.Resident(id)
+	if !ok {
+		t.Fatalf("no resident %s", id)
+	}
 	card, err := emucard.New(fx, res, emucard.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, fx, srv, res, card
+}
+
+// TestStoreMachineAutopilot runs `kiosk run --config FILE --autopilot` as
+// on a store machine: the emulated center as a separate server over real
+// mutual TLS on loopback, the card through a real pcscd with the emulated
+// card on vsmartcard-vpcd, found by the host loop in the configured
+// reader. One session prints; in the next the card is pulled as it signs
+// the request, and the session ends cancelled/card-removed with nothing
+// printed and no fee; the journal holds both.
+func TestStoreMachineAutopilot(t *testing.T) {
+	s, fx, srv, res, card := storeWorld(t, "R0004")
 	s.Insert(t, card, 0)
 
 	dir := t.TempDir()
@@ -133,21 +145,7 @@ func TestStoreMachineAutopilot(t *testing.T) {
 // from the list, the finish screen, the welcome screen again only once
 // the card has left the reader, then Q.
 func TestStoreMachineUI(t *testing.T) {
-	s := pcsctest.Start(t)
-	fx, err := fixtures.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := center.Start(center.Config{Fixtures: fx}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	res, _ := fx.Resident("R0001")
-	card, err := emucard.New(fx, res, emucard.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, fx, srv, res, card := storeWorld(t, "R0001")
 	dir := t.TempDir()
 	cfg, err := config.Load(storeConfig(t, dir, srv.URL, "operator-ca.crt.pem", s.Reader(0)))
 	if err != nil {

@@ -65,7 +65,7 @@ func (v *printerView) set(info *health.PrinterInfo, r health.Result) {
 		section(&b, "USB interface")
 		in := info.Info
 		field(&b, "device", fmt.Sprintf("%04x:%04x bus %d address %d", in.VID, in.PID, in.Bus, in.Address))
-		field(&b, "protocol", fmt.Sprintf("%d (%s), interface %d alt %d", in.Protocol, protocolName(in.Protocol), in.Interface, in.Alt))
+		field(&b, "protocol", fmt.Sprintf("%d (%s), interface %d alt %d", in.Protocol, in.ProtocolName(), in.Interface, in.Alt))
 		quirks := "none"
 		if in.Quirks != 0 {
 			quirks = in.Quirks.String()
@@ -116,18 +116,6 @@ func (v *printerView) draw() {
 		text = tagTitle + "Test page" + tagOff + "\n" + v.testPage + "\n\n" + text
 	}
 	v.tv.SetText(text)
-}
-
-func protocolName(p int) string {
-	switch p {
-	case 1:
-		return "unidirectional"
-	case 2:
-		return "bidirectional"
-	case 4:
-		return "IPP-over-USB"
-	}
-	return "unknown"
 }
 
 func yesNo(b bool) string {
