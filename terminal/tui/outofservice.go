@@ -19,10 +19,9 @@ type Fault struct {
 // blocking preflight check fails: the machine is closed, what is wrong,
 // and that it reopens by itself.
 type outOfServiceView struct {
-	tv     *tview.TextView
-	faults []Fault
-	keys   []IdleKey     // only the Quit keys work here
-	answer func(IdleKey) // nil when nobody waits
+	tv       *tview.TextView
+	faults   []Fault
+	idleKeys // only the Quit keys work here
 }
 
 func newOutOfService(keys []IdleKey) *outOfServiceView {
@@ -68,29 +67,6 @@ func (v *outOfServiceView) render(l Lang) {
 		}
 	}
 	v.tv.SetText(b.String())
-}
-
-func (v *outOfServiceView) hints(Lang) []hint {
-	if v.answer == nil {
-		return nil
-	}
-	hs := make([]hint, 0, len(v.keys))
-	for _, k := range v.keys {
-		hs = append(hs, hint{string(k.Key), k.Label})
-	}
-	return hs
-}
-
-func (v *outOfServiceView) handle(k key) {
-	if v.answer == nil {
-		return
-	}
-	for _, ik := range v.keys {
-		if (k.kind == keyRune && k.r == ik.Key) || k.kind == keyQuit {
-			v.answer(ik)
-			return
-		}
-	}
 }
 
 // OutOfService shows the out-of-service screen naming faults until ctx

@@ -17,15 +17,14 @@ type IdleKey struct {
 // welcomeView is the idle screen: what the service is, the service hours,
 // and "place your card".
 type welcomeView struct {
-	tv     *tview.TextView
-	hours  Text
-	note   Text
-	keys   []IdleKey
-	answer func(IdleKey) // nil when nobody waits for an idle key
+	tv    *tview.TextView
+	hours Text
+	note  Text
+	idleKeys
 }
 
 func newWelcome(hours, note Text, keys []IdleKey) *welcomeView {
-	return &welcomeView{tv: newBody(), hours: hours, note: note, keys: keys}
+	return &welcomeView{tv: newBody(), hours: hours, note: note, idleKeys: idleKeys{keys: keys}}
 }
 
 func (v *welcomeView) name() string               { return "welcome" }
@@ -54,28 +53,4 @@ func (v *welcomeView) render(l Lang) {
 		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + esc(v.note.In(l)) + "\n")
 	}
 	v.tv.SetText(b.String())
-}
-
-// hints advertise the idle keys only while they work.
-func (v *welcomeView) hints(Lang) []hint {
-	if v.answer == nil {
-		return nil
-	}
-	hs := make([]hint, 0, len(v.keys))
-	for _, k := range v.keys {
-		hs = append(hs, hint{string(k.Key), k.Label})
-	}
-	return hs
-}
-
-func (v *welcomeView) handle(k key) {
-	if v.answer == nil {
-		return
-	}
-	for _, ik := range v.keys {
-		if (k.kind == keyRune && k.r == ik.Key) || (k.kind == keyQuit && ik.Quit) {
-			v.answer(ik)
-			return
-		}
-	}
 }
