@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"kofu/protocol/center"
 	"kofu/terminal"
 	"kofu/terminal/config"
+	"kofu/terminal/health"
 	"kofu/terminal/journal"
 	"kofu/terminal/tui"
 )
@@ -187,11 +189,21 @@ func TestStoreMachineUI(t *testing.T) {
 	if pick < 0 {
 		t.Fatalf("no municipality %s in the list", res.Muni)
 	}
+	// A blocking check that fails until the test mends it: the gate.
+	var broken atomic.Bool
+	broken.Store(true)
+	paper := health.Check{Name: "printer", Blocking: true, Run: func(context.Context) health.Result {
+		if broken.Load() {
+			return health.Result{Status: health.Fail, Detail: "paper out: load A4 paper"}
+		}
+		return health.Result{Status: health.OK, Detail: "ready"}
+	}}
 	sim := tcell.NewSimulationScreen("UTF-8")
-	u, err := newStoreUI(m, munis, "ja", nil, sim)
+	u, err := newStoreUI(m, munis, "ja", []health.Check{paper}, sim)
 	if err != nil {
 		t.Fatal(err)
 	}
+	u.recheck = 100 * time.Millisecond
 	sim.SetSize(100, 35)
 	results := make(chan terminal.Result, 1)
 	u.onResult = func(r terminal.Result) { results <- r }
@@ -208,8 +220,14 @@ func TestStoreMachineUI(t *testing.T) {
 		}
 	}
 
-	waitScreen(t, snap, 10*time.Second, "マイナンバーカードをカード置き場に置いてください", "<Q> 終了")
+	// Out of service first: a card placed now starts nothing.
+	waitScreen(t, snap, 10*time.Second, "● プリンタ", "printer: paper out: load A4 paper")
 	unplug := s.Insert(t, card, 0)
+	time.Sleep(500 * time.Millisecond)
+	if strings.Contains(norm(snap()), norm("取得する証明書を選んでください")) {
+		t.Fatal("a session started while out of service")
+	}
+	broken.Store(false)
 	waitScreen(t, snap, 20*time.Second, "取得する証明書を選んでください")
 	typeText("3") // 印鑑登録証明書: copies, then the municipality
 	waitScreen(t, snap, 10*time.Second, "請求先", fx.Municipalities[0].Name)
