@@ -13,27 +13,13 @@ import (
 )
 
 func TestConfigCheck(t *testing.T) {
-	dir := t.TempDir()
-	pki, _ := filepath.Abs("../../testdata/pki")
-	os.WriteFile(filepath.Join(dir, "journal.key"), bytes.Repeat([]byte{9}, 32), 0o600)
-	good := `[center]
-url = "https://127.0.0.1:8443"
-tls_ca = "` + pki + `/ca/operator-ca.crt.pem"
-center_ca = "` + pki + `/ca/center-ca.crt.pem"
-issuer_ca = "` + pki + `/ca/issuer-ca.crt.pem"
-[terminal]
-id = "T0001"
-store = "S0001"
-cert = "` + pki + `/terminal/T0001.crt.pem"
-key = "` + pki + `/terminal/T0001.key.pem"
-[printer]
-spec = "emulator"
-[journal]
-path = "journal"
-key = "journal.key"
-[profile]
-name = "laptop"
-`
+	base := testConfig(t, "laptop", "")
+	dir := filepath.Dir(base)
+	b, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := string(b)
 	munisFile, _ := filepath.Abs("../../terminal/config/municipalities.example.toml")
 	badMunis := filepath.Join(dir, "bad-munis.toml")
 	os.WriteFile(badMunis, []byte("[[municipality]]\ncode = \"1\"\nname = \"x\"\n"), 0o600)
