@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bytes"
-	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"kofu/internal/graypdf"
 	"kofu/printer/pdl"
 )
 
@@ -59,7 +58,7 @@ func encodeFigures(ctx context.Context, o Options, p *samplePage) ([]Figure, err
 	defer os.RemoveAll(dir)
 	pdf := filepath.Join(dir, "page.pdf")
 	if gsErr == nil {
-		if err := os.WriteFile(pdf, pdfOfPage(p), 0o600); err != nil {
+		if err := os.WriteFile(pdf, graypdf.Page(p.img, p.dpi), 0o600); err != nil {
 			return nil, err
 		}
 	}
@@ -113,32 +112,3 @@ func encodeFigures(ctx context.Context, o Options, p *samplePage) ([]Figure, err
 type countWriter struct{ n int }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
-
-// pdfOfPage wraps the page losslessly in a one-page PDF (a DeviceGray
-// image at the page's size and resolution): Ghostscript's input.
-func pdfOfPage(p *samplePage) []byte {
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	_, _ = zw.Write(p.img.Pix)
-	_ = zw.Close()
-	pw, ph := float64(p.w)*72/float64(p.dpi), float64(p.h)*72/float64(p.dpi)
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) { offs = append(offs, b.Len()); b.WriteString(s) }
-	b.WriteString("%PDF-1.4\n")
-	obj("1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n")
-	obj("2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n")
-	obj(fmt.Sprintf("3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 %.3f %.3f]/Resources<</XObject<</Im0 5 0 R>>>>/Contents 4 0 R>> endobj\n", pw, ph))
-	content := fmt.Sprintf("q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q", pw, ph)
-	obj(fmt.Sprintf("4 0 obj <</Length %d>> stream\n%s\nendstream endobj\n", len(content), content))
-	obj(fmt.Sprintf("5 0 obj <</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray/BitsPerComponent 8/Filter/FlateDecode/Length %d>> stream\n", p.w, p.h, z.Len()))
-	b.Write(z.Bytes())
-	b.WriteString("\nendstream endobj\n")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer <</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
-}

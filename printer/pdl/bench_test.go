@@ -10,6 +10,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"kofu/internal/graypdf"
 )
 
 // kofuEncoders are kofu's writers, by name.
@@ -68,7 +70,7 @@ func BenchmarkEncodeA4(b *testing.B) {
 	}
 	dir := b.TempDir()
 	pdf := filepath.Join(dir, "page.pdf")
-	os.WriteFile(pdf, pdfOfPage(b, img, 600), 0o600)
+	os.WriteFile(pdf, graypdf.Page(img, 600), 0o600)
 	for _, d := range gsDevices() {
 		b.Run(d.name+"/600dpi", func(b *testing.B) {
 			var n int
@@ -93,7 +95,7 @@ func TestEncodersVersusGhostscript(t *testing.T) {
 	img := sample.Page(t, 600)
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "page.pdf")
-	os.WriteFile(pdf, pdfOfPage(t, img, 600), 0o600)
+	os.WriteFile(pdf, graypdf.Page(img, 600), 0o600)
 	median := func(f func() int) (time.Duration, int) {
 		var ds []time.Duration
 		n := 0

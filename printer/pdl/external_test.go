@@ -3,7 +3,6 @@ package pdl
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
 	"fmt"
 	"image"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"kofu/internal/graypdf"
 )
 
 // needTools skips when an external decoder is missing on a developer
@@ -144,7 +145,7 @@ func TestRastertopdf(t *testing.T) {
 			pdfPath := filepath.Join(dir, "job.pdf")
 			os.WriteFile(pdfPath, pdf.Bytes(), 0o600)
 			control := filepath.Join(dir, "control.pdf")
-			os.WriteFile(control, pdfOfPage(t, c.want, 300), 0o600)
+			os.WriteFile(control, graypdf.Page(c.want, 300), 0o600)
 			base := render(t, dir, control, 300, false)[0]
 			baseMean, baseFar := pixelDiff(base, c.want)
 
@@ -174,38 +175,6 @@ func TestRastertopdf(t *testing.T) {
 			}
 		})
 	}
-}
-
-// pdfOfPage writes a one-page PDF holding img as a DeviceGray image that
-// fills a page of img's size at dpi: Ghostscript's input for producing
-// the same formats from the same page.
-func pdfOfPage(t testing.TB, img *image.Gray, dpi int) []byte {
-	t.Helper()
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	zw.Write(img.Pix)
-	zw.Close()
-	w, h := img.Bounds().Dx(), img.Bounds().Dy()
-	pw, ph := float64(w)*72/float64(dpi), float64(h)*72/float64(dpi)
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) { offs = append(offs, b.Len()); b.WriteString(s) }
-	b.WriteString("%PDF-1.4\n")
-	obj("1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n")
-	obj("2 0 obj <</Type/Pages/Kids[3 0 R]/Count 1>> endobj\n")
-	obj(fmt.Sprintf("3 0 obj <</Type/Page/Parent 2 0 R/MediaBox[0 0 %.3f %.3f]/Resources<</XObject<</Im0 5 0 R>>>>/Contents 4 0 R>> endobj\n", pw, ph))
-	content := fmt.Sprintf("q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q", pw, ph)
-	obj(fmt.Sprintf("4 0 obj <</Length %d>> stream\n%s\nendstream endobj\n", len(content), content))
-	obj(fmt.Sprintf("5 0 obj <</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray/BitsPerComponent 8/Filter/FlateDecode/Length %d>> stream\n", w, h, z.Len()))
-	b.Write(z.Bytes())
-	b.WriteString("\nendstream endobj\n")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer <</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
 }
 
 // gsDevices are Ghostscript's writers of the formats kofu writes.
@@ -248,7 +217,7 @@ func TestGhostscriptOutputDecodes(t *testing.T) {
 	img := sample.Page(t, 300)
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "page.pdf")
-	os.WriteFile(pdf, pdfOfPage(t, img, 300), 0o600)
+	os.WriteFile(pdf, graypdf.Page(img, 300), 0o600)
 	for _, d := range gsDevices() {
 		t.Run(d.name, func(t *testing.T) {
 			data := runGS(t, dir, pdf, 300, d.args)
