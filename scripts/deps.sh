@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STATICCHECK_VERSION=2026.2.2
+# Go tools, pinned by the module version the module proxy serves (a
+# release name such as 2026.2.2 is not a module version and is refused).
+# `staticcheck -version` prints "staticcheck 2026.2.2 (0.8.2)": the check
+# below matches the module version in brackets, what the install produces.
+STATICCHECK_VERSION=v0.8.2
 
 missing=()
 while read -r pkg _; do
@@ -28,7 +32,7 @@ if ((${#missing[@]})); then
 fi
 
 GOBIN=$(go env GOPATH)/bin
-if [[ "${1:-}" == "--tools" ]] && ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
+if [[ "${1:-}" == "--tools" ]] && ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -qF "(${STATICCHECK_VERSION#v})"; then
   echo "deps: installing staticcheck $STATICCHECK_VERSION" >&2
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
