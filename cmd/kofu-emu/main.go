@@ -20,7 +20,8 @@ func commands() []cli.Command {
 		{Name: "card", Summary: "an emulated My Number card plugged into pcscd through vsmartcard-vpcd", Run: runCard},
 		{Name: "fleet", Summary: "N kiosks against one center: load and the fault matrix, judged from outside", Run: runFleet},
 		{Name: "bench", Summary: "side-by-side performance report: Markdown or JSON, PNG charts with --out", Run: runBench},
-		{Name: "bench-worker", Summary: "(used by bench) a kiosk or center process whose own cost bench measures", Run: bench.WorkerMain},
+		{Name: "bench-worker", Summary: "(used by bench) a kiosk or center process whose own cost bench measures", Run: bench.WorkerMain,
+			Usage: "usage: kofu-emu bench-worker kiosk|center [flags] (started by kofu-emu bench)"},
 	}
 }
 
