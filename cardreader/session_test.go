@@ -10,6 +10,7 @@ import (
 
 	"kofu/cardreader/emucard"
 	"kofu/internal/emulator"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/journal"
@@ -22,7 +23,7 @@ import (
 func TestKioskSessionWithTheEmulatedCard(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env, err := emulator.Start(ctx, emulator.Options{})
+	env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -140,6 +141,9 @@ func newWorld(t *testing.T, o emulator.Options) *world {
 		t.Fatal(err)
 	}
 	o.Fixtures = fx
+	if o.Now == nil {
+		o.Now = testclock.Now(t) // an open service day, whatever today is
+	}
 	env, err := emulator.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

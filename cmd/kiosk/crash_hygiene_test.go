@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"kofu/internal/testclock"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,7 @@ func TestKilledLeavesNoDocumentBytes(t *testing.T) {
 	for _, state := range []string{"fetch", "print", "settle"} {
 		t.Run(state, func(t *testing.T) {
 			out, tmp, work := t.TempDir(), t.TempDir(), t.TempDir()
-			cmd := exec.Command(bin, "run", "--emulator", "--autopilot", "--doc", "juminhyo", "--out", out, "--crash-at", state)
+			cmd := exec.Command(bin, "run", "--emulator", testclock.Flag(t), "--autopilot", "--doc", "juminhyo", "--out", out, "--crash-at", state)
 			cmd.Dir = work
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 			err := cmd.Run()

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"kofu/internal/testclock"
 	"kofu/terminal/journal"
 )
 
@@ -29,7 +30,7 @@ func TestKillInEveryState(t *testing.T) {
 		t.Run(state, func(t *testing.T) {
 			out := t.TempDir()
 			run := func(extra ...string) (*exec.Cmd, []byte, []byte, error) {
-				cmd := exec.Command(bin, append([]string{"run", "--emulator", "--autopilot", "--out", out}, extra...)...)
+				cmd := exec.Command(bin, append([]string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--out", out}, extra...)...)
 				var so, se bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &so, &se
 				err := cmd.Run()

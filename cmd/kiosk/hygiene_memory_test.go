@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/terminal/journal"
 )
 
@@ -73,7 +74,7 @@ func TestSecretsAfterTheTransaction(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, tmp, work := t.TempDir(), t.TempDir(), t.TempDir()
-			args := []string{"run", "--emulator", "--autopilot", "--resident", resident, "--doc", "juminhyo",
+			args := []string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--resident", resident, "--doc", "juminhyo",
 				"--pin", tc.pin, "--out", out, "--metrics", "127.0.0.1:0"}
 			if tc.fault != "" {
 				args = append(args, "--fault", tc.fault)

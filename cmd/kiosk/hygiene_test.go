@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 )
 
 // TestSecretHygiene runs the real kiosk binary for a resident and then
@@ -40,7 +41,7 @@ func TestSecretHygiene(t *testing.T) {
 		t.Run(tc.resident+"/"+tc.doc+"/"+tc.fault, func(t *testing.T) {
 			res, _ := fx.Resident(tc.resident)
 			out, tmp := t.TempDir(), t.TempDir()
-			args := []string{"run", "--emulator", "--autopilot", "--resident", tc.resident, "--doc", tc.doc, "--out", out}
+			args := []string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--resident", tc.resident, "--doc", tc.doc, "--out", out}
 			if tc.fault != "" {
 				args = append(args, "--fault", tc.fault)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"kofu/internal/cli"
+	"kofu/internal/testclock"
 )
 
 // TestJournalCommands: verify reports a good chain and its outcomes, show
@@ -17,7 +18,7 @@ func TestJournalCommands(t *testing.T) {
 	out := t.TempDir()
 	var so, se bytes.Buffer
 	if code := cli.Main(context.Background(), "kiosk", commands(),
-		[]string{"run", "--emulator", "--autopilot", "--out", out}, &so, &se); code != 0 {
+		[]string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--out", out}, &so, &se); code != 0 {
 		t.Fatalf("run: %d %s", code, se.String())
 	}
 	jpath := filepath.Join(out, "journal")

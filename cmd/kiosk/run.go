@@ -18,6 +18,7 @@ import (
 
 	"kofu/cardreader"
 	"kofu/internal/buildinfo"
+	"kofu/internal/clock"
 	"kofu/internal/emulator"
 	"kofu/internal/sdnotify"
 	"kofu/printer"
@@ -35,6 +36,7 @@ import (
 type runHooks struct {
 	metricsAddr func(net.Addr) // the metrics endpoint is listening
 	getenv      func(string) string
+	now         func() time.Time // store mode's clock in tests (nil: the wall clock)
 }
 
 // runKiosk is `kiosk run` (DESIGN §8).
@@ -51,6 +53,7 @@ type runFlags struct {
 	logFormat, metrics                                                               string
 	stopTimeout                                                                      time.Duration
 	acceptBuild                                                                      repeated
+	clock                                                                            clock.Flag
 	explicit                                                                         map[string]bool // flags given on the command line
 }
 
@@ -63,6 +66,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.StringVar(&f.faults, "fault", "", "emulator: center fault modes NAME[,NAME...] (see kofu-emu center)")
 	fs.Var(&f.acceptBuild, "accept-build", "emulator: the emulated center accepts only this kiosk \"sw\" (build and configuration digest); repeatable")
 	fs.StringVar(&f.resident, "resident", "R0001", "emulator: the test resident whose card is inserted")
+	fs.Var(&f.clock, "clock", "emulator: start the emulated world's clock (center calendar, tickets, kiosk) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock)")
 	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
 	fs.StringVar(&f.docType, "doc", "juminhyo", "autopilot: document type")
 	fs.StringVar(&f.pin, "pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
@@ -213,7 +217,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		rc.log.Info("emulator mode: the configuration's center, trust anchors, terminal, card reader and journal are replaced by the emulator's")
 	}
 	builds := []string(f.acceptBuild)
-	env, err := emulator.Start(ctx, emulator.Options{Faults: fl, DPI: f.dpi, Timeouts: rc.centerTimeouts(),
+	env, err := emulator.Start(ctx, emulator.Options{Now: f.clock.Clock(), Faults: fl, DPI: f.dpi, Timeouts: rc.centerTimeouts(),
 		Logger: slog.New(slog.DiscardHandler), Center: func(c *center.Config) { c.Builds = builds }})
 	if err != nil {
 		return 1, err
@@ -328,9 +332,24 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	line, _ := json.Marshal(result)
 	fmt.Fprintln(rc.stdout, string(line))
 	if result.Outcome != protocol.ResultPrinted {
+		rc.explainCalendar(env, res.RecordMuni(doc.Type), doc.Type, result)
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// explainCalendar says on the log why the emulated center refused a
+// document for its calendar (戸籍 on weekdays only, service hours), with
+// the instant its clock read, so that a refusal on a laptop on a Saturday
+// is not a mystery: --clock runs the emulated world at another instant.
+func (rc *runContext) explainCalendar(env *emulator.Env, muni string, doc protocol.DocType, r terminal.Result) {
+	if r.Reason != "center-"+string(protocol.ProbDocumentUnavailable) && r.Reason != "center-"+string(protocol.ProbOutsideHours) {
+		return
+	}
+	if why, closed := env.Center.Center.CalendarRefuses(muni, doc); closed {
+		rc.log.Warn("the emulated center's calendar refused this document: "+why+
+			"; --clock INSTANT runs the emulated world at another instant", "reason", r.Reason)
+	}
 }
 
 // emulatorSW is the "sw" of an emulator-mode kiosk: its build and the

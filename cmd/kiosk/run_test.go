@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"kofu/internal/cli"
+	"kofu/internal/testclock"
 )
 
 // TestRunAutopilot checks the DESIGN §8 contract of `kiosk run --emulator
@@ -44,7 +45,7 @@ func TestRunAutopilot(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
-			args := append([]string{"run", "--emulator", "--autopilot", "--out", out}, tc.args...)
+			args := append([]string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--out", out}, tc.args...)
 			var stdout, stderr bytes.Buffer
 			code := cli.Main(context.Background(), "kiosk", commands(), args, &stdout, &stderr)
 			if code != tc.code {

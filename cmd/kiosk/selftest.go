@@ -16,6 +16,7 @@ import (
 
 	"kofu/cardreader"
 	"kofu/cardreader/emucard"
+	"kofu/internal/clock"
 	"kofu/internal/emulator"
 	"kofu/protocol"
 	"kofu/terminal/config"
@@ -44,6 +45,7 @@ type partsFlags struct {
 	config, reader, printer, journal, resident string
 	emulator, readerSet                        bool
 	minFree                                    uint64
+	clock                                      clock.Flag // emulator: the emulated world's clock
 }
 
 func (p *partsFlags) register(fs *flag.FlagSet) {
@@ -53,6 +55,7 @@ func (p *partsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.printer, "printer", "", "printer SPEC to check (default: printer.spec; emulator: emulator)")
 	fs.StringVar(&p.journal, "journal", "", "journal file to check (default: journal.path; emulator: kofu-out/journal)")
 	fs.StringVar(&p.resident, "resident", "R0001", "emulator: the test resident whose card is in the emulated reader")
+	fs.Var(&p.clock, "clock", "emulator: start the emulated world's clock at this instant (RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00; default: the wall clock)")
 	fs.Func("min-free", "free space the journal's filesystem must keep (default 256MiB)", func(s string) error {
 		n, err := health.ParseBytes(s)
 		p.minFree = n
@@ -117,8 +120,13 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 // mode the emulated center runs in this process until close.
 func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) {
 	p := &parts{minFree: f.minFree, close: func() {}}
+	now := h.now // the kiosk's clock (tests set it off the center's)
 	if f.emulator {
-		if err := p.openEmulator(ctx, f); err != nil {
+		world := f.clock.Clock()
+		if now == nil {
+			now = world // the kiosk and the emulated center share one clock
+		}
+		if err := p.openEmulator(ctx, f, world); err != nil {
 			return nil, err
 		}
 	} else if err := p.openConfig(f); err != nil {
@@ -141,7 +149,7 @@ func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) 
 			return nil, err
 		}
 	}
-	p.center.Now = h.now
+	p.center.Now = now
 	if f.readerSet || !f.emulator {
 		if f.readerSet {
 			p.filter = f.reader
@@ -162,8 +170,8 @@ func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) 
 
 // openEmulator starts the emulated center and an emulated card in an
 // in-process reader, as `kiosk run --emulator` does.
-func (p *parts) openEmulator(ctx context.Context, f partsFlags) error {
-	env, err := emulator.Start(ctx, emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+func (p *parts) openEmulator(ctx context.Context, f partsFlags, now func() time.Time) error {
+	env, err := emulator.Start(ctx, emulator.Options{Now: now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

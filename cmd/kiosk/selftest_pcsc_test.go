@@ -16,6 +16,7 @@ import (
 
 	"kofu/cardreader/pcsctest"
 	"kofu/internal/emulator"
+	"kofu/internal/testclock"
 )
 
 // storeConfig writes a store machine's configuration for the emulated
@@ -59,7 +60,7 @@ name = "laptop"
 func TestSelftestStoreMachine(t *testing.T) {
 	s := pcsctest.Start(t)
 	ctx := context.Background()
-	env, err := emulator.Start(ctx, emulator.Options{})
+	env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

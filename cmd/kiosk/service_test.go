@@ -23,6 +23,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/sdnotify"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -69,6 +70,9 @@ name = "` + profile + `"
 func runCmd(t *testing.T, hooks runHooks, args ...string) (int, string, string) {
 	t.Helper()
 	var so, se bytes.Buffer
+	if len(args) > 0 && args[0] == "--emulator" {
+		args = append([]string{"--emulator", testclock.Flag(t)}, args[1:]...) // an open service day
+	}
 	code, err := runWith(context.Background(), args, &so, &se, hooks)
 	if err != nil {
 		fmt.Fprintf(&se, "kiosk: %v\n", err)
@@ -256,13 +260,13 @@ func TestMetricsScrape(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	svc := newService(log, m, sdnotify.FromEnv(func(string) string { return "" }), terminal.DefaultTimeouts())
 
-	good, err := emulator.Start(ctx, emulator.Options{Logger: slog.New(slog.DiscardHandler)})
+	good, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer good.Close()
 	faults, _ := center.ParseFaults("wrong-record")
-	bad, err := emulator.Start(ctx, emulator.Options{Faults: faults, Logger: slog.New(slog.DiscardHandler)})
+	bad, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t), Faults: faults, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +399,7 @@ func TestLogHygiene(t *testing.T) {
 				args = append(args, "--fault", tc.fault, "--doc", "koseki-zenbu")
 			}
 			_, so, se := runCmd(t, runHooks{}, args...)
-			env, err := emulator.Start(context.Background(), emulator.Options{Logger: slog.New(slog.DiscardHandler)})
+			env, err := emulator.Start(context.Background(), emulator.Options{Now: testclock.Now(t), Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -448,7 +452,7 @@ func TestNotifyAndStop(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		var so, se bytes.Buffer
-		code, _ := runWith(ctx, []string{"--emulator", "--autopilot", "--out", out, "--fault", "slow:60s", "--log-format", "json"},
+		code, _ := runWith(ctx, []string{"--emulator", testclock.Flag(t), "--autopilot", "--out", out, "--fault", "slow:60s", "--log-format", "json"},
 			&so, &se, runHooks{getenv: func(k string) string { return env[k] }})
 		done <- result{code, so.String(), se.String()}
 	}()

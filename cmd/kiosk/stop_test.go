@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"kofu/internal/testclock"
 	"kofu/terminal/journal"
 )
 
@@ -48,7 +49,7 @@ func TestSIGTERM(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			cmd := exec.Command(bin, append([]string{"run", "--emulator", "--autopilot", "--out", out, "--log-format", "json"}, tc.args...)...)
+			cmd := exec.Command(bin, append([]string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--out", out, "--log-format", "json"}, tc.args...)...)
 			var so, se bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &so, &se
 			if err := cmd.Start(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"kofu/cardreader"
+	"kofu/internal/clock"
 	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/config"
@@ -36,6 +37,7 @@ type storeMachine struct {
 	svc    *service
 	outbox *terminal.Outbox
 	tm     terminal.Timeouts
+	now    func() time.Time // the kiosk's clock: the wall clock on a store machine
 }
 
 // newStoreMachine builds the store machine's kiosk parts from its
@@ -58,7 +60,7 @@ func newStoreMachine(cfg *config.Config, trust *config.Trust, sw string, ct prot
 		cfg:    cfg,
 		client: client,
 		verify: &protocol.Verifier{CenterRoots: trust.CenterRoots, IssuerRoots: trust.IssuerRoots,
-			MaxSkew: cfg.Center.MaxSkew.Duration, MaxPages: cfg.Center.MaxPages},
+			MaxSkew: cfg.Center.MaxSkew.Duration, MaxPages: cfg.Center.MaxPages, Now: clock.Wall},
 		id: terminal.Identity{Term: cfg.Terminal.ID, Store: cfg.Terminal.Store, Device: dev,
 			DeviceChain: trust.Device.Certificate, SW: sw},
 		sink:   sink,
@@ -66,13 +68,14 @@ func newStoreMachine(cfg *config.Config, trust *config.Trust, sw string, ct prot
 		reader: &host.Reader{PC: pc, Filter: cfg.Card.Reader},
 		coins:  payment.NewCoins(),
 		tm:     tm,
+		now:    clock.Wall,
 	}, nil
 }
 
 // kiosk is the terminal.Kiosk for one session.
 func (m *storeMachine) kiosk() *terminal.Kiosk {
 	k := &terminal.Kiosk{Client: m.client, Verifier: m.verify, Identity: m.id, Sink: m.sink, Payment: m.coins,
-		Journal: m.j, Timeouts: m.tm, Outbox: m.outbox}
+		Journal: m.j, Timeouts: m.tm, Outbox: m.outbox, Now: m.now}
 	if m.svc != nil {
 		m.svc.instrument(k)
 	}
@@ -281,6 +284,10 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 		return 1, err
 	}
 	m.svc, m.outbox = svc, outbox
+	if rc.hooks.now != nil {
+		m.now = rc.hooks.now
+		m.verify.Now = rc.hooks.now
+	}
 	if outbox.Len() > 0 {
 		// Tell the center first what it has not heard (a partition at the
 		// last report, a crash after a ticket); the rest waits for later.

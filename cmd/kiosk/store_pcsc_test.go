@@ -20,6 +20,7 @@ import (
 	"kofu/cardreader/emucard"
 	"kofu/cardreader/pcsctest"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
@@ -56,7 +57,7 @@ func storeWorld(t *testing.T, id string) (*pcsctest.Stack, *fixtures.Set, *cente
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := center.Start(center.Config{Fixtures: fx}, "127.0.0.1:0")
+	srv, err := center.Start(center.Config{Fixtures: fx, Now: testclock.Now(t)}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestStoreMachineAutopilot(t *testing.T) {
 		defer cancel()
 		var out, errb bytes.Buffer
 		code, err := runWith(ctx, []string{"--config", cfgPath, "--autopilot", "--doc", "juminhyo", "--muni", res.Muni,
-			"--pin", res.PIN, "--log-format", "text"}, &out, &errb, runHooks{})
+			"--pin", res.PIN, "--log-format", "text"}, &out, &errb, runHooks{now: testclock.Now(t)})
 		if err != nil {
 			t.Fatalf("kiosk run: %v\n%s", err, errb.String())
 		}
@@ -178,6 +179,8 @@ func TestStoreMachineUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.now = testclock.Now(t) // the center's instant: an open service day
+	m.verify.Now = m.now
 	var munis []tui.Municipality
 	pick := -1
 	for i, mu := range fx.Municipalities {

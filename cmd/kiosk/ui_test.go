@@ -16,6 +16,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/printer"
 	"kofu/protocol"
 	"kofu/protocol/center"
@@ -111,7 +112,7 @@ func TestRunUI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env, err := emulator.Start(ctx, emulator.Options{Faults: faults})
+			env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t), Faults: faults})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +203,7 @@ func TestRunUI(t *testing.T) {
 // TestRunUIBadLanguage: a bad language is refused before the terminal is
 // touched.
 func TestRunUIBadLanguage(t *testing.T) {
-	env, err := emulator.Start(context.Background(), emulator.Options{})
+	env, err := emulator.Start(context.Background(), emulator.Options{Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func TestKioskTmux(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
-			args := "run --emulator --out " + out
+			args := "run --emulator " + testclock.Flag(t) + " --out " + out
 			if tc.fault != "" {
 				args += " --fault " + tc.fault
 			}
@@ -370,7 +371,7 @@ func TestRunUIOutOfService(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			env, err := emulator.Start(ctx, emulator.Options{})
+			env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

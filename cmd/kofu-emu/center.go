@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/fixtures"
 	"kofu/protocol/center"
 )
@@ -25,6 +26,8 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	hours := fs.String("hours", "", "service hours in JST, e.g. 06:30-23:00 (default: always open)")
 	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
 	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
+	var at clock.Flag
+	fs.Var(&at, "clock", "start the center's clock (calendar, tickets, OCSP) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock; kiosks check tickets against their own clocks)")
 	var builds stringList
 	fs.Var(&builds, "accept-build", "a kiosk build and configuration this deployment attested: the exact request \"sw\", \"kofu-kiosk/<version>+<rev> cfg=<digest>\" as `kiosk config check` prints it; repeatable (default: any)")
 	if err := fs.Parse(args); err != nil {
@@ -41,7 +44,8 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	if err != nil {
 		return 1, err
 	}
-	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay, Builds: builds}
+	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay, Builds: builds,
+		Now: at.Clock()}
 	if *hours != "" {
 		if cfg.Hours, err = center.ParseHours(*hours); err != nil {
 			return 2, err

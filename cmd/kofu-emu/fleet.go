@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/fleet"
 	"kofu/protocol/center"
 )
@@ -26,6 +27,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	docTimeout := fs.Duration("document-timeout", 60*time.Second, "kiosk deadline for the document")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	dir := fs.String("dir", "", "keep the kiosks' journals here (default: a temporary directory)")
+	var at clock.Flag
+	fs.Var(&at, "clock", "start the fleet's clock (center calendar: 戸籍 on weekdays only) at this instant, RFC 3339 with a zone (default: the wall clock)")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -34,7 +37,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 2, err
 	}
 	rep, err := fleet.Run(ctx, fleet.Config{Kiosks: *kiosks, Transactions: *tx, Faults: fl, FaultRate: *rate,
-		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir})
+		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir, Now: at.Clock()})
 	if err != nil {
 		return 1, err
 	}

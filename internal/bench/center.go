@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/protocol/center"
@@ -159,7 +160,7 @@ func centerWorker(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return 1, err
 	}
-	srv, err := center.Start(center.Config{Fixtures: fx, DPI: *dpi}, "127.0.0.1:0")
+	srv, err := center.Start(center.Config{Fixtures: fx, DPI: *dpi, Now: clock.Wall}, "127.0.0.1:0")
 	if err != nil {
 		return 1, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"kofu/internal/clock"
 	"kofu/internal/fixtures"
 	"kofu/protocol/center"
 )
@@ -23,7 +24,7 @@ func kioskFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, e
 	if len(o.Worker) == 0 {
 		return nil, errors.New("no worker command (Options.Worker)")
 	}
-	srv, err := center.Start(center.Config{Fixtures: fx, DPI: 300}, "127.0.0.1:0")
+	srv, err := center.Start(center.Config{Fixtures: fx, DPI: 300, Now: clock.Wall}, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

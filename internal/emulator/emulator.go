@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"kofu/internal/buildinfo"
 	"kofu/internal/fixtures"
@@ -31,8 +32,14 @@ type Options struct {
 	FaultRate float64
 	DPI       int
 	Terminal  string // terminal id in the fixtures (default T0001)
-	Timeouts  protocol.Timeouts
-	Logger    *slog.Logger
+	// Now is the emulated world's clock, shared by the center (its
+	// calendar, tickets and OCSP), the verifier and the kiosk. Required:
+	// a test pins the instant it means (kofu/internal/testclock), emulator
+	// mode passes --clock or the wall clock (kofu/internal/clock), so no
+	// verdict depends on the day a test happens to run.
+	Now      func() time.Time
+	Timeouts protocol.Timeouts
+	Logger   *slog.Logger
 	// Center tweaks the center's configuration before it starts.
 	Center func(*center.Config)
 	// Transport wraps the kiosk's TLS transport (tests observe the wire
@@ -47,6 +54,8 @@ type Env struct {
 	Client   *protocol.Client
 	Verifier *protocol.Verifier
 	Identity terminal.Identity
+	// Now is the world's clock (Options.Now); Kiosk gives it to the kiosk.
+	Now func() time.Time
 }
 
 // Start starts the center and builds the kiosk side against it.
@@ -58,6 +67,9 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 			return nil, err
 		}
 	}
+	if o.Now == nil {
+		return nil, errors.New("emulator: Options.Now is required (the emulated world's clock: clock.Wall, clock.Starting or testclock.Now)")
+	}
 	if o.Terminal == "" {
 		o.Terminal = "T0001"
 	}
@@ -65,7 +77,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if !ok {
 		return nil, fmt.Errorf("no terminal %q in the fixtures", o.Terminal)
 	}
-	cfg := center.Config{Fixtures: fx, Faults: o.Faults, FaultRate: o.FaultRate, DPI: o.DPI, Logger: o.Logger}
+	cfg := center.Config{Fixtures: fx, Faults: o.Faults, FaultRate: o.FaultRate, DPI: o.DPI, Logger: o.Logger, Now: o.Now}
 	if o.Center != nil {
 		o.Center(&cfg)
 	}
@@ -95,7 +107,8 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	ir.AddCert(fx.IssuerCA.Cert)
 	return &Env{
 		Fixtures: fx, Center: srv, Client: client,
-		Verifier: &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir},
+		Now:      o.Now,
+		Verifier: &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir, Now: o.Now},
 		Identity: terminal.Identity{Term: term.ID, Store: term.Store, Device: term.Device.Key,
 			DeviceChain: [][]byte{term.Device.CertDER}, SW: buildinfo.SW()},
 	}, nil
@@ -111,7 +124,7 @@ func (e *Env) Close() error {
 // unit and journal.
 func (e *Env) Kiosk(sink terminal.Sink, pay payment.Unit, j *journal.Journal) *terminal.Kiosk {
 	return &terminal.Kiosk{Client: e.Client, Verifier: e.Verifier, Identity: e.Identity, Sink: sink,
-		Payment: pay, Journal: j}
+		Payment: pay, Journal: j, Now: e.Now}
 }
 
 // wrongPIN is the SoftCard's typed wrong-PIN error.

@@ -18,6 +18,7 @@ import (
 	"kofu/internal/emulator"
 	"kofu/internal/faultmatrix"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -90,11 +91,12 @@ func newWorld(t *testing.T, fx *fixtures.Set, wc worldConfig) *world {
 	if to == (protocol.Timeouts{}) {
 		to = rowTimeouts()
 	}
-	env, err := emulator.Start(context.Background(), emulator.Options{Fixtures: fx, Timeouts: to,
+	now := testclock.Now(t) // the kiosk's clock: an open service day
+	env, err := emulator.Start(context.Background(), emulator.Options{Now: now, Fixtures: fx, Timeouts: to,
 		Center: func(c *center.Config) {
 			c.Registry = w.reg
 			if wc.skew != 0 {
-				c.Now = func() time.Time { return time.Now().Add(wc.skew) }
+				c.Now = func() time.Time { return now().Add(wc.skew) } // the center's, skewed from it
 			}
 			if wc.center != nil {
 				wc.center(c)

@@ -46,6 +46,10 @@ type Config struct {
 	DocTimeout   time.Duration // kiosk's deadline for the document (default 60s)
 	Fixtures     *fixtures.Set
 	KosekiShare  float64 // share of 戸籍全部事項証明書 (multi-page) in the mix (default 0.2)
+	// Now is the clock of the whole fleet, center and kiosks (required):
+	// the center issues 戸籍 on weekdays only, so a run's mix depends on
+	// the instant it is given (kofu-emu fleet --clock; tests pin one).
+	Now func() time.Time
 }
 
 // Report is the fleet's verdict (issue 7's JSON).
@@ -124,7 +128,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	srv, err := center.Start(center.Config{Fixtures: fx, Faults: cfg.Faults, FaultRate: cfg.FaultRate, DPI: cfg.DPI,
+	srv, err := center.Start(center.Config{Fixtures: fx, Faults: cfg.Faults, FaultRate: cfg.FaultRate, DPI: cfg.DPI, Now: cfg.Now,
 		LateDelay: cfg.DocTimeout + 3*time.Second, JobTimeout: 10 * time.Minute}, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -223,7 +227,7 @@ func buildKiosks(fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk
 	cr.AddCert(fx.CenterCA.Cert)
 	ir := x509.NewCertPool()
 	ir.AddCert(fx.IssuerCA.Cert)
-	verifier := &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir}
+	verifier := &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir, Now: cfg.Now}
 	var out []*kiosk
 	for i := range cfg.Kiosks {
 		term, store := fmt.Sprintf("F%04d", i+1), fmt.Sprintf("FS%04d", i+1)
@@ -256,7 +260,7 @@ func buildKiosks(fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk
 		}
 		sink := &checkingSink{wire: w}
 		out = append(out, &kiosk{j: j, path: path, sink: sink, wire: w, k: &terminal.Kiosk{
-			Client: client, Verifier: verifier, Sink: sink, Journal: j,
+			Client: client, Verifier: verifier, Sink: sink, Journal: j, Now: cfg.Now,
 			Identity: terminal.Identity{Term: term, Store: store, Device: key, DeviceChain: chain, SW: buildinfo.SW()},
 		}})
 	}

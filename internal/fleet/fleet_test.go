@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/protocol/pages"
@@ -22,7 +23,7 @@ func TestFleetAllFaults(t *testing.T) {
 		}
 	}
 	rep, err := Run(context.Background(), Config{Kiosks: 6, Transactions: 60, Faults: faults, FaultRate: 0.5,
-		DocTimeout: 3 * time.Second, KosekiShare: 0.3})
+		DocTimeout: 3 * time.Second, KosekiShare: 0.3, Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

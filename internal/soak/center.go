@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/fixtures"
 	"kofu/protocol/center"
 )
@@ -28,11 +29,21 @@ const CenterFaults = "page-swap,wrong-record,stale-replay,fifo-dispatch,bad-sign
 // prints its URL as one line on stdout and serves until stdin closes (the
 // kiosk process ended). The center lives in a process of its own so that
 // what the soak measures is the kiosk process alone. spec is
-// "FAULTS;RATE;LATEDELAY", e.g. CenterFaults+";0.1;4s".
+// "FAULTS;RATE;LATEDELAY[;CLOCK]", e.g. CenterFaults+";0.1;4s", where
+// CLOCK is the instant the center's clock starts at (RFC 3339; default
+// the wall clock) — the kiosk's Config.Now must start at the same one.
 func ServeCenter(spec string, stdin io.Reader, stdout io.Writer) error {
 	parts := strings.Split(spec, ";")
-	if len(parts) != 3 {
-		return fmt.Errorf("soak center spec %q: want FAULTS;RATE;LATEDELAY", spec)
+	if len(parts) != 3 && len(parts) != 4 {
+		return fmt.Errorf("soak center spec %q: want FAULTS;RATE;LATEDELAY[;CLOCK]", spec)
+	}
+	now := clock.Wall
+	if len(parts) == 4 {
+		at, err := clock.Parse(parts[3])
+		if err != nil {
+			return err
+		}
+		now = clock.Starting(at)
 	}
 	faults, err := center.ParseFaults(parts[0])
 	if err != nil {
@@ -50,7 +61,7 @@ func ServeCenter(spec string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := center.Start(center.Config{Fixtures: fx, Faults: faults, FaultRate: rate, LateDelay: late}, "127.0.0.1:0")
+	srv, err := center.Start(center.Config{Fixtures: fx, Faults: faults, FaultRate: rate, LateDelay: late, Now: now}, "127.0.0.1:0")
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ type Config struct {
 	// the connection is reset as the document is asked for (0: never).
 	NetFaultEvery int
 	DocTimeout    time.Duration // the kiosk's document deadline (default 2 s)
+	// Now is the kiosk's clock (required); it starts at the instant the
+	// center process was given, so 戸籍 in the mix is issued whatever day
+	// the soak runs.
+	Now func() time.Time
 	// Progress, when set, is called with each sample as it is taken.
 	Progress func(Sample)
 	// Profiles, when set, is a directory that gets a heap profile at
@@ -96,6 +100,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.DocTimeout <= 0 {
 		cfg.DocTimeout = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		return nil, errors.New("soak: no clock (Config.Now)")
 	}
 	fx := cfg.Fixtures
 	term, ok := fx.Terminal("T0001")
@@ -156,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer prn.Close()
-	k := &terminal.Kiosk{Client: client, Verifier: &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir}, Journal: j,
+	k := &terminal.Kiosk{Client: client, Verifier: &protocol.Verifier{CenterRoots: cr, IssuerRoots: ir, Now: cfg.Now}, Journal: j, Now: cfg.Now,
 		Identity: terminal.Identity{Term: term.ID, Store: term.Store, Device: term.Device.Key,
 			DeviceChain: [][]byte{term.Device.CertDER}, SW: buildinfo.SW()},
 		Timeouts: terminal.Timeouts{Print: 30 * time.Second}}

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/fixtures"
 	"kofu/internal/soak"
+	"kofu/internal/testclock"
 )
 
 // TestMain lets this test binary double as the soak's center process.
@@ -54,12 +56,14 @@ func TestSoak(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Hour)
 	defer cancel()
-	c, err := soak.StartCenter(ctx, exe, soak.CenterFaults+";0.1;4s")
+	at := testclock.Open(t) // center and kiosk start at one open instant
+	c, err := soak.StartCenter(ctx, exe, soak.CenterFaults+";0.1;4s;"+at.Format(time.RFC3339))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	rep, err := soak.Run(ctx, soak.Config{Fixtures: fx, CenterURL: c.URL, Transactions: n, Every: every, Dir: t.TempDir(),
+		Now:               clock.Starting(at),
 		PrinterFaultEvery: 40, CardFaultEvery: 40, NetFaultEvery: 40,
 		Profiles: os.Getenv("KOFU_SOAK_PROFILES"),
 		Progress: func(s soak.Sample) {

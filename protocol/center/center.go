@@ -47,6 +47,10 @@ type Config struct {
 	// both; anything else is refused with a terminal-refused problem.
 	Builds []string
 
+	// Now is the center's clock (required): every calendar rule, ticket
+	// and envelope lifetime, the replay window and the OCSP responder read
+	// it. kofu-emu center passes the wall clock or its --clock instant;
+	// tests pin the instant they mean.
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Registry prometheus.Registerer // nil: a private registry
@@ -108,7 +112,10 @@ func New(cfg Config) (*Center, error) {
 	def(&cfg.EnvelopeTTL, 10*time.Minute)
 	def(&cfg.ReplayWindow, 5*time.Minute)
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		// The calendar, tickets, replay window and OCSP all read this
+		// clock: a caller must say which (clock.Wall for a real run), so
+		// no test inherits the wall clock's weekday by omission.
+		return nil, errors.New("center: no clock (Config.Now)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -9,6 +9,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"kofu/internal/emulator"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 )
@@ -58,7 +59,7 @@ func TestFaultModes(t *testing.T) {
 			}
 		}},
 		{center.FaultExpired, "envelope-expired", func(t *testing.T, s served) {
-			if s.env.EXP >= time.Now().Unix() {
+			if s.env.EXP >= testclock.Open(t).Unix() { // the world's clock starts there
 				t.Errorf("expired: exp %d is not in the past", s.env.EXP)
 			}
 			validlySigned(t, s)

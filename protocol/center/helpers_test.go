@@ -18,6 +18,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 	"kofu/terminal"
@@ -106,6 +107,9 @@ func startEnv(t testing.TB, o emulator.Options) (*emulator.Env, *wire) {
 	}
 	w := &wire{}
 	o.Transport = func(base http.RoundTripper) http.RoundTripper { w.base = base; return w }
+	if o.Now == nil {
+		o.Now = testclock.Now(t) // an open service day, whatever today is
+	}
 	env, err := emulator.Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

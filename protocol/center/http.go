@@ -23,7 +23,14 @@ func (c *Center) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/tickets/{tid}/pages/{n}", c.withTerminal(c.handlePage))
 	mux.HandleFunc("POST /v1/tickets/{tid}/outcome", c.withTerminal(c.handleOutcome))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(c.m.gatherer, promhttp.HandlerOpts{}))
-	return mux
+	// The Date header tells kiosks the center's time (their clock-skew
+	// check reads it): it comes from the center's clock, not the
+	// machine's, so an emulated world at another instant agrees with
+	// itself.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", c.cfg.Now().UTC().Format(http.TimeFormat))
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // terminal is the kiosk identity taken from its TLS client certificate.

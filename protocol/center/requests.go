@@ -142,7 +142,8 @@ func (c *Center) checkRequest(r *http.Request, req *protocol.Request, leaf *x509
 		return protocol.NewProblem(protocol.ProbUnknownMunicipality, "")
 	}
 	if h := c.cfg.Hours; h != nil && !h.Open(now) {
-		return protocol.NewProblem(protocol.ProbOutsideHours, "")
+		_, why, _ := ClosedFor(h, fixtures.Municipality{}, req.Doc.Type, now)
+		return protocol.NewProblem(protocol.ProbOutsideHours, why)
 	}
 	status, err := c.ocsp.check(r.Context(), leaf)
 	switch {
@@ -168,10 +169,8 @@ func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now 
 	}
 	if req.Doc.Type.FamilyRegister() {
 		muni, _ := c.fx.Municipality(req.Muni)
-		if muni.KosekiWeekdaysOnly {
-			if wd := now.In(jst()).Weekday(); wd == time.Saturday || wd == time.Sunday {
-				return protocol.NewProblem(protocol.ProbDocumentUnavailable, "family registers on weekdays only")
-			}
+		if p, why, closed := ClosedFor(nil, muni, req.Doc.Type, now); closed {
+			return protocol.NewProblem(p, why)
 		}
 		if len(res.Koseki) == 0 {
 			return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no family register")

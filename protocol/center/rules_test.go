@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"kofu/internal/clock"
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
 	"kofu/protocol"
@@ -22,7 +23,7 @@ import (
 // env's client, returning the ticket bytes or the center's problem.
 func submit(t *testing.T, env *emulator.Env, res *fixtures.Resident, doc protocol.DocSpec, edit func(*protocol.Request)) (*protocol.Sent, []byte, error) {
 	t.Helper()
-	req, err := protocol.NewRequest(env.Identity.Term, env.Identity.Store, res.Muni, doc, time.Now(), env.Identity.SW)
+	req, err := protocol.NewRequest(env.Identity.Term, env.Identity.Store, res.Muni, doc, env.Now(), env.Identity.SW)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +164,10 @@ func TestFeeAndHours(t *testing.T) {
 	}
 
 	night := time.Date(2026, 11, 23, 3, 0, 0, 0, time.FixedZone("JST", 9*3600))
-	closed, _ := startEnv(t, emulator.Options{Fixtures: fx, Center: func(c *center.Config) {
+	closed, _ := startEnv(t, emulator.Options{Fixtures: fx, Now: clock.Starting(night), Center: func(c *center.Config) {
 		c.Hours = center.DefaultHours()
-		c.Now = func() time.Time { return night }
 	}})
-	_, _, err = submit(t, closed, res, doc, func(r *protocol.Request) { r.IAT = night.Unix() })
+	_, _, err = submit(t, closed, res, doc, nil)
 	if problemType(err) != protocol.ProbOutsideHours {
 		t.Fatalf("at 03:00 JST: %v", err)
 	}
@@ -247,7 +247,7 @@ func TestOutcomeBilling(t *testing.T) {
 	ctx := context.Background()
 	outcome := func(vt *protocol.VerifiedTicket, result protocol.Result, pages int) (*protocol.OutcomeAnswer, error) {
 		o := protocol.Outcome{V: 1, TID: vt.TID(), Binding: vt.Sent().Binding(), Result: result, Pages: pages,
-			IAT: time.Now().Unix()}
+			IAT: env.Now().Unix()}
 		signed, err := protocol.SignOutcome(env.Identity.Device, env.Identity.DeviceChain, o)
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"kofu/cardreader/emucard"
 	"kofu/internal/emulator"
+	"kofu/internal/testclock"
 	"kofu/printer"
 	"kofu/protocol"
 	"kofu/terminal/health"
@@ -35,7 +36,7 @@ type world struct {
 func newWorld(t *testing.T, sc printer.Scenario) *world {
 	t.Helper()
 	ctx := context.Background()
-	env, err := emulator.Start(ctx, emulator.Options{})
+	env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"kofu/cardreader/emucard"
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/printer"
 	"kofu/protocol"
 	"kofu/terminal/journal"
@@ -252,7 +253,7 @@ func TestPrinter(t *testing.T) {
 // terminal T0001 over real mutual TLS.
 func centerEnv(t *testing.T) (*emulator.Env, Center) {
 	t.Helper()
-	env, err := emulator.Start(context.Background(), emulator.Options{})
+	env, err := emulator.Start(context.Background(), emulator.Options{Now: testclock.Now(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

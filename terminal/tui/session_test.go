@@ -11,6 +11,7 @@ import (
 
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -134,7 +135,7 @@ func TestWholeSession(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			env, err := emulator.Start(ctx, emulator.Options{Fixtures: fx, Faults: tc.faults})
+			env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t), Fixtures: fx, Faults: tc.faults})
 			if err != nil {
 				t.Fatal(err)
 			}
