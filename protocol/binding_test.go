@@ -187,6 +187,8 @@ func TestGenerateVectors(t *testing.T) {
 	if !updateVectors() {
 		t.Skip("run with -update or KOFU_UPDATE_VECTORS=1 to regenerate " + vectorsPath)
 	}
+	// Only when regenerating the committed vectors: their CA is valid for
+	// 50 years from then, and the tests verify them at pinned instants.
 	nb := time.Now().Truncate(time.Hour).Add(-time.Hour)
 	na := nb.AddDate(50, 0, 0)
 	ca, err := newRootCA("kofu test vectors JPKI-like CA", mustRSA(2048), nb, na)

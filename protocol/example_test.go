@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -42,9 +43,10 @@ func ExampleBinding() {
 	// one byte more, same binding: false
 }
 
-// exampleCA makes a CA and a leaf under it (errors ignored for brevity:
-// only test keys are made here).
-func exampleCA(name string, leafKey crypto.Signer, now time.Time) (pool *x509.CertPool, leafDER []byte) {
+// exampleCA makes a CA and a leaf under it whose extended key usage is
+// eku, the signer's role (nil for a card); errors ignored for brevity:
+// only test keys are made here.
+func exampleCA(name string, leafKey crypto.Signer, eku asn1.ObjectIdentifier, now time.Time) (pool *x509.CertPool, leafDER []byte) {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
@@ -53,6 +55,9 @@ func exampleCA(name string, leafKey crypto.Signer, now time.Time) (pool *x509.Ce
 	caCert, _ := x509.ParseCertificate(caDER)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	if eku != nil {
+		leaf.UnknownExtKeyUsage = []asn1.ObjectIdentifier{eku}
+	}
 	leafDER, _ = x509.CreateCertificate(rand.Reader, leaf, caCert, leafKey.Public(), caKey)
 	pool = x509.NewCertPool()
 	pool.AddCert(caCert)
@@ -60,17 +65,19 @@ func exampleCA(name string, leafKey crypto.Signer, now time.Time) (pool *x509.Ce
 }
 
 func ExampleVerifier_Ticket() {
+	// Every certificate and message below is made relative to now and
+	// checked at now, so the date cannot change the output.
 	now := time.Now().Truncate(time.Second)
 
 	// The card (an RSA key and its user-authentication certificate), the
 	// center's ticket signer and the issuer's envelope signer, each under
-	// its own CA.
+	// its own CA and each signer with its role's extended key usage.
 	cardKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-	_, cardDER := exampleCA("resident", cardKey, now)
+	_, cardDER := exampleCA("resident", cardKey, nil, now)
 	centerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	centerRoots, centerDER := exampleCA("center", centerKey, now)
+	centerRoots, centerDER := exampleCA("center", centerKey, protocol.SignerEKU(protocol.StageTicket), now)
 	issuerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	issuerRoots, issuerDER := exampleCA("issuer", issuerKey, now)
+	issuerRoots, issuerDER := exampleCA("issuer", issuerKey, protocol.SignerEKU(protocol.StageEnvelope), now)
 
 	// The kiosk signs and sends a request, and keeps what it sent.
 	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"kofu/internal/fuzzcorpus"
 	"kofu/protocol"
@@ -71,10 +70,10 @@ func jwsForgeries(t *testing.T, c *fuzzcorpus.Corpus, good []byte) {
 // that verify in every run, and their forgeries.
 func TestWriteStableFuzzCorpus(t *testing.T) {
 	fuzzcorpus.Skip(t)
-	reqs, pool := loadVectors(t)
+	reqs, pool, at := loadVectors(t)
 	rc := fuzzcorpus.New("FuzzParseRequestVectors")
 	for _, r := range reqs {
-		if _, _, err := protocol.ParseRequest(r, pool, time.Now()); err != nil {
+		if _, _, err := protocol.ParseRequest(r, pool, at); err != nil {
 			t.Fatalf("vector refused: %v", err)
 		}
 		rc.Add("vector", r)

@@ -149,7 +149,7 @@ func FuzzVerifyEnvelopeStable(f *testing.F) {
 func TestStableSeedsVerify(t *testing.T) {
 	sf := newStableFlow(t)
 	of := newOutcomeFlow(t)
-	_, pool := loadVectors(t)
+	_, pool, at := loadVectors(t)
 	check := map[string]func([]byte) error{
 		"FuzzVerifyTicketStable": func(b []byte) error { _, err := sf.v.Ticket(b, sf.sent); return err },
 		"FuzzVerifyEnvelopeStable": func(b []byte) error {
@@ -161,7 +161,7 @@ func TestStableSeedsVerify(t *testing.T) {
 			return err
 		},
 		"FuzzParseOutcome":        func(b []byte) error { _, _, err := protocol.ParseOutcome(b, of.pool, of.now); return err },
-		"FuzzParseRequestVectors": func(b []byte) error { _, _, err := protocol.ParseRequest(b, pool, time.Now()); return err },
+		"FuzzParseRequestVectors": func(b []byte) error { _, _, err := protocol.ParseRequest(b, pool, at); return err },
 	}
 	for target, fn := range check {
 		files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", target, "seed-valid*"))

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,47 @@ const (
 	AlgRequest = jose.RS256 // the card's user-authentication key
 	AlgCenter  = jose.ES256 // tickets, envelopes, outcomes
 )
+
+// Signer roles. A ticket signer's certificate and an envelope signer's
+// certificate each carry exactly one extended key usage, the OID of their
+// role, so that a key certified for one message type can never sign the
+// other, whichever CA it chains to (issue 14). The OIDs are under
+// 1.3.6.1.4.1.32473, the enterprise number IANA reserves for documentation
+// and examples (RFC 5612): they identify kofu's test PKI and emulators. A
+// production deployment agrees its own OIDs with the center's operator;
+// changing them is a protocol change (docs/design-notes.md, "Signer
+// roles").
+const (
+	EKUTicketSigner   = "1.3.6.1.4.1.32473.1046.1" // the center's ticket signer
+	EKUEnvelopeSigner = "1.3.6.1.4.1.32473.1046.2" // the issuer's envelope signer
+)
+
+// SignerEKU returns the extended key usage OID a signer of messages
+// checked at stage must carry (StageTicket, StageEnvelope), as a new value
+// for certificate templates; nil for stages without a role OID (requests
+// are signed by cards, outcomes by kiosk device keys with ClientAuth).
+func SignerEKU(stage Stage) asn1.ObjectIdentifier {
+	switch stage {
+	case StageTicket:
+		return mustOID(EKUTicketSigner)
+	case StageEnvelope:
+		return mustOID(EKUEnvelopeSigner)
+	}
+	return nil
+}
+
+// mustOID parses one of this package's dotted OID constants.
+func mustOID(dotted string) asn1.ObjectIdentifier {
+	var oid asn1.ObjectIdentifier
+	for _, arc := range strings.Split(dotted, ".") {
+		n, err := strconv.Atoi(arc)
+		if err != nil {
+			panic("protocol: bad OID constant " + dotted)
+		}
+		oid = append(oid, n)
+	}
+	return oid
+}
 
 // opaqueSigner adapts any crypto.Signer (a card, a software key) to
 // go-jose for RS256 (PKCS#1 v1.5) or ES256.
@@ -150,6 +192,14 @@ type role struct {
 	maxSize int
 	roots   *x509.CertPool
 	usage   []x509.ExtKeyUsage
+	// eku, when set, pins the signer to one role: the leaf must carry
+	// exactly this extended key usage (a dotted OID) and KeyUsage
+	// digitalSignature, and every CA above it must allow the OID.
+	eku string
+	// other are the trust anchors of the other signing role (the issuer's
+	// for tickets, the center's for envelopes): an anchor this role's chain
+	// ends in must not be trusted there too.
+	other *x509.CertPool
 }
 
 // verified is a JWS whose signature, header and chain passed.
@@ -243,7 +293,10 @@ func headerRules() []headerRule {
 }
 
 // verifyX5C parses the x5c header (standard base64 DER, leaf first) and
-// verifies the chain under the role's roots at now.
+// verifies the chain under the role's roots at now, then the signer's
+// fitness for the role: KeyUsage, key type, not a CA, the role's EKU and
+// an anchor not shared with the other role. The checks run in that order
+// so each certificate gets one stable code.
 func verifyX5C(raw json.RawMessage, r role, now time.Time) (*x509.Certificate, error) {
 	var x5c []string
 	if raw == nil || json.Unmarshal(raw, &x5c) != nil || len(x5c) == 0 || len(x5c) > maxX5C {
@@ -268,15 +321,25 @@ func verifyX5C(raw json.RawMessage, r role, now time.Time) (*x509.Certificate, e
 	}
 	usage := r.usage
 	if usage == nil {
+		// The role EKU is a private OID the x509 package cannot be asked
+		// for; checkRoleEKU checks it and its nesting below.
 		usage = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
 	if r.roots == nil {
 		return nil, refuse(r.stage, ReasonChain, "no trust anchor configured for this role", nil)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: r.roots, Intermediates: inter, CurrentTime: now, KeyUsages: usage}); err != nil {
+	if r.other != nil && (r.other == r.roots || r.other.Equal(r.roots)) {
+		return nil, refuse(r.stage, ReasonRole, "the center and issuer trust anchors are the same certificates", nil)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: r.roots, Intermediates: inter, CurrentTime: now, KeyUsages: usage})
+	if err != nil {
 		return nil, refuse(r.stage, ReasonChain, "", err)
 	}
-	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+	switch {
+	case r.eku != "" && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0:
+		// A role signer must say it signs: no KeyUsage at all is refused.
+		return nil, refuse(r.stage, ReasonKey, "signer certificate lacks KeyUsage digitalSignature", nil)
+	case leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0:
 		return nil, refuse(r.stage, ReasonKey, "signer certificate lacks digitalSignature", nil)
 	}
 	switch r.alg {
@@ -291,7 +354,91 @@ func verifyX5C(raw json.RawMessage, r role, now time.Time) (*x509.Certificate, e
 			return nil, refuse(r.stage, ReasonKey, "RS256 needs an RSA key of 2048 bits or more", nil)
 		}
 	}
+	// RFC 5280 §4.2.1.9: keyCertSign only with cA; either way a key that
+	// certifies others is not a message signer.
+	if leaf.IsCA || leaf.KeyUsage&x509.KeyUsageCertSign != 0 {
+		return nil, refuse(r.stage, ReasonRole, "signer certificate is a CA certificate", nil)
+	}
+	if r.eku != "" {
+		if err := checkRoleEKU(leaf, chains, r.eku); err != nil {
+			return nil, refuse(r.stage, ReasonRole, err.Error(), nil)
+		}
+	}
+	if r.other != nil {
+		for _, ch := range chains {
+			anchor := ch[len(ch)-1]
+			if _, err := anchor.Verify(x509.VerifyOptions{Roots: r.other, CurrentTime: now,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err == nil {
+				return nil, refuse(r.stage, ReasonRole, "the signer's trust anchor is trusted for the other role too", nil)
+			}
+		}
+	}
 	return leaf, nil
+}
+
+// checkRoleEKU says why leaf is not pinned to the role whose EKU is want
+// (a dotted OID): it must carry that EKU and no other (no
+// anyExtendedKeyUsage, no TLS or other usage), and at least one verified
+// chain must have every CA above the leaf allow it (no EKU extension,
+// anyExtendedKeyUsage, or the OID itself) — the nesting the x509 package
+// applies to the usages it knows.
+func checkRoleEKU(leaf *x509.Certificate, chains [][]*x509.Certificate, want string) error {
+	if len(leaf.ExtKeyUsage) > 0 {
+		return fmt.Errorf("signer certificate carries extended key usage %s besides the role's %s", ekuName(leaf.ExtKeyUsage[0]), want)
+	}
+	if len(leaf.UnknownExtKeyUsage) == 0 {
+		return fmt.Errorf("signer certificate lacks the role's extended key usage %s", want)
+	}
+	for _, oid := range leaf.UnknownExtKeyUsage {
+		if oid.String() != want {
+			return fmt.Errorf("signer certificate carries extended key usage %s, not the role's %s", oid, want)
+		}
+	}
+	for _, ch := range chains {
+		if caChainAllows(ch[1:], want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("a CA above the signer restricts extended key usage and does not allow %s", want)
+}
+
+// ekuName names the usages a wrong signer most likely carries, for the
+// refusal's detail.
+func ekuName(u x509.ExtKeyUsage) string {
+	switch u {
+	case x509.ExtKeyUsageAny:
+		return "anyExtendedKeyUsage"
+	case x509.ExtKeyUsageServerAuth:
+		return "serverAuth"
+	case x509.ExtKeyUsageClientAuth:
+		return "clientAuth"
+	case x509.ExtKeyUsageCodeSigning:
+		return "codeSigning"
+	case x509.ExtKeyUsageOCSPSigning:
+		return "OCSPSigning"
+	}
+	return "#" + strconv.Itoa(int(u))
+}
+
+// caChainAllows reports whether every CA certificate of cas allows the
+// extended key usage want.
+func caChainAllows(cas []*x509.Certificate, want string) bool {
+	for _, ca := range cas {
+		if len(ca.ExtKeyUsage) == 0 && len(ca.UnknownExtKeyUsage) == 0 {
+			continue
+		}
+		ok := false
+		for _, u := range ca.ExtKeyUsage {
+			ok = ok || u == x509.ExtKeyUsageAny
+		}
+		for _, oid := range ca.UnknownExtKeyUsage {
+			ok = ok || oid.String() == want
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // decodePayload decodes a verified payload strictly into v.

@@ -575,7 +575,7 @@ func TestDecodeStrict(t *testing.T) {
 	}
 	// A depth bomb is refused quickly and without a stack overflow.
 	bomb := `{"a":` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}`
-	start := time.Now()
+	start := time.Now() // measures elapsed time only
 	if err := checkJSONShape([]byte(bomb)); err == nil {
 		t.Error("depth bomb accepted")
 	}

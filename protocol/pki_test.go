@@ -33,7 +33,10 @@ import (
 )
 
 // testNow is the fixed "now" of every verification in these tests: whole
-// seconds, so that NumericDate arithmetic is exact.
+// seconds, so that NumericDate arithmetic is exact. The test PKI here is
+// minted relative to it, and the TLS handshakes of client_test.go judge
+// those certificates at the wall clock, seconds from testNow: no verdict
+// depends on the date it is read on.
 var testNow = time.Now().Truncate(time.Second)
 
 func fixedNow() time.Time { return testNow }
@@ -124,9 +127,20 @@ func (ca *testCA) issue(tmpl *x509.Certificate, key crypto.Signer) (*testLeaf, e
 	return &testLeaf{cert: c, key: key}, nil
 }
 
-// signerTmpl is the template of a JWS signer leaf (center, issuer).
+// signerTmpl is the template of a JWS signer leaf: KeyUsage
+// digitalSignature and, by the role its common name starts with, the
+// role's extended key usage — EKUTicketSigner for "center …",
+// EKUEnvelopeSigner for "issuer …", none for any other (cards, operator
+// leaves). Role tests build their own templates (roleLeaves).
 func signerTmpl(cn string) *x509.Certificate {
-	return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, KeyUsage: x509.KeyUsageDigitalSignature}
+	t := &x509.Certificate{Subject: pkix.Name{CommonName: cn}, KeyUsage: x509.KeyUsageDigitalSignature}
+	switch {
+	case strings.HasPrefix(cn, "center "):
+		t.UnknownExtKeyUsage = []asn1.ObjectIdentifier{SignerEKU(StageTicket)}
+	case strings.HasPrefix(cn, "issuer "):
+		t.UnknownExtKeyUsage = []asn1.ObjectIdentifier{SignerEKU(StageEnvelope)}
+	}
+	return t
 }
 
 // selfSigned makes a self-signed end-entity certificate for key.
@@ -522,3 +536,188 @@ func mustDoc(dt DocType) DocSpec {
 // f16 is 16 bytes of 0xff (base64url "_____..."); with padding appended it
 // is a non-canonical encoding.
 func f16() []byte { return bytes.Repeat([]byte{0xff}, 16) }
+
+// ---- signer roles (issue 14) ----
+
+// roleCase is one signer certificate profile and the code the verifier
+// must answer for a ticket (stage ticket) or an envelope (stage envelope)
+// it signs; "" means accepted.
+type roleCase struct {
+	name string
+	// tmpl edits the template of a signer leaf that starts as the right
+	// one for the stage: KeyUsage digitalSignature and the role's EKU.
+	tmpl func(t *x509.Certificate)
+	// inter, when set, puts an intermediate CA between the role's CA and
+	// the leaf, its template edited by inter.
+	inter func(t *x509.Certificate)
+	// otherRole gives the leaf (or, with inter, the intermediate) the
+	// other role's EKU instead.
+	otherRole bool
+	want      string // code without the stage, "" for accepted
+}
+
+func roleCases() []roleCase {
+	oid := func(s string) asn1.ObjectIdentifier { return mustOID(s) }
+	eku := func(u ...x509.ExtKeyUsage) func(*x509.Certificate) {
+		return func(t *x509.Certificate) { t.ExtKeyUsage = u }
+	}
+	unknown := func(o ...asn1.ObjectIdentifier) func(*x509.Certificate) {
+		return func(t *x509.Certificate) { t.UnknownExtKeyUsage = o }
+	}
+	both := func(a, b func(*x509.Certificate)) func(*x509.Certificate) {
+		return func(t *x509.Certificate) { a(t); b(t) }
+	}
+	return []roleCase{
+		{name: "control: the role's EKU and digitalSignature", want: ""},
+		{name: "the other role's EKU", otherRole: true, want: "role"},
+		{name: "no EKU", tmpl: unknown(), want: "role"},
+		{name: "anyExtendedKeyUsage only", tmpl: both(unknown(), eku(x509.ExtKeyUsageAny)), want: "role"},
+		{name: "the role's EKU and anyExtendedKeyUsage", tmpl: eku(x509.ExtKeyUsageAny), want: "role"},
+		{name: "the role's EKU and serverAuth", tmpl: eku(x509.ExtKeyUsageServerAuth), want: "role"},
+		{name: "the role's EKU and a foreign private OID", tmpl: func(t *x509.Certificate) {
+			t.UnknownExtKeyUsage = append(t.UnknownExtKeyUsage, oid("1.3.6.1.4.1.32473.1046.99"))
+		}, want: "role"},
+		{name: "no KeyUsage", tmpl: func(t *x509.Certificate) { t.KeyUsage = 0 }, want: "key"},
+		{name: "KeyUsage without digitalSignature", tmpl: func(t *x509.Certificate) { t.KeyUsage = x509.KeyUsageKeyAgreement }, want: "key"},
+		{name: "KeyUsage nonRepudiation only", tmpl: func(t *x509.Certificate) { t.KeyUsage = x509.KeyUsageContentCommitment }, want: "key"},
+		{name: "a CA certificate with the role's EKU", tmpl: func(t *x509.Certificate) {
+			t.IsCA, t.BasicConstraintsValid = true, true
+			t.KeyUsage |= x509.KeyUsageCertSign
+		}, want: "role"},
+		{name: "a CA certificate that only signs (no keyCertSign)", tmpl: func(t *x509.Certificate) {
+			t.IsCA, t.BasicConstraintsValid = true, true
+		}, want: "role"},
+		{name: "keyCertSign on a leaf", tmpl: func(t *x509.Certificate) { t.KeyUsage |= x509.KeyUsageCertSign }, want: "role"},
+		{name: "control: intermediate without EKU", inter: func(t *x509.Certificate) {}, want: ""},
+		{name: "control: intermediate allowing anyExtendedKeyUsage", inter: eku(x509.ExtKeyUsageAny), want: ""},
+		{name: "intermediate restricted to serverAuth", inter: eku(x509.ExtKeyUsageServerAuth), want: "role"},
+		{name: "intermediate restricted to the other role", inter: func(t *x509.Certificate) {}, otherRole: true, want: "role"},
+	}
+}
+
+// roleSigner issues a signer leaf for stage under ca (through an
+// intermediate when c.inter is set), the template edited by c.
+func roleSigner(tb testing.TB, ca *testCA, stage Stage, c roleCase) (*testLeaf, [][]byte) {
+	tb.Helper()
+	own, other := SignerEKU(StageTicket), SignerEKU(StageEnvelope)
+	if stage == StageEnvelope {
+		own, other = other, own
+	}
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: string(stage) + " role test: " + c.name},
+		KeyUsage: x509.KeyUsageDigitalSignature, UnknownExtKeyUsage: []asn1.ObjectIdentifier{own}}
+	if c.tmpl != nil {
+		c.tmpl(tmpl)
+	}
+	if c.otherRole && c.inter == nil {
+		tmpl.UnknownExtKeyUsage = []asn1.ObjectIdentifier{other}
+	}
+	issuer, chain := ca, [][]byte(nil)
+	if c.inter != nil {
+		it := &x509.Certificate{Subject: pkix.Name{CommonName: string(stage) + " role test intermediate: " + c.name},
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+		c.inter(it)
+		if c.otherRole {
+			it.UnknownExtKeyUsage = []asn1.ObjectIdentifier{other}
+		}
+		il, err := ca.issue(it, mustEC(elliptic.P256()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		issuer, chain = &testCA{cert: il.cert, key: il.key}, [][]byte{il.der()}
+	}
+	leaf, err := issuer.issue(tmpl, mustEC(elliptic.P256()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return leaf, append([][]byte{leaf.der()}, chain...)
+}
+
+// TestSignerRoles: a ticket or an envelope is accepted only from a signer
+// certificate made for its role: KeyUsage digitalSignature, exactly the
+// role's EKU, not a CA, under CAs that allow the role.
+func TestSignerRoles(t *testing.T) {
+	f := newFlow(t)
+	for _, stage := range []Stage{StageTicket, StageEnvelope} {
+		for _, c := range roleCases() {
+			t.Run(string(stage)+"/"+c.name, func(t *testing.T) {
+				var err error
+				if stage == StageTicket {
+					leaf, chain := roleSigner(t, f.p.center, stage, c)
+					b, serr := SignTicket(leaf.key, chain, f.tk)
+					if serr != nil {
+						t.Fatal(serr)
+					}
+					_, err = f.v.Ticket(b, f.sent)
+				} else {
+					leaf, chain := roleSigner(t, f.p.issuer, stage, c)
+					b, serr := SignEnvelope(leaf.key, chain, f.envelope(a4Refs(1)))
+					if serr != nil {
+						t.Fatal(serr)
+					}
+					_, err = f.v.Envelope(b, f.vt)
+				}
+				want := ""
+				if c.want != "" {
+					want = string(stage) + "-" + c.want
+				}
+				if got := refusalCode(err); got != want {
+					t.Fatalf("code %q, want %q (err: %v)", got, want, err)
+				}
+			})
+		}
+	}
+}
+
+// TestSharedAnchors: the center and issuer trust anchors are compared by
+// content. Identical pools refuse everything; an anchor trusted for both
+// roles refuses the messages whose chain ends in it, even from a signer
+// with the right EKU.
+func TestSharedAnchors(t *testing.T) {
+	f := newFlow(t)
+	both := f.p.issuer.pool()
+	both.AddCert(f.p.center.cert)
+	sameCopy := f.p.center.pool() // another pool with the same certificate
+	envJWS := f.signEnvelope(t, f.envelope(a4Refs(1)))
+	cases := []struct {
+		name           string
+		center, issuer *x509.CertPool
+		ticket, env    string // codes; "" accepted
+	}{
+		{"control: distinct anchors", f.p.center.pool(), f.p.issuer.pool(), "", ""},
+		{"the same pool for both roles", both, both, "ticket-role", "envelope-role"},
+		{"two pools with the same certificate", f.p.center.pool(), sameCopy, "ticket-role", "envelope-role"},
+		{"the center CA trusted for envelopes too", f.p.center.pool(), both, "ticket-role", ""},
+		{"the issuer CA trusted for tickets too", both, f.p.issuer.pool(), "", "envelope-role"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &Verifier{CenterRoots: tc.center, IssuerRoots: tc.issuer, Now: fixedNow}
+			_, err := v.Ticket(f.tkJWS, f.sent)
+			if got := refusalCode(err); got != tc.ticket {
+				t.Errorf("ticket: code %q, want %q (err: %v)", got, tc.ticket, err)
+			}
+			_, err = v.Envelope(envJWS, f.vt)
+			if got := refusalCode(err); got != tc.env {
+				t.Errorf("envelope: code %q, want %q (err: %v)", got, tc.env, err)
+			}
+		})
+	}
+}
+
+// TestSignerEKU: the role OIDs are distinct, parse back to their dotted
+// constants, and are handed out as copies.
+func TestSignerEKU(t *testing.T) {
+	tk, env := SignerEKU(StageTicket), SignerEKU(StageEnvelope)
+	if tk.String() != EKUTicketSigner || env.String() != EKUEnvelopeSigner || tk.Equal(env) {
+		t.Fatalf("ticket %v, envelope %v", tk, env)
+	}
+	tk[len(tk)-1] = 99
+	if SignerEKU(StageTicket).String() != EKUTicketSigner {
+		t.Fatal("SignerEKU hands out shared state")
+	}
+	for _, s := range []Stage{StageRequest, StageOutcome, StagePage} {
+		if SignerEKU(s) != nil {
+			t.Errorf("%s has a signer EKU", s)
+		}
+	}
+}

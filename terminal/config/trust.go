@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
@@ -54,6 +55,10 @@ func (c *Config) LoadTrust() (*Trust, error) {
 	t.TLSRoots = pool("center.tls_ca", c.Center.TLSCA, &t.TLSCerts)
 	t.CenterRoots = pool("center.center_ca", c.Center.CenterCA, &t.CenterCerts)
 	t.IssuerRoots = pool("center.issuer_ca", c.Center.IssuerCA, &t.IssuerCerts)
+	if shared := sharedAnchor(t.CenterCerts, t.IssuerCerts); shared != "" {
+		bad("center.issuer_ca", c.Center.IssuerCA, "must not share a certificate or key with center.center_ca ("+shared+
+			"): tickets and documents are signed under distinct CAs")
+	}
 
 	certs, err := readCerts(c.Terminal.Cert)
 	if err != nil || len(certs) == 0 {
@@ -93,6 +98,24 @@ func (c *Config) LoadTrust() (*Trust, error) {
 		return nil, errors.Join(errs...)
 	}
 	return t, nil
+}
+
+// sharedAnchor compares the center and issuer anchors by content, not by
+// file name: it names the first certificate of center that is also in
+// issuer, or whose public key is (the same CA re-issued), and returns ""
+// when the two sets are disjoint.
+func sharedAnchor(center, issuer []*x509.Certificate) string {
+	for _, c := range center {
+		for _, i := range issuer {
+			switch {
+			case bytes.Equal(c.Raw, i.Raw):
+				return "the same certificate " + strconv.Quote(c.Subject.String())
+			case bytes.Equal(c.RawSubjectPublicKeyInfo, i.RawSubjectPublicKeyInfo):
+				return "the same key as " + strconv.Quote(c.Subject.String())
+			}
+		}
+	}
+	return ""
 }
 
 // readCerts parses every CERTIFICATE block of a PEM file.
