@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"kofu/internal/fuzzcorpus"
-	"kofu/protocol"
 )
 
 // realDeviceIDs are IEEE 1284 device IDs of the kinds a store machine
@@ -134,7 +133,7 @@ func TestWritePJLCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages := []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: img}, {N: 2, DPI: 300, Image: img}}
+		pages := testPagesOf(t, img, 300, 2)
 		_, perr := p.Print(testCtx(t), nil, pages)
 		p.Close()
 		t.Logf("%s: %v (%d bytes out, %d back)", spec, perr, len(rec.out), len(rec.in))

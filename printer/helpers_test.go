@@ -14,13 +14,25 @@ import (
 
 var sample = testpage.New()
 
-// testPages returns n verified pages of the sample certificate at dpi.
+// testPages returns n printable pages of the sample certificate at dpi.
+// The printer package cannot verify a resident's document (only the
+// verifier makes those), so they are technician test pages: the printer
+// treats every VerifiedPage alike.
 func testPages(t testing.TB, n, dpi int) []*protocol.VerifiedPage {
 	t.Helper()
-	img := sample.Page(t, dpi)
+	return testPagesOf(t, sample.Page(t, dpi), dpi, n)
+}
+
+// testPagesOf returns n technician test pages of img at dpi.
+func testPagesOf(t testing.TB, img *image.Gray, dpi, n int) []*protocol.VerifiedPage {
+	t.Helper()
 	out := make([]*protocol.VerifiedPage, n)
 	for i := range out {
-		out[i] = &protocol.VerifiedPage{N: i + 1, DPI: dpi, Image: img}
+		p, err := protocol.TechnicianTestPage(img, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = p
 	}
 	return out
 }
@@ -51,18 +63,19 @@ func openEmulated(t testing.TB, cfg EmulatorConfig, opts Options) (*Printer, *Em
 	return p, em
 }
 
-// samePage compares a decoded page with the source raster as the PDL
-// carries it (thresholded for 1-bit pages).
-func samePage(t testing.TB, got *pdl.Page, src *image.Gray) {
+// samePage checks that a decoded page is bit for bit the verified
+// bitmap: 1-bit pages equal it, 8-bit pages are it expanded to 0/255.
+func samePage(t testing.TB, got *pdl.Page, src *protocol.VerifiedPage) {
 	t.Helper()
+	want := src.Bitmap()
 	if got.Bitmap != nil {
-		if !got.Bitmap.Equal(pdl.ToBitmap(src)) {
-			d, err := got.Bitmap.Diff(pdl.ToBitmap(src))
-			t.Fatalf("printed page differs from the source in %d pixels (%v)", d, err)
+		if !got.Bitmap.Equal(want) {
+			d, err := got.Bitmap.Diff(want)
+			t.Fatalf("printed page differs from the verified bitmap in %d pixels (%v)", d, err)
 		}
 		return
 	}
-	if string(got.Gray.Pix) != string(src.Pix) {
-		t.Fatal("printed gray page differs from the source")
+	if string(got.Gray.Pix) != string(want.Gray().Pix) {
+		t.Fatal("printed gray page differs from the verified bitmap expanded to 0/255")
 	}
 }

@@ -281,14 +281,14 @@ func (c *IPPClient) PrintPWG(ctx context.Context, pages []*protocol.VerifiedPage
 		return 0, newError(KindUnsupported, false, "printer offers PWG types "+strings.Join(st.PWGTypes, ", ")+"; kofu sends sgray_8 or black_1", nil)
 	}
 	for _, pg := range pages {
-		if len(st.PWGResolutions) > 0 && !slices.Contains(st.PWGResolutions, pg.DPI) {
-			return 0, newError(KindUnsupported, false, fmt.Sprintf("printer takes PWG Raster at %v dpi, the page is %d dpi", st.PWGResolutions, pg.DPI), nil)
+		if len(st.PWGResolutions) > 0 && !slices.Contains(st.PWGResolutions, pg.DPI()) {
+			return 0, newError(KindUnsupported, false, fmt.Sprintf("printer takes PWG Raster at %v dpi, the page is %d dpi", st.PWGResolutions, pg.DPI()), nil)
 		}
 	}
 	var doc bytes.Buffer
 	pw := pdl.NewPWGWriter(&doc, typ, len(pages))
 	for _, pg := range pages {
-		if err := pw.WritePage(pg.Image, pg.DPI); err != nil {
+		if err := pw.WritePage(pg, pg.DPI()); err != nil {
 			return 0, err
 		}
 	}

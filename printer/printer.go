@@ -161,11 +161,11 @@ func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*proto
 		return 0, errors.New("printer: no pages")
 	}
 	for i, pg := range pages {
-		if pg == nil || pg.Image == nil {
+		if pg == nil {
 			return 0, fmt.Errorf("printer: page %d has no image", i+1)
 		}
-		if pg.DPI != 300 && pg.DPI != 600 {
-			return 0, fmt.Errorf("printer: page %d at %d dpi: only 300 and 600", i+1, pg.DPI)
+		if pg.DPI() != 300 && pg.DPI() != 600 {
+			return 0, fmt.Errorf("printer: page %d at %d dpi: only 300 and 600", i+1, pg.DPI())
 		}
 	}
 	log := p.opts.logger()

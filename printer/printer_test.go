@@ -48,7 +48,7 @@ func TestPrintConfirmed(t *testing.T) {
 				if g.DPI != c.dpi {
 					t.Errorf("page %d at %d dpi", i+1, g.DPI)
 				}
-				samePage(t, g, pages[i].Image)
+				samePage(t, g, pages[i])
 			}
 			if err := em.Err(); err != nil {
 				t.Fatal(err)
@@ -190,13 +190,13 @@ func TestFileMatchesWire(t *testing.T) {
 					t.Fatal(".pcl file is not a PJL job")
 				}
 				err = pdl.DecodePCL(bytes.NewReader(data), pdl.Limits{}, func(pg *pdl.Page) error {
-					samePage(t, pg, pages[decoded].Image)
+					samePage(t, pg, pages[decoded])
 					decoded++
 					return nil
 				})
 			} else {
 				err = pdl.DecodePWG(bytes.NewReader(data), pdl.Limits{}, func(_ pdl.PWGHeader, pg *pdl.Page) error {
-					samePage(t, pg, pages[decoded].Image)
+					samePage(t, pg, pages[decoded])
 					decoded++
 					return nil
 				})

@@ -62,7 +62,7 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 	case PathPJLPCL, PathPCL:
 		pw := pdl.NewPCLWriter(w)
 		for _, pg := range pages {
-			if err := pw.WritePage(pg.Image, pg.DPI); err != nil {
+			if err := pw.WritePage(pg, pg.DPI()); err != nil {
 				return err
 			}
 		}
@@ -72,7 +72,7 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 	case PathPWG:
 		pw := pdl.NewPWGWriter(w, pdl.Black1, len(pages))
 		for _, pg := range pages {
-			if err := pw.WritePage(pg.Image, pg.DPI); err != nil {
+			if err := pw.WritePage(pg, pg.DPI()); err != nil {
 				return err
 			}
 		}

@@ -55,14 +55,18 @@ const (
 	ReasonStale        Reason = "stale"         // issued before the request it answers
 )
 
-// Page reasons.
+// Page reasons. The QR rules run on the bilevel bitmap the printer
+// receives (DESIGN §3.4 rule 3).
 const (
 	ReasonHash       Reason = "hash"        // bytes differ from the signed hash
-	ReasonImage      Reason = "image"       // PNG malformed or outside limits
-	ReasonDimensions Reason = "dimensions"  // PNG size differs from the declared one
+	ReasonImage      Reason = "image"       // PNG malformed: signature, chunks, CRC, format, zlib data
+	ReasonDimensions Reason = "dimensions"  // size differs from the declared one, or beyond the limits (file bytes, pixel count: decompression bomb)
 	ReasonDPI        Reason = "dpi"         // PNG density differs from the declared one
-	ReasonQRMissing  Reason = "qr-missing"  // no KOFU symbol in the bottom band
-	ReasonQRMultiple Reason = "qr-multiple" // more than one KOFU symbol
+	ReasonQRMissing  Reason = "qr-missing"  // no KOFU symbol on the printed face
+	ReasonQRMultiple Reason = "qr-multiple" // more than one KOFU symbol on the printed face (any place, either polarity)
+	ReasonQRTooMany  Reason = "qr-too-many" // more QR symbols (of any kind) or finder patterns than any page carries
+	ReasonQRPosition Reason = "qr-position" // the KOFU symbol is not wholly in the bottom band, or its quiet zone is within the printable margin of an edge
+	ReasonQRSearch   Reason = "qr-search"   // the symbol search could not run on the face (the decoder failed on hostile content)
 	ReasonQRMismatch Reason = "qr-mismatch" // the symbol names another ticket, request, subject or page
 	ReasonMissing    Reason = "missing"     // a declared page was not supplied, or an extra one was
 )
@@ -107,3 +111,24 @@ func AsRefusal(err error) (*RefusalError, bool) {
 	ok := errors.As(err, &r)
 	return r, ok
 }
+
+// Answer reasons: the center's HTTP answer itself breaks protocol v1 where
+// a ticket, envelope or page should be (the client's checks, before any
+// signature is looked at). The center is at fault, so they are refusals
+// like the others; the stage is the message the answer stands in for.
+const (
+	ReasonRedirect  Reason = "redirect"   // a 3xx answer: the kiosk never follows one
+	ReasonMediaType Reason = "media-type" // a success status with another media type than the message's
+	ReasonStatus    Reason = "status"     // a status protocol v1 does not give for this call (200 for 201, 204 …)
+	ReasonProblem   Reason = "problem"    // an error answer whose problem document is malformed
+)
+
+// Signer-role reasons (issue 14): the signature verifies under this
+// role's CA, but the certificate was not made for this role.
+const (
+	// ReasonRole: the signer certificate is a CA, lacks the role's
+	// extended key usage or carries another one (anyExtendedKeyUsage
+	// included), a CA above it does not allow the role, or its trust
+	// anchor is also trusted for the other role.
+	ReasonRole Reason = "role"
+)

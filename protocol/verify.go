@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"time"
 
 	"kofu/protocol/pages"
@@ -45,17 +44,17 @@ func NewSent(compact, authCertDER []byte) (*Sent, error) {
 	return &Sent{compact: bytes.Clone(compact), req: r, binding: b, subject: Subject(b, authCertDER)}, nil
 }
 
-// Compact returns the exact request bytes (for idempotent re-sends).
-func (s *Sent) Compact() []byte { return s.compact }
+// Compact returns a copy of the exact request bytes (for idempotent re-sends).
+func (s *Sent) Compact() []byte { return bytes.Clone(s.compact) }
 
 // Request returns the decoded request.
 func (s *Sent) Request() Request { return s.req }
 
-// Binding returns the requester binding.
-func (s *Sent) Binding() []byte { return s.binding }
+// Binding returns a copy of the requester binding.
+func (s *Sent) Binding() []byte { return bytes.Clone(s.binding) }
 
-// Subject returns the subject computed from the card.
-func (s *Sent) Subject() []byte { return s.subject }
+// Subject returns a copy of the subject computed from the card.
+func (s *Sent) Subject() []byte { return bytes.Clone(s.subject) }
 
 // VerifiedTicket is a ticket that passed every check against a Sent. Only
 // the Verifier makes them, and the client only fetches by them: the kiosk
@@ -69,8 +68,8 @@ type VerifiedTicket struct {
 // Ticket returns the verified payload.
 func (v *VerifiedTicket) Ticket() Ticket { return v.t }
 
-// TID returns the ticket id.
-func (v *VerifiedTicket) TID() []byte { return v.t.TID }
+// TID returns a copy of the ticket id.
+func (v *VerifiedTicket) TID() []byte { return bytes.Clone(v.t.TID) }
 
 // Sent returns the request this ticket answers.
 func (v *VerifiedTicket) Sent() *Sent { return v.sent }
@@ -88,19 +87,16 @@ func (v *VerifiedEnvelope) Envelope() Envelope { return v.e }
 // Ticket returns the ticket this envelope answers.
 func (v *VerifiedEnvelope) Ticket() *VerifiedTicket { return v.ticket }
 
-// VerifiedPage is one page image that matched its envelope: the raster to
-// print is Image, the one that was verified (DESIGN §3.4 rule 4).
-type VerifiedPage struct {
-	N     int
-	DPI   int
-	Image *image.Gray
-}
-
 // Verifier holds the trust anchors and limits of DESIGN §3.4. The zero
 // value of a limit means its default.
 type Verifier struct {
-	CenterRoots *x509.CertPool // signs tickets
-	IssuerRoots *x509.CertPool // signs envelopes; distinct from CenterRoots
+	// CenterRoots sign tickets and IssuerRoots envelopes. They must not
+	// share a certificate: identical pools refuse every message, and a
+	// message whose chain ends in an anchor the other pool also trusts is
+	// refused (reason role). Each signer must carry its role's EKU
+	// (EKUTicketSigner, EKUEnvelopeSigner).
+	CenterRoots *x509.CertPool
+	IssuerRoots *x509.CertPool
 	Now         func() time.Time
 	MaxSkew     time.Duration // default 2 minutes
 	MaxPages    int           // default and upper bound MaxPages
@@ -128,13 +124,16 @@ func (v *Verifier) maxPages() int {
 	return MaxPages
 }
 
-// checkTimes applies the validity window with bounded skew.
+// checkTimes applies the validity window with bounded skew. NumericDates
+// are compared as integers (RFC 7519 §2): time.Unix overflows for values
+// near the int64 limit, which made a far-future iat read as expired
+// (found by FuzzTicketRules).
 func (v *Verifier) checkTimes(stage Stage, iat, exp int64) error {
 	now := v.now()
-	if time.Unix(iat, 0).After(now.Add(v.skew())) {
+	if iat > now.Add(v.skew()).Unix() {
 		return refuse(stage, ReasonNotYetValid, fmt.Sprintf("iat %d is ahead of now %d", iat, now.Unix()), nil)
 	}
-	if !time.Unix(exp, 0).After(now.Add(-v.skew())) {
+	if exp <= now.Add(-v.skew()).Unix() {
 		return refuse(stage, ReasonExpired, fmt.Sprintf("exp %d, now %d", exp, now.Unix()), nil)
 	}
 	return nil
@@ -161,7 +160,7 @@ func flaggedError(payload []byte) string {
 // ES256 under the center CA only; rid, binding and doc equal; times.
 func (v *Verifier) Ticket(compact []byte, s *Sent) (*VerifiedTicket, error) {
 	jv, err := verifyCompact(compact, role{stage: StageTicket, alg: AlgCenter, typ: TypTicket,
-		maxSize: MaxTicketJWS, roots: v.CenterRoots}, v.now())
+		maxSize: MaxTicketJWS, roots: v.CenterRoots, eku: EKUTicketSigner, other: v.IssuerRoots}, v.now())
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +197,7 @@ func (v *Verifier) Ticket(compact []byte, s *Sent) (*VerifiedTicket, error) {
 // 1 ≤ pages ≤ limit with A4 geometry; times.
 func (v *Verifier) Envelope(compact []byte, t *VerifiedTicket) (*VerifiedEnvelope, error) {
 	jv, err := verifyCompact(compact, role{stage: StageEnvelope, alg: AlgCenter, typ: TypEnvelope,
-		maxSize: MaxEnvelopeJWS, roots: v.IssuerRoots}, v.now())
+		maxSize: MaxEnvelopeJWS, roots: v.IssuerRoots, eku: EKUEnvelopeSigner, other: v.CenterRoots}, v.now())
 	if err != nil {
 		return nil, err
 	}

@@ -5,14 +5,73 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"image"
 	"strings"
 
 	"kofu/protocol/pages"
 )
 
+// VerifiedPage is one page that passed every check of DESIGN §3.4 rule 3:
+// the bilevel bitmap the printer receives, on which the checks ran (rule
+// 4: what is encoded for the printer is what was verified).
+//
+// It is opaque: only the Verifier makes one for a resident's document
+// (Pages), and the technician's test page is made by TechnicianTestPage.
+// Its bits are read a row at a time (ReadRow, a copy) or as a whole copy
+// (Bitmap); nothing outside this package holds an alias it could change
+// between the check and the print.
+type VerifiedPage struct {
+	n, dpi int
+	bmp    *pages.Bitmap
+	test   bool
+}
+
+// N returns the 1-based page number within its document.
+func (p *VerifiedPage) N() int { return p.n }
+
+// DPI returns the page's resolution (300 or 600 for a resident's page).
+func (p *VerifiedPage) DPI() int { return p.dpi }
+
+// Size returns the page's width and height in pixels (pages.Raster).
+func (p *VerifiedPage) Size() (w, h int) { return p.bmp.W, p.bmp.H }
+
+// ReadRow copies packed row y of the verified bitmap into dst (pages.Raster):
+// the PDL writers encode the job from these rows.
+func (p *VerifiedPage) ReadRow(y int, dst []byte) []byte { return p.bmp.ReadRow(y, dst) }
+
+// Bitmap returns a copy of the verified bitmap (for tests and the
+// emulator's records; the caller wipes it when done).
+func (p *VerifiedPage) Bitmap() *pages.Bitmap { return p.bmp.Clone() }
+
+// TechnicianTest reports whether the page is the technician's test page
+// (TechnicianTestPage), not a resident's document.
+func (p *VerifiedPage) TechnicianTest() bool { return p.test }
+
+// Wipe zeroes the bitmap so no document pixels outlive the session.
+func (p *VerifiedPage) Wipe() {
+	if p != nil {
+		p.bmp.Wipe()
+	}
+}
+
+// TechnicianTestPage makes the printable page of the technician's test
+// print (kiosk printer testpage, the diag UI, selftest): img thresholded
+// exactly as a resident's page is (pages.Binarize), as page 1. It is not a
+// resident's document and passes no check; the name says so at every
+// call site.
+func TechnicianTestPage(img *image.Gray, dpi int) (*VerifiedPage, error) {
+	if img == nil || img.Rect.Empty() {
+		return nil, errors.New("protocol: test page without an image")
+	}
+	if dpi <= 0 {
+		return nil, fmt.Errorf("protocol: test page at %d dpi", dpi)
+	}
+	return &VerifiedPage{n: 1, dpi: dpi, bmp: pages.Binarize(img), test: true}, nil
+}
+
 // Pages checks every page of a verified envelope (§3.4 rules 3 and 4).
 // data[i] holds the fetched bytes of page i+1. It returns the verified
-// rasters only when every page passed: nothing is printed unless all are
+// pages only when every page passed: nothing is printed unless all are
 // good, and what is printed is what was checked.
 func (v *Verifier) Pages(env *VerifiedEnvelope, data [][]byte) ([]*VerifiedPage, error) {
 	if len(data) != len(env.e.Pages) {
@@ -21,7 +80,7 @@ func (v *Verifier) Pages(env *VerifiedEnvelope, data [][]byte) ([]*VerifiedPage,
 	}
 	out := make([]*VerifiedPage, 0, len(data))
 	for i := range data {
-		p, err := v.Page(env, i+1, data[i])
+		p, err := v.page(env, i+1, data[i])
 		if err != nil {
 			for _, done := range out {
 				done.Wipe()
@@ -33,10 +92,13 @@ func (v *Verifier) Pages(env *VerifiedEnvelope, data [][]byte) ([]*VerifiedPage,
 	return out, nil
 }
 
-// Page checks one page: the hash signed in the envelope, the PNG within
-// limits and as declared, and exactly one KOFU symbol in the bottom band
-// naming this ticket, request, subject and page.
-func (v *Verifier) Page(env *VerifiedEnvelope, n int, data []byte) (*VerifiedPage, error) {
+// page checks one page: the hash signed in the envelope, the PNG within
+// limits and as declared; then the page becomes the bitmap the printer
+// will receive, and on exactly that bitmap: exactly one KOFU symbol on the
+// whole face (either polarity), wholly inside the bottom band, its quiet
+// zone at least the printable margin from every edge, naming this ticket,
+// request, subject and page.
+func (v *Verifier) page(env *VerifiedEnvelope, n int, data []byte) (*VerifiedPage, error) {
 	e := env.e
 	if n < 1 || n > len(e.Pages) {
 		return nil, &RefusalError{Stage: StagePage, Reason: ReasonMissing, Page: n, Detail: "no such page declared"}
@@ -49,53 +111,94 @@ func (v *Verifier) Page(env *VerifiedEnvelope, n int, data []byte) (*VerifiedPag
 	if !bytes.Equal(sum[:], ref.SHA256) {
 		return nil, pageErr(ReasonHash, "", nil)
 	}
-	lim := v.PageLimits
-	if lim == (pages.Limits{}) {
-		lim = pages.DefaultLimits()
-	}
-	img, err := pages.Decode(data, ref.W, ref.H, ref.DPI, lim)
+	// The one threshold: the page is decoded straight to the bitmap the
+	// printer will receive; no 8-bit page exists to be checked instead.
+	bmp, err := pages.DecodeBitmap(data, ref.W, ref.H, ref.DPI, v.PageLimits)
 	if err != nil {
-		reason := ReasonImage
-		var pe *pages.Error
-		if errors.As(err, &pe) {
-			switch pe.Kind {
-			case pages.KindDimensions:
-				reason = ReasonDimensions
-			case pages.KindDPI:
-				reason = ReasonDPI
-			}
-		}
-		return nil, pageErr(reason, "", err)
+		return nil, pageErr(imageReason(err), "", err)
 	}
-	vp := &VerifiedPage{N: n, DPI: ref.DPI, Image: img}
-	texts, err := pages.FindQR(img, ref.DPI)
-	if err != nil {
+	vp := &VerifiedPage{n: n, dpi: ref.DPI, bmp: bmp}
+	if err := v.checkFace(env, vp); err != nil {
 		vp.Wipe()
-		return nil, pageErr(ReasonQRMissing, "", err)
+		return nil, err
 	}
-	var kofu []string
-	for _, t := range texts {
-		if strings.HasPrefix(t, QRPrefix+"|") {
-			kofu = append(kofu, t)
+	return vp, nil
+}
+
+// imageReason maps a pages.Decode error to its reason: sizes and size
+// limits (declared size, IHDR, the pixel count — decompression bombs —
+// and the file's byte limit) are dimensions, densities dpi, everything
+// else (a malformed PNG) image.
+func imageReason(err error) Reason {
+	var pe *pages.Error
+	if errors.As(err, &pe) {
+		switch pe.Kind {
+		case pages.KindDimensions, pages.KindPixels, pages.KindTooLarge:
+			return ReasonDimensions
+		case pages.KindDPI:
+			return ReasonDPI
+		}
+	}
+	return ReasonImage
+}
+
+// checkFace applies the symbol rules to the page's bitmap.
+func (v *Verifier) checkFace(env *VerifiedEnvelope, vp *VerifiedPage) error {
+	e, n := env.e, vp.n
+	pageErr := func(r Reason, detail string, err error) error {
+		return &RefusalError{Stage: StagePage, Reason: r, Page: n, Detail: detail, Err: err}
+	}
+	syms, err := pages.FindSymbols(vp.bmp)
+	if err != nil {
+		var pe *pages.Error
+		if errors.As(err, &pe) && pe.Kind == pages.KindCrowded {
+			return pageErr(ReasonQRTooMany, "", err)
+		}
+		return pageErr(ReasonQRSearch, "", err)
+	}
+	var kofu []pages.Symbol
+	for _, s := range syms {
+		if strings.HasPrefix(s.Text, QRPrefix+"|") {
+			kofu = append(kofu, s)
 		}
 	}
 	switch len(kofu) {
 	case 0:
-		vp.Wipe()
-		return nil, pageErr(ReasonQRMissing, fmt.Sprintf("%d other symbols", len(texts)), nil)
+		return pageErr(ReasonQRMissing, fmt.Sprintf("%d other symbols", len(syms)), nil)
 	case 1:
 	default:
-		vp.Wipe()
-		return nil, pageErr(ReasonQRMultiple, fmt.Sprintf("%d KOFU symbols", len(kofu)), nil)
+		return pageErr(ReasonQRMultiple, fmt.Sprintf("%d KOFU symbols", len(kofu)), nil)
 	}
-	got, err := ParseQRText(kofu[0])
+	s := kofu[0]
+	if detail := placement(s, vp.bmp.W, vp.bmp.H, vp.dpi, v.PageLimits.Margin()); detail != "" {
+		return pageErr(ReasonQRPosition, detail, nil)
+	}
+	got, err := ParseQRText(s.Text)
 	want := QRText{TID: env.ticket.t.TID, Binding: env.ticket.sent.binding, Subject: env.ticket.sent.subject,
 		N: n, Total: len(e.Pages)}
 	if err != nil || !got.Equal(want) {
-		vp.Wipe()
-		return nil, pageErr(ReasonQRMismatch, qrDiff(got, want), err)
+		return pageErr(ReasonQRMismatch, qrDiff(got, want), err)
 	}
-	return vp, nil
+	return nil
+}
+
+// placement returns why the KOFU symbol s sits where it must not on a w×h
+// face at dpi, or "": the symbol wholly inside the bottom band, and the
+// symbol with its quiet zone at least marginMM from every edge. Positions
+// only, never content.
+func placement(s pages.Symbol, w, h, dpi int, marginMM float64) string {
+	if top := h - pages.BandHeight(dpi); s.Box.Min.Y < top {
+		if s.Box.Max.Y <= top {
+			return "symbol above the bottom band"
+		}
+		return "symbol straddles the top of the bottom band"
+	}
+	m := pages.MMToPx(marginMM, dpi)
+	q := s.Quiet
+	if q.Min.X < m || q.Min.Y < m || q.Max.X > w-m || q.Max.Y > h-m {
+		return fmt.Sprintf("symbol and quiet zone closer than %.1f mm to an edge", marginMM)
+	}
+	return ""
 }
 
 // qrDiff names the fields that differ, for technicians (no personal data:
@@ -115,11 +218,4 @@ func qrDiff(got, want QRText) string {
 		d = append(d, "page")
 	}
 	return "differs in " + strings.Join(d, ",")
-}
-
-// Wipe zeroes the raster so no document pixels outlive the session.
-func (p *VerifiedPage) Wipe() {
-	if p != nil && p.Image != nil {
-		clear(p.Image.Pix)
-	}
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"os"
 	"sync"
 	"testing"
 
+	"kofu/printer/pdl"
 	"kofu/protocol/pages"
 )
 
@@ -257,18 +259,20 @@ func TestVerifierPages(t *testing.T) {
 			}
 			return &c
 		})), want: "page-image", page: 1},
-		{name: "image: IHDR bomb (20000×20000)", declared: two(patchPNG(t, ps.png[0], func(c chunk) *chunk {
+		{name: "dimensions: IHDR bomb (20000×20000)", declared: two(patchPNG(t, ps.png[0], func(c chunk) *chunk {
 			if c.typ == "IHDR" {
 				binary.BigEndian.PutUint32(c.data[0:], 20000)
 				binary.BigEndian.PutUint32(c.data[4:], 20000)
 			}
 			return &c
-		})), want: "page-image", page: 1},
+		})), want: "page-dimensions", page: 1},
+		{name: "dimensions: a page over the verifier's pixel limit", declared: func() [][]byte { return [][]byte{ps.png[0], ps.png[1]} },
+			v: func(v *Verifier) { v.PageLimits = pages.Limits{MaxPixels: 1000} }, want: "page-dimensions", page: 1},
 		{name: "image: data after IEND", declared: two(append(bytes.Clone(ps.png[0]), 0, 0, 0, 0)), want: "page-image", page: 1},
 		{name: "image: not a PNG", declared: two([]byte("GIF89a not a page")), want: "page-image", page: 1},
 		{name: "image: empty", declared: two([]byte{}), want: "page-image", page: 1},
-		{name: "image: over the verifier's byte limit", declared: func() [][]byte { return [][]byte{ps.png[0], ps.png[1]} },
-			v: func(v *Verifier) { v.PageLimits = pages.Limits{MaxBytes: 1000} }, want: "page-image", page: 1},
+		{name: "dimensions: over the verifier's byte limit", declared: func() [][]byte { return [][]byte{ps.png[0], ps.png[1]} },
+			v: func(v *Verifier) { v.PageLimits = pages.Limits{MaxBytes: 1000} }, want: "page-dimensions", page: 1},
 		{name: "dimensions: 2480×3500 declared as A4", declared: two(func() []byte {
 			g := ps.img[0].SubImage(image.Rect(0, 0, 2480, 3500)).(*image.Gray)
 			c := &image.Gray{Pix: make([]uint8, 2480*3500), Stride: 2480, Rect: image.Rect(0, 0, 2480, 3500)}
@@ -304,10 +308,10 @@ func TestVerifierPages(t *testing.T) {
 			want: "page-qr-missing", page: 1},
 		{name: "qr-missing: KOFU2 prefix", declared: two(rendered("KOFU2" + f.qrFor(1, 2).String()[5:])),
 			want: "page-qr-missing", page: 1},
-		{name: "qr-missing: the symbol is above the bottom band", declared: two(edited(0, func(g *image.Gray) {
+		{name: "qr-position: the only symbol is above the bottom band", declared: two(edited(0, func(g *image.Gray) {
 			copyRect(g, ps.img[0], ps.box, margin, image.Pt(ps.box.Min.X-margin, ps.band-ps.box.Dy()-3*margin))
 			fillRect(g, ps.box.Inset(-margin), 255)
-		})), want: "page-qr-missing", page: 1},
+		})), want: "page-qr-position", page: 1},
 		{name: "qr-multiple: the page's own symbol twice in the band", declared: two(edited(0, func(g *image.Gray) {
 			at := image.Pt(300, ps.box.Min.Y-margin)
 			fillRect(g, image.Rectangle{at, at.Add(ps.box.Inset(-margin).Size())}, 255)
@@ -371,32 +375,32 @@ func TestVerifierPages(t *testing.T) {
 				t.Fatalf("%d verified pages", len(got))
 			}
 			for i, p := range got {
-				if p.N != i+1 || p.DPI != 300 || !bytes.Equal(p.Image.Pix, ps.img[i].Pix) || p.Image.Rect != ps.img[i].Rect {
-					t.Errorf("verified page %d is not the rendered raster", i+1)
+				if p.N() != i+1 || p.DPI() != 300 || p.TechnicianTest() || !p.Bitmap().Equal(pages.Binarize(ps.img[i])) {
+					t.Errorf("verified page %d is not the rendered page thresholded", i+1)
 				}
 			}
 		})
 	}
 }
 
-// TestVerifierPageNumbers: Page refuses undeclared page numbers.
+// TestVerifierPageNumbers: page refuses undeclared page numbers.
 func TestVerifierPageNumbers(t *testing.T) {
 	ps := getPageSet(t)
 	f := ps.f
 	ve, _ := f.verifiedEnvelope(t, f.envelope(refsFor([][]byte{ps.png[0], ps.png[1]}, 300)))
 	for _, n := range []int{-1, 0, 3, 100} {
-		_, err := f.v.Page(ve, n, ps.png[0])
+		_, err := f.v.page(ve, n, ps.png[0])
 		r, ok := AsRefusal(err)
 		if !ok || r.Code() != "page-missing" || r.Page != n {
 			t.Errorf("page %d: %v", n, err)
 		}
 	}
-	p, err := f.v.Page(ve, 2, ps.png[1])
+	p, err := f.v.page(ve, 2, ps.png[1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Wipe()
-	for _, v := range p.Image.Pix {
+	for _, v := range p.bmp.Bits {
 		if v != 0 {
 			t.Fatal("Wipe left pixels")
 		}
@@ -405,8 +409,8 @@ func TestVerifierPageNumbers(t *testing.T) {
 	nilPage.Wipe() // must not panic
 }
 
-// TestVerifierPages600 runs the whole check on a 600 dpi page (the band
-// is downscaled before the QR search).
+// TestVerifierPages600 runs the whole check on a 600 dpi page (the whole
+// face at full resolution).
 func TestVerifierPages600(t *testing.T) {
 	if testing.Short() {
 		t.Skip("600 dpi rendering is slow")
@@ -419,8 +423,8 @@ func TestVerifierPages600(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].DPI != 600 || !bytes.Equal(got[0].Image.Pix, img.Pix) {
-		t.Error("the verified 600 dpi raster is not the rendered one")
+	if len(got) != 1 || got[0].DPI() != 600 || !got[0].Bitmap().Equal(pages.Binarize(img)) {
+		t.Error("the verified 600 dpi bitmap is not the rendered page thresholded")
 	}
 	// The same page declared at 300 dpi geometry: dimensions.
 	ve3, _ := f.verifiedEnvelope(t, f.envelope(refsFor([][]byte{png}, 300)))
@@ -446,8 +450,272 @@ func TestFlowEndToEnd(t *testing.T) {
 	if !bytes.Equal(ve.Ticket().TID(), f.tk.TID) || ve.Ticket().Ticket().Fee != 300 {
 		t.Error("verified ticket values differ")
 	}
-	texts, err := pages.FindQR(got[0].Image, 300)
-	if err != nil || len(texts) != 1 || texts[0] != f.qrFor(1, 2).String() {
-		t.Errorf("verified page 1 carries %q (%v)", texts, err)
+	syms, err := pages.FindSymbols(got[0].Bitmap())
+	if err != nil || len(syms) != 1 || syms[0].Text != f.qrFor(1, 2).String() {
+		t.Errorf("verified page 1 carries %+v (%v)", syms, err)
+	}
+}
+
+// symbolPatch renders a page carrying text q and cuts out its symbol with
+// its quiet zone (margin px): a genuine-looking symbol to paste elsewhere.
+func symbolPatch(tb testing.TB, q string, margin int) *image.Gray {
+	tb.Helper()
+	g := renderPage(tb, 300, q, 1, 2)
+	r := qrBox(tb, g, 300).Inset(-margin)
+	out := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		copy(out.Pix[y*out.Stride:(y+1)*out.Stride], g.Pix[(r.Min.Y+y)*g.Stride+r.Min.X:])
+	}
+	return out
+}
+
+// paste draws patch onto dst with its top-left at at, every pixel mapped
+// through ink (the patch's 0 is its dark, 255 its light).
+func paste(dst, patch *image.Gray, at image.Point, ink func(v uint8) uint8) {
+	for y := 0; y < patch.Rect.Dy(); y++ {
+		for x := 0; x < patch.Rect.Dx(); x++ {
+			dst.Pix[(at.Y+y)*dst.Stride+at.X+x] = ink(patch.Pix[y*patch.Stride+x])
+		}
+	}
+}
+
+// grays maps black to dark and white to light.
+func grays(dark, light uint8) func(uint8) uint8 {
+	return func(v uint8) uint8 {
+		if v < 128 {
+			return dark
+		}
+		return light
+	}
+}
+
+// TestVerifierPrintedFace: pages whose gray shows one thing and whose
+// printed bitmap another (issue 14), and symbols where the page may not
+// carry them. Every check runs on the bitmap the printer receives.
+func TestVerifierPrintedFace(t *testing.T) {
+	ps := getPageSet(t)
+	f := ps.f
+	const margin = 4 * 6 // quiet zone: 4 modules of 6 px at 300 dpi
+	own := ps.box.Inset(-margin)
+	foreignQR := f.qrFor(1, 2)
+	foreignQR.TID = mustRandom(TIDSize) // another live ticket
+	foreign := symbolPatch(t, foreignQR.String(), margin)
+	genuine := symbolPatch(t, f.qrFor(1, 2).String(), margin)
+	mm := func(v float64) int { return int(v*300/25.4 + 0.5) }
+	h := ps.img[0].Rect.Dy()
+	// moveOwn removes the page's symbol and pastes it with its quiet zone
+	// at (x, y).
+	moveOwn := func(x, y int) func(g *image.Gray) {
+		return func(g *image.Gray) {
+			fillRect(g, own, 255)
+			paste(g, genuine, image.Pt(x, y), grays(0, 255))
+		}
+	}
+	cases := []struct {
+		name string
+		edit func(g *image.Gray)
+		lim  pages.Limits
+		want string
+		// printed, when set, is the only symbol text the printer's bitmap
+		// of the page carries.
+		printed string
+	}{
+		{name: "control: genuine page", edit: func(*image.Gray) {}, printed: f.qrFor(1, 2).String()},
+		{name: "control: a non-KOFU symbol in the body", edit: func(g *image.Gray) {
+			paste(g, symbolPatch(t, "https://example.jp/verify", margin), image.Pt(mm(30), mm(150)), grays(0, 255))
+		}},
+		{name: "own symbol in gray 160, foreign at 120 on a 136 patch", edit: func(g *image.Gray) {
+			paste(g, genuine, own.Min, grays(160, 255))
+			paste(g, foreign, image.Pt(mm(60), own.Min.Y), grays(120, 136))
+		}, want: "page-qr-mismatch", printed: foreignQR.String()},
+		{name: "own symbol only in grays 128..180", edit: func(g *image.Gray) {
+			i := 0
+			paste(g, genuine, own.Min, func(v uint8) uint8 {
+				i++
+				if v < 128 {
+					return uint8(128 + i%53)
+				}
+				return 255
+			})
+		}, want: "page-qr-missing"},
+		{name: "inverted second KOFU symbol in the band", edit: func(g *image.Gray) {
+			paste(g, foreign, image.Pt(mm(60), own.Min.Y), grays(255, 0))
+		}, want: "page-qr-multiple"},
+		{name: "inverted copy of the own symbol in the band", edit: func(g *image.Gray) {
+			paste(g, genuine, image.Pt(mm(60), own.Min.Y), grays(255, 0))
+		}, want: "page-qr-multiple"},
+		{name: "foreign KOFU symbol in the body", edit: func(g *image.Gray) {
+			paste(g, foreign, image.Pt(mm(30), mm(150)), grays(0, 255))
+		}, want: "page-qr-multiple"},
+		{name: "own symbol straddling the top of the band", edit: moveOwn(own.Min.X, ps.band-own.Dy()/2), want: "page-qr-position"},
+		{name: "own symbol ending 2 mm above the sheet edge", edit: moveOwn(own.Min.X, h-mm(2)-own.Dy()+margin), want: "page-qr-position"},
+		{name: "own symbol's quiet zone 4 mm from the right edge", edit: moveOwn(ps.img[0].Rect.Dx()-mm(4)-own.Dx(), own.Min.Y), want: "page-qr-position"},
+		{name: "genuine page on a printer whose margin is 7 mm", edit: func(*image.Gray) {}, lim: pages.Limits{MarginMM: 7}, want: "page-qr-position"},
+		{name: "genuine page on a printer whose margin is 5.5 mm", edit: func(*image.Gray) {}, lim: pages.Limits{MarginMM: 5.5}},
+		{name: "a margin below 5 mm is 5 mm", edit: moveOwn(own.Min.X, h-mm(4.5)-own.Dy()), lim: pages.Limits{MarginMM: 1}, want: "page-qr-position"},
+		{name: "five symbols of any kind", edit: func(g *image.Gray) {
+			for i := range 4 {
+				paste(g, symbolPatch(t, fmt.Sprintf("https://example.jp/%d", i), margin), image.Pt(mm(20)+i*mm(45), mm(120)), grays(0, 255))
+			}
+		}, want: "page-qr-too-many"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := cloneGray(ps.img[0])
+			c.edit(g)
+			data := encodePage(t, g, 300)
+			ve, _ := f.verifiedEnvelope(t, f.envelope(refsFor([][]byte{data, ps.png[1]}, 300)))
+			v := *f.v
+			v.PageLimits = c.lim
+			got, err := v.Pages(ve, [][]byte{data, ps.png[1]})
+			if code := refusalCode(err); code != c.want {
+				t.Fatalf("code %q, want %q (err: %v)", code, c.want, err)
+			}
+			if r, ok := AsRefusal(err); ok && r.Page != 1 {
+				t.Errorf("refusal names page %d", r.Page)
+			}
+			if err == nil && len(got) != 2 {
+				t.Fatalf("%d verified pages", len(got))
+			}
+			if c.printed == "" {
+				return
+			}
+			// What the printer would get: the page thresholded, encoded as
+			// PCL and decoded back. It carries exactly c.printed.
+			var job bytes.Buffer
+			pw := pdl.NewPCLWriter(&job)
+			if err := pw.WritePage(pages.Binarize(g), 300); err != nil {
+				t.Fatal(err)
+			}
+			pw.Close()
+			var paper []*pdl.Page
+			if err := pdl.DecodePCL(&job, pdl.Limits{}, func(p *pdl.Page) error { paper = append(paper, p); return nil }); err != nil || len(paper) != 1 {
+				t.Fatalf("decoding the job: %d pages, %v", len(paper), err)
+			}
+			syms, err := pages.FindSymbols(paper[0].Bitmap)
+			if err != nil || len(syms) != 1 || syms[0].Text != c.printed {
+				t.Fatalf("the printed page carries %+v (%v), want only %q", syms, err, c.printed)
+			}
+		})
+	}
+}
+
+// TestPrintedJobIsVerifiedBitmap: the printer's job, in every format the
+// writers produce, decodes to exactly the verified bitmap (8-bit formats:
+// that bitmap expanded to 0/255).
+func TestPrintedJobIsVerifiedBitmap(t *testing.T) {
+	ps := getPageSet(t)
+	f := ps.f
+	ve, _ := f.verifiedEnvelope(t, f.envelope(refsFor([][]byte{ps.png[0], ps.png[1]}, 300)))
+	got, err := f.v.Pages(ve, [][]byte{ps.png[0], ps.png[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		write func(w *bytes.Buffer) error
+		read  func(r *bytes.Buffer, out func(*pdl.Page)) error
+	}{
+		{"PCL 5", func(w *bytes.Buffer) error {
+			pw := pdl.NewPCLWriter(w)
+			for _, p := range got {
+				if err := pw.WritePage(p, p.DPI()); err != nil {
+					return err
+				}
+			}
+			return pw.Close()
+		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
+			return pdl.DecodePCL(r, pdl.Limits{}, func(p *pdl.Page) error { out(p); return nil })
+		}},
+		{"PWG black_1", func(w *bytes.Buffer) error {
+			pw := pdl.NewPWGWriter(w, pdl.Black1, len(got))
+			for _, p := range got {
+				if err := pw.WritePage(p, p.DPI()); err != nil {
+					return err
+				}
+			}
+			return pw.Flush()
+		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
+			return pdl.DecodePWG(r, pdl.Limits{}, func(_ pdl.PWGHeader, p *pdl.Page) error { out(p); return nil })
+		}},
+		{"PWG sgray_8", func(w *bytes.Buffer) error {
+			pw := pdl.NewPWGWriter(w, pdl.SGray8, len(got))
+			for _, p := range got {
+				if err := pw.WritePage(p, p.DPI()); err != nil {
+					return err
+				}
+			}
+			return pw.Flush()
+		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
+			return pdl.DecodePWG(r, pdl.Limits{}, func(_ pdl.PWGHeader, p *pdl.Page) error { out(p); return nil })
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var job bytes.Buffer
+			if err := c.write(&job); err != nil {
+				t.Fatal(err)
+			}
+			var paper []*pdl.Page
+			if err := c.read(&job, func(p *pdl.Page) { paper = append(paper, p) }); err != nil || len(paper) != len(got) {
+				t.Fatalf("decoded %d pages: %v", len(paper), err)
+			}
+			for i, p := range paper {
+				want := got[i].Bitmap()
+				switch {
+				case p.Bitmap != nil && !p.Bitmap.Equal(want):
+					n, _ := p.Bitmap.Diff(want)
+					t.Errorf("page %d: %d pixels differ from the verified bitmap", i+1, n)
+				case p.Gray != nil && !bytes.Equal(p.Gray.Pix, want.Gray().Pix):
+					t.Errorf("page %d: the 8-bit page is not the verified bitmap expanded to 0/255", i+1)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifiedPageSealed: the accessors hand out copies; changing them
+// changes nothing that prints.
+func TestVerifiedPageSealed(t *testing.T) {
+	ps := getPageSet(t)
+	f := ps.f
+	ve, _ := f.verifiedEnvelope(t, f.envelope(refsFor([][]byte{ps.png[0], ps.png[1]}, 300)))
+	got, err := f.v.Pages(ve, [][]byte{ps.png[0], ps.png[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got[0]
+	before := p.Bitmap()
+	b := p.Bitmap()
+	clear(b.Bits)
+	w, _ := p.Size()
+	row := p.ReadRow(0, make([]byte, (w+7)/8))
+	for i := range row {
+		row[i] = 0xff
+	}
+	if !p.Bitmap().Equal(before) {
+		t.Fatal("changing a copy changed the verified page")
+	}
+	tid := ve.Ticket().TID()
+	tid[0] ^= 0xff
+	bind := f.sent.Binding()
+	bind[0] ^= 0xff
+	subj := f.sent.Subject()
+	subj[0] ^= 0xff
+	comp := f.sent.Compact()
+	comp[0] ^= 0xff
+	if bytes.Equal(ve.Ticket().TID(), tid) || bytes.Equal(f.sent.Binding(), bind) || bytes.Equal(f.sent.Subject(), subj) || bytes.Equal(f.sent.Compact(), comp) {
+		t.Fatal("an accessor handed out its own slice")
+	}
+	tp, err := TechnicianTestPage(ps.img[0], 300)
+	if err != nil || !tp.TechnicianTest() || tp.N() != 1 || !tp.Bitmap().Equal(pages.Binarize(ps.img[0])) {
+		t.Fatalf("TechnicianTestPage = %+v, %v", tp, err)
+	}
+	for _, c := range []struct {
+		img *image.Gray
+		dpi int
+	}{{nil, 300}, {image.NewGray(image.Rectangle{}), 300}, {ps.img[0], 0}} {
+		if _, err := TechnicianTestPage(c.img, c.dpi); err == nil {
+			t.Errorf("TechnicianTestPage(%v, %d) accepted", c.img != nil, c.dpi)
+		}
 	}
 }

@@ -120,10 +120,14 @@ func printTestPage(ctx context.Context, hp *heldPrinter, spec string) health.Res
 	if err != nil {
 		return health.Result{Status: health.Fail, Detail: fmt.Sprintf("cannot draw the test page: %v", err)}
 	}
+	page, err := protocol.TechnicianTestPage(img, 300)
+	if err != nil {
+		return health.Result{Status: health.Fail, Detail: fmt.Sprintf("cannot draw the test page: %v", err)}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	start := time.Now()
-	n, err := pp.Print(ctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: img}})
+	n, err := pp.Print(ctx, nil, []*protocol.VerifiedPage{page})
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
 	case err == nil:

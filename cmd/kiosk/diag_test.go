@@ -39,7 +39,7 @@ func TestDiagEmulator(t *testing.T) {
 	}
 	for _, st := range steps {
 		press(st.key)
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(20 * time.Second) // a deadline for polling: elapsed time only
 		for {
 			s := norm(d.Snapshot())
 			missing := ""

@@ -172,6 +172,10 @@ func printerTestPage(ctx context.Context, spec string, dpi int, timeout time.Dur
 	if err != nil {
 		return 1, err
 	}
+	page, err := protocol.TechnicianTestPage(img, dpi)
+	if err != nil {
+		return 1, err
+	}
 	p, err := printer.Open(ctx, spec, printer.Options{})
 	if err != nil {
 		return 1, err
@@ -180,7 +184,7 @@ func printerTestPage(ctx context.Context, spec string, dpi int, timeout time.Dur
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	n, err := p.Print(ctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: dpi, Image: img}})
+	n, err := p.Print(ctx, nil, []*protocol.VerifiedPage{page})
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
 	case err == nil:

@@ -80,7 +80,11 @@ func paperOut(t *testing.T) func(string) health.PrinterOpener {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if n, err := p.Print(pctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: img}}); err == nil || n != 0 {
+	page, err := protocol.TechnicianTestPage(img, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.Print(pctx, nil, []*protocol.VerifiedPage{page}); err == nil || n != 0 {
 		t.Fatalf("paper-out@1 printed: %d %v", n, err)
 	}
 	return func(string) health.PrinterOpener { return health.Held(p) }
@@ -128,6 +132,8 @@ func TestSelftestEmulator(t *testing.T) {
 			"printer": {"WARN", "printing cannot be confirmed"},
 		}},
 		{name: "kiosk clock ten minutes fast", hooks: func(*testing.T) partsHooks {
+			// Relative to now, as the center's Date header (net/http's wall
+			// clock) is: only the 10-minute offset counts, not the date.
 			return partsHooks{now: func() time.Time { return time.Now().Add(10 * time.Minute) }}
 		}, code: 1, want: map[string][2]string{
 			"center": {"FAIL", "the kiosk clock is 10m0s ahead of the center's (center.max_skew 2m0s): set the clock"},

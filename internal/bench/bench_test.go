@@ -221,7 +221,9 @@ func BenchmarkCenterTransactions(b *testing.B) {
 }
 
 // BenchmarkPageCheck backs the verification figure: the kiosk's full
-// check of one page.
+// check of one page (hash, decode, the bitmap, every symbol on the face),
+// beside the check before issue 14 (hash, decode, adaptive search of the
+// gray bottom band) on the same page in the same run.
 func BenchmarkPageCheck(b *testing.B) {
 	fx := loadFixtures(b)
 	r, err := newRenderer(fx)
@@ -233,13 +235,18 @@ func BenchmarkPageCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(fmt.Sprint(dpi), func(b *testing.B) {
-			for b.Loop() {
-				if err := checkPage(p); err != nil {
-					b.Fatal(err)
+		for _, c := range []struct {
+			name  string
+			check func(*samplePage) error
+		}{{"old", checkPageOld}, {"new", checkPage}} {
+			b.Run(fmt.Sprintf("%d/%s", dpi, c.name), func(b *testing.B) {
+				for b.Loop() {
+					if err := c.check(p); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

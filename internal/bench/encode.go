@@ -27,14 +27,14 @@ func pdlCases() []pdlCase {
 	return []pdlCase{
 		{"PCL 5", "gs ljet4", []string{"-sDEVICE=ljet4"}, func(w io.Writer, p *samplePage) error {
 			pw := pdl.NewPCLWriter(w)
-			if err := pw.WritePage(p.img, p.dpi); err != nil {
+			if err := pw.WritePage(p.bmp, p.dpi); err != nil {
 				return err
 			}
 			return pw.Close()
 		}},
 		{"PWG Raster", "gs pwgraster", []string{"-sDEVICE=pwgraster", "-dcupsColorSpace=3", "-dcupsBitsPerColor=1"}, func(w io.Writer, p *samplePage) error {
 			pw := pdl.NewPWGWriter(w, pdl.Black1, 1)
-			if err := pw.WritePage(p.img, p.dpi); err != nil {
+			if err := pw.WritePage(p.bmp, p.dpi); err != nil {
 				return err
 			}
 			return pw.Flush()

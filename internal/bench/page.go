@@ -17,6 +17,7 @@ import (
 type samplePage struct {
 	dpi  int
 	img  *image.Gray
+	bmp  *pages.Bitmap // img as the printer receives it (pages.Binarize)
 	png  []byte
 	qr   string
 	sum  [32]byte // as the envelope declares it
@@ -48,7 +49,7 @@ func newSamplePage(fx *fixtures.Set, r *pages.Renderer, dpi int) (*samplePage, e
 		return nil, err
 	}
 	w, h, _ := pages.PageSize(dpi)
-	return &samplePage{dpi: dpi, img: img, png: data, qr: s.QRText, sum: sha256.Sum256(data), w: w, h: h}, nil
+	return &samplePage{dpi: dpi, img: img, bmp: pages.Binarize(img), png: data, qr: s.QRText, sum: sha256.Sum256(data), w: w, h: h}, nil
 }
 
 // newRenderer builds a page renderer with the fixtures' IPA font.

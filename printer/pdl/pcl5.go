@@ -4,15 +4,16 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"strconv"
+
+	"kofu/protocol/pages"
 )
 
 // PCLWriter writes a PCL 5 raster job: one reset, then per page the A4
 // portrait setup, a TIFF PackBits (mode 2) raster with blank rows skipped
 // as vertical moves (ESC*b#Y), and a form feed; a reset at Close. PCL
-// prints 1 bit per pixel: the gray page is thresholded row by row.
+// prints 1 bit per pixel: the rows are the page's bits as given.
 type PCLWriter struct {
 	w      *bufio.Writer
 	pages  int
@@ -43,17 +44,17 @@ const (
 	formFeed     = 0x0c
 )
 
-// WritePage writes one page. dpi must be 300 or 600, the resolutions PCL 5
-// printers take for raster.
-func (p *PCLWriter) WritePage(img *image.Gray, dpi int) error {
+// WritePage writes one bilevel page (a verified page, or any Raster) row
+// by row. dpi must be 300 or 600, the resolutions PCL 5 printers take for
+// raster.
+func (p *PCLWriter) WritePage(img pages.Raster, dpi int) error {
 	if p.closed {
 		return errors.New("pdl: PCL writer closed")
 	}
 	if dpi != 300 && dpi != 600 {
 		return fmt.Errorf("pdl: PCL raster at %d dpi: only 300 and 600", dpi)
 	}
-	r := img.Bounds()
-	w, h := r.Dx(), r.Dy()
+	w, h := img.Size()
 	if w <= 0 || h <= 0 || w > 32767 || h > 32767 {
 		return fmt.Errorf("pdl: page size %dx%d out of range", w, h)
 	}
@@ -76,9 +77,7 @@ func (p *PCLWriter) WritePage(img *image.Gray, dpi int) error {
 	row := p.row[:stride]
 	blank := 0
 	for y := range h {
-		off := img.PixOffset(r.Min.X, r.Min.Y+y)
-		packRow(row, img.Pix[off:off+w])
-		n := trimZeros(row)
+		n := trimZeros(img.ReadRow(y, row))
 		if n == 0 {
 			blank++
 			continue

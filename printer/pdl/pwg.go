@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"image"
 	"io"
+
+	"kofu/protocol/pages"
 )
 
 // PWGType is the PWG Raster pixel format (pwg-raster-document-type).
@@ -68,6 +70,7 @@ type PWGWriter struct {
 	hdr     [pwgHeaderLen]byte
 	enc     []byte
 	cur, nx []byte
+	packed  []byte // one packed row, for SGray8
 }
 
 // NewPWGWriter returns a writer of PWG Raster of the given type. total is
@@ -76,11 +79,13 @@ func NewPWGWriter(w io.Writer, typ PWGType, total int) *PWGWriter {
 	return &PWGWriter{w: bufio.NewWriterSize(w, 32<<10), typ: typ, total: total}
 }
 
-// WritePage writes one A4 page of the given resolution. For Black1 the
-// gray page is thresholded (gray < Threshold is black).
-func (p *PWGWriter) WritePage(img *image.Gray, dpi int) error {
-	r := img.Bounds()
-	w, h := r.Dx(), r.Dy()
+// WritePage writes one A4 bilevel page (a verified page, or any Raster)
+// of the given resolution. Black1 carries the bits as given; SGray8
+// carries the same bits expanded to 0 (black) and 255 (white), never
+// other gray levels: an 8-bit printer path prints exactly the bitmap the
+// kiosk verified (docs/design-notes.md, "One bitmap").
+func (p *PWGWriter) WritePage(img pages.Raster, dpi int) error {
+	w, h := img.Size()
 	if w <= 0 || h <= 0 || dpi <= 0 {
 		return fmt.Errorf("pdl: page %dx%d at %d dpi", w, h, dpi)
 	}
@@ -96,18 +101,19 @@ func (p *PWGWriter) WritePage(img *image.Gray, dpi int) error {
 	p.header(w, h, dpi, bpp, bpl, cs)
 	p.w.Write(p.hdr[:])
 
-	if cap(p.cur) < bpl {
+	stride := (w + 7) / 8
+	if cap(p.cur) < bpl || cap(p.packed) < stride {
 		p.cur, p.nx = make([]byte, bpl), make([]byte, bpl)
+		p.packed = make([]byte, stride)
 		p.enc = make([]byte, 0, bpl+bpl/128+2)
 	}
 	cur, nx := p.cur[:bpl], p.nx[:bpl]
 	rowAt := func(dst []byte, y int) []byte {
-		off := img.PixOffset(r.Min.X, r.Min.Y+y)
 		if p.typ == SGray8 {
-			return img.Pix[off : off+w]
+			pages.ExpandRow(dst, img.ReadRow(y, p.packed[:stride]))
+			return dst
 		}
-		packRow(dst, img.Pix[off:off+w])
-		return dst
+		return img.ReadRow(y, dst)
 	}
 	row := rowAt(cur, 0)
 	for y := 0; y < h; {

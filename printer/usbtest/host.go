@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"image"
 	"io"
 	"strings"
 	"sync"
@@ -132,7 +133,7 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	// A confirmed job: the gadget answers USTATUS JOB END.
 	page := Page(300, 1, false)
 	t0 := time.Now()
-	n, err := p.Print(ctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: page}})
+	n, err := p.Print(ctx, nil, techPages(page))
 	sent, sum := link.state()
 	link.mu.Lock()
 	wrote := link.last.Sub(t0)
@@ -145,7 +146,7 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 
 	// Paper runs out on the next page: the job must end unconfirmed.
 	t0 = time.Now()
-	noisy := []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: Page(300, 2, true)}, {N: 2, DPI: 300, Image: Page(300, 3, true)}}
+	noisy := techPages(Page(300, 2, true), Page(300, 3, true))
 	n, err = p.Print(ctx, nil, noisy)
 	var pe *printer.Error
 	check("job-paper-out", n == 0 && errors.Is(err, printer.ErrPaperOut) && errors.Is(err, printer.ErrUnconfirmed) && errors.As(err, &pe) && pe.Sent,
@@ -154,7 +155,7 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	fmt.Fprintf(out, Marker+"host job 2 bytes=%d\n", sent2-sent)
 
 	// Paper is still out: the next job is refused before any byte is sent.
-	n, err = p.Print(ctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: page}})
+	n, err = p.Print(ctx, nil, techPages(page))
 	sent3, _ := link.state()
 	check("preflight-paper-out", n == 0 && errors.Is(err, printer.ErrPaperOut) && !errors.Is(err, printer.ErrUnconfirmed) && sent3 == sent2,
 		"%d bytes sent: %v", sent3-sent2, err)
@@ -181,4 +182,20 @@ func planOf(p *printer.Printer) any {
 		return nil
 	}
 	return p.Plan()
+}
+
+// techPages wraps the harness's 300 dpi images as technician test pages,
+// the only printable pages not verified from a center's document. On an
+// impossible error (an empty image) it returns no pages, which Print
+// refuses.
+func techPages(imgs ...*image.Gray) []*protocol.VerifiedPage {
+	out := make([]*protocol.VerifiedPage, 0, len(imgs))
+	for _, img := range imgs {
+		p, err := protocol.TechnicianTestPage(img, 300)
+		if err != nil {
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -183,14 +183,14 @@ func (s *recordingSink) ID() protocol.PrinterID {
 func (s *recordingSink) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
 	var got []protocol.QRText
 	for _, p := range vp {
-		texts, err := pages.FindQR(p.Image, p.DPI)
-		if err != nil || len(texts) != 1 {
-			s.t.Errorf("printed page %d: %d symbols, err %v", p.N, len(texts), err)
+		syms, err := pages.FindSymbols(p.Bitmap())
+		if err != nil || len(syms) != 1 {
+			s.t.Errorf("printed page %d: %d symbols, err %v", p.N(), len(syms), err)
 			continue
 		}
-		q, err := protocol.ParseQRText(texts[0])
+		q, err := protocol.ParseQRText(syms[0].Text)
 		if err != nil {
-			s.t.Errorf("printed page %d: %v", p.N, err)
+			s.t.Errorf("printed page %d: %v", p.N(), err)
 			continue
 		}
 		got = append(got, q)

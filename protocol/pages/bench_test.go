@@ -105,45 +105,68 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// BenchmarkFindQR compares the automatic search (scale 0: 600 dpi bands
-// are halved) with a full-resolution one (scale 1).
-func BenchmarkFindQR(b *testing.B) {
+// BenchmarkFindSymbols is the search of the whole printed face, both
+// polarities, on the bitmap of the sample page.
+func BenchmarkFindSymbols(b *testing.B) {
 	for _, dpi := range []int{300, 600} {
-		for _, scale := range []int{0, 1} {
-			if dpi == 300 && scale == 1 {
-				continue // the same thing as scale 0
-			}
-			name := fmt.Sprint(dpi)
-			if dpi == 600 {
-				name += map[int]string{0: "/halved", 1: "/full"}[scale]
-			}
-			b.Run(name, func(b *testing.B) {
-				img, _ := benchPage(b, dpi)
-				b.ReportAllocs()
-				for b.Loop() {
-					texts, err := findQR(img, dpi, scale)
-					if err != nil || len(texts) != 1 {
-						b.Fatal(texts, err)
-					}
+		b.Run(fmt.Sprint(dpi), func(b *testing.B) {
+			img, _ := benchPage(b, dpi)
+			bm := Binarize(img)
+			b.ReportAllocs()
+			for b.Loop() {
+				syms, err := FindSymbols(bm)
+				if err != nil || len(syms) != 1 {
+					b.Fatal(syms, err)
 				}
-			})
-		}
+			}
+		})
 	}
 }
 
-// BenchmarkCheckPage is the kiosk's per-page cost at 600 dpi: Decode and
-// FindQR of one page (the SHA-256 over the file is outside this package).
+// BenchmarkBinarize is the one threshold of a page.
+func BenchmarkBinarize(b *testing.B) {
+	for _, dpi := range []int{300, 600} {
+		b.Run(fmt.Sprint(dpi), func(b *testing.B) {
+			img, _ := benchPage(b, dpi)
+			b.ReportAllocs()
+			for b.Loop() {
+				Binarize(img)
+			}
+		})
+	}
+}
+
+// BenchmarkCheckPage600 is the kiosk's per-page cost at 600 dpi:
+// DecodeBitmap and FindSymbols of one page (the SHA-256 over the file is
+// outside this package).
 func BenchmarkCheckPage600(b *testing.B) {
 	_, data := benchPage(b, 600)
 	w, h, _ := PageSize(600)
 	b.ReportAllocs()
 	for b.Loop() {
-		img, err := Decode(data, w, h, 600, DefaultLimits())
+		bm, err := DecodeBitmap(data, w, h, 600, DefaultLimits())
 		if err != nil {
 			b.Fatal(err)
 		}
-		if texts, err := FindQR(img, 600); err != nil || len(texts) != 1 {
-			b.Fatal(texts, err)
+		if syms, err := FindSymbols(bm); err != nil || len(syms) != 1 {
+			b.Fatal(syms, err)
 		}
+	}
+}
+
+// BenchmarkDecodeBitmap is the decode straight to the bitmap, beside
+// BenchmarkDecode (to 8-bit gray).
+func BenchmarkDecodeBitmap(b *testing.B) {
+	for _, dpi := range []int{300, 600} {
+		b.Run(fmt.Sprint(dpi), func(b *testing.B) {
+			_, data := benchPage(b, dpi)
+			w, h, _ := PageSize(dpi)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeBitmap(data, w, h, dpi, DefaultLimits()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

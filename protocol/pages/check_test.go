@@ -182,9 +182,9 @@ func TestDecodeRefuses(t *testing.T) {
 			})
 		}, want: KindTooLarge},
 		{name: "oversized (bytes, tight limit)", data: func() []byte { return base }, lim: Limits{MaxBytes: int64(len(base) - 1)}, want: KindTooLarge},
-		{name: "declared size beyond MaxPixels", data: func() []byte { return base }, lim: Limits{MaxPixels: int64(w*h - 1)}, want: KindTooLarge},
-		{name: "decompression bomb", data: func() []byte { return bomb(t, 100000, 100000) }, w: 100000, h: 100000, want: KindTooLarge},
-		{name: "decompression bomb, page size declared", data: func() []byte { return bomb(t, 100000, 100000) }, want: KindTooLarge},
+		{name: "declared size beyond MaxPixels", data: func() []byte { return base }, lim: Limits{MaxPixels: int64(w*h - 1)}, want: KindPixels},
+		{name: "decompression bomb", data: func() []byte { return bomb(t, 100000, 100000) }, w: 100000, h: 100000, want: KindPixels},
+		{name: "decompression bomb, page size declared", data: func() []byte { return bomb(t, 100000, 100000) }, want: KindPixels},
 		{name: "IHDR smaller than declared", data: func() []byte { return bomb(t, 100, 100) }, want: KindDimensions},
 		{name: "trailing data after IEND", data: func() []byte { return append(bytes.Clone(base), 0, 0, 0, 0) }, want: KindMalformed},
 		{name: "chunk after IEND", data: func() []byte {
@@ -317,8 +317,8 @@ func TestDecodeBombAllocatesNothing(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		_, err := Decode(data, decl[0], decl[1], 300, DefaultLimits())
 		runtime.ReadMemStats(&after)
-		if kindOf(err) != KindTooLarge {
-			t.Fatalf("declared %v: err = %v, want KindTooLarge", decl, err)
+		if kindOf(err) != KindPixels {
+			t.Fatalf("declared %v: err = %v, want KindPixels", decl, err)
 		}
 		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<10 {
 			t.Fatalf("declared %v: %d bytes allocated before refusing", decl, d)
@@ -408,7 +408,7 @@ func TestErrorType(t *testing.T) {
 	if got, want := err.Error(), "pages: crc: chunk 3: inner"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	for k := KindTooLarge; k <= KindRender; k++ {
+	for k := KindTooLarge; k <= KindPixels; k++ {
 		if s := k.String(); s == "" || s[0] == 'k' {
 			t.Errorf("Kind(%d) has no name: %q", int(k), s)
 		}

@@ -8,7 +8,7 @@ type Kind int
 
 // The kinds of page errors.
 const (
-	KindTooLarge   Kind = iota + 1 // file bytes or pixel count beyond the limits (incl. decompression bombs)
+	KindTooLarge   Kind = iota + 1 // file bytes beyond the limit
 	KindMalformed                  // not a well-formed PNG: signature, chunk structure, order, lengths, trailing data
 	KindCRC                        // a chunk's CRC does not match
 	KindFormat                     // colour type, bit depth, interlace, compression/filter method or tRNS not allowed
@@ -17,6 +17,8 @@ const (
 	KindDecode                     // image/png refused the data (zlib stream, pixel data) or returned an unexpected image
 	KindQR                         // the QR search itself could not run (bad arguments or an internal decoder failure)
 	KindRender                     // the center could not render or encode a page (bad spec, content does not fit)
+	KindCrowded                    // more QR symbols or finder patterns on the face than any page may carry
+	KindPixels                     // pixel count (declared or in IHDR) beyond the limit: a decompression bomb
 )
 
 // String returns a short stable name for the kind, usable as a reason code.
@@ -40,6 +42,10 @@ func (k Kind) String() string {
 		return "qr"
 	case KindRender:
 		return "render"
+	case KindCrowded:
+		return "crowded"
+	case KindPixels:
+		return "pixels"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }

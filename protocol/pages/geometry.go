@@ -1,5 +1,7 @@
 package pages
 
+import "math"
+
 // Page geometry shared by the renderer and the checker. All conversions
 // round half up from tenths of a millimetre, so that A4 is 2480×3508 at
 // 300 dpi and 4961×7016 at 600 dpi, and the bottom band is 472 and 945 px.
@@ -36,4 +38,10 @@ func mmToPx(mm, dpi int) int {
 // pxPerMetre is the pHYs density for dpi, rounded to nearest.
 func pxPerMetre(dpi int) int64 {
 	return (int64(dpi)*10000 + 127) / 254
+}
+
+// MMToPx converts a length in millimetres to whole pixels at dpi, rounding
+// up: used for margins, which must never shrink by rounding.
+func MMToPx(mm float64, dpi int) int {
+	return int(math.Ceil(mm*float64(dpi)/25.4 - 1e-9))
 }

@@ -34,14 +34,12 @@ func TestRoundTrip(t *testing.T) {
 			if !slices.Equal(got.Pix, img.Pix) {
 				t.Fatalf("%d dpi: decoded pixels differ from rendered ones", dpi)
 			}
-			for _, scale := range []int{0, 1} {
-				texts, err := findQR(got, dpi, scale)
-				if err != nil {
-					t.Fatalf("%d dpi scale %d: FindQR: %v", dpi, scale, err)
-				}
-				if len(texts) != 1 || texts[0] != text {
-					t.Fatalf("%d dpi scale %d: FindQR = %q, want [%q]", dpi, scale, texts, text)
-				}
+			texts, err := FindQR(got, dpi)
+			if err != nil {
+				t.Fatalf("%d dpi: FindQR: %v", dpi, err)
+			}
+			if len(texts) != 1 || texts[0] != text {
+				t.Fatalf("%d dpi: FindQR = %q, want [%q]", dpi, texts, text)
 			}
 			t.Logf("%d dpi: PNG %d bytes", dpi, len(b))
 		}

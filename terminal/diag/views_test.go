@@ -86,13 +86,17 @@ func newWorld(t *testing.T, sc printer.Scenario) *world {
 		Card:    health.DialerCard(card.Dialer(reader)),
 		Printer: health.Held(p),
 		TestPage: func(ctx context.Context) health.Result {
-			n, err := p.Print(ctx, nil, []*protocol.VerifiedPage{{N: 1, DPI: 300, Image: image.NewGray(image.Rect(0, 0, 2480, 3508))}})
+			page, err := protocol.TechnicianTestPage(image.NewGray(image.Rect(0, 0, 2480, 3508)), 300)
+			if err != nil {
+				return health.Result{Status: health.Fail, Detail: err.Error()}
+			}
+			n, err := p.Print(ctx, nil, []*protocol.VerifiedPage{page})
 			if err != nil {
 				return health.Result{Status: health.Fail, Detail: fmt.Sprintf("test page NOT printed: %v", err)}
 			}
 			return health.Result{Status: health.OK, Detail: fmt.Sprintf("test page printed and confirmed (%d page)", n)}
 		},
-		Center:  health.Center{URL: env.Center.URL, Transport: tr},
+		Center:  health.Center{URL: env.Center.URL, Transport: tr, Now: env.Now}, // the world's clock, as the Date header
 		Journal: jpath,
 	}
 	w.parts.Checks = []health.Check{
@@ -156,7 +160,7 @@ func norm(s string) string {
 // waitFor waits until every want is on screen and returns the screen.
 func (h *harness) waitFor(want ...string) string {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(15 * time.Second) // a deadline for polling: elapsed time only
 	for {
 		s := h.d.Snapshot()
 		missing := ""
@@ -263,7 +267,7 @@ func TestScreensShowFaults(t *testing.T) {
 	h.waitFor("FAIL nothing listens at 127.0.0.1:", "connection refused")
 
 	h.press('Q')
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
 	for h.d.Snapshot() != "" {
 		if time.Now().After(deadline) {
 			t.Fatal("Q did not quit")

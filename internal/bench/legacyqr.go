@@ -1,4 +1,11 @@
-package pages
+package bench
+
+// This file keeps, frozen, the page search the kiosk ran before issue 14:
+// gozxing's adaptive HybridBinarizer over the 8-bit gray bottom band only
+// (halved at 600 dpi). It is NOT a check any more — it looked at other
+// pixels than the printer prints — and lives here only so that
+// `kofu-emu bench` can show the old figure beside the new one in the
+// same run.
 
 import (
 	"fmt"
@@ -9,68 +16,34 @@ import (
 	"github.com/makiuchi-d/gozxing/common"
 	multidetector "github.com/makiuchi-d/gozxing/multi/qrcode/detector"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+
+	"kofu/protocol/pages"
 )
-
-// decoderPanic is wrapped in the KindQR error reported when the QR decoder
-// panicked on an image: FindQR recovers so that a hostile page is refused
-// rather than crashing the kiosk.
-type decoderPanic struct{ value any }
-
-func (p decoderPanic) Error() string { return fmt.Sprintf("QR decoder panicked: %v", p.value) }
-
-// maxFindDPI bounds the dpi FindQR accepts; above it the band arithmetic
-// would be meaningless for any real page.
-const maxFindDPI = 4800
 
 // maxFinderCandidates bounds the finder-pattern candidates in one band: a
 // genuine page has 3 or 4 (one symbol, sometimes a false candidate in the
 // text); eight symbols' worth is already absurd. Above it the page is refused
-// (KindQR) instead of searched: the detector's triplet search is cubic in
+// instead of searched: the detector's triplet search is cubic in
 // the candidates (adversarially placed: 32 cost up to ~80 ms, 48 up to
 // ~0.2 s, 800 ~50 s); 24 keep its worst case near 40 ms.
 const maxFinderCandidates = 24
 
-// FindQR returns the texts of every QR symbol found wholly inside the
-// bottom 40 mm band of img at dpi, in detection order; none is not an
-// error. The verifier requires exactly one, equal to the expected text.
-//
-// Only the band is examined, through a sub-image of img (no copy of the
-// page). Above 300 dpi the band is first box-downscaled by an integer
-// factor to about 300 dpi: modules stay ≥ 4.7 px (0.4 mm), and the search
-// of a 600 dpi band takes ~10 ms instead of ~13 ms (BenchmarkFindQR). Detection uses
-// gozxing's multi-symbol QR detector (multi/qrcode/detector) and QR
-// decoder; unlike gozxing's QRCodeMultiReader it does NOT merge
-// structured-append symbols into one text, so two symbols always count as
-// two. The same symbol seen twice (two finder triplets over one symbol)
-// is reported once. A panic inside the decoder is turned into a KindQR
-// error: the input is hostile.
-func FindQR(img *image.Gray, dpi int) ([]string, error) {
-	return findQR(img, dpi, 0)
-}
-
-// findQR is FindQR with an explicit downscale factor (0: automatic), so
-// tests and benchmarks can compare scaled and full-resolution searches.
-func findQR(img *image.Gray, dpi, scale int) (texts []string, err error) {
+// legacyFindQR is the old search: the texts of the QR symbols gozxing's
+// HybridBinarizer finds in the bottom 40 mm band of the gray page img at
+// dpi (the band halved at 600 dpi).
+func legacyFindQR(img *image.Gray, dpi int) (texts []string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			texts, err = nil, &Error{Kind: KindQR, Detail: "search aborted", Err: decoderPanic{p}}
+			texts, err = nil, fmt.Errorf("legacy QR search panicked: %v", p)
 		}
 	}()
-	if img == nil {
-		return nil, errorf(KindQR, "no image")
-	}
-	if dpi <= 0 || dpi > maxFindDPI {
-		return nil, errorf(KindQR, "dpi %d out of range", dpi)
-	}
 	r := img.Rect
-	if r.Empty() || img.Stride < r.Dx() || int64(len(img.Pix)) < int64(r.Dy()-1)*int64(img.Stride)+int64(r.Dx()) {
-		return nil, errorf(KindQR, "inconsistent image %v stride %d len %d", r, img.Stride, len(img.Pix))
+	if r.Empty() || dpi <= 0 {
+		return nil, fmt.Errorf("legacy QR search: image %v at %d dpi", r, dpi)
 	}
-	band := min(BandHeight(dpi), r.Dy())
+	band := min(pages.BandHeight(dpi), r.Dy())
 	sub := img.SubImage(image.Rect(r.Min.X, r.Max.Y-band, r.Max.X, r.Max.Y)).(*image.Gray)
-	if scale <= 0 {
-		scale = max(1, dpi/300)
-	}
+	scale := max(1, dpi/300)
 	var src *graySource
 	if scale == 1 {
 		src = newGraySource(sub.Pix, sub.Rect.Dx(), sub.Rect.Dy(), sub.Stride)
@@ -84,14 +57,14 @@ func findQR(img *image.Gray, dpi, scale int) (texts []string, err error) {
 func detectAll(src *graySource) ([]string, error) {
 	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
 	if err != nil {
-		return nil, wrapErr(KindQR, err, "binarizer")
+		return nil, fmt.Errorf("binarizer: %w", err)
 	}
 	matrix, err := bmp.GetBlackMatrix()
 	if err != nil {
 		if _, ok := err.(gozxing.NotFoundException); ok {
 			return nil, nil
 		}
-		return nil, wrapErr(KindQR, err, "binarize")
+		return nil, fmt.Errorf("binarize: %w", err)
 	}
 	// The multi detector tries every triplet of finder-pattern candidates:
 	// its cost is cubic in their number (800 candidates: ~50 s). Count the
@@ -112,10 +85,7 @@ func detectAll(src *graySource) ([]string, error) {
 		if _, ok := err.(gozxing.NotFoundException); ok {
 			return nil, nil
 		}
-		if pe, ok := err.(*Error); ok {
-			return nil, pe
-		}
-		return nil, wrapErr(KindQR, err, "detect")
+		return nil, fmt.Errorf("detect: %w", err)
 	}
 	delete(hints, gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK)
 	dec := decoder.NewDecoder()
@@ -132,11 +102,11 @@ next:
 			if _, ok := err.(gozxing.ReaderException); ok {
 				continue // not a decodable symbol: a false finder triplet
 			}
-			return nil, wrapErr(KindQR, err, "decode")
+			return nil, fmt.Errorf("decode: %w", err)
 		}
 		cx, cy, side, ok := symbolGeometry(d)
 		if !ok {
-			return nil, errorf(KindQR, "detector returned %d points", len(d.GetPoints()))
+			return nil, fmt.Errorf("detector returned %d points", len(d.GetPoints()))
 		}
 		for _, s := range got {
 			// Same text decoded around the same centre: one symbol, two
@@ -163,7 +133,7 @@ func detectMulti(matrix *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]int
 			if _, ok := p.(tooManyCandidates); !ok {
 				panic(p)
 			}
-			found, err = nil, errorf(KindQR, "more than %d QR finder patterns in the band", maxFinderCandidates)
+			found, err = nil, fmt.Errorf("more than %d QR finder patterns in the band", maxFinderCandidates)
 		}
 	}()
 	return multidetector.NewMultiDetector(matrix).DetectMulti(hints)
