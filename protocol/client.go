@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,9 @@ type ClientConfig struct {
 	Transport http.RoundTripper
 	// MaxSends bounds sends of the same request bytes (default 3).
 	MaxSends int
+	// Now is the kiosk's clock, at which the center's TLS certificate's
+	// validity is judged (nil: the wall clock). Unused with Transport.
+	Now func() time.Time
 }
 
 // Client is the kiosk side of protocol v1. Its only ways to reach a
@@ -63,7 +68,7 @@ type Client struct {
 
 // TransportError is a failure to talk to the center at all (connection,
 // TLS, timeout, reset). Callers treat it as "the center did not answer",
-// never as a reason to print.
+// never as a reason to print. Class says which kind of failure it was.
 type TransportError struct {
 	Op  string
 	Err error
@@ -72,15 +77,138 @@ type TransportError struct {
 func (e *TransportError) Error() string { return "center " + e.Op + ": " + e.Err.Error() }
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// StatusError is an answer with an unexpected status or media type.
+// TransportClass names a kind of transport failure; it is the suffix of
+// the session's reason code ("submit-tls-untrusted").
+type TransportClass string
+
+// The transport classes. The TLS ones say why no authenticated channel to
+// the center could be set up; each points the operator at a different
+// fix (docs/operator.md §6).
+const (
+	// TransportOther: connection refused or reset, DNS, a timeout inside
+	// the transport — the network or the center's availability.
+	TransportOther TransportClass = "transport"
+	// TLSUntrusted: the center's certificate does not chain to the pinned
+	// operator CA (center.tls_ca), e.g. a proxy intercepting TLS.
+	TLSUntrusted TransportClass = "tls-untrusted"
+	// TLSExpired: the center's certificate is expired or not yet valid at
+	// the kiosk's clock.
+	TLSExpired TransportClass = "tls-expired"
+	// TLSName: the certificate chains to the operator CA but is not for the
+	// host name of center.url.
+	TLSName TransportClass = "tls-name"
+	// TLSCertificate: any other failure to verify the center's certificate
+	// (wrong key usage, a CA not allowed to sign for the name …).
+	TLSCertificate TransportClass = "tls-certificate"
+	// TLSVersion: no common protocol version: the center does not offer
+	// TLS 1.3, which the kiosk requires.
+	TLSVersion TransportClass = "tls-version"
+	// TLSRejected: the center's TLS end aborted the handshake with an alert
+	// (e.g. it does not accept this kiosk's device certificate).
+	TLSRejected TransportClass = "tls-rejected"
+)
+
+// alertProtocolVersion is the TLS protocol_version alert (RFC 8446 §6).
+const alertProtocolVersion = 70
+
+// Class classifies the failure, most specific first.
+func (e *TransportError) Class() TransportClass { return classifyTransport(e.Err) }
+
+// classifyTransport looks through err's chain for the TLS and X.509 errors
+// crypto/tls returns: certificate verification errors (wrapped in
+// *tls.CertificateVerificationError), alerts the peer sent (a
+// *net.OpError "remote error" around crypto/tls's alert code), and the
+// client's own refusal of a server that chose an older version, which
+// crypto/tls reports only as text.
+func classifyTransport(err error) TransportClass {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+		op       *net.OpError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return TLSUntrusted
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return TLSExpired
+	case errors.As(err, &hostname):
+		return TLSName
+	case errors.As(err, &verify):
+		return TLSCertificate
+	case errors.As(err, &op) && op.Op == "remote error":
+		if a, ok := tlsAlert(op.Err); ok && a == alertProtocolVersion {
+			return TLSVersion
+		}
+		return TLSRejected
+	case strings.Contains(err.Error(), "tls: server selected unsupported protocol version"):
+		return TLSVersion
+	}
+	return TransportOther
+}
+
+// tlsAlert reads the alert code of a peer's alert: crypto/tls reports it
+// as its unexported alert type, a uint8.
+func tlsAlert(err error) (uint8, bool) {
+	if err == nil {
+		return 0, false
+	}
+	v := reflect.ValueOf(err)
+	if v.Kind() != reflect.Uint8 || v.Type().PkgPath() != "crypto/tls" {
+		return 0, false
+	}
+	return uint8(v.Uint()), true
+}
+
+// StatusError is an answer with an unexpected status or media type. Err,
+// when set, is why a problem document that came with it did not parse.
 type StatusError struct {
 	Op          string
 	Status      int
 	ContentType string
+	Err         error
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("center %s: unexpected HTTP %d (%s)", e.Op, e.Status, e.ContentType)
+	s := fmt.Sprintf("center %s: unexpected HTTP %d (%s)", e.Op, e.Status, e.ContentType)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *StatusError) Unwrap() error { return e.Err }
+
+// unexpected is an answer where a message of protocol v1 was due (want
+// status and media type) that is not one: the center broke the protocol,
+// so it is refused at stage, wrapping the StatusError.
+func unexpected(stage Stage, op string, a *answer, wantStatus int, wantType string) error {
+	se := &StatusError{Op: op, Status: a.status, ContentType: a.ctype}
+	reason := ReasonStatus
+	switch {
+	case a.status >= 300 && a.status < 400:
+		reason = ReasonRedirect
+	case a.status == wantStatus && a.ctype != wantType:
+		reason = ReasonMediaType
+	}
+	return &RefusalError{Stage: stage, Reason: reason,
+		Detail: fmt.Sprintf("HTTP %d %.40q, want %d %s", a.status, a.ctype, wantStatus, wantType), Err: se}
+}
+
+// centerFault turns a failed call's error into a refusal at stage when the
+// center, not the network, is at fault: an answer over its size bound, or
+// an error answer whose problem document is malformed. Other errors pass
+// unchanged.
+func centerFault(stage Stage, err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return &RefusalError{Stage: stage, Reason: ReasonTooLarge, Err: err}
+	}
+	var se *StatusError
+	if errors.As(err, &se) && se.Err != nil {
+		return &RefusalError{Stage: stage, Reason: ReasonProblem, Err: err}
+	}
+	return err
 }
 
 // ErrTooLarge is returned when an answer exceeds its size bound.
@@ -96,10 +224,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	u.Path = ""
 	tr := cfg.Transport
 	if tr == nil {
-		var err error
-		if tr, err = NewTransport(cfg.Roots, cfg.Device); err != nil {
+		own, err := NewTransport(cfg.Roots, cfg.Device)
+		if err != nil {
 			return nil, err
 		}
+		own.TLSClientConfig.Time = cfg.Now
+		tr = own
 	}
 	t := DefaultTimeouts()
 	for _, p := range []struct{ dst, src *time.Duration }{
@@ -212,7 +342,7 @@ func (c *Client) do(ctx context.Context, op, method, target, ctype string, body 
 		}
 		p, err := ParseProblem(data, resp.StatusCode)
 		if err != nil {
-			return nil, &StatusError{Op: op, Status: resp.StatusCode, ContentType: mt}
+			return nil, &StatusError{Op: op, Status: resp.StatusCode, ContentType: mt, Err: err}
 		}
 		return nil, p
 	}
@@ -220,12 +350,13 @@ func (c *Client) do(ctx context.Context, op, method, target, ctype string, body 
 }
 
 // retryable reports whether a failed send of the same bytes may be
-// repeated: transport errors and "busy" only. Every other answer is final
-// for this session.
+// repeated: transport errors other than TLS failures (which a re-send
+// meets again), and "busy" only. Every other answer is final for this
+// session.
 func retryable(err error) bool {
 	var te *TransportError
 	if errors.As(err, &te) {
-		return true
+		return te.Class() == TransportOther
 	}
 	var p *Problem
 	return errors.As(err, &p) && (p.Type == ProbBusy)
@@ -242,10 +373,11 @@ func (c *Client) Submit(ctx context.Context, s *Sent) ([]byte, error) {
 		a, err := c.do(ctx, "request", http.MethodPost, c.endpoint("v1", "requests"), MediaJOSE, s.compact, MaxTicketJWS)
 		if err == nil {
 			if a.status != http.StatusCreated || a.ctype != MediaJOSE {
-				return nil, &StatusError{Op: "request", Status: a.status, ContentType: a.ctype}
+				return nil, unexpected(StageTicket, "request", a, http.StatusCreated, MediaJOSE)
 			}
 			return a.body, nil
 		}
+		err = centerFault(StageTicket, err)
 		last = err
 		if !retryable(err) || ctx.Err() != nil {
 			break
@@ -273,7 +405,7 @@ func (c *Client) Envelope(ctx context.Context, t *VerifiedTicket) ([]byte, error
 	for {
 		a, err := c.do(ctx, "document", http.MethodGet, target, "", nil, MaxEnvelopeJWS)
 		if err != nil {
-			return nil, err
+			return nil, centerFault(StageEnvelope, err)
 		}
 		switch {
 		case a.status == http.StatusOK && a.ctype == MediaJOSE:
@@ -286,7 +418,7 @@ func (c *Client) Envelope(ctx context.Context, t *VerifiedTicket) ([]byte, error
 				return nil, &TransportError{Op: "document", Err: err}
 			}
 		default:
-			return nil, &StatusError{Op: "document", Status: a.status, ContentType: a.ctype}
+			return nil, unexpected(StageEnvelope, "document", a, http.StatusOK, MediaJOSE)
 		}
 	}
 }
@@ -310,10 +442,10 @@ func (c *Client) Page(ctx context.Context, e *VerifiedEnvelope, n int) ([]byte, 
 	defer cancel()
 	a, err := c.do(ctx, "page", http.MethodGet, c.endpoint("v1", "tickets", B64(e.ticket.t.TID), "pages", strconv.Itoa(n)), "", nil, MaxPagePNG)
 	if err != nil {
-		return nil, err
+		return nil, centerFault(StagePage, err)
 	}
 	if a.status != http.StatusOK || a.ctype != MediaPNG {
-		return nil, &StatusError{Op: "page", Status: a.status, ContentType: a.ctype}
+		return nil, unexpected(StagePage, "page", a, http.StatusOK, MediaPNG)
 	}
 	return a.body, nil
 }
@@ -322,6 +454,13 @@ func (c *Client) Page(ctx context.Context, e *VerifiedEnvelope, n int) ([]byte, 
 // center's billing answer.
 func (c *Client) Outcome(ctx context.Context, t *VerifiedTicket, signed []byte) (*OutcomeAnswer, error) {
 	return c.postOutcome(ctx, t.t.TID, signed)
+}
+
+// RefusalOutcome reports a signed outcome (result refused) for a ticket
+// the verifier refused under its authentic ticket id (see RefusedTicket)
+// and returns the center's billing answer.
+func (c *Client) RefusalOutcome(ctx context.Context, r *RefusedTicket, signed []byte) (*OutcomeAnswer, error) {
+	return c.postOutcome(ctx, r.tid, signed)
 }
 
 // ResendOutcome sends an outcome again that an earlier report could not

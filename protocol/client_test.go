@@ -76,7 +76,7 @@ func (r *recorder) add(req *http.Request) []byte {
 	defer r.mu.Unlock()
 	r.bodies = append(r.bodies, body)
 	r.paths = append(r.paths, req.RequestURI)
-	r.times = append(r.times, time.Now())
+	r.times = append(r.times, time.Now()) // the gaps between requests only (retry timing)
 	return body
 }
 
@@ -404,7 +404,7 @@ func TestClientEnvelopeDeadline(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
+			start := time.Now() // the handler's Retry-After timing: elapsed time only
 			var polls atomic.Int32
 			h := c.handler(start)
 			srv := startCenter(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -458,17 +458,17 @@ func TestClientBodyLimits(t *testing.T) {
 		ctype   string
 		size    int
 		chunked bool
-		tooBig  bool
+		tooBig  string // the refusal code; "" = accepted
 	}{
-		{"page over MaxPagePNG", page, 200, MediaPNG, MaxPagePNG + 1, false, true},
-		{"page over MaxPagePNG, chunked", page, 200, MediaPNG, MaxPagePNG + 1, true, true},
-		{"page at MaxPagePNG", page, 200, MediaPNG, MaxPagePNG, true, false},
-		{"ticket over MaxTicketJWS", submit, 201, MediaJOSE, MaxTicketJWS + 1, false, true},
-		{"ticket over MaxTicketJWS, chunked", submit, 201, MediaJOSE, MaxTicketJWS + 1, true, true},
-		{"ticket at MaxTicketJWS", submit, 201, MediaJOSE, MaxTicketJWS, false, false},
-		{"envelope over MaxEnvelopeJWS", envelope, 200, MediaJOSE, MaxEnvelopeJWS + 1, true, true},
-		{"envelope at MaxEnvelopeJWS", envelope, 200, MediaJOSE, MaxEnvelopeJWS, true, false},
-		{"problem document over its bound", submit, 503, MediaProblem, 64 << 10, false, true},
+		{"page over MaxPagePNG", page, 200, MediaPNG, MaxPagePNG + 1, false, "page-too-large"},
+		{"page over MaxPagePNG, chunked", page, 200, MediaPNG, MaxPagePNG + 1, true, "page-too-large"},
+		{"page at MaxPagePNG", page, 200, MediaPNG, MaxPagePNG, true, ""},
+		{"ticket over MaxTicketJWS", submit, 201, MediaJOSE, MaxTicketJWS + 1, false, "ticket-too-large"},
+		{"ticket over MaxTicketJWS, chunked", submit, 201, MediaJOSE, MaxTicketJWS + 1, true, "ticket-too-large"},
+		{"ticket at MaxTicketJWS", submit, 201, MediaJOSE, MaxTicketJWS, false, ""},
+		{"envelope over MaxEnvelopeJWS", envelope, 200, MediaJOSE, MaxEnvelopeJWS + 1, true, "envelope-too-large"},
+		{"envelope at MaxEnvelopeJWS", envelope, 200, MediaJOSE, MaxEnvelopeJWS, true, ""},
+		{"problem document over its bound", submit, 503, MediaProblem, 64 << 10, false, "ticket-too-large"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var hits atomic.Int32
@@ -488,9 +488,12 @@ func TestClientBodyLimits(t *testing.T) {
 			}), nil)
 			cl := newTestClient(t, srv.URL, fastTimeouts(), nil)
 			got, err := c.call(cl)
-			if c.tooBig {
+			if c.tooBig != "" {
 				if !errors.Is(err, ErrTooLarge) || got != nil {
 					t.Fatalf("err %v, %d bytes; want ErrTooLarge", err, len(got))
+				}
+				if code := refusalCode(err); code != c.tooBig {
+					t.Errorf("code %q, want %q: the center is at fault", code, c.tooBig)
 				}
 				if hits.Load() != 1 {
 					t.Errorf("%d requests: a size refusal is not retried", hits.Load())
@@ -552,51 +555,61 @@ func TestClientProblem(t *testing.T) {
 		handler http.HandlerFunc
 		call    func(cl *Client) error
 		check   func(err error) bool
+		code    string // the refusal code when the center broke protocol v1; "" = not a refusal
 	}{
 		{"document: ticket-closed", func(w http.ResponseWriter, r *http.Request) {
 			WriteProblem(w, NewProblem(ProbTicketClosed, ""))
 		}, func(cl *Client) error { _, err := cl.Envelope(t.Context(), f.vt); return err },
-			func(err error) bool { var p *Problem; return errors.As(err, &p) && p.Type == ProbTicketClosed }},
+			func(err error) bool { var p *Problem; return errors.As(err, &p) && p.Type == ProbTicketClosed }, ""},
 		{"page: unknown-ticket", func(w http.ResponseWriter, r *http.Request) {
 			WriteProblem(w, NewProblem(ProbUnknownTicket, ""))
 		}, func(cl *Client) error { _, err := cl.Page(t.Context(), ve, 1); return err },
-			func(err error) bool { var p *Problem; return errors.As(err, &p) && p.Type == ProbUnknownTicket }},
+			func(err error) bool { var p *Problem; return errors.As(err, &p) && p.Type == ProbUnknownTicket }, ""},
 		{"500 text/plain", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "boom", 500)
 		}, func(cl *Client) error { _, err := cl.Submit(t.Context(), f.sent); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 500 }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 500 }, ""},
 		{"problem+json that is not a problem", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", MediaProblem)
 			w.WriteHeader(400)
 			_, _ = w.Write([]byte(`["not","an","object"]`))
 		}, func(cl *Client) error { _, err := cl.Submit(t.Context(), f.sent); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 400 }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 400 }, "ticket-problem"},
 		{"ticket with 200 instead of 201", func(w http.ResponseWriter, r *http.Request) {
 			writeJOSE(w, 200, f.tkJWS)
 		}, func(cl *Client) error { _, err := cl.Submit(t.Context(), f.sent); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 200 }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 200 }, "ticket-status"},
 		{"ticket as text/plain", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(201)
 			_, _ = w.Write(f.tkJWS)
 		}, func(cl *Client) error { _, err := cl.Submit(t.Context(), f.sent); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.ContentType == "text/plain" }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.ContentType == "text/plain" }, "ticket-media-type"},
 		{"page as image/jpeg", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "image/jpeg")
 			_, _ = w.Write([]byte{0xff, 0xd8})
 		}, func(cl *Client) error { _, err := cl.Page(t.Context(), ve, 1); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.ContentType == "image/jpeg" }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.ContentType == "image/jpeg" }, "page-media-type"},
 		{"envelope as text/html", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			_, _ = w.Write([]byte("<html>"))
 		}, func(cl *Client) error { _, err := cl.Envelope(t.Context(), f.vt); return err },
-			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 200 }},
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 200 }, "envelope-media-type"},
+		{"envelope with 204", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+		}, func(cl *Client) error { _, err := cl.Envelope(t.Context(), f.vt); return err },
+			func(err error) bool { var s *StatusError; return errors.As(err, &s) && s.Status == 204 }, "envelope-status"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := startCenter(t, c.handler, nil)
 			cl := newTestClient(t, srv.URL, fastTimeouts(), nil)
-			if err := c.call(cl); !c.check(err) {
+			err := c.call(cl)
+			if !c.check(err) {
 				t.Errorf("unexpected error %T %v", err, err)
+			}
+			_, refused := AsRefusal(err)
+			if code := refusalCode(err); refused && code != c.code || !refused && c.code != "" {
+				t.Errorf("code %q, want %q", code, c.code)
 			}
 		})
 	}
@@ -626,6 +639,9 @@ func TestClientNoRedirect(t *testing.T) {
 				var se *StatusError
 				if !errors.As(err, &se) || se.Status != status || got != nil {
 					t.Errorf("%s: %v", name, err)
+				}
+				if want := map[string]string{"submit": "ticket-redirect", "envelope": "envelope-redirect"}[name]; refusalCode(err) != want {
+					t.Errorf("%s: code %q, want %q", name, refusalCode(err), want)
 				}
 			}
 			if followed.Load() != 0 {

@@ -111,7 +111,10 @@ func (k *Kiosk) timeouts() Timeouts {
 }
 
 // reasonOf turns an error into a stable reason code: a refusal's code, a
-// problem type, or the stage with a class of failure.
+// problem type, or the stage with a class of failure — for transport
+// failures their class ("submit-tls-untrusted", "document-transport"), for
+// an HTTP error status without a problem document its class
+// ("submit-http-5xx"). docs/operator.md lists every code.
 func reasonOf(stage string, err error) string {
 	if r, ok := protocol.AsRefusal(err); ok {
 		return r.Code()
@@ -121,6 +124,7 @@ func reasonOf(stage string, err error) string {
 		return "center-" + string(p.Type)
 	}
 	var te *protocol.TransportError
+	var se *protocol.StatusError
 	var rc interface{ ReasonCode() string }
 	switch {
 	case errors.As(err, &rc):
@@ -134,7 +138,9 @@ func reasonOf(stage string, err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return stage + "-timeout"
 	case errors.As(err, &te):
-		return stage + "-transport"
+		return stage + "-" + string(te.Class())
+	case errors.As(err, &se) && se.Status >= 400 && se.Status < 600:
+		return fmt.Sprintf("%s-http-%dxx", stage, se.Status/100)
 	case errors.Is(err, protocol.ErrTooLarge):
 		return stage + "-too-large"
 	case errors.Is(err, payment.ErrInsufficient):

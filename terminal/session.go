@@ -21,8 +21,11 @@ type session struct {
 	state  State
 	card   string // keyed hash of the card certificate
 	ticket *protocol.VerifiedTicket
-	hold   *payment.Hold
-	res    Result
+	// refused is a ticket refused with an authentic ticket id: the
+	// refusal is reported to the center under it (protocol.RefusedTicket).
+	refused *protocol.RefusedTicket
+	hold    *payment.Hold
+	res     Result
 	// entered is when the current state began (observers' stage latency).
 	entered time.Time
 }
@@ -173,10 +176,22 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	}
 	raw, err := k.Client.Submit(ctx, sent)
 	if err != nil {
+		if _, ok := protocol.AsRefusal(err); ok {
+			// The center answered with something that is no ticket at
+			// all (a redirect, another media type, too large): refused,
+			// with no ticket id to report it under.
+			return StateRefused, reasonOf("submit", err)
+		}
 		return fail(StateFailed, "submit", err)
 	}
-	ticket, err := k.Verifier.Ticket(raw, sent)
+	ticket, refused, err := k.Verifier.CheckTicket(raw, sent)
 	if err != nil {
+		if refused != nil {
+			// Signed by the center but not an answer to this request:
+			// the center hears of it under the ticket's authentic id.
+			s.refused = refused
+			s.res.TID = protocol.B64(refused.TID())
+		}
 		if _, ok := protocol.AsRefusal(err); ok {
 			return StateRefused, reasonOf("ticket", err)
 		}
@@ -207,7 +222,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return fail(StateFailed, "journal", err)
 	}
 	panel.Progress(Progress{State: StateFetch})
-	verified, st, reason := s.fetch(ctx)
+	verified, env, st, reason := s.fetch(ctx)
 	if verified == nil {
 		return st, reason
 	}
@@ -228,6 +243,12 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	// the session ended unknown); the reminders ask for card and paper.
 	pctx, pcancel := outlastCard(ctx)
 	defer pcancel()
+	// DESIGN §3.4 rule 4: ticket and envelope are checked again just before
+	// the first byte goes to the printer; the resident may have taken
+	// minutes to pay, and the kiosk's clock may have moved meanwhile.
+	if err := k.Verifier.StillValid(env); err != nil {
+		return StateRefused, reasonOf("print", err)
+	}
 	perr := stage(pctx, t.Print, func(c context.Context) (e error) {
 		if pr, ok := k.Sink.(PageReporter); ok {
 			confirmed, e = pr.PrintReporting(c, ticket.TID(), verified, func(out int) {
@@ -303,21 +324,21 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 
 // fetch gets and verifies the envelope and every page. Nothing comes back
 // unless all of DESIGN §3.4 passed.
-func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, string) {
+func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protocol.VerifiedEnvelope, State, string) {
 	k, ticket := s.k, s.ticket
 	envRaw, err := k.Client.Envelope(ctx, ticket)
 	if err != nil {
 		if _, ok := protocol.AsRefusal(err); ok {
-			return nil, StateRefused, reasonOf("document", err)
+			return nil, nil, StateRefused, reasonOf("document", err)
 		}
 		if cardGone(ctx, err) {
-			return nil, StateCancelled, "card-removed"
+			return nil, nil, StateCancelled, "card-removed"
 		}
-		return nil, StateFailed, reasonOf("document", err)
+		return nil, nil, StateFailed, reasonOf("document", err)
 	}
 	env, err := k.Verifier.Envelope(envRaw, ticket)
 	if err != nil {
-		return nil, StateRefused, reasonOf("envelope", err)
+		return nil, nil, StateRefused, reasonOf("envelope", err)
 	}
 	n := len(env.Envelope().Pages)
 	data := make([][]byte, n)
@@ -329,20 +350,25 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, State, s
 	for i := range n {
 		if data[i], err = k.Client.Page(ctx, env, i+1); err != nil {
 			if cardGone(ctx, err) {
-				return nil, StateCancelled, "card-removed"
+				return nil, nil, StateCancelled, "card-removed"
 			}
-			return nil, StateFailed, reasonOf("page", err)
+			if _, ok := protocol.AsRefusal(err); ok {
+				return nil, nil, StateRefused, reasonOf("page", err)
+			}
+			return nil, nil, StateFailed, reasonOf("page", err)
 		}
 	}
 	verified, err := k.Verifier.Pages(env, data)
 	if err != nil {
-		return nil, StateRefused, reasonOf("page", err)
+		return nil, nil, StateRefused, reasonOf("page", err)
 	}
-	return verified, "", ""
+	return verified, env, "", ""
 }
 
 // end settles the fee, records the terminal state, and reports the outcome
-// to the center when there is a verified ticket to report against.
+// to the center when there is an authentic ticket id to report it under: a
+// verified ticket, or a ticket refused after its signature verified
+// (protocol.RefusedTicket).
 func (s *session) end(ctx context.Context, st State, reason string) {
 	k := s.k
 	last, spent := s.state, time.Since(s.entered)
@@ -372,8 +398,9 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 		s.res.Payment = "returned"
 	}
 	var unsent error
-	if s.ticket != nil {
-		ans, err := s.report(settle)
+	tid, binding, reportable := s.reportKey()
+	if reportable {
+		ans, err := s.report(settle, tid, binding)
 		if err == nil {
 			s.res.Billing = string(ans.Billing)
 		} else if finalAnswer(err) == "" {
@@ -385,7 +412,7 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card})
 	if unsent != nil {
 		// The center has not heard: keep the outcome to send again.
-		_ = k.queue(queued{session: s.id, tid: s.ticket.TID(), binding: s.ticket.Sent().Binding(),
+		_ = k.queue(queued{session: s.id, tid: tid, binding: binding,
 			result: s.res.Outcome, reason: s.res.Reason, pages: s.res.Pages})
 	}
 }
@@ -412,17 +439,34 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// report signs and sends the outcome.
-func (s *session) report(ctx context.Context) (*protocol.OutcomeAnswer, error) {
+// reportKey returns the ticket id and the request binding the outcome is
+// reported under, and whether there is one: the verified ticket's, or the
+// refused ticket's authentic id. The binding is always the kiosk's own
+// (what it sent), never one a refused ticket claims.
+func (s *session) reportKey() (tid, binding []byte, ok bool) {
+	switch {
+	case s.ticket != nil:
+		return s.ticket.TID(), s.ticket.Sent().Binding(), true
+	case s.refused != nil:
+		return s.refused.TID(), s.refused.Sent().Binding(), true
+	}
+	return nil, nil, false
+}
+
+// report signs and sends the outcome under tid and binding (reportKey).
+func (s *session) report(ctx context.Context, tid, binding []byte) (*protocol.OutcomeAnswer, error) {
 	k := s.k
-	o := protocol.Outcome{V: protocol.Version, TID: s.ticket.TID(), Binding: s.ticket.Sent().Binding(),
+	o := protocol.Outcome{V: protocol.Version, TID: tid, Binding: binding,
 		Result: s.res.Outcome, Reason: truncate(s.res.Reason, 64), Pages: s.res.Pages, Printer: k.Sink.ID(),
 		IAT: k.now().Unix()}
 	signed, err := protocol.SignOutcome(k.Identity.Device, k.Identity.DeviceChain, o)
 	if err != nil {
 		return nil, err
 	}
-	return k.Client.Outcome(ctx, s.ticket, signed)
+	if s.ticket != nil {
+		return k.Client.Outcome(ctx, s.ticket, signed)
+	}
+	return k.Client.RefusalOutcome(ctx, s.refused, signed)
 }
 
 // maybePrinted reports whether a print error leaves pages possibly out.

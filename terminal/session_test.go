@@ -427,7 +427,7 @@ func TestLateDocumentAfterTimeout(t *testing.T) {
 	if r.Outcome != protocol.ResultFailed || r.Reason != "document-timeout" || printed || l.Cashbox != 0 || r.Payment != "released" {
 		t.Fatalf("%+v printed=%v ledger=%+v", r, printed, l)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
 	for w.env.Center.Center.LateDeliveries() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

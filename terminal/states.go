@@ -43,7 +43,9 @@ func edges() map[State][]State {
 		StateSubmit: {StateFee, StateRefused},
 		StateFee:    {StateFetch},
 		StateFetch:  {StatePrint, StateRefused},
-		StatePrint:  {StateSettle},
+		// Print may still end refused: ticket and envelope validity is
+		// checked again before the first byte goes to the printer.
+		StatePrint:  {StateSettle, StateRefused},
 		StateSettle: {StatePrinted},
 	}
 }

@@ -12,7 +12,7 @@ func TestTransitionTable(t *testing.T) {
 		{StateIdle, StateCard}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
 		{StatePIN, StateSubmit}: true, {StateSubmit, StateFee}: true, {StateSubmit, StateRefused}: true,
 		{StateFee, StateFetch}: true, {StateFetch, StatePrint}: true, {StateFetch, StateRefused}: true,
-		{StatePrint, StateSettle}: true, {StateSettle, StatePrinted}: true,
+		{StatePrint, StateSettle}: true, {StatePrint, StateRefused}: true, {StateSettle, StatePrinted}: true,
 	}
 	for _, from := range all {
 		for _, to := range all {

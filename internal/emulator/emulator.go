@@ -96,7 +96,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if o.Transport != nil {
 		rt = o.Transport(tr)
 	}
-	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: srv.URL, Transport: rt, Timeouts: o.Timeouts})
+	client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: srv.URL, Transport: rt, Timeouts: o.Timeouts, Now: o.Now})
 	if err != nil {
 		srv.Close()
 		return nil, err

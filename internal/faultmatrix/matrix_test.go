@@ -270,7 +270,7 @@ func TestFaultMatrix(t *testing.T) {
 			}, timeouts: short(func(t *protocol.Timeouts) { t.Document = 2 * time.Second })},
 			want: want{outcome: protocol.ResultFailed, reason: "document-timeout", payment: "released", reported: "failed/voided"},
 			happened: func(t *testing.T, w *world, r terminal.Result) {
-				deadline := time.Now().Add(10 * time.Second)
+				deadline := time.Now().Add(10 * time.Second) // a deadline for polling: elapsed time only
 				for w.env.Center.Center.LateDeliveries() == 0 && time.Now().Before(deadline) {
 					time.Sleep(20 * time.Millisecond)
 				}
@@ -290,9 +290,9 @@ func TestFaultMatrix(t *testing.T) {
 			want:     want{outcome: protocol.ResultRefused, reason: "envelope-subject", payment: "released", reported: "refused/voided"},
 			happened: injected(center.FaultWrongRecord)},
 		{name: "clock skew: center 3 min ahead", wc: worldConfig{skew: 3 * time.Minute},
-			want: want{outcome: protocol.ResultRefused, reason: "ticket-not-yet-valid", payment: "none"}},
+			want: want{outcome: protocol.ResultRefused, reason: "ticket-not-yet-valid", payment: "none", reported: "refused/voided"}},
 		{name: "clock skew: center 3 min behind", wc: worldConfig{skew: -3 * time.Minute},
-			want: want{outcome: protocol.ResultRefused, reason: "ticket-stale", payment: "none"}},
+			want: want{outcome: protocol.ResultRefused, reason: "ticket-stale", payment: "none", reported: "refused/voided"}},
 		{name: "clock skew: center 10 min ahead", wc: worldConfig{skew: 10 * time.Minute},
 			want: want{outcome: protocol.ResultFailed, reason: "center-replay", payment: "none"}},
 		{name: "clock skew: center 90 s ahead, within the bound", wc: worldConfig{skew: 90 * time.Second},
