@@ -1,7 +1,8 @@
 // Package fleet runs many kiosks in one process against one emulated
 // center over real HTTPS with mutual TLS, and judges the result from
 // outside the kiosks: the center's record of what it corrupted, and the
-// QR of every page each printer actually received (kofu-emu fleet).
+// paper itself, every sheet decoded from the bytes each printer received
+// and its QR symbols read anew (kofu-emu fleet).
 package fleet
 
 import (
@@ -88,7 +89,7 @@ type kiosk struct {
 	k       *terminal.Kiosk
 	j       *journal.Journal
 	path    string
-	sink    *checkingSink
+	sink    *paperPrinter
 	wire    *wire
 	started int
 }
@@ -97,7 +98,7 @@ type kiosk struct {
 type session struct {
 	res     terminal.Result
 	ledger  payment.Ledger
-	printed int // pages the printer confirmed
+	printed int // sheets decoded from the bytes the printer received
 	elapsed time.Duration
 }
 
@@ -105,6 +106,9 @@ type session struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Kiosks < 1 || cfg.Transactions < 1 {
 		return nil, errors.New("fleet: need at least one kiosk and one transaction")
+	}
+	if cfg.Now == nil {
+		return nil, errors.New("fleet: no clock (Config.Now)")
 	}
 	fx := cfg.Fixtures
 	if fx == nil {
@@ -135,15 +139,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer srv.Close()
 
-	kiosks, err := buildKiosks(fx, srv.URL, cfg, dir)
-	if err != nil {
-		return nil, err
-	}
+	kiosks, err := buildKiosks(ctx, fx, srv.URL, cfg, dir)
 	defer func() {
 		for _, k := range kiosks {
 			k.j.Close()
+			k.sink.Close()
 		}
 	}()
+	if err != nil {
+		return nil, err
+	}
 
 	residents := population(fx)
 	var next atomic.Int64
@@ -190,7 +195,7 @@ func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Residen
 	coins := payment.NewCoins()
 	k.k.Payment = coins
 	t0 := time.Now()
-	before := k.sink.confirmedTotal()
+	before := k.sink.paperTotal()
 	var r terminal.Result
 	slot, err := emulator.NewCardSlot(fx, res)
 	var card *cardreader.Card
@@ -203,7 +208,7 @@ func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Residen
 		r = k.k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), []byte(res.PIN), coins))
 		card.Close()
 	}
-	return session{res: r, ledger: coins.Ledger(), printed: k.sink.confirmedTotal() - before, elapsed: time.Since(t0)}
+	return session{res: r, ledger: coins.Ledger(), printed: k.sink.paperTotal() - before, elapsed: time.Since(t0)}
 }
 
 // population lists the eligible population residents (distinct cards).
@@ -219,8 +224,9 @@ func population(fx *fixtures.Set) []*fixtures.Resident {
 
 // buildKiosks mints a device identity per kiosk under the operator CA and
 // wires each kiosk with its own client, journal, printer check and wire
-// observer.
-func buildKiosks(fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk, error) {
+// observer. On an error it returns the kiosks built so far, for the
+// caller to close.
+func buildKiosks(ctx context.Context, fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk, error) {
 	op := x509.NewCertPool()
 	op.AddCert(fx.OperatorCA.Cert)
 	cr := x509.NewCertPool()
@@ -231,34 +237,38 @@ func buildKiosks(fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk
 	var out []*kiosk
 	for i := range cfg.Kiosks {
 		term, store := fmt.Sprintf("F%04d", i+1), fmt.Sprintf("FS%04d", i+1)
-		key, chain, err := mintDevice(fx, term, store)
+		key, chain, err := mintDevice(fx, term, store, cfg.Now())
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		tr, err := protocol.NewTransport(op, tls.Certificate{Certificate: chain, PrivateKey: key})
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		w := &wire{base: tr}
 		client, err := protocol.NewClient(protocol.ClientConfig{BaseURL: url, Transport: w,
 			Timeouts: protocol.Timeouts{Document: cfg.DocTimeout}})
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		kd := filepath.Join(dir, term)
 		if err := os.MkdirAll(kd, 0o700); err != nil {
-			return nil, err
+			return out, err
 		}
 		jkey, err := journal.KeyFile(filepath.Join(kd, "journal.key"))
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		path := filepath.Join(kd, "journal")
 		j, _, err := journal.Open(path, jkey, nil)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		sink := &checkingSink{wire: w}
+		sink, err := newPaperPrinter(ctx, w)
+		if err != nil {
+			j.Close()
+			return out, err
+		}
 		out = append(out, &kiosk{j: j, path: path, sink: sink, wire: w, k: &terminal.Kiosk{
 			Client: client, Verifier: verifier, Sink: sink, Journal: j, Now: cfg.Now,
 			Identity: terminal.Identity{Term: term, Store: store, Device: key, DeviceChain: chain, SW: buildinfo.SW()},
@@ -268,7 +278,9 @@ func buildKiosks(fx *fixtures.Set, url string, cfg Config, dir string) ([]*kiosk
 }
 
 // mintDevice issues a kiosk device certificate under the test operator CA.
-func mintDevice(fx *fixtures.Set, term, store string) (*ecdsa.PrivateKey, [][]byte, error) {
+// Its validity is around now, the fleet's clock, at which the center
+// judges it.
+func mintDevice(fx *fixtures.Set, term, store string, now time.Time) (*ecdsa.PrivateKey, [][]byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -277,7 +289,6 @@ func mintDevice(fx *fixtures.Set, term, store string) (*ecdsa.PrivateKey, [][]by
 	if err != nil {
 		return nil, nil, err
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{SerialNumber: serial,
 		Subject:   pkix.Name{CommonName: term, OrganizationalUnit: []string{store}, Organization: []string{"kofu fleet test"}},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),

@@ -1,13 +1,17 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"image"
 	"testing"
 	"time"
 
 	"kofu/internal/fixtures"
 	"kofu/internal/testclock"
+	"kofu/printer/pdl"
+	"kofu/printer/pjl"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/protocol/pages"
@@ -45,10 +49,13 @@ func TestFleetAllFaults(t *testing.T) {
 	}
 }
 
-// TestCheckingSinkCatchesForeignPage: the fleet's printer-side check is
-// not a formality: a verified-looking page naming another request is
-// counted as foreign.
-func TestCheckingSinkCatchesForeignPage(t *testing.T) {
+// TestPaperJudge: the fleet's judge reads the paper, not the page the
+// kiosk checked. Each job is a real PJL + PCL 5 job built from an 8-bit
+// page cut at the printer's level; the judge must pass our own genuine
+// page and count every other sheet as foreign, including the attacks on
+// the printed bitmap that a reader of the 8-bit page or of the bottom band
+// alone passes (issue 14).
+func TestPaperJudge(t *testing.T) {
 	fx, err := fixtures.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -58,27 +65,159 @@ func TestCheckingSinkCatchesForeignPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tid := make([]byte, 16)
+	tid := bytes.Repeat([]byte{1}, 16)
 	ours := sha256.Sum256([]byte("our request"))
 	theirs := sha256.Sum256([]byte("another request"))
 	subject := protocol.Subject(ours[:], []byte("cert"))
-	w := &wire{expect: map[string]expectation{protocol.B64(tid): {binding: ours[:], subject: subject}}}
-	sink := &checkingSink{wire: w}
-	page := func(binding []byte) *protocol.VerifiedPage {
-		q := protocol.QRText{TID: tid, Binding: binding, Subject: subject, N: 1, Total: 1}
-		img, err := r.Render(pages.Spec{DPI: 300, Title: "住民票の写し", Issuer: "試験市長", Serial: "1", AsOf: "x",
-			Rows: []pages.Row{{Label: "氏名", Value: "試験"}}, N: 1, Total: 1, QRText: q.String()})
+	own := protocol.QRText{TID: tid, Binding: ours[:], Subject: subject, N: 1, Total: 1}.String()
+	foreign := protocol.QRText{TID: bytes.Repeat([]byte{2}, 16), Binding: theirs[:], Subject: subject, N: 1, Total: 1}.String()
+	const dpi = 300
+	render := func(t *testing.T, text string) *image.Gray {
+		img, err := r.Render(pages.Spec{DPI: dpi, Title: "住民票の写し", Issuer: "試験市長", Serial: "1", AsOf: "x",
+			Rows: []pages.Row{{Label: "氏名", Value: "試験"}}, N: 1, Total: 1, QRText: text})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &protocol.VerifiedPage{N: 1, DPI: 300, Image: img}
+		return img
 	}
-	sink.Print(context.Background(), tid, []*protocol.VerifiedPage{page(ours[:])})
-	if sink.foreign() != 0 {
-		t.Fatal("our own page counted as foreign")
+	at, err := pages.PageSymbol(dpi, own)
+	if err != nil {
+		t.Fatal(err)
 	}
-	sink.Print(context.Background(), tid, []*protocol.VerifiedPage{page(theirs[:])})
-	if sink.foreign() != 1 {
-		t.Fatal("a page bound to another request was not caught")
+	q := pages.QuietModules * at.Module
+	besides := at.At(at.X-2*q-pages.MM(2, dpi)-at.Side(), at.Y)
+	paint := func(t *testing.T, img *image.Gray, text string, p pages.SymbolPlacement, ink pages.SymbolInk) {
+		if err := pages.PaintSymbol(img, text, p, ink); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name    string
+		page    func(t *testing.T) *image.Gray
+		foreign int
+	}{
+		{"genuine", func(t *testing.T) *image.Gray { return render(t, own) }, 0},
+		{"another binding", func(t *testing.T) *image.Gray { return render(t, foreign) }, 1},
+		{"faint own, dark foreign", func(t *testing.T) *image.Gray {
+			img := render(t, own)
+			paint(t, img, foreign, at, pages.SymbolInk{Dark: 120, Light: 136})
+			paint(t, img, own, besides, pages.SymbolInk{Dark: 160, Light: 255})
+			return img
+		}, 1},
+		{"own in gray only", func(t *testing.T) *image.Gray {
+			img := render(t, own)
+			paint(t, img, own, at, pages.SymbolInk{Dark: 128, DarkMax: 180, Light: 255})
+			return img
+		}, 1},
+		{"inverted second", func(t *testing.T) *image.Gray {
+			img := render(t, own)
+			paint(t, img, foreign, besides, pages.SymbolInk{Dark: 0, Light: 255, Inverted: true})
+			return img
+		}, 1},
+		{"second in the body", func(t *testing.T) *image.Gray {
+			img := render(t, own)
+			paint(t, img, foreign, at.At(pages.MM(30, dpi), img.Rect.Dy()/2), pages.SymbolInk{Light: 255})
+			return img
+		}, 1},
+		{"own 2 mm from the edge", func(t *testing.T) *image.Gray {
+			img := render(t, own)
+			pages.PaintRect(img, at.Box(), 255)
+			paint(t, img, own, at.At(at.X, img.Rect.Dy()-pages.MM(2, dpi)-at.Side()), pages.SymbolInk{Light: 255})
+			return img
+		}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &wire{expect: map[string]expectation{protocol.B64(tid): {binding: ours[:], subject: subject}}, last: protocol.B64(tid)}
+			sink := &paperPrinter{wire: w}
+			sink.observe(pclJob(t, pdl.ToBitmap(tc.page(t)), dpi))
+			if sink.paperTotal() != 1 || sink.foreign() != tc.foreign {
+				t.Fatalf("%d sheets, %d foreign; want 1 sheet, %d foreign", sink.paperTotal(), sink.foreign(), tc.foreign)
+			}
+		})
+	}
+}
+
+// pclJob is the PJL + PCL 5 job a kiosk sends for one bilevel page.
+func pclJob(t *testing.T, b *pdl.Bitmap, dpi int) []byte {
+	t.Helper()
+	job, err := pjl.NewJob(nil, "PCL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.Write(job.Header())
+	pw := pdl.NewPCLWriter(&buf)
+	if err := pw.WritePage(b, dpi); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf.Write(job.Footer())
+	return buf.Bytes()
+}
+
+// TestReadJobLanguages: the judge reads a job in every form a kiosk sends
+// one (PJL + PCL 5, bare PCL 5, PWG Raster black_1 and sgray_8) and
+// refuses a PJL job in a language it cannot decode rather than report an
+// empty job.
+func TestReadJobLanguages(t *testing.T) {
+	const dpi = 300
+	sheet := pdl.NewBitmap(2480, 3508)
+	for y := 1000; y < 1010; y++ {
+		sheet.Row(y)[100] = 0xff // a mark, so the page is not blank
+	}
+	pcl := func(t *testing.T) []byte {
+		var buf bytes.Buffer
+		pw := pdl.NewPCLWriter(&buf)
+		if err := pw.WritePage(sheet, dpi); err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	pwg := func(typ pdl.PWGType) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			var buf bytes.Buffer
+			pw := pdl.NewPWGWriter(&buf, typ, 1)
+			if err := pw.WritePage(sheet, dpi); err != nil {
+				t.Fatal(err)
+			}
+			if err := pw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			return buf.Bytes()
+		}
+	}
+	cases := []struct {
+		name    string
+		job     func(t *testing.T) []byte
+		sheets  int
+		wantErr bool
+	}{
+		{"PJL + PCL 5", func(t *testing.T) []byte { return pclJob(t, sheet, dpi) }, 1, false},
+		{"bare PCL 5", pcl, 1, false},
+		{"PWG black_1", pwg(pdl.Black1), 1, false},
+		{"PWG sgray_8", pwg(pdl.SGray8), 1, false},
+		{"PJL + PostScript", func(t *testing.T) []byte {
+			return []byte(uel + "@PJL\r\n@PJL ENTER LANGUAGE=POSTSCRIPT\r\n%!PS\nshowpage\n" + uel)
+		}, 0, true},
+		{"PJL without ENTER LANGUAGE", func(t *testing.T) []byte { return []byte(uel + "@PJL\r\n" + uel) }, 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sheets, err := ReadJob(tc.job(t), PaperMarginMM)
+			if (err != nil) != tc.wantErr || len(sheets) != tc.sheets {
+				t.Fatalf("%d sheets, err %v; want %d sheets, error %v", len(sheets), err, tc.sheets, tc.wantErr)
+			}
+			for _, s := range sheets {
+				if s.DPI != dpi || s.W != sheet.W || s.H != sheet.H || len(s.Symbols) != 0 {
+					t.Errorf("sheet %dx%d at %d dpi with %d symbols", s.W, s.H, s.DPI, len(s.Symbols))
+				}
+			}
+		})
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"kofu/printer"
 	"kofu/protocol"
-	"kofu/protocol/pages"
 )
 
 // expectation is what a ticket's pages must carry, computed by the fleet
@@ -22,11 +22,13 @@ type expectation struct {
 }
 
 // wire observes one kiosk's traffic: for every ticket the center issued it
-// records the binding and subject of the exact request bytes sent.
+// records the binding and subject of the exact request bytes sent, and
+// which ticket came last (a kiosk runs one session at a time).
 type wire struct {
 	base   http.RoundTripper
 	mu     sync.Mutex
 	expect map[string]expectation // tid → what its pages must carry
+	last   string                 // base64url tid of the last ticket issued
 }
 
 func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -56,16 +58,23 @@ func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
 			w.expect = map[string]expectation{}
 		}
 		w.expect[tid] = expectation{binding: b[:], subject: protocol.Subject(b[:], cert)}
+		w.last = tid
 		w.mu.Unlock()
 	}
 	return resp, nil
 }
 
-func (w *wire) lookup(tid string) (expectation, bool) {
+// latest returns the last ticket issued on this wire and what its pages
+// must carry.
+func (w *wire) latest() (tid []byte, e expectation, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	e, ok := w.expect[tid]
-	return e, ok
+	e, ok = w.expect[w.last]
+	if !ok {
+		return nil, expectation{}, false
+	}
+	tid, err := protocol.B64Decode(w.last)
+	return tid, e, err == nil
 }
 
 // ticketTID reads the tid from a ticket's payload without verifying it.
@@ -110,52 +119,138 @@ func requestCert(compact []byte) []byte {
 	return der
 }
 
-// checkingSink is the fleet's printer: it confirms every page and, like a
-// person reading the paper, decodes each page's QR symbol and checks it
-// names the ticket it was printed for, the binding of the request that got
-// that ticket, and the subject of the card that signed it.
-type checkingSink struct {
+// paperPrinter is the fleet's printer and its reader of the paper. The
+// kiosk prints through kofu's own printer code (PDL choice, PJL + PCL 5,
+// confirmation by PJL USTATUS) to an emulated USB printer; a tap on the
+// USB link keeps every byte of the job, and once the job is over the
+// judge decodes those bytes back to sheets (ReadJob) and reads them like
+// a person holding the paper: every sheet must carry exactly one symbol,
+// and it must name the ticket this kiosk's wire last received, the
+// binding of the exact request bytes that got it, the subject of the card
+// that signed them, and the sheet's place in the job. Nothing the kiosk
+// says (its tid argument, its pages) enters the verdict.
+type paperPrinter struct {
 	wire *wire
+	p    *printer.Printer
+	tap  *tapLink
 
-	mu        sync.Mutex
-	confirmed int
-	foreignN  int
+	mu       sync.Mutex
+	onPaper  int // sheets decoded from the jobs' bytes
+	foreignN int // sheets that do not prove their binding
 }
 
-func (s *checkingSink) ID() protocol.PrinterID {
-	return protocol.PrinterID{MFG: "kofu", MDL: "fleet checking printer", SN: "FLEET"}
+// newPaperPrinter starts an emulated printer behind kofu's printer code.
+// It keeps only the last sheet it printed (the judge reads the bytes).
+func newPaperPrinter(ctx context.Context, w *wire) (*paperPrinter, error) {
+	emu := printer.NewEmulator(printer.EmulatorConfig{Keep: 1})
+	tap := &tapLink{Link: emu}
+	p, err := printer.NewPrinter(ctx, tap, printer.Options{})
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	if plan := p.Plan(); plan.Err != nil {
+		p.Close()
+		return nil, plan.Err
+	}
+	return &paperPrinter{wire: w, p: p, tap: tap}, nil
 }
 
-func (s *checkingSink) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
-	exp, ok := s.wire.lookup(protocol.B64(tid))
+func (s *paperPrinter) ID() protocol.PrinterID { return s.p.ID() }
+
+// Print prints the job through kofu's printer and then judges its bytes.
+func (s *paperPrinter) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
+	s.tap.start()
+	n, err := s.p.Print(ctx, tid, vp)
+	s.observe(s.tap.stop())
+	return n, err
+}
+
+// Close stops the printer and its emulated device.
+func (s *paperPrinter) Close() error { return s.p.Close() }
+
+// observe reads one job's bytes and counts its sheets and the foreign
+// ones among them. An unreadable job counts every sheet it decoded, and
+// at least one, as foreign: the judge must not give the benefit of the
+// doubt.
+func (s *paperPrinter) observe(job []byte) {
+	if len(job) == 0 {
+		return
+	}
+	sheets, err := ReadJob(job, PaperMarginMM)
 	foreign := 0
-	for i, p := range vp {
-		texts, err := pages.FindQR(p.Image, p.DPI)
-		if err != nil || len(texts) != 1 {
-			foreign++
-			continue
-		}
-		q, err := protocol.ParseQRText(texts[0])
-		if err != nil || !ok || !bytes.Equal(q.TID, tid) || !bytes.Equal(q.Binding, exp.binding) ||
-			!bytes.Equal(q.Subject, exp.subject) || q.N != i+1 || q.Total != len(vp) {
-			foreign++
+	if err != nil {
+		foreign = max(1, len(sheets))
+	} else {
+		tid, exp, ok := s.wire.latest()
+		for i, sh := range sheets {
+			if !ok || !proves(sh, tid, exp, i+1, len(sheets)) {
+				foreign++
+			}
 		}
 	}
 	s.mu.Lock()
-	s.confirmed += len(vp)
+	s.onPaper += len(sheets)
 	s.foreignN += foreign
 	s.mu.Unlock()
-	return len(vp), ctx.Err()
 }
 
-func (s *checkingSink) confirmedTotal() int {
+// proves reports whether a sheet carries exactly one symbol, dark on
+// light, naming tid, exp's binding and subject, and page n of total.
+func proves(sh Sheet, tid []byte, exp expectation, n, total int) bool {
+	if len(sh.Symbols) != 1 || sh.Symbols[0].Inverted {
+		return false
+	}
+	q, err := protocol.ParseQRText(sh.Symbols[0].Text)
+	return err == nil && bytes.Equal(q.TID, tid) && bytes.Equal(q.Binding, exp.binding) &&
+		bytes.Equal(q.Subject, exp.subject) && q.N == n && q.Total == total
+}
+
+func (s *paperPrinter) paperTotal() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.confirmed
+	return s.onPaper
 }
 
-func (s *checkingSink) foreign() int {
+func (s *paperPrinter) foreign() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.foreignN
+}
+
+// tapLink copies every byte the host sends on bulk OUT while a job runs:
+// the judge's view of the USB cable.
+type tapLink struct {
+	printer.Link
+	mu  sync.Mutex
+	on  bool
+	buf bytes.Buffer
+}
+
+func (t *tapLink) start() {
+	t.mu.Lock()
+	t.on = true
+	t.buf.Reset()
+	t.mu.Unlock()
+}
+
+// stop ends the capture and returns the job's bytes.
+func (t *tapLink) stop() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.on = false
+	job := bytes.Clone(t.buf.Bytes())
+	t.buf.Reset()
+	return job
+}
+
+// BulkOut forwards to the device and records what it accepted.
+func (t *tapLink) BulkOut(ctx context.Context, p []byte) (int, error) {
+	n, err := t.Link.BulkOut(ctx, p)
+	t.mu.Lock()
+	if t.on && n > 0 {
+		t.buf.Write(p[:n])
+	}
+	t.mu.Unlock()
+	return n, err
 }

@@ -161,7 +161,7 @@ func (c *Center) SetOCSPURL(u string) { c.ocsp.setURL(u) }
 type Injection struct {
 	TID    string    // base64url ticket id the fault was applied to
 	Fault  FaultName // which fault
-	Source string    // where the wrong artefact came from: "live" (another real job) or "background"
+	Source string    // where the wrong artefact came from: "live" (another real job), "background", or "own" (this job's own page, altered)
 	// Served is the base64url tid of the document actually served under
 	// this ticket (equal to TID when the fault altered this ticket's own
 	// document, e.g. sync-overwrite, wrong-record).

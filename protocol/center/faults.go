@@ -28,6 +28,17 @@ const (
 	FaultSlow               FaultName = "slow"
 	FaultDrop               FaultName = "drop"
 	FaultLateDelivery       FaultName = "late-delivery"
+
+	// Attacks on the printed bitmap (issue 14): pages whose 8-bit image
+	// and whose 1-bit print (cut at gray 0x80) carry different symbols,
+	// or whose extra symbols sit where a search of the bottom band alone
+	// never looks. See faults_paper.go.
+	FaultQRFaintOwn       FaultName = "qr-faint-own"       // own symbol gray 160, foreign one 120 on 136: paper shows only the foreign
+	FaultQRGrayOnly       FaultName = "qr-gray-only"       // own symbol in grays 128..180 only: paper shows none
+	FaultQRInvertedSecond FaultName = "qr-inverted-second" // a second, light-on-dark KOFU symbol in the band
+	FaultQRInBody         FaultName = "qr-in-body"         // a foreign KOFU symbol in the page body
+	FaultQRBandStraddle   FaultName = "qr-band-straddle"   // a foreign KOFU symbol across the top of the band
+	FaultQREdge           FaultName = "qr-edge"            // own symbol ending 2 mm above the sheet's bottom edge
 )
 
 // Fault is one configured fault mode; Delay is the DUR of slow:DUR.
@@ -44,7 +55,8 @@ func (f Fault) String() string {
 }
 
 // Mixup reports whether the fault makes the center serve a document that
-// is not bound to the request (the class a kiosk must never print).
+// is not bound to the request, or whose paper would not prove it is (the
+// class a kiosk must never print).
 func (f Fault) Mixup() bool {
 	switch f.Name {
 	case FaultSlow, FaultDrop, FaultLateDelivery:
@@ -54,11 +66,12 @@ func (f Fault) Mixup() bool {
 }
 
 // AllFaults lists every fault mode with its default parameters, in the
-// order of DESIGN §4.
+// order of DESIGN §4, then the attacks on the printed bitmap (issue 14).
 func AllFaults() []Fault {
 	names := []FaultName{FaultLockTimeoutRelease, FaultSameSecond, FaultSyncOverwrite, FaultSingleServer,
 		FaultFIFODispatch, FaultWrongRecord, FaultPageSwap, FaultStaleReplay, FaultForeignTerminal,
-		FaultBadSignature, FaultExpired, FaultErrorWithDocument, FaultSlow, FaultDrop, FaultLateDelivery}
+		FaultBadSignature, FaultExpired, FaultErrorWithDocument, FaultSlow, FaultDrop, FaultLateDelivery,
+		FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge}
 	out := make([]Fault, len(names))
 	for i, n := range names {
 		out[i] = Fault{Name: n}

@@ -199,7 +199,7 @@ func TestTransportFaults(t *testing.T) {
 				t.Fatal("the kiosk accepted an envelope")
 			}
 			if tc.fault.Name == center.FaultLateDelivery {
-				deadline := time.Now().Add(5 * time.Second)
+				deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
 				for env.Center.Center.LateDeliveries() == 0 && time.Now().Before(deadline) {
 					time.Sleep(50 * time.Millisecond)
 				}

@@ -213,6 +213,9 @@ func (c *Center) applyFault(ctx context.Context, j *job, genuine *document) (*do
 		d := *genuine
 		d.envelope, d.header = signed, "issuer-unavailable"
 		return &d, inj, nil
+
+	case FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge:
+		return c.paperFault(ctx, j, genuine, inj)
 	}
 	return genuine, nil, nil
 }
