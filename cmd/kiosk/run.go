@@ -224,6 +224,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	}
 	defer env.Close()
 	env.Verifier.MaxSkew, env.Verifier.MaxPages = cfg.Center.MaxSkew.Duration, cfg.Center.MaxPages
+	env.Verifier.PageLimits.MarginMM = cfg.Printer.MarginMM
 	res, ok := env.Fixtures.Resident(f.resident)
 	if !ok {
 		return 2, fmt.Errorf("no test resident %q", f.resident)

@@ -13,6 +13,7 @@ import (
 	"kofu/cardreader"
 	"kofu/internal/clock"
 	"kofu/protocol"
+	"kofu/protocol/pages"
 	"kofu/terminal"
 	"kofu/terminal/config"
 	"kofu/terminal/health"
@@ -60,7 +61,8 @@ func newStoreMachine(cfg *config.Config, trust *config.Trust, sw string, ct prot
 		cfg:    cfg,
 		client: client,
 		verify: &protocol.Verifier{CenterRoots: trust.CenterRoots, IssuerRoots: trust.IssuerRoots,
-			MaxSkew: cfg.Center.MaxSkew.Duration, MaxPages: cfg.Center.MaxPages, Now: clock.Wall},
+			MaxSkew: cfg.Center.MaxSkew.Duration, MaxPages: cfg.Center.MaxPages, Now: clock.Wall,
+			PageLimits: pages.Limits{MarginMM: cfg.Printer.MarginMM}},
 		id: terminal.Identity{Term: cfg.Terminal.ID, Store: cfg.Terminal.Store, Device: dev,
 			DeviceChain: trust.Device.Certificate, SW: sw},
 		sink:   sink,

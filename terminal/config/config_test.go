@@ -63,6 +63,8 @@ func TestErrors(t *testing.T) {
 			`center.timeouts.document: "3h0m0s" is not allowed; between 1s and 10m0s (or leave it out for the default)`},
 		{"printer", `spec = "usb"`, `spec = "lpt1"`,
 			`printer.spec: "lpt1" is not allowed; one of "usb", "usb:VID:PID" (hex), "emulator", "file:PATH.pcl", "file:PATH.pwg"`},
+		{"printer margin", `spec = "usb"`, "spec = \"usb\"\nmargin_mm = 3",
+			`printer.margin_mm: 3 is not allowed; 0 (default: 5 mm) or 5 to 25 millimetres`},
 		{"language", `languages = ["ja", "en"]`, `languages = ["ja", "fr"]`,
 			`ui.languages: "fr" is not allowed; "ja" or "en"`},
 		{"terminal id", `id = "T0001"`, `id = "T 0001"`,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kofu/protocol"
+	"kofu/protocol/pages"
 	"kofu/terminal"
 )
 
@@ -38,7 +39,8 @@ type effective struct {
 	MaxPages  int       `json:"max_pages"`
 	Reader    string    `json:"reader"`
 	Printer   string    `json:"printer"`
-	Session   [6]string `json:"session"` // timeout, choose, pin, pay, print, finish
+	Margin    float64   `json:"printer_margin_mm,omitempty"` // only above the 5 mm floor
+	Session   [6]string `json:"session"`                     // timeout, choose, pin, pay, print, finish
 	Languages []string  `json:"languages"`
 	Default   string    `json:"default_language"`
 	Munis     string    `json:"municipalities"` // SHA-256 of the parsed list, "" when none
@@ -59,12 +61,15 @@ func (c *Config) Canonical(t *Trust) []byte {
 		Timeouts: [4]string{or(c.Center.Timeouts.Request, pt.Request), or(c.Center.Timeouts.Document, pt.Document),
 			or(c.Center.Timeouts.Page, pt.Page), or(c.Center.Timeouts.Outcome, pt.Outcome)},
 		MaxSkew: or(c.Center.MaxSkew, 2*time.Minute), MaxPages: c.Center.MaxPages,
-		Reader: c.Card.Reader, Printer: c.Printer.Spec,
+		Reader: c.Card.Reader, Printer: c.Printer.Spec, Margin: c.Printer.MarginMM,
 		Session: [6]string{or(c.Session.Timeout, st.Session), or(c.Session.Choose, st.Choose), or(c.Session.PIN, st.PIN),
 			or(c.Session.Pay, st.Pay), or(c.Session.Print, st.Print), or(c.Session.Finish, st.Finish)},
 		Languages: slices.Clone(c.UI.Languages), Default: c.UI.Default, Profile: c.Profile.Name}
 	if e.MaxPages == 0 {
 		e.MaxPages = protocol.MaxPages
+	}
+	if e.Margin <= pages.DefaultMarginMM {
+		e.Margin = 0 // the floor, written out or left out, is the same configuration
 	}
 	if PrinterKind(e.Printer) == "file" {
 		e.Printer = "file:*" + e.Printer[strings.LastIndexByte(e.Printer, '.'):]

@@ -69,6 +69,8 @@ func TestDigest(t *testing.T) {
 		{"metrics", r(`listen = "127.0.0.1:9464"`, `listen = "127.0.0.1:9999"`), false},
 		{"log", r(`format = "json"`, `format = "text"`), false},
 		{"default written out", r(`max_skew = "2m"`, "max_skew = \"2m\"\nmax_pages = 12"), false},
+		{"printer margin", r(`spec = "usb"`, "spec = \"usb\"\nmargin_mm = 6"), true},
+		{"printer margin at the floor", r(`spec = "usb"`, "spec = \"usb\"\nmargin_mm = 5"), false},
 		{"default left out", r(`page = "20s"`, ``), false},
 		{"municipality list", r(`municipalities = "municipalities.toml"`, "municipalities = \""+munis(t, 300)+"\""), true},
 	}
