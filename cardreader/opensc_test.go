@@ -63,7 +63,7 @@ func TestOpenSCReadsTheEmulatedCard(t *testing.T) {
 		e.ResetStats()
 		cmd := exec.Command(name, args...)
 		cmd.Env = s.Env()
-		t0 := time.Now()
+		t0 := time.Now() // measures elapsed time only
 		out, err := cmd.CombinedOutput()
 		d := time.Since(t0)
 		if err != nil {
@@ -75,7 +75,7 @@ func TestOpenSCReadsTheEmulatedCard(t *testing.T) {
 	// kofu, on the same card, same run.
 	pc := pcscContext(t)
 	e.ResetStats()
-	t0 := time.Now()
+	t0 := time.Now() // measures elapsed time only
 	c, err := pc.Open(context.Background(), s.Reader(0), nil)
 	if err != nil {
 		t.Fatal(err)

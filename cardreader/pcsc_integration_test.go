@@ -52,7 +52,7 @@ func TestPCSCReadVerifySign(t *testing.T) {
 		t.Fatalf("Readers = %v, %v; want the two vpcd readers", readers, err)
 	}
 	e.ResetStats()
-	t0 := time.Now()
+	t0 := time.Now() // measures elapsed time only
 	c, err := pc.OpenFirst(ctx, "Virtual PCD", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +223,7 @@ func TestPCSCRestartWhileIdle(t *testing.T) {
 		t.Errorf("Readers after restart: %v", err)
 	}
 	// The watcher saw the service go and come back, and the card again.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
 	for {
 		mu.Lock()
 		got := append([]cardreader.EventKind(nil), seen...)

@@ -128,7 +128,7 @@ func startIPPEvePrinter(t *testing.T) (url, spool string) {
 	startProc(t, env, "ippeveprinter", "-p", fmt.Sprint(port), "-n", "localhost", "-f", "image/pwg-raster",
 		"-c", ippevepcl, "-F", "application/vnd.hp-pcl", "-k", "-d", spool, "-M", "kofu", "-m", "ippeveprinter", "kofu-test")
 	url = fmt.Sprintf("http://127.0.0.1:%d/ipp/print", port)
-	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(100 * time.Millisecond) {
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(100 * time.Millisecond) { // a deadline for polling: elapsed time only
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			return url, spool
@@ -171,7 +171,7 @@ func TestIPPEvePrinter(t *testing.T) {
 		st.Formats, st.PWGTypes, st.PWGResolutions)
 	for job, dpi := range []int{300, 600} {
 		pages := testPages(t, 2, dpi)
-		start := time.Now()
+		start := time.Now() // measures elapsed time only
 		n, err := c.PrintPWG(ctx, pages, &Options{ConfirmTimeout: time.Minute, PollInterval: 250 * time.Millisecond})
 		if err != nil || n != 2 {
 			t.Fatalf("%d dpi: PrintPWG = %d, %v", dpi, n, err)
@@ -183,7 +183,7 @@ func TestIPPEvePrinter(t *testing.T) {
 		var want bytes.Buffer
 		pw := pdl.NewPWGWriter(&want, pdl.SGray8, 2)
 		for _, p := range pages {
-			pw.WritePage(p.Image, p.DPI)
+			pw.WritePage(p, p.DPI())
 		}
 		doc := spoolFile(t, spool, job+1, ".pwg")
 		if !bytes.Equal(doc, want.Bytes()) {
@@ -199,7 +199,7 @@ func TestIPPEvePrinter(t *testing.T) {
 		if len(got) != 2 {
 			t.Fatalf("%d dpi: ippevepcl's PCL has %d pages", dpi, len(got))
 		}
-		src := pages[0].Image
+		src := pages[0].Bitmap().Gray() // the verified bits, 0/255
 		for i, g := range got {
 			b := g.Image()
 			// ippevepcl keeps the raster's origin and cuts its width and

@@ -115,7 +115,7 @@ func TestJobWriterStall(t *testing.T) {
 				time.AfterFunc(c.release, func() { close(l.stalled) })
 			}
 			w := newJobWriter(context.Background(), l, &Options{StallTimeout: 20 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
-			start := time.Now()
+			start := time.Now() // measures elapsed time only
 			w.Write(make([]byte, 40000))
 			err := w.Close()
 			if c.want == nil {

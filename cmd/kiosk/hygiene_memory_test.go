@@ -267,7 +267,7 @@ func startIdleKiosk(t *testing.T, bin, work, tmp string, args []string) *idleKio
 // waitIdle waits until one of the process's threads is blocked in
 // write(2) on its stdout.
 func (k *idleKiosk) waitIdle(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(limit) // a deadline for polling: elapsed time only
 	for time.Now().Before(deadline) {
 		select {
 		case <-k.done:

@@ -212,7 +212,9 @@ func emulatorCenter(env *emulator.Env) (health.Center, error) {
 	if err != nil {
 		return health.Center{}, err
 	}
-	return health.Center{URL: env.Center.URL, Transport: tr}, nil
+	// The kiosk's clock in the emulated world is the world's, which the
+	// center's Date header also reads.
+	return health.Center{URL: env.Center.URL, Transport: tr, Now: env.Now}, nil
 }
 
 // openConfig takes everything from a store machine's configuration.

@@ -488,7 +488,7 @@ func TestNotifyAndStop(t *testing.T) {
 	}
 	wait("READY=1")
 	wait("WATCHDOG=1")
-	for start := time.Now(); ; { // until the session waits for its document
+	for start := time.Now(); ; { // until the session waits for its document; a polling deadline, elapsed time only
 		b, _ := os.ReadFile(filepath.Join(out, "journal"))
 		if bytes.Contains(b, []byte(`"state":"fetch"`)) {
 			break

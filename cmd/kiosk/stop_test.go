@@ -58,7 +58,7 @@ func TestSIGTERM(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			jpath := filepath.Join(out, "journal")
-			deadline := time.Now().Add(60 * time.Second)
+			deadline := time.Now().Add(60 * time.Second) // a deadline for polling: elapsed time only
 			for {
 				b, _ := os.ReadFile(jpath)
 				if bytes.Contains(b, []byte(`"state":"`+tc.at+`"`)) {

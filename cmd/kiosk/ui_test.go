@@ -39,7 +39,7 @@ func norm(s string) string {
 // given) and returns the screen.
 func waitScreen(t *testing.T, snap func() string, timeout time.Duration, want ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(timeout) // a deadline for polling: elapsed time only
 	for {
 		s := snap()
 		missing := ""
@@ -285,7 +285,7 @@ func TestKioskTmux(t *testing.T) {
 
 			// The welcome screen, or the binary exiting at once.
 			var s string
-			deadline := time.Now().Add(20 * time.Second)
+			deadline := time.Now().Add(20 * time.Second) // a deadline for polling: elapsed time only
 			for {
 				s = p.capture()
 				if strings.Contains(s, "kiosk-exited") || strings.Contains(norm(s), norm("カード置き場に置いてください")) {

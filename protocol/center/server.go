@@ -19,6 +19,7 @@ func (c *Center) TLSConfig() *tls.Config {
 		Certificates: []tls.Certificate{c.fx.CenterTLS.TLS()},
 		ClientCAs:    c.opRoots,
 		ClientAuth:   tls.VerifyClientCertIfGiven,
+		Time:         c.cfg.Now, // kiosks' certificates are judged at the center's time
 	}
 }
 

@@ -258,7 +258,8 @@ func centerEnv(t *testing.T) (*emulator.Env, Center) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { env.Close() })
-	return env, Center{URL: env.Center.URL, Transport: transport(t, env.Fixtures, env.Fixtures.OperatorCA.Cert, deviceTLS(t, env.Fixtures))}
+	// The kiosk's clock is the world's, which the center's Date header reads.
+	return env, Center{URL: env.Center.URL, Now: env.Now, Transport: transport(t, env.Fixtures, env.Fixtures.OperatorCA.Cert, deviceTLS(t, env.Fixtures))}
 }
 
 func deviceTLS(t *testing.T, fx *fixtures.Set) tls.Certificate {
@@ -284,6 +285,7 @@ func transport(t *testing.T, fx *fixtures.Set, root *x509.Certificate, dev tls.C
 func selfSigned(t *testing.T) tls.Certificate {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	// Valid around now, whatever now is: it is refused for its issuer.
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "T0001", OrganizationalUnit: []string{"S0001"}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -298,7 +300,7 @@ func TestCenter(t *testing.T) {
 	fx := env.Fixtures
 	shifted := func(d time.Duration) Center {
 		c := good
-		c.Now = func() time.Time { return time.Now().Add(d) }
+		c.Now = func() time.Time { return env.Now().Add(d) } // vs the Date header, the center's clock: only d counts
 		return c
 	}
 	wrongCA := good

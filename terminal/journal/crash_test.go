@@ -45,7 +45,7 @@ func TestCrashAtRandomInstants(t *testing.T) {
 		crashChild(path)
 		return
 	}
-	seed := uint64(time.Now().UnixNano())
+	seed := uint64(time.Now().UnixNano()) // a seed for randomness (logged, KOFU_CRASH_SEED replays it); the verdict does not depend on it
 	if s := os.Getenv("KOFU_CRASH_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
@@ -257,7 +257,7 @@ func openSessions(recs []Record) []string {
 // as a kill in the middle of its write would leave it.
 func forceTornTail(t *testing.T, path string, rng *rand.Rand, rep *Report) {
 	t.Helper()
-	r := Record{Seq: uint64(rep.Records), Time: time.Now().UTC().Format(time.RFC3339Nano), Kind: KindState,
+	r := Record{Seq: uint64(rep.Records), Time: time.Now().UTC().Format(time.RFC3339Nano), Kind: KindState, // content of a torn line recovery discards unparsed; UTC
 		Session: "torn", State: "print", Prev: rep.Last}
 	r.Hash = r.seal()
 	line, err := jsonLine(r)

@@ -105,7 +105,7 @@ func (h *harness) waitFor(want ...string) string {
 // waitScreen polls snap until it shows every want.
 func waitScreen(t *testing.T, snap func() string, want ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second) // a deadline for polling: elapsed time only
 	for {
 		s := snap()
 		missing := ""
