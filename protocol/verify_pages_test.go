@@ -600,6 +600,24 @@ func TestVerifierPrintedFace(t *testing.T) {
 	}
 }
 
+// writePWG encodes pages as a PWG Raster job of typ.
+func writePWG(pages []*VerifiedPage, typ pdl.PWGType) func(w *bytes.Buffer) error {
+	return func(w *bytes.Buffer) error {
+		pw := pdl.NewPWGWriter(w, typ, len(pages))
+		for _, p := range pages {
+			if err := pw.WritePage(p, p.DPI()); err != nil {
+				return err
+			}
+		}
+		return pw.Flush()
+	}
+}
+
+// readPWG decodes a PWG Raster job page by page.
+func readPWG(r *bytes.Buffer, out func(*pdl.Page)) error {
+	return pdl.DecodePWG(r, pdl.Limits{}, func(_ pdl.PWGHeader, p *pdl.Page) error { out(p); return nil })
+}
+
 // TestPrintedJobIsVerifiedBitmap: the printer's job, in every format the
 // writers produce, decodes to exactly the verified bitmap (8-bit formats:
 // that bitmap expanded to 0/255).
@@ -627,28 +645,8 @@ func TestPrintedJobIsVerifiedBitmap(t *testing.T) {
 		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
 			return pdl.DecodePCL(r, pdl.Limits{}, func(p *pdl.Page) error { out(p); return nil })
 		}},
-		{"PWG black_1", func(w *bytes.Buffer) error {
-			pw := pdl.NewPWGWriter(w, pdl.Black1, len(got))
-			for _, p := range got {
-				if err := pw.WritePage(p, p.DPI()); err != nil {
-					return err
-				}
-			}
-			return pw.Flush()
-		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
-			return pdl.DecodePWG(r, pdl.Limits{}, func(_ pdl.PWGHeader, p *pdl.Page) error { out(p); return nil })
-		}},
-		{"PWG sgray_8", func(w *bytes.Buffer) error {
-			pw := pdl.NewPWGWriter(w, pdl.SGray8, len(got))
-			for _, p := range got {
-				if err := pw.WritePage(p, p.DPI()); err != nil {
-					return err
-				}
-			}
-			return pw.Flush()
-		}, func(r *bytes.Buffer, out func(*pdl.Page)) error {
-			return pdl.DecodePWG(r, pdl.Limits{}, func(_ pdl.PWGHeader, p *pdl.Page) error { out(p); return nil })
-		}},
+		{"PWG black_1", writePWG(got, pdl.Black1), readPWG},
+		{"PWG sgray_8", writePWG(got, pdl.SGray8), readPWG},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var job bytes.Buffer
