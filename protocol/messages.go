@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"regexp"
 	"time"
 )
@@ -267,4 +269,39 @@ func (o *Outcome) Validate() error {
 		return fmt.Errorf("iat missing")
 	}
 	return nil
+}
+
+// Clone returns a deep copy: the options map is the copy's own.
+func (d DocSpec) Clone() DocSpec {
+	if d.Opts != nil {
+		d.Opts = maps.Clone(d.Opts)
+	}
+	return d
+}
+
+// Clone returns a deep copy of r, sharing no slice or map with it.
+func (r Request) Clone() Request {
+	r.RID, r.Nonce, r.Doc = bytes.Clone(r.RID), bytes.Clone(r.Nonce), r.Doc.Clone()
+	return r
+}
+
+// Clone returns a deep copy of t, sharing no slice or map with it.
+func (t Ticket) Clone() Ticket {
+	t.TID, t.RID, t.Binding, t.Doc = bytes.Clone(t.TID), bytes.Clone(t.RID), bytes.Clone(t.Binding), t.Doc.Clone()
+	return t
+}
+
+// Clone returns a deep copy of e, sharing no slice or map with it.
+func (e Envelope) Clone() Envelope {
+	e.TID, e.RID, e.Binding, e.Subject = bytes.Clone(e.TID), bytes.Clone(e.RID), bytes.Clone(e.Binding), bytes.Clone(e.Subject)
+	e.Doc = e.Doc.Clone()
+	if e.Pages != nil {
+		pages := make([]PageRef, len(e.Pages))
+		for i, p := range e.Pages {
+			p.SHA256 = bytes.Clone(p.SHA256)
+			pages[i] = p
+		}
+		e.Pages = pages
+	}
+	return e
 }

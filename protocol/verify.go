@@ -47,8 +47,8 @@ func NewSent(compact, authCertDER []byte) (*Sent, error) {
 // Compact returns a copy of the exact request bytes (for idempotent re-sends).
 func (s *Sent) Compact() []byte { return bytes.Clone(s.compact) }
 
-// Request returns the decoded request.
-func (s *Sent) Request() Request { return s.req }
+// Request returns a deep copy of the decoded request.
+func (s *Sent) Request() Request { return s.req.Clone() }
 
 // Binding returns a copy of the requester binding.
 func (s *Sent) Binding() []byte { return bytes.Clone(s.binding) }
@@ -65,8 +65,9 @@ type VerifiedTicket struct {
 	sent    *Sent
 }
 
-// Ticket returns the verified payload.
-func (v *VerifiedTicket) Ticket() Ticket { return v.t }
+// Ticket returns a deep copy of the verified payload: no caller can
+// change what was verified.
+func (v *VerifiedTicket) Ticket() Ticket { return v.t.Clone() }
 
 // TID returns a copy of the ticket id.
 func (v *VerifiedTicket) TID() []byte { return bytes.Clone(v.t.TID) }
@@ -81,8 +82,9 @@ type VerifiedEnvelope struct {
 	ticket *VerifiedTicket
 }
 
-// Envelope returns the verified payload.
-func (v *VerifiedEnvelope) Envelope() Envelope { return v.e }
+// Envelope returns a deep copy of the verified payload: no caller can
+// change what was verified.
+func (v *VerifiedEnvelope) Envelope() Envelope { return v.e.Clone() }
 
 // Ticket returns the ticket this envelope answers.
 func (v *VerifiedEnvelope) Ticket() *VerifiedTicket { return v.ticket }
