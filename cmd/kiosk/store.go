@@ -325,7 +325,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 		return 1, err
 	}
 	checks = append(checks, health.CenterCheck(health.Center{URL: cfg.Center.URL, MaxSkew: cfg.Center.MaxSkew.Duration, Transport: tr}),
-		health.JournalCheck(cfg.Journal.Path), health.DiskCheck(cfg.Journal.Path, health.DefaultMinFree, nil))
+		health.LiveJournalCheck(cfg.Journal.Path, j), health.DiskCheck(cfg.Journal.Path, health.DefaultMinFree, nil))
 	munis, err := loadMunicipalities(cfg)
 	if err != nil {
 		return 2, err

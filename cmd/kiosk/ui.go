@@ -61,10 +61,11 @@ type ui struct {
 type uiOption func(*ui)
 
 // withJournalPath adds the journal and free-disk checks for the journal
-// at path to the gate (runUI is handed the open journal, not its path).
+// at path to the gate (runUI is handed the open journal, not its path):
+// a journal that cannot be written closes the customer UI until it can.
 func withJournalPath(path string) uiOption {
 	return func(u *ui) {
-		u.checks = append(u.checks, health.JournalCheck(path), health.DiskCheck(path, health.DefaultMinFree, nil))
+		u.checks = append(u.checks, health.LiveJournalCheck(path, u.j), health.DiskCheck(path, health.DefaultMinFree, nil))
 	}
 }
 

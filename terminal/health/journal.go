@@ -23,6 +23,36 @@ func JournalCheck(path string) Check {
 	}}
 }
 
+// JournalState is what the running kiosk's open journal says about
+// itself; *journal.Journal implements it. Healthy returns nil when the
+// journal can be written, else why not (a *journal.ErrFailed after an
+// append failed); while failed, each call retries (see
+// (*journal.Journal).Healthy), so polling it also heals.
+type JournalState interface {
+	Healthy() error
+}
+
+// LiveJournalCheck is JournalCheck for the process that holds the journal
+// open (the kiosk's out-of-service gate): it first asks the open journal
+// whether it can be written — a failed append (disk full, file size limit,
+// I/O error) leaves it failed until a retry succeeds, and the kiosk must
+// not take a resident it cannot record — then checks the file as
+// JournalCheck does. A separate process (selftest) cannot see that state
+// and uses JournalCheck.
+func LiveJournalCheck(path string, j JournalState) Check {
+	return Check{Name: "journal", Blocking: true, Run: func(ctx context.Context) Result {
+		if err := j.Healthy(); err != nil {
+			var fe *journal.ErrFailed
+			if errors.As(err, &fe) {
+				return fail("%v: the kiosk takes no residents until the journal can be written again; free space on the filesystem of %s or check the disk (the kiosk retries at every check and comes back in service by itself)",
+					err, path)
+			}
+			return fail("journal %s: %v", path, err)
+		}
+		return probeJournal(ctx, path)
+	}}
+}
+
 func probeJournal(ctx context.Context, path string) Result {
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -58,7 +88,7 @@ func probeJournal(ctx context.Context, path string) Result {
 	}
 	s := fmt.Sprintf("%s: %d records, chain verified (last %s…), writable", path, rep.Records, rep.Last[:12])
 	if rep.Torn {
-		return warn("%s; a partial record ends the file (a crash mid-write): the kiosk cuts it on its next start", s)
+		return warn("%s; a partial record of %d bytes ends the file (a crash or a failed write mid-record): the kiosk cuts it before it writes again", s, rep.TornTail)
 	}
 	return ok("%s", s)
 }

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,8 +35,9 @@ func FuzzParseLine(f *testing.F) {
 }
 
 // FuzzScan: any journal text is verified to a report or refused as
-// corrupt, never both. A report counts exactly the complete lines, says
-// torn exactly when bytes follow the last newline, ends its chain on the
+// corrupt, never both. A report counts exactly the committed lines, says
+// torn exactly when bytes follow them — bytes after the last newline, or
+// a last line that is not JSON — and how many, ends its chain on the
 // last record's hash, lists open sessions sorted and unique, and reading
 // the committed part alone gives the same report, untorn.
 func FuzzScan(f *testing.F) {
@@ -58,9 +60,18 @@ func FuzzScan(f *testing.F) {
 			}
 			return
 		}
+		// The tail after the committed part is either bytes after the last
+		// newline, or one last newline-ended line that is not JSON.
 		complete := bytes.LastIndexByte(data, '\n') + 1
-		if good != int64(complete) || rep.Records != bytes.Count(data, []byte("\n")) || rep.Torn != (complete < len(data)) {
-			t.Fatalf("good %d records %d torn %v for %d bytes, %d complete", good, rep.Records, rep.Torn, len(data), complete)
+		tail := data[good:]
+		if good != int64(complete) {
+			prev := bytes.LastIndexByte(data[:complete-1], '\n') + 1
+			if good != int64(prev) || json.Valid(data[prev:complete-1]) {
+				t.Fatalf("good %d for %d bytes, %d complete: cut a line that is not the last or is JSON", good, len(data), complete)
+			}
+		}
+		if rep.Records != bytes.Count(data[:good], []byte("\n")) || rep.Torn != (len(tail) > 0) || rep.TornTail != int64(len(tail)) {
+			t.Fatalf("good %d records %d torn %v (%d bytes) for %d bytes, %d complete", good, rep.Records, rep.Torn, rep.TornTail, len(data), complete)
 		}
 		if !slices.IsSorted(rep.Open) || len(slices.Compact(slices.Clone(rep.Open))) != len(rep.Open) {
 			t.Fatalf("open sessions %v", rep.Open)

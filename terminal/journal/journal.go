@@ -31,21 +31,60 @@ func (e *ErrCorrupt) Unwrap() error { return e.Err }
 // ErrLocked means another process has the journal open.
 var ErrLocked = errors.New("journal is in use by another process")
 
+// ErrFailed means the journal could not be written: an append's write or
+// fsync failed (disk full, file size limit, I/O error). The failed append
+// was undone — the file cut back to the end of the last committed record
+// and synced — when Undone is true; otherwise the cut failed too and bytes
+// of the failed record may remain past it, and the journal writes nothing
+// more until they are cut. Every later Append (and Healthy) first probes:
+// it cuts any such bytes and commits a repair record; until that succeeds
+// it returns an *ErrFailed and writes nothing else, so the kiosk must take
+// no resident (it cannot record them). Callers branch with errors.As;
+// errors.Is reaches the cause (e.g. syscall.ENOSPC).
+type ErrFailed struct {
+	Err     error // what failed: the write or fsync (an *os.PathError)
+	Undone  bool  // the file ends at the last committed record again
+	UndoErr error // why the cut back failed, when it did
+}
+
+func (e *ErrFailed) Error() string {
+	s := "journal cannot be written: " + e.Err.Error()
+	if !e.Undone {
+		s += fmt.Sprintf(" (and the partial record could not be cut: %v)", e.UndoErr)
+	}
+	return s
+}
+
+// Unwrap gives the cause and, when the cut back failed, its error.
+func (e *ErrFailed) Unwrap() []error {
+	if e.UndoErr != nil {
+		return []error{e.Err, e.UndoErr}
+	}
+	return []error{e.Err}
+}
+
+// ErrClosed is returned by a closed journal.
+var ErrClosed = errors.New("journal closed")
+
 // Journal is an open, writable journal. Append is safe for concurrent use.
 type Journal struct {
-	mu   sync.Mutex
-	f    *os.File
-	key  []byte
-	now  func() time.Time
-	seq  uint64 // next sequence number
-	prev string // hash of the last record
-	open map[string]bool
+	mu    sync.Mutex
+	f     *os.File
+	key   []byte
+	now   func() time.Time
+	seq   uint64     // next sequence number
+	prev  string     // hash of the last record
+	end   int64      // file offset just past the last committed record: where the next is written
+	fault *ErrFailed // the last failed append, until a probe succeeds
+	dirty bool       // bytes of a failed append may lie past end (its cut failed)
+	open  map[string]bool
 }
 
 // Report describes what Open or Verify found.
 type Report struct {
 	Records   int            // committed records read
 	Torn      bool           // an uncommitted partial record was found at the end
+	TornTail  int64          // ... its length in bytes
 	Repaired  bool           // ... and cut (Open only)
 	Open      []string       // sessions without an end when read
 	Recovered []string       // sessions Open closed as unknown
@@ -55,10 +94,12 @@ type Report struct {
 
 // Open opens (creating if needed) the journal at path for appending: it
 // takes an exclusive lock, verifies the whole chain, cuts a torn tail
-// left by a crash mid-write (never a committed record), records the
-// opening, and closes every session left without an end as "unknown"
-// (the kiosk never resumes or reprints them). key is the secret for card
-// hashes.
+// left by a crash or a failed write (see scan: only ever the last line,
+// never a committed record), records the cut and the opening, and closes
+// every session left without an end as "unknown" (the kiosk never
+// resumes or reprints them). key is the secret for card hashes. If the
+// journal cannot be written (a full disk), Open fails with an *ErrFailed
+// and leaves the file ending at its last committed record.
 func Open(path string, key []byte, now func() time.Time) (*Journal, *Report, error) {
 	if len(key) < 16 {
 		return nil, nil, errors.New("journal key must be at least 16 bytes")
@@ -90,25 +131,21 @@ func Open(path string, key []byte, now func() time.Time) (*Journal, *Report, err
 		}
 		rep.Repaired = true
 	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return nil, nil, err
-	}
 	j := &Journal{f: f, key: append([]byte(nil), key...), now: now, seq: uint64(rep.Records), prev: rep.Last,
-		open: map[string]bool{}}
+		end: good, open: map[string]bool{}}
 	if rep.Repaired {
 		if err := j.Append(Record{Kind: KindRepair, Note: "torn-tail-cut"}); err != nil {
-			f.Close()
+			j.Close()
 			return nil, nil, err
 		}
 	}
 	if err := j.Append(Record{Kind: KindOpen}); err != nil {
-		f.Close()
+		j.Close()
 		return nil, nil, err
 	}
 	for _, sid := range rep.Open {
 		if err := j.Append(Record{Kind: KindRecovered, Session: sid, State: "unknown", Note: "unfinished-at-start"}); err != nil {
-			f.Close()
+			j.Close()
 			return nil, nil, err
 		}
 		rep.Recovered = append(rep.Recovered, sid)
@@ -147,6 +184,13 @@ func Each(path string, fn func(Record) error) error {
 		}
 		r, perr := parseLine(bytes.TrimSuffix(b, []byte("\n")), prev, seq)
 		if perr != nil {
+			torn, err := tornLast(br, b)
+			if err != nil {
+				return err
+			}
+			if torn {
+				return nil
+			}
 			return &ErrCorrupt{Line: line, Err: perr}
 		}
 		if err := fn(r); err != nil {
@@ -157,7 +201,13 @@ func Each(path string, fn func(Record) error) error {
 }
 
 // scan verifies every committed line of r and returns the report and the
-// offset just past the last committed line.
+// offset just past the last committed line. What follows it is a torn
+// tail, reported and not an error: bytes after the last newline (a crash
+// mid-write), or a last line that is not JSON at all (a failed write's
+// bytes completed by a later one, as journals written before appends were
+// undone can end). Any other line that fails — one in the middle, or a
+// last line that is JSON but not the chain's next record — is corruption:
+// a write is never torn into valid JSON, so that is an alteration.
 func scan(r io.Reader) (*Report, int64, error) {
 	rep := &Report{Outcomes: map[string]int{}, Last: zeroHash}
 	open := map[string]bool{}
@@ -166,7 +216,7 @@ func scan(r io.Reader) (*Report, int64, error) {
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if err == io.EOF {
-			rep.Torn = len(b) > 0
+			rep.Torn, rep.TornTail = len(b) > 0, int64(len(b))
 			break
 		}
 		if err != nil {
@@ -174,6 +224,14 @@ func scan(r io.Reader) (*Report, int64, error) {
 		}
 		rec, perr := parseLine(bytes.TrimSuffix(b, []byte("\n")), rep.Last, uint64(rep.Records))
 		if perr != nil {
+			torn, err := tornLast(br, b)
+			if err != nil {
+				return nil, 0, err
+			}
+			if torn {
+				rep.Torn, rep.TornTail = true, int64(len(b))
+				break
+			}
 			return nil, 0, &ErrCorrupt{Line: line, Err: perr}
 		}
 		good += int64(len(b))
@@ -194,15 +252,84 @@ func scan(r io.Reader) (*Report, int64, error) {
 	return rep, good, nil
 }
 
+// tornLast reports whether line, which failed to parse, is a torn tail:
+// the input's last line, and not JSON.
+func tornLast(br *bufio.Reader, line []byte) (bool, error) {
+	if _, err := br.Peek(1); err != io.EOF {
+		return false, err // more follows (err nil), or the read failed
+	}
+	return !json.Valid(bytes.TrimSuffix(line, []byte("\n"))), nil
+}
+
 // Append commits one record: it fills in seq, time and the chain, writes
-// the line and fsyncs before returning. A record is committed when Append
-// returns nil.
+// the line at the end of the last committed record and fsyncs before
+// returning. A record is committed when Append returns nil.
+//
+// An append whose write or fsync fails is undone (the file is cut back to
+// the last committed record and synced) and returns an *ErrFailed; the
+// journal is then failed. A failed journal probes on every later Append
+// (and Healthy): it cuts what a failed cut left, then commits a repair
+// record (note "append-failed-undone", reason the errno, e.g. ENOSPC);
+// only once that is written is r appended. Until then each Append
+// returns an *ErrFailed and nothing is written after uncommitted bytes.
+// A record whose line was wholly written before its fsync failed may
+// survive a crash that happens before it is cut: it is then a valid
+// record the caller was told failed (never a broken chain).
 func (j *Journal) Append(r Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
-		return errors.New("journal closed")
+		return ErrClosed
 	}
+	if j.fault != nil {
+		if err := j.heal(); err != nil {
+			return err
+		}
+	}
+	return j.commit(r)
+}
+
+// Healthy reports whether the journal can be written: nil, ErrClosed,
+// or an *ErrFailed for the failed append that has not been healed. While
+// failed it probes as Append does — cutting leftover bytes and
+// committing a repair record — so a gate that polls Healthy puts the
+// kiosk back in service once the disk has room again, without waiting
+// for a resident's append. A healthy journal writes nothing here.
+func (j *Journal) Healthy() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return ErrClosed
+	}
+	if j.fault == nil {
+		return nil
+	}
+	return j.heal()
+}
+
+// heal probes a failed journal (j.fault set): it cuts the bytes a failed
+// cut left and commits a repair record. On success the journal is
+// healthy again; otherwise the journal stays failed and the error says
+// why. Called with j.mu held.
+func (j *Journal) heal() error {
+	if j.dirty {
+		if err := j.cut(); err != nil {
+			return &ErrFailed{Err: j.fault.Err, UndoErr: err}
+		}
+		j.dirty = false
+		j.fault.Undone, j.fault.UndoErr = true, nil
+	}
+	cause := j.fault
+	j.fault = nil
+	if err := j.commit(Record{Kind: KindRepair, Note: "append-failed-undone", Reason: errnoCode(cause.Err)}); err != nil {
+		return err // commit failed the journal again
+	}
+	return nil
+}
+
+// commit writes r at j.end and fsyncs; on failure it undoes the write and
+// marks the journal failed. Called with j.mu held.
+func (j *Journal) commit(r Record) error {
 	r.Seq, r.Prev = j.seq, j.prev
 	r.Time = j.now().UTC().Format(time.RFC3339Nano)
 	r.Hash = r.seal()
@@ -216,12 +343,14 @@ func (j *Journal) Append(r Record) error {
 	if len(line) > maxLine {
 		return errors.New("journal record too long")
 	}
-	if _, err := j.f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("journal write: %w", err)
+	line = append(line, '\n')
+	if _, err := j.f.WriteAt(line, j.end); err != nil {
+		return j.failed(err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal fsync: %w", err)
+		return j.failed(err)
 	}
+	j.end += int64(len(line))
 	j.seq, j.prev = j.seq+1, r.Hash
 	switch r.Kind {
 	case KindState:
@@ -232,6 +361,52 @@ func (j *Journal) Append(r Record) error {
 	return nil
 }
 
+// failed undoes a failed append and marks the journal failed with cause.
+// Called with j.mu held.
+func (j *Journal) failed(cause error) error {
+	e := &ErrFailed{Err: cause}
+	if err := j.cut(); err != nil {
+		e.UndoErr, j.dirty = err, true
+	} else {
+		e.Undone, j.dirty = true, false
+	}
+	j.fault = e
+	return e
+}
+
+// cut truncates the file to the end of the last committed record and
+// syncs it.
+func (j *Journal) cut() error {
+	if err := j.f.Truncate(j.end); err != nil {
+		return err
+	}
+	return j.f.Sync()
+}
+
+// errnoCode names the errno behind err as a journal code (ENOSPC, EFBIG,
+// EIO …), or "io" when there is none.
+func errnoCode(err error) string {
+	var no syscall.Errno
+	if !errors.As(err, &no) {
+		return "io"
+	}
+	switch no {
+	case syscall.ENOSPC:
+		return "ENOSPC"
+	case syscall.EFBIG:
+		return "EFBIG"
+	case syscall.EDQUOT:
+		return "EDQUOT"
+	case syscall.EIO:
+		return "EIO"
+	case syscall.EROFS:
+		return "EROFS"
+	case syscall.EBADF:
+		return "EBADF"
+	}
+	return fmt.Sprintf("errno-%d", int(no))
+}
+
 // CardHash is the keyed hash under which a card appears in the journal.
 func (j *Journal) CardHash(certDER []byte) string {
 	m := hmac.New(sha256.New, j.key)
@@ -239,12 +414,16 @@ func (j *Journal) CardHash(certDER []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Close releases the journal.
+// Close releases the journal. It first tries once more to cut bytes a
+// failed append left (the next Open cuts a partial record anyway).
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return nil
+	}
+	if j.dirty && j.cut() == nil {
+		j.dirty = false
 	}
 	err := j.f.Close()
 	j.f = nil
