@@ -194,6 +194,24 @@ func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*proto
 	return n, err
 }
 
+// Ready says, without sending a byte, whether the printer can take a job
+// now: a printer this build cannot drive (host-based, no USB backend), or
+// a port status that says offline, out of paper or in error. The session
+// asks just before the move to print (terminal.Preflighter), so such a
+// session ends failed with nothing on paper rather than unknown. Print
+// checks the port status again as the job starts.
+func (p *Printer) Ready(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plan.Err != nil {
+		return p.plan.Err
+	}
+	if p.isFile {
+		return nil
+	}
+	return p.preflight(ctx)
+}
+
 // preflight refuses to start a job the port status says cannot print.
 func (p *Printer) preflight(ctx context.Context) error {
 	if p.plan.Path == PathIPP {

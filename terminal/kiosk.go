@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"kofu/protocol"
@@ -54,6 +55,17 @@ type Kiosk struct {
 	// machine is stopping, and one that has started is let finish: the
 	// decision and the transition cannot cross.
 	Admit func(to State) error
+	// Log receives what a session cannot tell through its result: a
+	// recovered panic (type and stack, never values). Nil: slog.Default.
+	Log *slog.Logger
+}
+
+// logger is the kiosk's log.
+func (k *Kiosk) logger() *slog.Logger {
+	if k.Log != nil {
+		return k.Log
+	}
+	return slog.Default()
 }
 
 // Observer watches a kiosk's sessions. It is called on the session's

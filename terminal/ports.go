@@ -41,10 +41,23 @@ type PageReporter interface {
 }
 
 // MaybePrinted is implemented by print errors after which pages may have
-// come out although none was confirmed (job bytes reached the printer):
-// such a session ends unknown, for staff to look, never failed.
+// come out although none was confirmed (job bytes reached the printer).
+// The session no longer needs to ask: every error from Sink.Print ends it
+// unknown (the transition table admits nothing else once print has
+// begun); the interface stays for logs and the printer's own reset.
 type MaybePrinted interface {
 	MaybePrinted() bool
+}
+
+// Preflighter is implemented by sinks that can tell, without sending a
+// byte, whether the printer can take a job now (a printer this build
+// cannot drive, no USB backend, the port status says offline or out of
+// paper). The session asks just before the move to print: an error there
+// ends the session failed — nothing can have come out — while an error
+// from Print itself, once the job is handed over, ends it unknown. A sink
+// without it has every printer problem end unknown.
+type Preflighter interface {
+	Ready(ctx context.Context) error
 }
 
 // Identity is the kiosk's identity towards the center.

@@ -5,6 +5,9 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
+	"strings"
 	"time"
 
 	"kofu/protocol"
@@ -67,7 +70,9 @@ func (s *session) to(st State) error {
 // resident's decisions. It returns when the session has reached a
 // terminal state and the resident acknowledged the outcome (or the
 // reminder time ran out). Cancelling ctx with cause ErrCardRemoved aborts
-// the session as the card leaves.
+// the session as the card leaves. A panic on the session's path ends the
+// session (guard) instead of the kiosk: Serve returns, and the next
+// resident is served.
 func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	t := k.timeouts()
 	id, err := protocol.RandomID(16)
@@ -79,17 +84,18 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	sctx, cancel := context.WithTimeoutCause(ctx, t.Session, errors.New("session timeout"))
 	defer cancel()
 
-	outcome, reason := s.run(sctx, card, panel, t)
-	if outcome == StateFailed && cardGone(sctx, nil) && s.state != StatePrint && s.state != StateSettle {
+	outcome, reason := s.guard(func() (State, string) { return s.run(sctx, card, panel, t) })
+	panicked := reason == reasonPanic // a bug stays a bug, whatever else happened
+	if outcome == StateFailed && !panicked && cardGone(sctx, nil) && !mayHavePrinted(s.state) {
 		// Whatever a stage made of its context ending, the resident took
 		// the card before printing began: a removal, not a breakdown.
 		outcome, reason = StateCancelled, "card-removed"
 	}
-	if (errors.Is(context.Cause(sctx), ErrShutdown) || reason == "shutdown") && (outcome == StateFailed || outcome == StateCancelled) {
+	if !panicked && (errors.Is(context.Cause(sctx), ErrShutdown) || reason == "shutdown") && (outcome == StateFailed || outcome == StateCancelled) {
 		// The machine is stopping: whatever the stage made of its
 		// cancelled context, the session was aborted, not broken.
 		outcome, reason = StateCancelled, "shutdown"
-		if s.state == StatePrint || s.state == StateSettle {
+		if mayHavePrinted(s.state) {
 			outcome = StateUnknown
 		}
 	}
@@ -97,10 +103,10 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), t.Finish)
 	defer fcancel()
-	panel.Finish(fctx, s.res)
+	s.protect("finish", func() { panel.Finish(fctx, s.res) })
 	if k.Outbox.Len() > 0 && ctx.Err() == nil {
 		// Between residents: tell the center what it has not heard yet.
-		_, _ = k.FlushOutbox(ctx)
+		s.protect("outbox", func() { _, _ = k.FlushOutbox(ctx) })
 	}
 	return s.res
 }
@@ -124,9 +130,10 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		}
 		if errors.Is(err, ErrCancelled) || errors.Is(err, ErrCardRemoved) {
 			st = StateCancelled
-			if s.state == StatePrint || s.state == StateSettle {
-				st = StateUnknown
-			}
+		}
+		if end, ok := endFrom(s.state, st); ok {
+			// Once print has begun, the table admits only unknown.
+			st = end
 		}
 		return st, reasonOf(stageName, err)
 	}
@@ -147,8 +154,18 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	if err := stage(ctx, t.Choose, func(c context.Context) (e error) { order, e = panel.Choose(c); return }); err != nil {
 		return fail(StateCancelled, "choose", err)
 	}
+	// The whole request is built and validated before the PIN is asked
+	// (document, options, copies, municipality, the kiosk's own ids): an
+	// order that cannot be sent never leaves an unlocked key behind.
 	if err := order.Doc.Validate(); err != nil {
 		return StateFailed, "choose-invalid"
+	}
+	req, err := protocol.NewRequest(k.Identity.Term, k.Identity.Store, order.Muni, order.Doc, k.now(), k.Identity.SW)
+	if err != nil {
+		if !validMuni(order.Muni) {
+			return StateFailed, "choose-invalid"
+		}
+		return StateFailed, "request"
 	}
 
 	if err := s.to(StatePIN); err != nil {
@@ -158,14 +175,15 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	if key == nil {
 		return st, reason
 	}
+	// The key holds the card with its PIN verified until it has signed;
+	// every way out of run below, a panic included, releases it at once
+	// rather than leaving it to the card's own timer.
+	defer releaseKey(key)
 
 	if err := s.to(StateSubmit); err != nil {
 		return fail(StateFailed, "journal", err)
 	}
-	req, err := protocol.NewRequest(k.Identity.Term, k.Identity.Store, order.Muni, order.Doc, k.now(), k.Identity.SW)
-	if err != nil {
-		return StateFailed, "request"
-	}
+	req.IAT = k.now().Unix() // the moment of signing, not of the choice
 	compact, err := protocol.SignRequest(ctx, key, cert.Raw, req)
 	if err != nil {
 		return fail(StateFailed, "card-sign", err)
@@ -208,6 +226,11 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		if err := panel.Pay(c, s.res.Fee); err != nil {
 			return err
 		}
+		if s.res.Fee == 0 {
+			// A fee of 0 is valid (protocol §3.1): the resident confirms,
+			// nothing is held, and at the end nothing is captured.
+			return nil
+		}
 		h, err := k.Payment.Hold(c, s.res.TID, s.res.Fee)
 		if err == nil {
 			s.hold = &h
@@ -232,6 +255,22 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		}
 	}()
 
+	// Everything that may still end the session refused or failed is
+	// decided here, in fetch: once in print the table admits only printed
+	// or unknown. The printer is asked first whether it can take a job
+	// (no byte sent), then — DESIGN §3.4 rule 4 — ticket and envelope are
+	// checked again just before the job goes out: the resident may have
+	// taken minutes to pay, and the kiosk's clock may have moved meanwhile.
+	// Only the journal record of the move to print lies between this
+	// check and the first byte.
+	if pf, ok := k.Sink.(Preflighter); ok {
+		if err := stage(ctx, t.Print, pf.Ready); err != nil {
+			return fail(StateFailed, "print", err)
+		}
+	}
+	if err := k.Verifier.StillValid(env); err != nil {
+		return StateRefused, reasonOf("print", err)
+	}
 	if err := s.to(StatePrint); err != nil {
 		return fail(StateFailed, "journal", err)
 	}
@@ -243,16 +282,12 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	// the session ended unknown); the reminders ask for card and paper.
 	pctx, pcancel := outlastCard(ctx)
 	defer pcancel()
-	// DESIGN §3.4 rule 4: ticket and envelope are checked again just before
-	// the first byte goes to the printer; the resident may have taken
-	// minutes to pay, and the kiosk's clock may have moved meanwhile.
-	if err := k.Verifier.StillValid(env); err != nil {
-		return StateRefused, reasonOf("print", err)
-	}
 	perr := stage(pctx, t.Print, func(c context.Context) (e error) {
 		if pr, ok := k.Sink.(PageReporter); ok {
 			confirmed, e = pr.PrintReporting(c, ticket.TID(), verified, func(out int) {
-				panel.Progress(Progress{State: StatePrint, Page: min(out+1, n), Pages: n})
+				// On the printer's goroutine, out of guard's reach: a
+				// panicking screen must not take the kiosk down mid-job.
+				s.protect("progress", func() { panel.Progress(Progress{State: StatePrint, Page: min(out+1, n), Pages: n}) })
 			})
 			return
 		}
@@ -261,17 +296,19 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	})
 	s.res.Pages = confirmed
 	if err := s.to(StateSettle); err != nil {
-		return fail(StateFailed, "journal", err)
+		// The job may be on paper, maybe every page confirmed: the
+		// session cannot say printed without its settle record, and must
+		// not say failed. Unknown, fee released: staff look at the tray.
+		return fail(StateUnknown, "journal", err)
 	}
-	switch {
-	case perr == nil && confirmed == n:
+	if perr == nil && confirmed == n {
 		return StatePrinted, ""
-	case perr != nil && confirmed == 0 && !maybePrinted(perr):
-		return StateFailed, reasonOf("print", perr)
-	default:
-		// Some pages may be out, some not: staff must look; never "printed".
-		return StateUnknown, reasonOf("print", perr)
 	}
+	// Some pages may be out, some not — even a printer error that says
+	// no byte was sent came after the job was handed over, from a printer
+	// its preflight found ready: staff must look; never printed, never
+	// failed.
+	return StateUnknown, reasonOf("print", perr)
 }
 
 // unlock asks the PIN until the card accepts it, the resident backs out,
@@ -369,42 +406,71 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protoco
 // to the center when there is an authentic ticket id to report it under: a
 // verified ticket, or a ticket refused after its signature verified
 // (protocol.RefusedTicket).
+//
+// The end is the table's: a session that may have printed (mayHavePrinted)
+// and means to end failed, cancelled or refused ends unknown, its reason
+// kept. The fee is captured only for printed; for every other end,
+// unknown included, it is released: an unknown session may have put paper
+// out, but the kiosk cannot show that it did, and docs/operator.md has
+// staff check the tray and settle with the resident by hand rather than
+// the machine keep money for a page it cannot confirm (the center voids
+// the fee for anything but printed too). A panic in the payment unit, the
+// report or an observer is recovered here as well: the payment reads
+// *-failed, an unsent report is queued in the outbox.
 func (s *session) end(ctx context.Context, st State, reason string) {
 	k := s.k
 	last, spent := s.state, time.Since(s.entered)
-	defer func() { k.observeEnd(s.id, last, spent, s.res) }()
+	defer func() { s.protect("observe", func() { k.observeEnd(s.id, last, spent, s.res) }) }()
 	settle := context.WithoutCancel(ctx)
-	if !allowed(s.state, st) {
+	if end, ok := endFrom(s.state, st); ok {
+		st = end
+	} else {
 		st, reason = StateFailed, "internal-illegal-transition"
+		if allowed(s.state, StateUnknown) {
+			st = StateUnknown
+		}
 	}
 	s.res.Outcome, s.res.Reason = outcomeOf(st), reason
 	s.res.Payment = "none"
 	if s.hold != nil {
+		h := *s.hold
 		if st == StatePrinted {
-			if err := k.Payment.Capture(settle, *s.hold); err == nil {
-				s.res.Payment = "captured"
-			} else {
-				s.res.Payment = "capture-failed"
-			}
-		} else if err := k.Payment.Release(settle, *s.hold); err == nil {
-			s.res.Payment = "released"
+			s.res.Payment = "capture-failed"
+			s.protect("payment", func() {
+				if err := k.Payment.Capture(settle, h); err == nil {
+					s.res.Payment = "captured"
+				}
+			})
 		} else {
 			s.res.Payment = "release-failed"
+			s.protect("payment", func() {
+				if err := k.Payment.Release(settle, h); err == nil {
+					s.res.Payment = "released"
+				}
+			})
 		}
 	}
-	if n, err := k.Payment.Return(settle); err != nil {
+	if s.protect("payment", func() {
+		if n, err := k.Payment.Return(settle); err != nil {
+			s.res.Payment = "return-failed"
+		} else if n > 0 && s.hold == nil {
+			s.res.Payment = "returned"
+		}
+	}) {
 		s.res.Payment = "return-failed"
-	} else if n > 0 && s.hold == nil {
-		s.res.Payment = "returned"
 	}
 	var unsent error
 	tid, binding, reportable := s.reportKey()
 	if reportable {
-		ans, err := s.report(settle, tid, binding)
-		if err == nil {
-			s.res.Billing = string(ans.Billing)
-		} else if finalAnswer(err) == "" {
-			unsent = err
+		if s.protect("report", func() {
+			ans, err := s.report(settle, tid, binding)
+			if err == nil {
+				s.res.Billing = string(ans.Billing)
+			} else if finalAnswer(err) == "" {
+				unsent = err
+			}
+		}) {
+			unsent = errPanicked
 		}
 	}
 	s.state = st
@@ -469,10 +535,88 @@ func (s *session) report(ctx context.Context, tid, binding []byte) (*protocol.Ou
 	return k.Client.RefusalOutcome(ctx, s.refused, signed)
 }
 
-// maybePrinted reports whether a print error leaves pages possibly out.
-func maybePrinted(err error) bool {
-	var mp MaybePrinted
-	return errors.As(err, &mp) && mp.MaybePrinted()
+// validMuni reports whether code has the shape of a local government code
+// (6 digits), as protocol.Request.Validate wants it: a bad one is the
+// resident's order, not the kiosk's configuration.
+func validMuni(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// releaseKey gives the card back when the signer holds it (a
+// cardreader.Key: logged out, connection reset). It is a no-op once the
+// key has signed, and for signers that hold nothing.
+func releaseKey(key crypto.Signer) {
+	if c, ok := key.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// reasonPanic is the reason of a session ended by a recovered panic.
+const reasonPanic = "internal-panic"
+
+// errPanicked stands for a report that panicked: not sent, queued.
+var errPanicked = errors.New("panicked")
+
+// guard runs the session's steps and turns a panic on the session's
+// goroutine into an end. Before print nothing can have reached the
+// printer, so the session ends failed (reason internal-panic) — unknown
+// would send staff to an empty tray; from print on it ends unknown. Either
+// way end releases the hold and reports the outcome, queued in the outbox
+// when the center does not answer, and the kiosk goes on serving: one
+// resident's crash is not the next resident's out-of-service screen.
+// Deferred cleanups in run (the card key, the page bitmaps) have run by
+// the time guard recovers.
+func (s *session) guard(fn func() (State, string)) (st State, reason string) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logPanic("run", v)
+			st, reason = StateFailed, reasonPanic
+			if mayHavePrinted(s.state) {
+				st = StateUnknown
+			}
+		}
+	}()
+	return fn()
+}
+
+// protect runs fn and recovers a panic in it (logged); it reports whether
+// fn panicked.
+func (s *session) protect(what string, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logPanic(what, v)
+			panicked = true
+		}
+	}()
+	fn()
+	return false
+}
+
+// logPanic logs a recovered panic with what a developer needs and no
+// personal data: the session id and state, the panic value's type (never
+// the value: it may hold a name, an address or a PIN) and the functions
+// and lines on the stack (never their arguments).
+func (s *session) logPanic(where string, v any) {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	var stack []string
+	for {
+		f, more := frames.Next()
+		stack = append(stack, fmt.Sprintf("%s:%d", f.Function, f.Line))
+		if !more {
+			break
+		}
+	}
+	s.k.logger().Error("session panicked", "session", s.id, "state", string(s.state), "where", where,
+		"panic_type", fmt.Sprintf("%T", v), "stack", strings.Join(stack, " < "))
 }
 
 // outlastCard returns a context that ends when ctx ends, except when ctx

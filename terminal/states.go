@@ -33,7 +33,17 @@ func (s State) Terminal() bool {
 }
 
 // edges is the transition table: from each state, where a session may go.
-// Every non-terminal state may also end failed, cancelled or unknown.
+// Every state before StatePrint that has begun (not idle) may also end
+// failed, cancelled or unknown (lateEnds).
+//
+// StatePrint is entered just before the job is handed to the printer: from
+// then on bytes may reach the paper, so the only ends the table admits are
+// printed (through settle, every page confirmed) and unknown. Refused,
+// failed and cancelled all tell the center that nothing came out, which
+// nobody can promise once the job may have started (issue 15); the last
+// refusal a session can make (ticket and envelope validity, DESIGN §3.4
+// rule 4) and the printer's own "cannot take a job" (Preflighter) are
+// therefore decided in fetch, before the move to print.
 func edges() map[State][]State {
 	return map[State][]State{
 		StateIdle:   {StateCard},
@@ -43,20 +53,22 @@ func edges() map[State][]State {
 		StateSubmit: {StateFee, StateRefused},
 		StateFee:    {StateFetch},
 		StateFetch:  {StatePrint, StateRefused},
-		// Print may still end refused: ticket and envelope validity is
-		// checked again before the first byte goes to the printer.
-		StatePrint:  {StateSettle, StateRefused},
-		StateSettle: {StatePrinted},
+		StatePrint:  {StateSettle, StateUnknown},
+		StateSettle: {StatePrinted, StateUnknown},
 	}
 }
+
+// mayHavePrinted reports whether a session in s may have sent bytes to the
+// printer: from there on it ends printed or unknown, nothing else.
+func mayHavePrinted(s State) bool { return s == StatePrint || s == StateSettle }
 
 // allowed reports whether a session may move from one state to another.
 func allowed(from, to State) bool {
 	if from.Terminal() {
 		return false
 	}
-	if to == StateFailed || to == StateCancelled || to == StateUnknown {
-		return from != StateIdle
+	if (to == StateFailed || to == StateCancelled || to == StateUnknown) && from != StateIdle && !mayHavePrinted(from) {
+		return true
 	}
 	for _, s := range edges()[from] {
 		if s == to {
@@ -64,4 +76,21 @@ func allowed(from, to State) bool {
 		}
 	}
 	return false
+}
+
+// endFrom is the terminal state a session in from ends in when it means to
+// end in want: want itself when the table allows it; otherwise unknown
+// when the table allows that (after print has begun, a failure, a
+// cancellation or a late refusal cannot say that nothing came out); ok is
+// false when neither is allowed (a bug, or want is not terminal).
+func endFrom(from, want State) (st State, ok bool) {
+	switch {
+	case !want.Terminal():
+		return "", false
+	case allowed(from, want):
+		return want, true
+	case want != StatePrinted && allowed(from, StateUnknown):
+		return StateUnknown, true
+	}
+	return "", false
 }

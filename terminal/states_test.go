@@ -3,8 +3,9 @@ package terminal
 import "testing"
 
 // TestTransitionTable: terminal states accept nothing; every forward edge
-// is allowed; skipping a state is not; any live state may fail, be
-// cancelled or end unknown; refusal only where something is verified.
+// is allowed; skipping a state is not; any live state before print may
+// fail, be cancelled or end unknown; from print on only printed (through
+// settle) or unknown; refusal only where something is verified.
 func TestTransitionTable(t *testing.T) {
 	all := []State{StateIdle, StateCard, StateChoose, StatePIN, StateSubmit, StateFee, StateFetch, StatePrint,
 		StateSettle, StatePrinted, StateRefused, StateFailed, StateCancelled, StateUnknown}
@@ -12,12 +13,13 @@ func TestTransitionTable(t *testing.T) {
 		{StateIdle, StateCard}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
 		{StatePIN, StateSubmit}: true, {StateSubmit, StateFee}: true, {StateSubmit, StateRefused}: true,
 		{StateFee, StateFetch}: true, {StateFetch, StatePrint}: true, {StateFetch, StateRefused}: true,
-		{StatePrint, StateSettle}: true, {StatePrint, StateRefused}: true, {StateSettle, StatePrinted}: true,
+		{StatePrint, StateSettle}: true, {StatePrint, StateUnknown}: true, {StateSettle, StatePrinted}: true,
+		{StateSettle, StateUnknown}: true,
 	}
 	for _, from := range all {
 		for _, to := range all {
 			want := forward[[2]State{from, to}]
-			if !from.Terminal() && from != StateIdle && (to == StateFailed || to == StateCancelled || to == StateUnknown) {
+			if !from.Terminal() && from != StateIdle && from != StatePrint && from != StateSettle && (to == StateFailed || to == StateCancelled || to == StateUnknown) {
 				want = true
 			}
 			if got := allowed(from, to); got != want {

@@ -39,6 +39,9 @@ func newService(log *slog.Logger, m *metrics.Metrics, n *sdnotify.Notifier, t te
 // instrument attaches the service's observers (state tracker, log,
 // metrics) to a kiosk. The customer UI calls it on every kiosk it builds.
 func (s *service) instrument(k *terminal.Kiosk) {
+	if k.Log == nil {
+		k.Log = s.log // a recovered panic is logged where the service logs
+	}
 	if prev := k.Admit; prev != nil {
 		k.Admit = func(st terminal.State) error {
 			if err := prev(st); err != nil {

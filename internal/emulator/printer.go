@@ -60,6 +60,9 @@ func (e *Printer) Close() error { return e.p.Close() }
 // technician's checks (device ID, plan, status).
 func (e *Printer) Device() *printer.Printer { return e.p }
 
+// Ready asks kofu's printer whether it can take a job (terminal.Preflighter).
+func (e *Printer) Ready(ctx context.Context) error { return e.p.Ready(ctx) }
+
 // Print prints through kofu's printer code, then saves what the device got.
 func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
 	return e.PrintReporting(ctx, tid, vp, nil)

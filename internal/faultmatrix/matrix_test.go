@@ -132,9 +132,9 @@ func TestFaultMatrix(t *testing.T) {
 			want: want{outcome: protocol.ResultUnknown, reason: "print-jam", payment: "released", printJob: true,
 				reported: "unknown/voided"}},
 		{name: "printer unplugged before the job",
-			arm: func(w *world, s *slot, p *panel) { w.prn.BeforeJob(func(context.Context) { w.prn.Emu.Unplug() }) },
-			want: want{outcome: protocol.ResultFailed, reason: "print-offline", payment: "released", printJob: true,
-				reported: "failed/voided"}},
+			arm: func(w *world, s *slot, p *panel) { w.prn.BeforeReady(func(context.Context) { w.prn.Emu.Unplug() }) },
+			want: want{outcome: protocol.ResultFailed, reason: "print-offline", payment: "released",
+				reported: "failed/voided"}}, // refused by the preflight before the print state: no job, nothing on paper
 		{name: "printer unplugged mid-job", wc: worldConfig{scenario: "unplug@4096"},
 			want: want{outcome: protocol.ResultUnknown, reason: "print-offline", payment: "released", printJob: true,
 				reported: "unknown/voided"}},

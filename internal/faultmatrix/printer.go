@@ -41,6 +41,8 @@ type Printer struct {
 	mu     sync.Mutex
 	jobs   int
 	before func(ctx context.Context) // runs as a job starts (fault injection)
+	// beforeReady runs as the session asks whether the printer is ready.
+	beforeReady func(ctx context.Context)
 }
 
 // NewPrinter starts an emulated printer playing scenario ("" for none)
@@ -69,6 +71,26 @@ func (e *Printer) BeforeJob(fn func(ctx context.Context)) {
 	e.mu.Lock()
 	e.before = fn
 	e.mu.Unlock()
+}
+
+// BeforeReady sets a hook run as the session asks whether the printer can
+// take a job, before the move to print (a test unplugs the printer there).
+func (e *Printer) BeforeReady(fn func(ctx context.Context)) {
+	e.mu.Lock()
+	e.beforeReady = fn
+	e.mu.Unlock()
+}
+
+// Ready runs the BeforeReady hook, then asks kofu's printer whether it can
+// take a job (terminal.Preflighter).
+func (e *Printer) Ready(ctx context.Context) error {
+	e.mu.Lock()
+	fn := e.beforeReady
+	e.mu.Unlock()
+	if fn != nil {
+		fn(ctx)
+	}
+	return e.p.Ready(ctx)
 }
 
 // ID identifies the printer (its device ID).

@@ -158,6 +158,9 @@ func newPaperPrinter(ctx context.Context, w *wire) (*paperPrinter, error) {
 
 func (s *paperPrinter) ID() protocol.PrinterID { return s.p.ID() }
 
+// Ready asks kofu's printer whether it can take a job (terminal.Preflighter).
+func (s *paperPrinter) Ready(ctx context.Context) error { return s.p.Ready(ctx) }
+
 // Print prints the job through kofu's printer and then judges its bytes.
 func (s *paperPrinter) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {
 	s.tap.start()

@@ -16,7 +16,11 @@ import (
 
 // Unit is a payment device.
 type Unit interface {
-	// Hold reserves yen for the ticket ref; nothing is taken yet.
+	// Hold reserves yen for the ticket ref; nothing is taken yet. yen is
+	// positive: a ticket with fee 0 (valid in protocol v1) takes no hold
+	// at all — the session neither holds nor captures, so a unit never
+	// sees an empty hold to settle, and refusing 0 (ErrAmount) keeps a
+	// missing fee from passing as a free one.
 	Hold(ctx context.Context, ref string, yen int) (Hold, error)
 	// Capture takes a held fee. Called only after a confirmed print.
 	Capture(ctx context.Context, h Hold) error
