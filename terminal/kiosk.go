@@ -21,12 +21,15 @@ type Timeouts struct {
 	Pay     time.Duration
 	Print   time.Duration
 	Finish  time.Duration // reminders before the session's screen is wiped
+	// Outbox bounds sending the outcomes the center has not heard, after
+	// the session, whatever became of the card.
+	Outbox time.Duration
 }
 
 // DefaultTimeouts suit a resident at a store machine.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{Session: 10 * time.Minute, Choose: 2 * time.Minute, PIN: time.Minute, Pay: 3 * time.Minute,
-		Print: 3 * time.Minute, Finish: 2 * time.Minute}
+		Print: 3 * time.Minute, Finish: 2 * time.Minute, Outbox: 30 * time.Second}
 }
 
 // Kiosk holds what outlives a session: the center client and verifier,
@@ -113,7 +116,7 @@ func (k *Kiosk) timeouts() Timeouts {
 		def time.Duration
 	}{
 		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Pay, d.Pay},
-		{&t.Print, d.Print}, {&t.Finish, d.Finish},
+		{&t.Print, d.Print}, {&t.Finish, d.Finish}, {&t.Outbox, d.Outbox},
 	} {
 		if *p.dst <= 0 {
 			*p.dst = p.def

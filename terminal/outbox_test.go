@@ -168,3 +168,65 @@ func TestOutboxRecoveredSession(t *testing.T) {
 		t.Fatalf("center outcomes:\n%s", got)
 	}
 }
+
+// TestOutboxDrainsAfterCardTaken: the report of a session is lost, the
+// resident takes the card at the reminders (in store mode that ends the
+// session's context), and the outbox is still sent before Serve returns,
+// under its own deadline. On the code before this test it waited for the
+// next session with a card in the reader, or the next start.
+func TestOutboxDrainsAfterCardTaken(t *testing.T) {
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut atomic.Bool
+	var lost, heard atomic.Int32
+	w := newWorld(t, emulator.Options{Fixtures: fx, Transport: func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(r.URL.Path, "/outcome") {
+				if cut.Load() {
+					lost.Add(1)
+					return nil, errors.New("network partition")
+				}
+				heard.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	}})
+	res, _ := fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	j, _, err := journal.Open(filepath.Join(w.dir, "journal"), bytes.Repeat([]byte{1}, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	coins := payment.NewCoins()
+	k := w.env.Kiosk(&sink{confirm: -1}, coins, j)
+	k.Outbox = &terminal.Outbox{}
+	card, takeCard := context.WithCancelCause(context.Background())
+	defer takeCard(nil)
+	panel := &takesCard{scripted: scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}, coins: coins},
+		finish: func() {
+			takeCard(terminal.ErrCardRemoved) // the resident takes the card as asked
+			cut.Store(false)                  // and the network is back
+		}}
+	cut.Store(true)
+	r := k.Serve(card, emulator.NewSoftCard(res), panel)
+	if r.Outcome != protocol.ResultPrinted || lost.Load() == 0 {
+		t.Fatalf("setup: %s/%s, %d reports lost", r.Outcome, r.Reason, lost.Load())
+	}
+	if heard.Load() != 1 || k.Outbox.Len() != 0 {
+		t.Fatalf("after the card was taken: the center heard %d reports, %d wait in the outbox", heard.Load(), k.Outbox.Len())
+	}
+}
+
+// takesCard is a scripted panel whose reminders end with finish.
+type takesCard struct {
+	scripted
+	finish func()
+}
+
+func (p *takesCard) Finish(ctx context.Context, r terminal.Result) {
+	p.scripted.Finish(ctx, r)
+	p.finish()
+}

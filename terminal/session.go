@@ -104,9 +104,16 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), t.Finish)
 	defer fcancel()
 	s.protect("finish", func() { panel.Finish(fctx, s.res) })
-	if k.Outbox.Len() > 0 && ctx.Err() == nil {
-		// Between residents: tell the center what it has not heard yet.
-		s.protect("outbox", func() { _, _ = k.FlushOutbox(ctx) })
+	if k.Outbox.Len() > 0 && !errors.Is(context.Cause(ctx), ErrShutdown) {
+		// Between residents: tell the center what it has not heard yet,
+		// under a deadline of its own. In store mode ctx is the card's and
+		// ends as the resident takes the card, as the reminders ask: a
+		// refusal (an incident at the center) must not wait for that card
+		// to come back, nor for the next start. Only a stopping machine
+		// skips it; the next start sends it.
+		octx, ocancel := context.WithTimeout(context.WithoutCancel(ctx), t.Outbox)
+		s.protect("outbox", func() { _, _ = k.FlushOutbox(octx) })
+		ocancel()
 	}
 	return s.res
 }
