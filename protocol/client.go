@@ -27,6 +27,11 @@ type Timeouts struct {
 	Outcome  time.Duration // POST outcome
 	PollMin  time.Duration // lower bound on a Retry-After wait
 	PollMax  time.Duration // upper bound on a Retry-After wait
+	// Attempt bounds one GET of the envelope poll or of a page; an attempt
+	// that outlives it is a transport failure and is sent again while the
+	// stage deadline lasts. Zero: no bound of its own, the stage deadline
+	// alone (the default, as configuration has no key for it yet).
+	Attempt time.Duration
 }
 
 // DefaultTimeouts are sized for a resident waiting at the machine.
@@ -236,6 +241,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		{&t.Request, &cfg.Timeouts.Request}, {&t.Document, &cfg.Timeouts.Document},
 		{&t.Page, &cfg.Timeouts.Page}, {&t.Outcome, &cfg.Timeouts.Outcome},
 		{&t.PollMin, &cfg.Timeouts.PollMin}, {&t.PollMax, &cfg.Timeouts.PollMax},
+		{&t.Attempt, &cfg.Timeouts.Attempt},
 	} {
 		if *p.src > 0 {
 			*p.dst = *p.src
@@ -389,39 +395,127 @@ func (c *Client) Submit(ctx context.Context, s *Sent) ([]byte, error) {
 	return nil, last
 }
 
+// backoff is the wait before re-send i+1: PollMin doubled i times, at
+// most PollMax. Doubled step by step, not shifted: a fetch retried until
+// its deadline counts far past the 63 doublings an int64 holds.
 func (c *Client) backoff(i int) time.Duration {
-	d := c.t.PollMin << i
+	d := c.t.PollMin
+	for ; i > 0 && d < c.t.PollMax; i-- {
+		d *= 2
+	}
 	return min(d, c.t.PollMax)
 }
 
-// Envelope polls for the ticket's envelope, honouring Retry-After within
-// [PollMin, PollMax], until it arrives or the stage deadline passes. When
+// Fetch is the result of one of the kiosk's idempotent fetches (the
+// envelope poll, one page): the body and how many GETs it took, so that
+// the session can journal how hard the network made it. The counts are
+// meaningful with an error too.
+type Fetch struct {
+	Body []byte
+	// Attempts is the number of GETs sent: each poll answered 202, each
+	// attempt lost to a transport failure, and the last one. (net/http
+	// itself may send a GET once more, uncounted, when a kept-alive
+	// connection turns out to be closed before any answer.)
+	Attempts int
+	// Retries is how many of Attempts were sent again after a transport
+	// failure (connection refused or reset, EOF, an attempt's timeout).
+	Retries int
+}
+
+// Envelope polls for the ticket's envelope; see FetchEnvelope.
+func (c *Client) Envelope(ctx context.Context, t *VerifiedTicket) ([]byte, error) {
+	f, err := c.FetchEnvelope(ctx, t)
+	return f.Body, err
+}
+
+// FetchEnvelope polls for the ticket's envelope, honouring Retry-After
+// within [PollMin, PollMax], until it arrives or the stage deadline
+// passes. A GET lost to a transport failure is sent again (see get); any
+// answer of the center's that is not 202 or the envelope is final. When
 // the deadline passes the wait is over for good: the caller must end the
 // session, and nothing that arrives later is looked at.
-func (c *Client) Envelope(ctx context.Context, t *VerifiedTicket) ([]byte, error) {
+func (c *Client) FetchEnvelope(ctx context.Context, t *VerifiedTicket) (Fetch, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.t.Document)
 	defer cancel()
 	target := c.endpoint("v1", "tickets", B64(t.t.TID), "document")
+	var f Fetch
 	for {
-		a, err := c.do(ctx, "document", http.MethodGet, target, "", nil, MaxEnvelopeJWS)
+		a, err := c.get(ctx, "document", target, MaxEnvelopeJWS, &f)
 		if err != nil {
-			return nil, centerFault(StageEnvelope, err)
+			return f, centerFault(StageEnvelope, err)
 		}
 		switch {
 		case a.status == http.StatusOK && a.ctype == MediaJOSE:
 			if v := a.header.Get("Kofu-Issuer-Error"); v != "" {
-				return nil, refuse(StageEnvelope, ReasonErrorFlagged, "issuer error header", nil)
+				return f, refuse(StageEnvelope, ReasonErrorFlagged, "issuer error header", nil)
 			}
-			return a.body, nil
+			f.Body = a.body
+			return f, nil
 		case a.status == http.StatusAccepted:
 			if err := sleepCtx(ctx, c.retryAfter(a.header.Get("Retry-After"))); err != nil {
-				return nil, &TransportError{Op: "document", Err: err}
+				return f, &TransportError{Op: "document", Err: err}
 			}
 		default:
-			return nil, unexpected(StageEnvelope, "document", a, http.StatusOK, MediaJOSE)
+			return f, unexpected(StageEnvelope, "document", a, http.StatusOK, MediaJOSE)
 		}
 	}
 }
+
+// get sends GET target until the center answers, under ctx, the stage's
+// deadline. GET of the envelope or a page is idempotent — the center
+// answers the same bytes however often it is asked — so an attempt lost
+// to a transport failure of class TransportOther (connection refused or
+// reset, EOF, an attempt's own timeout: Timeouts.Attempt) is sent again
+// after a backoff growing from PollMin to PollMax, for as long as ctx
+// lasts. Everything else is final at once: any answer (a refusal, a
+// problem document, an unexpected status are the caller's to judge), a
+// TLS failure (a new attempt would meet it again), an answer over its
+// size bound. When ctx ends between attempts the error is the last
+// transport failure (see retriesEnded). f counts the attempts.
+func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fetch) (*answer, error) {
+	for fails := 0; ; fails++ {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if c.t.Attempt > 0 {
+			actx, cancel = context.WithTimeout(ctx, c.t.Attempt)
+		}
+		f.Attempts++
+		a, err := c.do(actx, op, http.MethodGet, target, "", nil, limit)
+		cancel()
+		if err == nil {
+			return a, nil
+		}
+		var te *TransportError
+		if !errors.As(err, &te) || te.Class() != TransportOther {
+			return nil, err
+		}
+		if ctx.Err() == nil {
+			if werr := sleepCtx(ctx, c.backoff(fails)); werr == nil {
+				f.Retries++
+				continue
+			}
+		}
+		if errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		return nil, &TransportError{Op: op, Err: &retriesEnded{attempts: f.Attempts, cause: context.Cause(ctx), last: te.Err}}
+	}
+}
+
+// retriesEnded is the last transport failure of a fetch whose stage ended
+// before another attempt. It unwraps to that failure only: the fetch
+// failed for the network's reason (the session's "document-transport"),
+// the deadline merely stopped the retries; a center that answered too
+// slowly is a deadline error from the attempt itself ("-timeout").
+type retriesEnded struct {
+	attempts    int
+	cause, last error
+}
+
+func (e *retriesEnded) Error() string {
+	return fmt.Sprintf("%v (%d attempts, then %v)", e.last, e.attempts, e.cause)
+}
+
+func (e *retriesEnded) Unwrap() error { return e.last }
 
 // retryAfter converts a Retry-After value (delay-seconds only) to a wait
 // bounded by PollMin and PollMax.
@@ -433,21 +527,31 @@ func (c *Client) retryAfter(v string) time.Duration {
 	return max(c.t.PollMin, min(d, c.t.PollMax))
 }
 
-// Page fetches page n of a verified envelope.
+// Page fetches page n of a verified envelope; see FetchPage.
 func (c *Client) Page(ctx context.Context, e *VerifiedEnvelope, n int) ([]byte, error) {
+	f, err := c.FetchPage(ctx, e, n)
+	return f.Body, err
+}
+
+// FetchPage fetches page n of a verified envelope within the Page stage
+// deadline, sending the GET again after a transport failure (see get).
+func (c *Client) FetchPage(ctx context.Context, e *VerifiedEnvelope, n int) (Fetch, error) {
 	if n < 1 || n > len(e.e.Pages) {
-		return nil, fmt.Errorf("page %d not declared by the envelope", n)
+		return Fetch{}, fmt.Errorf("page %d not declared by the envelope", n)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.t.Page)
 	defer cancel()
-	a, err := c.do(ctx, "page", http.MethodGet, c.endpoint("v1", "tickets", B64(e.ticket.t.TID), "pages", strconv.Itoa(n)), "", nil, MaxPagePNG)
+	var f Fetch
+	a, err := c.get(ctx, "page", c.endpoint("v1", "tickets", B64(e.ticket.t.TID), "pages", strconv.Itoa(n)), MaxPagePNG, &f)
 	if err != nil {
-		return nil, centerFault(StagePage, err)
+		return f, centerFault(StagePage, err)
 	}
 	if a.status != http.StatusOK || a.ctype != MediaPNG {
-		return nil, unexpected(StagePage, "page", a, http.StatusOK, MediaPNG)
+		clear(a.body)
+		return f, unexpected(StagePage, "page", a, http.StatusOK, MediaPNG)
 	}
-	return a.body, nil
+	f.Body = a.body
+	return f, nil
 }
 
 // Outcome reports a signed outcome for a verified ticket and returns the

@@ -20,17 +20,20 @@ import (
 // of the card reader and a card, through PC/SC.
 //
 //	kiosk card info [--reader FILTER] [--pem] [--trace]
-//	kiosk card sign --pin PIN|- --in FILE --out SIG [--reader FILTER] [--trace]
+//	kiosk card sign --pin-stdin|--pin PIN --in FILE --out SIG [--reader FILTER] [--trace]
 //
-// The PIN is never printed, logged or written; --pin - reads it from the
-// first line of stdin, which keeps it out of the process list.
+// The PIN is never printed, logged or written. --pin-stdin (or its older
+// spelling --pin -) reads it from the first line of stdin into a byte
+// slice that is zeroed after use; --pin PIN is for tests only, as the PIN
+// then sits in the process's arguments (ps, /proc/PID/cmdline) where it
+// cannot be zeroed.
 func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	return runCardIn(ctx, args, os.Stdin, stdout, stderr)
 }
 
 func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || (args[0] != "info" && args[0] != "sign") {
-		fmt.Fprintln(stderr, "usage: kiosk card info [--reader FILTER] [--pem] [--trace]\n       kiosk card sign --pin PIN|- --in FILE --out SIG [--reader FILTER] [--trace]")
+		fmt.Fprintln(stderr, "usage: kiosk card info [--reader FILTER] [--pem] [--trace]\n       kiosk card sign --pin-stdin|--pin PIN --in FILE --out SIG [--reader FILTER] [--trace]")
 		return 2, errors.New("want a subcommand: info or sign")
 	}
 	sub := args[0]
@@ -39,12 +42,13 @@ func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	reader := fs.String("reader", "", "use the first reader whose name contains FILTER (case-insensitive)")
 	trace := fs.Bool("trace", false, "print every APDU on stderr (PINs redacted)")
 	wait := fs.Duration("wait", 0, "wait up to this long for a card to be inserted")
-	var pemOut *bool
+	var pemOut, pinStdin *bool
 	var pinFlag, in, out *string
 	if sub == "info" {
 		pemOut = fs.Bool("pem", false, "also print the user-authentication certificate in PEM")
 	} else {
-		pinFlag = fs.String("pin", "", "the card's 4-digit PIN, or - to read it from stdin")
+		pinFlag = fs.String("pin", "", pinFlagHelp+"; - is --pin-stdin")
+		pinStdin = fs.Bool("pin-stdin", false, pinStdinHelp)
 		in = fs.String("in", "", "file to sign (its SHA-256 is signed, RSA PKCS#1 v1.5)")
 		out = fs.String("out", "", "file to write the signature to")
 	}
@@ -54,8 +58,20 @@ func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if fs.NArg() > 0 {
 		return 2, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if sub == "sign" && (*pinFlag == "" || *in == "" || *out == "") {
-		return 2, errors.New("card sign needs --pin, --in and --out")
+	var pin []byte
+	if sub == "sign" {
+		if *in == "" || *out == "" || (*pinFlag == "" && !*pinStdin) {
+			return 2, errors.New("card sign needs --pin-stdin (or --pin), --in and --out")
+		}
+		fromStdin := *pinStdin || *pinFlag == "-"
+		if fromStdin && *pinFlag == "-" {
+			*pinFlag = ""
+		}
+		var err error
+		if pin, err = readPIN(*pinFlag, fromStdin, stdin); err != nil {
+			return 2, err
+		}
+		defer clear(pin)
 	}
 	opts := &cardreader.Options{}
 	if *trace {
@@ -82,7 +98,42 @@ func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if sub == "info" {
 		return cardInfo(ctx, card, *pemOut, stdout)
 	}
-	return cardSign(ctx, card, *pinFlag, *in, *out, stdin, stdout)
+	return cardSign(ctx, card, pin, *in, *out, stdout)
+}
+
+// The help of the PIN flags, shared by `kiosk card sign` and `kiosk run
+// --autopilot`.
+const (
+	pinFlagHelp  = "the card's PIN, FOR TESTS ONLY: it shows in ps and /proc/PID/cmdline and cannot be zeroed; use --pin-stdin"
+	pinStdinHelp = "read the card's PIN from the first line of stdin (kept in memory only until the card has it)"
+)
+
+// ErrPINSource is a command line that names no PIN source, or two.
+var ErrPINSource = errors.New("the PIN comes from --pin-stdin or --pin, not both")
+
+// readPIN returns the PIN of a command line in a fresh byte slice that the
+// caller zeroes after use: from one line of stdin (fromStdin), else from
+// pinArg (nil when that is empty: the caller's default applies). Both at
+// once is ErrPINSource; an empty line on stdin is an error, never an empty
+// PIN sent to a card (whose tries it would spend).
+func readPIN(pinArg string, fromStdin bool, stdin io.Reader) ([]byte, error) {
+	if !fromStdin {
+		if pinArg == "" {
+			return nil, nil
+		}
+		return []byte(pinArg), nil
+	}
+	if pinArg != "" {
+		return nil, ErrPINSource
+	}
+	pin, err := readSecretLine(stdin)
+	if err != nil {
+		return nil, fmt.Errorf("reading the PIN from stdin: %w", err)
+	}
+	if len(pin) == 0 {
+		return nil, errors.New("reading the PIN from stdin: an empty line")
+	}
+	return pin, nil
 }
 
 func cardInfo(ctx context.Context, card *cardreader.Card, withPEM bool, stdout io.Writer) (int, error) {
@@ -136,19 +187,10 @@ func tokenName(t cardreader.Token) string {
 	return "unknown token"
 }
 
-func cardSign(ctx context.Context, card *cardreader.Card, pinArg, in, out string, stdin io.Reader, stdout io.Writer) (int, error) {
-	// The PIN stays in byte slices that are zeroed; only --pin's own
-	// string (in the process arguments) cannot be.
-	var pin []byte
-	if pinArg == "-" {
-		var err error
-		if pin, err = readSecretLine(stdin); err != nil {
-			return 2, fmt.Errorf("reading the PIN from stdin: %w", err)
-		}
-	} else {
-		pin = []byte(pinArg)
-	}
-	defer clear(pin)
+// cardSign signs in's SHA-256 with the card's user-authentication key
+// unlocked by pin, which the caller zeroes (only --pin's own string, in
+// the process arguments, cannot be).
+func cardSign(ctx context.Context, card *cardreader.Card, pin []byte, in, out string, stdout io.Writer) (int, error) {
 	data, err := os.ReadFile(in)
 	if err != nil {
 		return 1, err

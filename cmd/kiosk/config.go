@@ -29,6 +29,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	var t *config.Trust
 	if err == nil {
 		t, err = c.LoadTrust()
+		err = errors.Join(err, c.CheckKeyModes()) // key files readable by other users
 		if c.UI.Municipalities != "" {
 			if _, merr := config.LoadMunicipalities(c.UI.Municipalities); merr != nil {
 				err = errors.Join(err, merr)

@@ -53,3 +53,30 @@ func TestConfigCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigCheckKeyModes: a device key other users may read fails
+// `kiosk config check` and the store machine's selftest, each with the fix.
+func TestConfigCheckKeyModes(t *testing.T) {
+	cfg := testConfig(t, "laptop", "")
+	key := filepath.Join(filepath.Dir(cfg), "terminal.key")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errw bytes.Buffer
+	code := cli.Main(context.Background(), "kiosk", commands(), []string{"config", "check", "--config", cfg}, &out, &errw)
+	if code != 1 || !strings.Contains(out.String(), "terminal.key") || !strings.Contains(out.String(), "chmod 0640") {
+		t.Fatalf("config check with a 0644 key: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	code = cli.Main(context.Background(), "kiosk", commands(), []string{"selftest", "--config", cfg, "--printer", "emulator"}, &out, &errw)
+	if code != 1 || !regexp.MustCompile(`FAIL +keys +.*terminal\.key`).MatchString(out.String()) {
+		t.Fatalf("selftest with a 0644 key: exit %d\n%s", code, out.String())
+	}
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := cli.Main(context.Background(), "kiosk", commands(), []string{"config", "check", "--config", cfg}, &out, &errw); code != 0 {
+		t.Fatalf("config check with a 0600 key: exit %d, %q", code, out.String())
+	}
+}

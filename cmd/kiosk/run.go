@@ -37,6 +37,7 @@ type runHooks struct {
 	metricsAddr func(net.Addr) // the metrics endpoint is listening
 	getenv      func(string) string
 	now         func() time.Time // store mode's clock in tests (nil: the wall clock)
+	stdin       io.Reader        // where --pin-stdin reads (nil: os.Stdin)
 }
 
 // runKiosk is `kiosk run` (DESIGN §8).
@@ -48,7 +49,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 type runFlags struct {
 	config, faults, resident, docType, pin, printerSpec, out, journal, crashAt, lang string
 	muni                                                                             string
-	emu, autopilot                                                                   bool
+	emu, autopilot, pinStdin                                                         bool
 	dpi                                                                              int
 	logFormat, metrics                                                               string
 	stopTimeout                                                                      time.Duration
@@ -69,7 +70,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.Var(&f.clock, "clock", "emulator: start the emulated world's clock (center calendar, tickets, kiosk) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock)")
 	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
 	fs.StringVar(&f.docType, "doc", "juminhyo", "autopilot: document type")
-	fs.StringVar(&f.pin, "pin", "", "autopilot: the card's PIN (emulator default: the resident's)")
+	fs.StringVar(&f.pin, "pin", "", "autopilot: "+pinFlagHelp+" (emulator default: the resident's)")
+	fs.BoolVar(&f.pinStdin, "pin-stdin", false, "autopilot: "+pinStdinHelp)
 	fs.StringVar(&f.muni, "muni", "", "store autopilot: the municipality code the request goes to")
 	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
 	fs.StringVar(&f.out, "out", "kofu-out", "emulator output directory for printed pages")
@@ -87,6 +89,23 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.Visit(func(fl *flag.Flag) { f.explicit[fl.Name] = true })
 	if !f.emu && f.config == "" {
 		return 2, errors.New("kiosk run needs --config FILE (store machine) or --emulator")
+	}
+	// The PIN from stdin is read now, before anything starts, into a slice
+	// that every way out of run zeroes (the autopilot takes its own copy).
+	var pin []byte
+	if f.pinStdin {
+		if !f.autopilot {
+			return 2, errors.New("--pin-stdin is for --autopilot (the customer UI asks the resident)")
+		}
+		stdin := hooks.stdin
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		var err error
+		if pin, err = readPIN(f.pin, true, stdin); err != nil {
+			return 2, err
+		}
+		defer clear(pin)
 	}
 	var cfg *config.Config
 	if f.config != "" {
@@ -117,11 +136,23 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 		getenv = os.Getenv
 	}
 	rc := &runContext{f: f, cfg: cfg, log: log, metricsAddr: addr, hooks: hooks, notify: sdnotify.FromEnv(getenv),
-		stdout: stdout}
+		stdout: stdout, pin: pin}
 	if f.emu {
 		return rc.emulator(ctx)
 	}
 	return rc.store(ctx)
+}
+
+// autopilotPIN is a copy of the autopilot's PIN for the caller to zero:
+// from --pin-stdin, else --pin (tests only), else nil.
+func (rc *runContext) autopilotPIN() []byte {
+	if rc.pin != nil {
+		return append([]byte(nil), rc.pin...)
+	}
+	if rc.f.pin != "" {
+		return []byte(rc.f.pin)
+	}
+	return nil
 }
 
 // runContext is one `kiosk run`.
@@ -133,6 +164,9 @@ type runContext struct {
 	hooks       runHooks
 	notify      *sdnotify.Notifier
 	stdout      io.Writer
+	// pin is the autopilot's PIN read by --pin-stdin (nil: --pin or the
+	// emulated resident's); runWith zeroes it when the run ends.
+	pin []byte
 }
 
 // sessionTimeouts are the configuration's resident-facing timeouts, with
@@ -301,7 +335,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	coins := payment.NewCoins()
-	p := []byte(f.pin)
+	p := rc.autopilotPIN()
 	if len(p) == 0 {
 		p = []byte(res.PIN)
 	}

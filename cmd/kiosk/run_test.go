@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"kofu/internal/cli"
+	"kofu/internal/fixtures"
 	"kofu/internal/testclock"
 )
 
@@ -37,7 +39,9 @@ func TestRunAutopilot(t *testing.T) {
 		{"bad-signature", []string{"--doc", "juminhyo", "--fault", "bad-signature"}, 1, "refused", "envelope-signature", 0},
 		{"expired", []string{"--doc", "juminhyo", "--fault", "expired"}, 1, "refused", "envelope-expired", 0},
 		{"error-with-document", []string{"--doc", "juminhyo", "--fault", "error-with-document"}, 1, "refused", "envelope-error-flagged", 0},
-		{"drop", []string{"--doc", "juminhyo", "--fault", "drop"}, 1, "failed", "document-transport", 0},
+		// The document GET is sent again after each dropped connection until
+		// the Document deadline, shortened here by a configuration.
+		{"drop", []string{"--doc", "juminhyo", "--fault", "drop", "--config", "[center.timeouts]\ndocument = \"2s\"\n"}, 1, "failed", "document-transport", 0},
 		{"wrong PIN", []string{"--doc", "juminhyo", "--pin", "0000"}, 1, "cancelled", "pin-cancelled", 0},
 		{"revoked card", []string{"--doc", "juminhyo", "--resident", "R0005"}, 1, "failed", "center-card-revoked", 0},
 		{"paper out on the first page", []string{"--doc", "koseki-zenbu", "--resident", "R0019", "--printer", "emulator:paper-out@1"}, 1, "unknown", "print-paper-out", 0},
@@ -46,6 +50,11 @@ func TestRunAutopilot(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			args := append([]string{"run", "--emulator", testclock.Flag(t), "--autopilot", "--out", out}, tc.args...)
+			for i, a := range args {
+				if a == "--config" { // the next argument is extra TOML for testConfig
+					args[i+1] = testConfig(t, "laptop", args[i+1])
+				}
+			}
 			var stdout, stderr bytes.Buffer
 			code := cli.Main(context.Background(), "kiosk", commands(), args, &stdout, &stderr)
 			if code != tc.code {
@@ -70,5 +79,81 @@ func TestRunAutopilot(t *testing.T) {
 				t.Fatalf("%d files in the output directory, want %d", len(entries), tc.files)
 			}
 		})
+	}
+}
+
+// TestRunAutopilotPINStdin: `kiosk run --autopilot --pin-stdin` takes the
+// PIN from one line of stdin — the right one prints, a wrong one is the
+// card's refusal (so the line, not the resident's default, reached the
+// card) — and a command line that names the PIN twice, or an empty line,
+// is a usage error before anything starts.
+func TestRunAutopilotPINStdin(t *testing.T) {
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ok := fx.Resident("R0001")
+	if !ok {
+		t.Fatal("no resident R0001")
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		stdin   string
+		code    int
+		outcome string // "" = no result line (usage error)
+		reason  string
+	}{
+		{"right PIN on stdin", []string{"--pin-stdin"}, res.PIN + "\n", 0, "printed", ""},
+		{"right PIN, CRLF and no more lines", []string{"--pin-stdin"}, res.PIN + "\r\n", 0, "printed", ""},
+		{"wrong PIN on stdin", []string{"--pin-stdin"}, "0000\n", 1, "cancelled", "pin-cancelled"},
+		{"empty line", []string{"--pin-stdin"}, "\n", 2, "", ""},
+		{"nothing on stdin", []string{"--pin-stdin"}, "", 2, "", ""},
+		{"--pin and --pin-stdin", []string{"--pin-stdin", "--pin", res.PIN}, res.PIN + "\n", 2, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"--emulator", testclock.Flag(t), "--autopilot", "--doc", "juminhyo", "--out", out}, tc.args...)
+			var stdout, stderr bytes.Buffer
+			code, err := runWith(context.Background(), args, &stdout, &stderr, runHooks{stdin: strings.NewReader(tc.stdin)})
+			if code != tc.code {
+				t.Fatalf("exit %d (%v), want %d; stderr %s", code, err, tc.code, stderr.String())
+			}
+			if err != nil && strings.Contains(err.Error(), res.PIN) {
+				t.Errorf("the error shows the PIN: %v", err)
+			}
+			if tc.outcome == "" {
+				if err == nil || stdout.Len() != 0 {
+					t.Fatalf("want a usage error and no result; err %v, stdout %q", err, stdout.String())
+				}
+				return
+			}
+			var line struct{ Outcome, Reason string }
+			if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &line); err != nil {
+				t.Fatalf("stdout is not a JSON line: %q", stdout.String())
+			}
+			if line.Outcome != tc.outcome || line.Reason != tc.reason {
+				t.Fatalf("got %+v, want %s %q", line, tc.outcome, tc.reason)
+			}
+		})
+	}
+	// --pin-stdin outside the autopilot: the customer UI asks the resident.
+	var stdout, stderr bytes.Buffer
+	if code, err := runWith(context.Background(), []string{"--emulator", testclock.Flag(t), "--pin-stdin"}, &stdout, &stderr,
+		runHooks{stdin: strings.NewReader("1234\n")}); code != 2 || err == nil {
+		t.Errorf("--pin-stdin without --autopilot: exit %d, %v", code, err)
+	}
+}
+
+// TestRunPINHelpSaysTestsOnly: --pin's help warns that it is visible in
+// the process list; --pin-stdin is offered.
+func TestRunPINHelpSaysTestsOnly(t *testing.T) {
+	for _, args := range [][]string{{"run", "--help"}, {"card", "sign", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		cli.Main(context.Background(), "kiosk", commands(), args, &stdout, &stderr)
+		help := stdout.String() + stderr.String()
+		if !strings.Contains(help, "FOR TESTS ONLY") || !strings.Contains(help, "-pin-stdin") {
+			t.Errorf("kiosk %s: the help does not say --pin is for tests only:\n%s", strings.Join(args, " "), help)
+		}
 	}
 }

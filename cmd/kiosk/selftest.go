@@ -90,6 +90,7 @@ type parts struct {
 	spec      string
 	center    health.Center
 	centerErr error // the trust anchors could not be loaded
+	keysErr   error // key files other users may read (store machine only)
 	journal   string
 	minFree   uint64
 	close     func()
@@ -104,14 +105,24 @@ func (p *parts) checks() []health.Check {
 			return health.Result{Status: health.Fail, Detail: fmt.Sprintf("no mutual-TLS identity: %v (`kiosk config check`)", oneLine(err))}
 		}
 	}
-	return []health.Check{
+	checks := []health.Check{
 		health.Reader(p.readers, p.filter),
 		health.CardApplet(p.card),
 		health.PrinterCheck(p.printer),
 		center,
-		health.JournalCheck(p.journal),
-		health.DiskCheck(p.journal, p.minFree, nil),
 	}
+	if p.mode != "" && p.mode != "emulator" {
+		// A store machine's configuration: its key files must not be
+		// readable by other users (emulator mode has none of its own).
+		keysErr := p.keysErr
+		checks = append(checks, health.Check{Name: "keys", Blocking: true, Run: func(context.Context) health.Result {
+			if keysErr != nil {
+				return health.Result{Status: health.Fail, Detail: oneLine(keysErr)}
+			}
+			return health.Result{Status: health.OK, Detail: "terminal.key and journal.key readable by the service only"}
+		}})
+	}
+	return append(checks, health.JournalCheck(p.journal), health.DiskCheck(p.journal, p.minFree, nil))
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
@@ -230,6 +241,7 @@ func (p *parts) openConfig(f partsFlags) error {
 		p.center.Transport, err = protocol.NewTransport(trust.TLSRoots, trust.Device)
 	}
 	p.centerErr = err
+	p.keysErr = c.CheckKeyModes()
 	return nil
 }
 

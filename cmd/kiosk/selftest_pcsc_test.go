@@ -25,6 +25,7 @@ func storeConfig(t *testing.T, dir, url, tlsCA, reader string) string {
 	t.Helper()
 	pki, _ := filepath.Abs("../../testdata/pki")
 	os.WriteFile(filepath.Join(dir, "journal.key"), bytes.Repeat([]byte{9}, 32), 0o600)
+	deviceKey(t, pki, dir) // installed 0600, as the operator guide says
 	src := fmt.Sprintf(`[center]
 url = %q
 tls_ca = "%s/ca/%s"
@@ -35,7 +36,7 @@ max_skew = "1m"
 id = "T0001"
 store = "S0001"
 cert = "%s/terminal/T0001.crt.pem"
-key = "%s/terminal/T0001.key.pem"
+key = "terminal.key"
 [card]
 reader = %q
 [printer]
@@ -45,7 +46,7 @@ path = "journal"
 key = "journal.key"
 [profile]
 name = "laptop"
-`, url, pki, tlsCA, pki, pki, pki, pki, reader)
+`, url, pki, tlsCA, pki, pki, pki, reader)
 	path := filepath.Join(dir, fmt.Sprintf("kiosk-%d.toml", len(src)))
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)

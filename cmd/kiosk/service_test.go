@@ -33,6 +33,20 @@ import (
 	"kofu/terminal/payment"
 )
 
+// deviceKey copies the test terminal T0001's device key into dir as
+// terminal.key with mode 0600: the checkout's 0644 copy is one a key-mode
+// check rightly refuses.
+func deviceKey(t *testing.T, pki, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(pki, "terminal", "T0001.key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "terminal.key"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // testConfig is a valid configuration naming the test PKI, with profile
 // and extra lines substituted.
 func testConfig(t *testing.T, profile, extra string) string {
@@ -40,6 +54,7 @@ func testConfig(t *testing.T, profile, extra string) string {
 	dir := t.TempDir()
 	pki, _ := filepath.Abs("../../testdata/pki")
 	os.WriteFile(filepath.Join(dir, "journal.key"), bytes.Repeat([]byte{7}, 32), 0o600)
+	deviceKey(t, pki, dir) // installed 0600, as the operator guide says
 	src := `[center]
 url = "https://127.0.0.1:8443"
 tls_ca = "` + pki + `/ca/operator-ca.crt.pem"
@@ -49,7 +64,7 @@ issuer_ca = "` + pki + `/ca/issuer-ca.crt.pem"
 id = "T0001"
 store = "S0001"
 cert = "` + pki + `/terminal/T0001.crt.pem"
-key = "` + pki + `/terminal/T0001.key.pem"
+key = "terminal.key"
 [journal]
 path = "journal"
 key = "journal.key"

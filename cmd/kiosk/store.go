@@ -262,8 +262,8 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 		if err != nil {
 			return 2, err
 		}
-		if f.muni == "" || f.pin == "" {
-			return 2, errors.New("kiosk run --config --autopilot needs --muni CODE and --pin PIN")
+		if f.muni == "" || (len(rc.pin) == 0 && f.pin == "") {
+			return 2, errors.New("kiosk run --config --autopilot needs --muni CODE and --pin-stdin (or --pin PIN, for tests)")
 		}
 		order = terminal.Order{Muni: f.muni, Doc: doc}
 	}
@@ -310,7 +310,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	defer stopWatchdog()
 
 	if f.autopilot {
-		r, err := m.autopilot(sctx, order, []byte(f.pin))
+		r, err := m.autopilot(sctx, order, rc.autopilotPIN()) // zeroed by autopilot
 		if err != nil {
 			return 1, err
 		}
