@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"kofu/internal/emulator"
@@ -229,4 +231,50 @@ type takesCard struct {
 func (p *takesCard) Finish(ctx context.Context, r terminal.Result) {
 	p.scripted.Finish(ctx, r)
 	p.finish()
+}
+
+// TestGetsJournaled: a page GET lost to a reset is asked again, the
+// session prints, and its end record counts the GETs and the retry.
+func TestGetsJournaled(t *testing.T) {
+	fx, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resetOnce atomic.Bool
+	resetOnce.Store(true)
+	w := newWorld(t, emulator.Options{Fixtures: fx, Transport: func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if strings.Contains(r.URL.Path, "/pages/") && resetOnce.CompareAndSwap(true, false) {
+				return nil, syscall.ECONNRESET
+			}
+			return rt.RoundTrip(r)
+		})
+	}})
+	res, _ := fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	path := filepath.Join(w.dir, "journal")
+	j, _, err := journal.Open(path, bytes.Repeat([]byte{1}, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coins := payment.NewCoins()
+	k := w.env.Kiosk(&sink{confirm: -1}, coins, j)
+	r := k.Serve(context.Background(), emulator.NewSoftCard(res),
+		&scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}, coins: coins})
+	j.Close()
+	if r.Outcome != protocol.ResultPrinted || resetOnce.Load() {
+		t.Fatalf("%s/%s (reset used: %v)", r.Outcome, r.Reason, !resetOnce.Load())
+	}
+	var note string
+	if err := journal.Each(path, func(rec journal.Record) error {
+		if rec.Kind == journal.KindEnd {
+			note = rec.Note
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^gets:e[1-9][0-9]*r0\.p2r1$`).MatchString(note) {
+		t.Fatalf("end record note %q, want the envelope's GETs and 2 page GETs, 1 of them again", note)
+	}
 }

@@ -29,6 +29,10 @@ type session struct {
 	refused *protocol.RefusedTicket
 	hold    *payment.Hold
 	res     Result
+	// gets counts the document's GETs for the journal's end record:
+	// envelope and page attempts, and how many were sent again after a
+	// transport failure (protocol.Fetch).
+	gets struct{ envelope, envRetries, pages, pageRetries int }
 	// entered is when the current state began (observers' stage latency).
 	entered time.Time
 }
@@ -370,7 +374,9 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 // unless all of DESIGN §3.4 passed.
 func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protocol.VerifiedEnvelope, State, string) {
 	k, ticket := s.k, s.ticket
-	envRaw, err := k.Client.Envelope(ctx, ticket)
+	ef, err := k.Client.FetchEnvelope(ctx, ticket)
+	s.gets.envelope, s.gets.envRetries = ef.Attempts, ef.Retries
+	envRaw := ef.Body
 	if err != nil {
 		if _, ok := protocol.AsRefusal(err); ok {
 			return nil, nil, StateRefused, reasonOf("document", err)
@@ -392,7 +398,11 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protoco
 		}
 	}()
 	for i := range n {
-		if data[i], err = k.Client.Page(ctx, env, i+1); err != nil {
+		pf, err := k.Client.FetchPage(ctx, env, i+1)
+		data[i] = pf.Body
+		s.gets.pages += pf.Attempts
+		s.gets.pageRetries += pf.Retries
+		if err != nil {
 			if cardGone(ctx, err) {
 				return nil, nil, StateCancelled, "card-removed"
 			}
@@ -482,7 +492,8 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 	}
 	s.state = st
 	_ = k.Journal.Append(journal.Record{Kind: journal.KindEnd, Session: s.id, State: string(st), TID: s.res.TID,
-		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card})
+		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card,
+		Note: s.getsNote()})
 	if unsent != nil {
 		// The center has not heard: keep the outcome to send again.
 		_ = k.queue(queued{session: s.id, tid: tid, binding: binding,
@@ -636,4 +647,15 @@ func outlastCard(ctx context.Context) (context.Context, context.CancelFunc) {
 		}
 	})
 	return c, func() { stop(); cancel(context.Canceled) }
+}
+
+// getsNote is the journal note of the document's GETs, e.g.
+// "gets:e3r1.p2r0" (envelope: 3 sent, 1 after a transport failure;
+// pages: 2 sent, none again), or "" when the document was never asked for.
+func (s *session) getsNote() string {
+	g := s.gets
+	if g.envelope == 0 && g.pages == 0 {
+		return ""
+	}
+	return fmt.Sprintf("gets:e%dr%d.p%dr%d", g.envelope, g.envRetries, g.pages, g.pageRetries)
 }
