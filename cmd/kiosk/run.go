@@ -199,11 +199,11 @@ func (rc *runContext) centerTimeouts() protocol.Timeouts {
 // start brings up the service side once the kiosk's identity is known:
 // the metrics endpoint and the service object. The returned function
 // stops the endpoint.
-func (rc *runContext) start(ctx context.Context, sw, journalPath string) (*service, func(), error) {
+func (rc *runContext) start(ctx context.Context, sw, journalPath string, j *journal.Journal) (*service, func(), error) {
 	var m *metrics.Metrics
 	stop := func() {}
 	if rc.metricsAddr != "" {
-		m = metrics.New(metrics.Options{SW: sw, Profile: rc.cfg.Profile.Name, JournalPath: journalPath})
+		m = metrics.New(metrics.Options{SW: sw, Profile: rc.cfg.Profile.Name, JournalPath: journalPath, Journal: j})
 		mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		a, done, err := m.Serve(mctx, rc.metricsAddr)
 		if err != nil {
@@ -309,7 +309,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	svc, stopMetrics, err := rc.start(ctx, sw, f.journal)
+	svc, stopMetrics, err := rc.start(ctx, sw, f.journal, j)
 	if err != nil {
 		return 1, err
 	}

@@ -397,6 +397,9 @@ func TestRunServesMetrics(t *testing.T) {
 	if v, ok := sample(mfs, "kofu_kiosk_sessions_total", "outcome", "printed"); !ok || v != 0 {
 		t.Errorf("sessions_total{printed} = %v %v before any session", v, ok)
 	}
+	if v, ok := sample(mfs, "kofu_kiosk_journal_writable"); !ok || v != 1 {
+		t.Errorf("journal_writable = %v %v, want 1 for the open journal", v, ok)
+	}
 	if code, _, se := runCmd(t, runHooks{}, "--emulator", "--autopilot", "--out", out, "--metrics", "0.0.0.0:9464"); code != 2 ||
 		!strings.Contains(se, "must be a loopback address") {
 		t.Fatalf("a non-loopback --metrics was accepted: %d %s", code, se)

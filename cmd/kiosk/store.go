@@ -271,7 +271,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	if err != nil {
 		return 1, err
 	}
-	svc, stopMetrics, err := rc.start(ctx, sw, cfg.Journal.Path)
+	svc, stopMetrics, err := rc.start(ctx, sw, cfg.Journal.Path, j)
 	if err != nil {
 		return 1, err
 	}

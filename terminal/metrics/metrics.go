@@ -52,6 +52,10 @@ type Options struct {
 	Profile string // deployment profile
 	// JournalPath, when set, is stat'ed at each scrape for the journal's size.
 	JournalPath string
+	// Journal, when set, is asked at each scrape whether it can be
+	// written (kofu_kiosk_journal_writable): a journal that failed closed
+	// keeps the kiosk out of service until a write succeeds again.
+	Journal interface{ Healthy() error }
 }
 
 // New builds a kiosk's metrics on a fresh registry.
@@ -91,6 +95,16 @@ func New(o Options) *Metrics {
 				return -1
 			}
 			return float64(fi.Size())
+		}))
+	}
+	if o.Journal != nil {
+		j := o.Journal
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kofu_kiosk_journal_writable",
+			Help: "1 while the journal can be written, 0 while it has failed closed (disk full, file size limit, I/O error)."}, func() float64 {
+			if j.Healthy() != nil {
+				return 0
+			}
+			return 1
 		}))
 	}
 	for _, c := range cs {

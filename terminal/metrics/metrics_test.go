@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,4 +97,39 @@ func count(t *testing.T, c prometheus.Collector) int {
 	c.Collect(ch)
 	close(ch)
 	return len(ch)
+}
+
+// healthy is a journal whose writability a test sets.
+type healthy struct{ err error }
+
+func (h *healthy) Healthy() error { return h.err }
+
+// TestJournalWritable: the gauge follows the journal's failed state at
+// each scrape.
+func TestJournalWritable(t *testing.T) {
+	j := &healthy{}
+	m := New(Options{SW: "kofu-kiosk/1+abc cfg=0123456789abcdef", Profile: "laptop", Journal: j})
+	read := func() float64 {
+		t.Helper()
+		mfs, err := m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "kofu_kiosk_journal_writable" {
+				return mf.Metric[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no kofu_kiosk_journal_writable")
+		return -1
+	}
+	for _, tc := range []struct {
+		err  error
+		want float64
+	}{{nil, 1}, {errors.New("journal cannot be written: no space left on device"), 0}, {nil, 1}} {
+		j.err = tc.err
+		if got := read(); got != tc.want {
+			t.Errorf("journal error %v: gauge %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }
