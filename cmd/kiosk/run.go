@@ -329,7 +329,11 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 
 	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		if err := runUI(sctx, env, res, j, sink, f.lang, withJournalPath(f.journal), withResults(svc), withOutbox(outbox)); err != nil {
+		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox)}
+		if d := cfg.UI.Recheck.Duration; d > 0 {
+			opts = append(opts, withRecheck(d))
+		}
+		if err := runUI(sctx, env, res, j, sink, f.lang, opts...); err != nil {
 			return 1, err
 		}
 		return 0, nil

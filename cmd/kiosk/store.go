@@ -150,7 +150,11 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 	if err != nil {
 		return nil, err
 	}
-	return &storeUI{m: m, customer: c, checks: checks, recheck: defaultRecheck}, nil
+	recheck := defaultRecheck
+	if d := m.cfg.UI.Recheck.Duration; d > 0 {
+		recheck = d
+	}
+	return &storeUI{m: m, customer: c, checks: checks, recheck: recheck}, nil
 }
 
 // errCardPlaced ends the welcome screen when a card is on the reader.

@@ -101,6 +101,10 @@ type UI struct {
 	// Municipalities names the service's municipality list (names, fees)
 	// the customer UI offers in store mode (municipalities.go).
 	Municipalities string `toml:"municipalities"`
+	// Recheck is how often the out-of-service gate runs its checks while
+	// the kiosk waits for a resident or is out of service (default 30s):
+	// how soon a full disk closes the customer UI, and reopens it.
+	Recheck Duration `toml:"recheck"`
 }
 
 // Profile is the deployment the operator attested for this machine; the
@@ -252,6 +256,7 @@ func (c *Config) validate() []error {
 		{"session.pay", c.Session.Pay, 5 * time.Second, 30 * time.Minute},
 		{"session.print", c.Session.Print, 5 * time.Second, 30 * time.Minute},
 		{"session.finish", c.Session.Finish, 5 * time.Second, 30 * time.Minute},
+		{"ui.recheck", c.UI.Recheck, time.Second, 10 * time.Minute},
 	}
 	for _, d := range durations {
 		if d.d.Duration != 0 && (d.d.Duration < d.min || d.d.Duration > d.max) {
