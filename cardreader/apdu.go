@@ -87,6 +87,16 @@ var aidJPKI = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
 // JPKIAID returns the JPKI applet's AID (a copy).
 func JPKIAID() []byte { return append([]byte(nil), aidJPKI...) }
 
+// aidISD is the GlobalPlatform Issuer Security Domain, another application
+// on the card: selecting it leaves the JPKI applet, and a real card then
+// drops the JPKI PINs' verified state (a re-SELECT of the JPKI AID does
+// not; research/jpki-card.md).
+var aidISD = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00}
+
+// ISDAID returns the GlobalPlatform ISD's AID (a copy): what kofu selects
+// to log out of the JPKI applet.
+func ISDAID() []byte { return append([]byte(nil), aidISD...) }
+
 // Elementary files of the JPKI applet.
 const (
 	EFAuthCert   uint16 = 0x000A // user-authentication certificate
@@ -135,6 +145,12 @@ func (c command) bytes() []byte {
 
 func selectAP() command {
 	return command{cla: 0x00, ins: insSelect, p1: 0x04, p2: 0x0C, data: aidJPKI, le: -1, op: "select AP"}
+}
+
+// selectISD selects the GlobalPlatform ISD: leaving the JPKI applet, the
+// logout a real card honours.
+func selectISD() command {
+	return command{cla: 0x00, ins: insSelect, p1: 0x04, p2: 0x0C, data: aidISD, le: -1, op: "select ISD (logout)"}
 }
 
 func selectEF(id uint16) command {

@@ -54,7 +54,11 @@ type Card struct {
 	conn       Conn
 	dials      int
 	apSelected bool
-	gone       error
+	// verified: a VERIFY succeeded on this connection and no logout has
+	// been seen to work since; every way the connection ends then powers
+	// the card down.
+	verified bool
+	gone     error
 
 	mu  sync.Mutex // guards key and atr
 	key *Key
@@ -297,13 +301,16 @@ func (c *Card) connect(ctx context.Context) error {
 	return nil
 }
 
-// drop forgets the connection.
-func (c *Card) drop(reset bool) {
+// drop forgets the connection. With unpower, or whenever a PIN may still
+// be verified on it (an error or a cancellation between VERIFY and the
+// logout), it powers the card down: the one disconnect after which a real
+// card keeps no verified state.
+func (c *Card) drop(unpower bool) {
 	if c.conn != nil {
-		_ = c.conn.Close(reset)
+		_ = c.conn.Close(unpower || c.verified)
 		c.conn = nil
 	}
-	c.apSelected = false
+	c.apSelected, c.verified = false, false
 }
 
 // linkErr records what a transmit error means for the connection.
@@ -335,9 +342,10 @@ func (c *Card) ensureAP(ctx context.Context) error {
 	return c.selectAP(ctx)
 }
 
-// selectAP SELECTs the JPKI applet. It also logs out: the verified state
-// of the PINs does not survive it. A card may answer 6F00 to the first
-// APDU after power-up; that answer is retried once.
+// selectAP SELECTs the JPKI applet. It is no logout: a real card keeps
+// its PINs' verified state across it (endExclusive logs out). A card may
+// answer 6F00 to the first APDU after power-up; that answer is retried
+// once.
 func (c *Card) selectAP(ctx context.Context) error {
 	c.apSelected = false
 	for attempt := 0; ; attempt++ {

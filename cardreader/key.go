@@ -79,7 +79,8 @@ func validPIN(pin []byte) bool {
 //
 // It takes the card exclusively, then sends SELECT PIN, VERIFY and SELECT
 // key back to back; the key's Sign sends the sign command, logs out
-// (re-SELECT of the applet) and disconnects with a reset. Until then the
+// (SELECT of another application) and disconnects powering the card down;
+// an error or a cancellation on the way powers it down too. Until then the
 // key holds the card, at most Options.KeyHold. A wrong PIN is an
 // *AuthError with the tries left; a blocked PIN matches ErrPINBlocked.
 // Nothing is retried automatically.
@@ -186,13 +187,17 @@ func (c *Card) verifyPIN(ctx context.Context, pin []byte) error {
 	if sw != SWOK {
 		return &StatusError{Op: "verify", SW: sw}
 	}
+	c.verified = true
 	return nil
 }
 
 // endExclusive ends the exclusive phase. After a successful VERIFY it
-// logs out (SELECT of the applet) and disconnects with a reset;
-// otherwise nothing is verified and the connection goes back to shared.
-// It runs even if the caller's context is done.
+// logs out in the way a real card honours: it selects another application
+// (the GlobalPlatform ISD), and disconnects powering the card down — a
+// re-SELECT of the JPKI AID or a warm reset would leave the PIN verified
+// for the next client (research/jpki-card.md). Otherwise nothing is
+// verified and the connection goes back to shared. It runs even if the
+// caller's context is done.
 func (c *Card) endExclusive(verified bool) {
 	if c.conn == nil {
 		return
@@ -206,7 +211,7 @@ func (c *Card) endExclusive(verified bool) {
 		c.drop(true)
 		return
 	}
-	_ = c.selectAP(ctx) // logout
+	_, _, _ = c.exchange(ctx, selectISD()) // logout; the power-down below holds even if it fails
 	c.drop(true)
 }
 

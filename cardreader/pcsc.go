@@ -32,7 +32,7 @@ type sysCard interface {
 	transmit(apdu []byte) ([]byte, error)
 	reconnect(exclusive bool) error
 	status() (atr []byte, err error)
-	disconnect(reset bool) error
+	disconnect(unpower bool) error
 }
 
 // readerState mirrors SCARD_READERSTATE.
@@ -291,4 +291,4 @@ func (p *pcscConn) Reconnect(ctx context.Context, exclusive bool) error {
 	return p.card.reconnect(exclusive)
 }
 
-func (p *pcscConn) Close(reset bool) error { return p.card.disconnect(reset) }
+func (p *pcscConn) Close(unpower bool) error { return p.card.disconnect(unpower) }

@@ -90,10 +90,10 @@ func (s *scardCard) status() ([]byte, error) {
 	return append([]byte(nil), st.Atr...), nil
 }
 
-func (s *scardCard) disconnect(reset bool) error {
+func (s *scardCard) disconnect(unpower bool) error {
 	d := scard.LeaveCard
-	if reset {
-		d = scard.ResetCard
+	if unpower {
+		d = scard.UnpowerCard // a warm reset (ResetCard) leaves a real card's PIN verified
 	}
 	return mapErr("disconnect", s.c.Disconnect(d))
 }

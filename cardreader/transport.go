@@ -23,9 +23,10 @@ type Conn interface {
 	// access on the same handle, leaving the card as it is. It also
 	// acknowledges a reset reported by ErrCardReset.
 	Reconnect(ctx context.Context, exclusive bool) error
-	// Close ends the connection; with reset the card is reset so that no
-	// security state survives.
-	Close(reset bool) error
+	// Close ends the connection; with unpower the card is powered down
+	// (PC/SC UnpowerCard), the one disconnect after which a real card
+	// keeps no verified PIN (a warm reset does not clear it).
+	Close(unpower bool) error
 }
 
 // Dialer opens connections to the card in one reader.
@@ -78,10 +79,21 @@ func (c *directConn) ATR() []byte { return c.d.atr }
 
 func (c *directConn) Reconnect(ctx context.Context, exclusive bool) error { return ctx.Err() }
 
-func (c *directConn) Close(reset bool) error {
+func (c *directConn) Close(unpower bool) error {
 	c.closed = true
-	if r, ok := c.d.t.(Resetter); ok && reset {
+	if !unpower {
+		return nil
+	}
+	if p, ok := c.d.t.(PowerOffer); ok {
+		p.PowerOff()
+	} else if r, ok := c.d.t.(Resetter); ok {
 		r.Reset()
 	}
 	return nil
+}
+
+// PowerOffer is a Transmitter that can be powered down (Close with
+// unpower), as an in-process emulated card can.
+type PowerOffer interface {
+	PowerOff()
 }

@@ -124,8 +124,8 @@ func (c *Card) powerOffLocked() {
 }
 
 // Reset is a warm reset: the selection is lost; the verified flags are
-// kept, as [1] reports (they stay unreachable: only a SELECT of the
-// applet reaches them again, and it clears them).
+// kept, as a real card keeps them (research/jpki-card.md): a SELECT of
+// the applet reaches them again.
 func (c *Card) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -305,22 +305,31 @@ func (c *Card) execute(cmd Command) []byte {
 	return sw(cardreader.SWINSNotSupport)
 }
 
-var aid = cardreader.JPKIAID()
+var (
+	aid    = cardreader.JPKIAID()
+	aidISD = cardreader.ISDAID()
+)
 
-// selectFile: P1 04 selects the applet by AID (and logs out every PIN),
-// P1 02 an EF of the applet; P2 must be 0C (no FCI).
+// selectFile: P1 04 selects an application by AID — the JPKI applet
+// (which, as on a real card, keeps the PINs' verified state) or the
+// GlobalPlatform ISD (leaving the applet, which drops it); P1 02 an EF of
+// the applet; P2 must be 0C (no FCI).
 func (c *Card) selectFile(cmd Command) []byte {
 	if cmd.P2 != 0x0C {
 		return sw(cardreader.SWWrongP1P2)
 	}
 	switch cmd.P1 {
 	case 0x04:
-		if !bytes.Equal(cmd.Data, aid) {
-			return sw(cardreader.SWFileNotFound)
-		}
-		c.inAP, c.hasCur = true, false
-		for _, p := range c.pins {
-			p.verified = false
+		switch {
+		case bytes.Equal(cmd.Data, aid):
+			c.inAP, c.hasCur = true, false
+		case bytes.Equal(cmd.Data, aidISD):
+			c.inAP, c.hasCur = false, false
+			for _, p := range c.pins {
+				p.verified = false
+			}
+		default:
+			return sw(cardreader.SWFileNotFound) // the selection stays as it was
 		}
 		return sw(cardreader.SWOK)
 	case 0x02:

@@ -48,6 +48,7 @@ func h(s string) []byte {
 
 const (
 	selAP    = "00A4040C0AD392F000260100000001"
+	selISD   = "00A4040C07A0000001510000" // another application: the GlobalPlatform ISD
 	selCert  = "00A4020C02000A"
 	selPIN   = "00A4020C020018"
 	selKey   = "00A4020C020017"
@@ -172,11 +173,15 @@ func TestChecklist(t *testing.T) {
 			{verifyHex("9999"), 0x63C2, nil, 0},
 			{verifyHex(r.PIN), 0x9000, nil, 0},
 			{pinQuery, 0x9000, nil, 0}, // verified
+			{selAP, 0x9000, nil, 0},    // a re-SELECT of the applet keeps it, as a real card does
+			{selPIN, 0x9000, nil, 0},
+			{pinQuery, 0x9000, nil, 0},
+			{selISD, 0x9000, nil, 0}, // another application drops it
 			{selAP, 0x9000, nil, 0},
 			{selPIN, 0x9000, nil, 0},
 			{pinQuery, 0x63C3, nil, 0},
 		}},
-		{"sign: 6982 unverified, key EF needed, verified state survives EF selects, cleared by SELECT AP", []step{
+		{"sign: 6982 unverified, key EF needed, verified state survives EF selects and a re-SELECT of the applet, cleared by another application", []step{
 			{selAP, 0x9000, nil, 0},
 			{selKey, 0x9000, nil, 0},
 			{signHex(di), 0x6982, nil, 0},
@@ -191,6 +196,14 @@ func TestChecklist(t *testing.T) {
 			{"802A0080" + hex.EncodeToString([]byte{byte(len(di))}) + hex.EncodeToString(di) + "80", 0x6C00, nil, 0},
 			{selSKey, 0x9000, nil, 0},
 			{signHex(di), 0x6982, nil, 0}, // the signature key needs the signature password
+			{selAP, 0x9000, nil, 0},
+			{selKey, 0x9000, nil, 0},
+			{signHex(di), 0x9000, nil, 256},              // a re-SELECT is no logout on a real card
+			{"00A4040C07A0000001510001", 0x6A82, nil, 0}, // an absent application: nothing changes
+			{selKey, 0x9000, nil, 0},
+			{signHex(di), 0x9000, nil, 256},
+			{selISD, 0x9000, nil, 0},
+			{selKey, 0x6A82, nil, 0}, // outside the applet
 			{selAP, 0x9000, nil, 0},
 			{selKey, 0x9000, nil, 0},
 			{signHex(di), 0x6982, nil, 0},

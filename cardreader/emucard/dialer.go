@@ -56,10 +56,10 @@ func (k *conn) Reconnect(ctx context.Context, exclusive bool) error {
 	return ctx.Err()
 }
 
-func (k *conn) Close(reset bool) error {
+func (k *conn) Close(unpower bool) error {
 	k.closed = true
-	if reset && k.c.Present() {
-		k.c.Reset()
+	if unpower && k.c.Present() {
+		k.c.PowerOff() // the next Dial powers it up again
 	}
 	return nil
 }
