@@ -242,7 +242,18 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 			// nothing is held, and at the end nothing is captured.
 			return nil
 		}
-		h, err := k.Payment.Hold(c, s.res.TID, s.res.Fee)
+		// The hold is journaled before it is taken: a crash after the
+		// unit took it leaves its id in the journal, and the start-up
+		// recovery (RecoverHolds) resolves it by this session's outcome.
+		id, err := payment.NewHoldID()
+		if err != nil {
+			return err
+		}
+		if err := k.Journal.Append(journal.Record{Kind: journal.KindHold, Session: s.id, TID: s.res.TID,
+			Fee: s.res.Fee, Note: id}); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		h, err := k.Payment.Hold(c, id, s.res.TID, s.res.Fee)
 		if err == nil {
 			s.hold = &h
 		}
@@ -452,19 +463,9 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 	if s.hold != nil {
 		h := *s.hold
 		if st == StatePrinted {
-			s.res.Payment = "capture-failed"
-			s.protect("payment", func() {
-				if err := k.Payment.Capture(settle, h); err == nil {
-					s.res.Payment = "captured"
-				}
-			})
+			s.res.Payment = settleHold(settle, k, s.id, h, true, s.protect)
 		} else {
-			s.res.Payment = "release-failed"
-			s.protect("payment", func() {
-				if err := k.Payment.Release(settle, h); err == nil {
-					s.res.Payment = "released"
-				}
-			})
+			s.res.Payment = settleHold(settle, k, s.id, h, false, s.protect)
 		}
 	}
 	if s.protect("payment", func() {

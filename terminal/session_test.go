@@ -180,6 +180,9 @@ func (w *world) serve(t *testing.T, ctx context.Context, card terminal.Card, pan
 func states(recs []journal.Record) []string {
 	var out []string
 	for _, r := range recs {
+		if r.Kind == journal.KindHold || r.Kind == journal.KindSettled {
+			continue // the money's records, not the session's path
+		}
 		out = append(out, r.State)
 	}
 	return out

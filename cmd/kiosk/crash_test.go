@@ -12,12 +12,19 @@ import (
 
 	"kofu/internal/testclock"
 	"kofu/terminal/journal"
+	"kofu/terminal/payment"
 )
 
 // TestKillInEveryState SIGKILLs the real kiosk process on entering each
 // state of a session, then starts it again: the journal verifies, the
 // killed session is reported and recorded unknown, and nothing of it is
-// printed again.
+// printed again. The money: from fetch on the killed session has a hold
+// open in the persisted coin unit (OUT/coins.json); the restart resolves
+// it by the journal — released, the session being unknown — and journals
+// that; no coin is lost (every yen inserted is in the cash box, returned
+// or still credited) and only the restarted session's printed fee is in
+// the cash box. The center hears the killed session's outcome once: one
+// reported record, and a third start sends nothing more.
 func TestKillInEveryState(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kiosk binary 16 times")
@@ -26,6 +33,13 @@ func TestKillInEveryState(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	// holdOpen is how many holds the killed session has open in the coin
+	// unit when killed on entering each state: the hold is taken in fee
+	// and settled only at the session's end. hasTicket: killed on entering
+	// these states, the session has a ticket, so its unknown outcome is
+	// owed to the center.
+	holdOpen := map[string]int{"fetch": 1, "print": 1, "settle": 1}
+	hasTicket := map[string]bool{"fee": true, "fetch": true, "print": true, "settle": true}
 	for _, state := range []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle"} {
 		t.Run(state, func(t *testing.T) {
 			out := t.TempDir()
@@ -47,6 +61,14 @@ func TestKillInEveryState(t *testing.T) {
 			}
 			killed := rep.Open[0]
 			pagesBefore := pngs(t, out)
+			holds := holdsOf(t, out, killed)
+			coins, err := payment.ReadCoinsFile(filepath.Join(out, "coins.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantOpen := holdOpen[state]; coins.OpenHolds != wantOpen || len(holds) != wantOpen {
+				t.Fatalf("killed in %s: %d holds open in the coin unit, %d journaled; want %d", state, coins.OpenHolds, len(holds), wantOpen)
+			}
 
 			_, so, se, err := run()
 			if err != nil {
@@ -71,7 +93,83 @@ func TestKillInEveryState(t *testing.T) {
 			case state != "settle" && len(pagesBefore) != 0:
 				t.Fatalf("pages written before printing began: %v", pagesBefore)
 			}
+
+			var res struct{ Fee int }
+			json.Unmarshal(so, &res)
+			coins, err = payment.ReadCoinsFile(filepath.Join(out, "coins.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if coins.OpenHolds != 0 || coins.Cashbox != res.Fee || res.Fee == 0 ||
+				coins.Cashbox+coins.Returned+coins.Credit+coins.Held != coins.Inserted {
+				t.Fatalf("coin unit after restart %+v: want no hold open, only the printed fee %d captured, every coin accounted for", coins, res.Fee)
+			}
+			for _, id := range holds {
+				if got := settledAtStart(t, out, id); got != "released" {
+					t.Fatalf("hold %s of the killed session: resolved at start %q, want released (the session is unknown)", id, got)
+				}
+			}
+			wantReported := 0
+			if hasTicket[state] {
+				wantReported = 1
+			}
+			if n := reported(t, out, killed); n != wantReported {
+				t.Fatalf("the killed session was reported %d times at restart, want %d", n, wantReported)
+			}
+			if _, _, se, err := run(); err != nil {
+				t.Fatalf("third start: %v\n%s", err, se)
+			}
+			if n := reported(t, out, killed); n != wantReported {
+				t.Fatalf("after a third start the killed session was reported %d times, want %d", n, wantReported)
+			}
+			if coins, err := payment.ReadCoinsFile(filepath.Join(out, "coins.json")); err != nil || coins.OpenHolds != 0 ||
+				coins.Cashbox != 2*res.Fee || coins.Cashbox+coins.Returned+coins.Credit+coins.Held != coins.Inserted {
+				t.Fatalf("coin unit after a third start %+v %v", coins, err)
+			}
 		})
+	}
+}
+
+// holdsOf lists the hold ids session journaled.
+func holdsOf(t *testing.T, out, session string) []string {
+	t.Helper()
+	var ids []string
+	eachRecord(t, out, func(r journal.Record) {
+		if r.Kind == journal.KindHold && r.Session == session {
+			ids = append(ids, r.Note)
+		}
+	})
+	return ids
+}
+
+// settledAtStart is how the start-up recovery resolved hold id ("" if not).
+func settledAtStart(t *testing.T, out, id string) string {
+	t.Helper()
+	got := ""
+	eachRecord(t, out, func(r journal.Record) {
+		if r.Kind == journal.KindSettled && r.Note == id && r.Reason == "recovered-at-start" {
+			got = r.Billing
+		}
+	})
+	return got
+}
+
+// reported counts the journal's reported records for session.
+func reported(t *testing.T, out, session string) int {
+	t.Helper()
+	n := 0
+	eachRecord(t, out, func(r journal.Record) {
+		if r.Kind == journal.KindReported && r.Session == session {
+			n++
+		}
+	})
+	return n
+}
+
+func eachRecord(t *testing.T, out string, fn func(journal.Record)) {
+	t.Helper()
+	if err := journal.Each(filepath.Join(out, "journal"), func(r journal.Record) error { fn(r); return nil }); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -152,7 +152,7 @@ func TestSecretsAfterTheTransaction(t *testing.T) {
 			if left := filesUnder(t, tmp); len(left) != 0 {
 				t.Errorf("files left in TMPDIR: %d", len(left))
 			}
-			allowed := regexp.MustCompile(`^(journal|journal\.key|[A-Za-z0-9_-]{22}\.prn|[A-Za-z0-9_-]{22}-p[0-9]+\.png)$`)
+			allowed := regexp.MustCompile(`^(journal|journal\.key|coins\.json|[A-Za-z0-9_-]{22}\.prn|[A-Za-z0-9_-]{22}-p[0-9]+\.png)$`)
 			entries, _ := os.ReadDir(out)
 			for _, e := range entries {
 				if !allowed.MatchString(e.Name()) {

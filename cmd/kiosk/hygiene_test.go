@@ -87,7 +87,7 @@ func TestSecretHygiene(t *testing.T) {
 			if left, _ := os.ReadDir(tmp); len(left) != 0 {
 				t.Errorf("files left in TMPDIR: %v", left)
 			}
-			allowed := regexp.MustCompile(`^(journal|journal\.key|[A-Za-z0-9_-]{22}\.prn|[A-Za-z0-9_-]{22}-p[0-9]+\.png)$`)
+			allowed := regexp.MustCompile(`^(journal|journal\.key|coins\.json|[A-Za-z0-9_-]{22}\.prn|[A-Za-z0-9_-]{22}-p[0-9]+\.png)$`)
 			entries, _ := os.ReadDir(out)
 			for _, e := range entries {
 				if !allowed.MatchString(e.Name()) {

@@ -305,6 +305,13 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	}
 	defer j.Close()
 	rc.logRecovered(rep)
+	// The coin unit keeps its money in OUT/coins.json, so that a hold a
+	// killed run left open is still there, and resolved here by the
+	// journal, before the first session.
+	coins, err := rc.openCoins(ctx, filepath.Join(f.out, "coins.json"), f.journal, j)
+	if err != nil {
+		return 1, err
+	}
 	outbox, err := rc.loadOutbox(f.journal)
 	if err != nil {
 		return 1, err
@@ -329,7 +336,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 
 	if !f.autopilot {
 		// The customer UI: sessions until the resident quits (Q when idle).
-		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox)}
+		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox), withCoins(coins)}
 		if d := cfg.UI.Recheck.Duration; d > 0 {
 			opts = append(opts, withRecheck(d))
 		}
@@ -338,7 +345,6 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		}
 		return 0, nil
 	}
-	coins := payment.NewCoins()
 	p := rc.autopilotPIN()
 	if len(p) == 0 {
 		p = []byte(res.PIN)
@@ -454,6 +460,29 @@ func (rc *runContext) logRecovered(rep *journal.Report) {
 		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
 			"session", sid)
 	}
+}
+
+// openCoins opens the emulated coin unit persisted at path and resolves
+// every hold a previous run left open by the journal at journalPath (j,
+// already opened): captured only for a session that ended printed,
+// released otherwise (terminal.RecoverHolds). A hold that cannot be
+// settled now stays open for the next start: logged, not fatal.
+func (rc *runContext) openCoins(ctx context.Context, path, journalPath string, j *journal.Journal) (*payment.Coins, error) {
+	coins, err := payment.OpenCoins(path)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := terminal.RecoverHolds(ctx, journalPath, j, coins)
+	for _, h := range rec.Captured {
+		rc.log.Warn("a hold left open by the last run was captured: its session printed", "hold", h.ID, "yen", h.Yen)
+	}
+	for _, h := range rec.Released {
+		rc.log.Warn("a hold left open by the last run was released: its session did not end printed", "hold", h.ID, "yen", h.Yen)
+	}
+	if err != nil {
+		rc.log.Error("holds left open; the next start tries again", "err", err)
+	}
+	return coins, nil
 }
 
 // loadOutbox rebuilds the outbox of outcomes the center has not heard

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -290,6 +291,11 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 		return 1, err
 	}
 	m.svc, m.outbox = svc, outbox
+	// The emulated coin unit persists next to the journal; holds a killed
+	// run left open are resolved by the journal before the first session.
+	if m.coins, err = rc.openCoins(ctx, filepath.Join(filepath.Dir(cfg.Journal.Path), "coins.json"), cfg.Journal.Path, j); err != nil {
+		return 1, err
+	}
 	if rc.hooks.now != nil {
 		m.now = rc.hooks.now
 		m.verify.Now = rc.hooks.now

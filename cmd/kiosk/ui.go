@@ -69,6 +69,10 @@ func withJournalPath(path string) uiOption {
 	}
 }
 
+// withCoins gives the sessions the kiosk's coin unit (emulator mode: the
+// one persisted in --out, whose holds a restart resolves).
+func withCoins(c *payment.Coins) uiOption { return func(u *ui) { u.coins = c } }
+
 // withOutbox gives the sessions the kiosk's outbox.
 func withOutbox(o *terminal.Outbox) uiOption { return func(u *ui) { u.outbox = o } }
 

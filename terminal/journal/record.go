@@ -23,6 +23,13 @@ const (
 	KindRepair    Kind = "repair"    // a torn, uncommitted tail was cut at open
 	KindOutbox    Kind = "outbox"    // an outcome the center did not acknowledge, to send again
 	KindReported  Kind = "reported"  // a queued outcome the center has now answered (or refused for good)
+	// KindHold is written BEFORE a fee is held: hold id (note), ticket
+	// (tid) and amount (fee), so that a hold a crash leaves open can be
+	// traced to its session and resolved by that session's outcome.
+	KindHold Kind = "hold"
+	// KindSettled is written after a hold is captured or released
+	// (billing), naming the hold (note); also at start-up recovery.
+	KindSettled Kind = "settled"
 )
 
 // Record is one journal line. Every field is free of personal data by
@@ -81,7 +88,7 @@ func (r Record) validate() error {
 		return fmt.Errorf("time: %w", err)
 	}
 	switch r.Kind {
-	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair, KindOutbox, KindReported:
+	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair, KindOutbox, KindReported, KindHold, KindSettled:
 	default:
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	}

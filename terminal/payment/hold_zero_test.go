@@ -20,7 +20,7 @@ func TestHoldAmount(t *testing.T) {
 		if err := co.Insert(100); err != nil {
 			t.Fatal(err)
 		}
-		_, err := co.Hold(context.Background(), "t", c.yen)
+		_, err := co.Hold(context.Background(), "h1", "t", c.yen)
 		if !errors.Is(err, c.want) {
 			t.Errorf("Hold(%d): %v, want %v", c.yen, err, c.want)
 		}

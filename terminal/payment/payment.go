@@ -6,9 +6,15 @@ package payment
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"kofu/protocol"
@@ -21,11 +27,20 @@ type Unit interface {
 	// at all — the session neither holds nor captures, so a unit never
 	// sees an empty hold to settle, and refusing 0 (ErrAmount) keeps a
 	// missing fee from passing as a free one.
-	Hold(ctx context.Context, ref string, yen int) (Hold, error)
-	// Capture takes a held fee. Called only after a confirmed print.
+	//
+	// id is chosen by the caller (NewHoldID) so that it can be journaled
+	// before the hold is taken: a crash between the two leaves a journaled
+	// id the unit may or may not know, never a hold nobody can name.
+	Hold(ctx context.Context, id, ref string, yen int) (Hold, error)
+	// Capture takes a held fee, named by h.ID. Called only after a
+	// confirmed print (or at start-up recovery for a session the journal
+	// shows printed).
 	Capture(ctx context.Context, h Hold) error
-	// Release gives a held fee back.
+	// Release gives a held fee back, named by h.ID.
 	Release(ctx context.Context, h Hold) error
+	// Open lists the holds neither captured nor released: after a restart,
+	// the ones a killed session left, to be resolved by the journal.
+	Open(ctx context.Context) ([]Hold, error)
 	// Return gives back whatever was inserted and not held (a resident who
 	// cancels before paying in full), and says how much.
 	Return(ctx context.Context) (int, error)
@@ -43,7 +58,17 @@ var (
 	ErrInsufficient = errors.New("not enough money inserted")
 	ErrNoHold       = errors.New("no such open hold")
 	ErrAmount       = errors.New("invalid amount")
+	ErrHoldID       = errors.New("invalid or reused hold id")
 )
+
+// NewHoldID returns a fresh random hold id (a journal code: hex).
+func NewHoldID() (string, error) {
+	id, err := protocol.RandomID(8)
+	if err != nil {
+		return "", fmt.Errorf("hold id: %w", err)
+	}
+	return hex.EncodeToString(id[:]), nil
+}
 
 // denominations the coin unit accepts (yen coins and the 1000-yen note).
 var denominations = []int{10, 50, 100, 500, 1000}
@@ -51,13 +76,32 @@ var denominations = []int{10, 50, 100, 500, 1000}
 // Coins is an emulated coin unit: the resident inserts coins (credit), a
 // hold sets part of the credit aside, capture moves it to the cash box,
 // release returns it with the change. Safe for concurrent use.
+//
+// Opened with OpenCoins on a path, it persists its money (credit, open
+// holds, cash box, returned) after every change, atomically, so that a
+// kiosk killed with a hold open finds the hold again at restart, as a
+// real coin unit keeps the coins in its escrow; NewCoins keeps everything
+// in memory.
 type Coins struct {
 	mu       sync.Mutex
+	path     string // "" : in memory only
 	credit   int
 	holds    map[string]Hold
 	cashbox  int
 	returned int
+	inserted int // every yen ever inserted, counted apart: the books' check
 	events   []Event
+}
+
+// coinsFile is the persisted state of a Coins.
+type coinsFile struct {
+	Credit   int    `json:"credit"`
+	Holds    []Hold `json:"holds"`
+	Cashbox  int    `json:"cashbox"`
+	Returned int    `json:"returned"`
+	// Inserted is every yen ever inserted: the books balance when
+	// Inserted = Credit + held + Cashbox + Returned.
+	Inserted int `json:"inserted"`
 }
 
 // Event is one ledger entry of the coin unit.
@@ -67,8 +111,84 @@ type Event struct {
 	Yen int
 }
 
-// NewCoins returns an empty coin unit.
+// NewCoins returns an empty coin unit kept in memory.
 func NewCoins() *Coins { return &Coins{holds: map[string]Hold{}} }
+
+// OpenCoins returns the coin unit persisted at path, empty when the file
+// does not exist yet; every change is written back to path before the
+// call that made it returns.
+func OpenCoins(path string) (*Coins, error) {
+	c := &Coins{path: path, holds: map[string]Hold{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("coin unit: %w", err)
+	}
+	var f coinsFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("coin unit %s: %w", path, err)
+	}
+	c.credit, c.cashbox, c.returned, c.inserted = f.Credit, f.Cashbox, f.Returned, f.Inserted
+	for _, h := range f.Holds {
+		c.holds[h.ID] = h
+	}
+	return c, nil
+}
+
+// ReadCoinsFile reads a persisted coin unit's state without opening it:
+// for tests and technicians checking that no coin was lost.
+func ReadCoinsFile(path string) (Ledger, error) {
+	c, err := OpenCoins(path)
+	if err != nil {
+		return Ledger{}, err
+	}
+	return c.Ledger(), nil
+}
+
+// save writes the state to c.path atomically (temp file, fsync, rename,
+// fsync of the directory). Called with c.mu held; a no-op in memory.
+func (c *Coins) save() error {
+	if c.path == "" {
+		return nil
+	}
+	f := coinsFile{Credit: c.credit, Cashbox: c.cashbox, Returned: c.returned, Holds: []Hold{}}
+	f.Inserted = c.inserted
+	for _, h := range c.holds {
+		f.Holds = append(f.Holds, h)
+	}
+	slices.SortFunc(f.Holds, func(a, b Hold) int { return strings.Compare(a.ID, b.ID) })
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	dir := filepath.Dir(c.path)
+	tmp, err := os.CreateTemp(dir, ".coins-*")
+	if err != nil {
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("coin unit: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
 
 // Insert credits a coin or note.
 func (c *Coins) Insert(yen int) error {
@@ -78,32 +198,53 @@ func (c *Coins) Insert(yen int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.credit += yen
+	c.inserted += yen
 	c.events = append(c.events, Event{"insert", "", yen})
-	return nil
+	return c.save()
 }
 
 // Hold sets yen aside from the inserted credit.
-func (c *Coins) Hold(ctx context.Context, ref string, yen int) (Hold, error) {
+func (c *Coins) Hold(ctx context.Context, id, ref string, yen int) (Hold, error) {
 	if err := ctx.Err(); err != nil {
 		return Hold{}, err
 	}
 	if yen <= 0 || yen > 100000 {
 		return Hold{}, ErrAmount
 	}
-	id, err := protocol.RandomID(8)
-	if err != nil {
-		return Hold{}, err
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if _, dup := c.holds[id]; dup || id == "" {
+		return Hold{}, fmt.Errorf("hold %q: %w", id, ErrHoldID)
+	}
 	if c.credit < yen {
 		return Hold{}, fmt.Errorf("%d of %d yen inserted: %w", c.credit, yen, ErrInsufficient)
 	}
-	h := Hold{ID: id.String(), Ref: ref, Yen: yen}
+	h := Hold{ID: id, Ref: ref, Yen: yen}
 	c.credit -= yen
 	c.holds[h.ID] = h
 	c.events = append(c.events, Event{"hold", ref, yen})
+	if err := c.save(); err != nil {
+		// Not persisted: undo, so memory and file agree.
+		delete(c.holds, h.ID)
+		c.credit += yen
+		return Hold{}, err
+	}
 	return h, nil
+}
+
+// Open lists the holds neither captured nor released, sorted by id.
+func (c *Coins) Open(ctx context.Context) ([]Hold, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hs := make([]Hold, 0, len(c.holds))
+	for _, h := range c.holds {
+		hs = append(hs, h)
+	}
+	slices.SortFunc(hs, func(a, b Hold) int { return strings.Compare(a.ID, b.ID) })
+	return hs, nil
 }
 
 // Capture moves a held fee into the cash box and returns the change.
@@ -138,7 +279,7 @@ func (c *Coins) settle(ctx context.Context, h Hold, op string) error {
 		c.events = append(c.events, Event{"refund", held.Ref, c.credit})
 		c.credit = 0
 	}
-	return nil
+	return c.save()
 }
 
 // Return gives back the inserted credit no hold has set aside.
@@ -153,6 +294,9 @@ func (c *Coins) Return(ctx context.Context) (int, error) {
 		c.returned += n
 		c.credit = 0
 		c.events = append(c.events, Event{"refund", "", n})
+		if err := c.save(); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }
@@ -160,15 +304,18 @@ func (c *Coins) Return(ctx context.Context) (int, error) {
 // Ledger is the coin unit's totals.
 type Ledger struct {
 	Cashbox, Returned, Credit, Held int
-	OpenHolds                       int
-	Events                          []Event
+	// Inserted is every yen ever inserted; no coin is lost when it equals
+	// Cashbox + Returned + Credit + Held.
+	Inserted  int
+	OpenHolds int
+	Events    []Event
 }
 
 // Ledger returns the totals and a copy of the events.
 func (c *Coins) Ledger() Ledger {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l := Ledger{Cashbox: c.cashbox, Returned: c.returned, Credit: c.credit, OpenHolds: len(c.holds),
+	l := Ledger{Cashbox: c.cashbox, Returned: c.returned, Credit: c.credit, Inserted: c.inserted, OpenHolds: len(c.holds),
 		Events: slices.Clone(c.events)}
 	for _, h := range c.holds {
 		l.Held += h.Yen

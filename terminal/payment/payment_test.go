@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -36,7 +37,7 @@ func TestCoins(t *testing.T) {
 					err = c.Insert(s.yen)
 				case "hold":
 					var nh Hold
-					nh, err = c.Hold(ctx, "ticket", s.yen)
+					nh, err = c.Hold(ctx, fmt.Sprint("h", i), "ticket", s.yen)
 					if err == nil {
 						h = nh
 					}
@@ -68,7 +69,7 @@ func TestConservation(t *testing.T) {
 			c.Insert(y)
 			in += y
 		}
-		h, err := c.Hold(ctx, "t", 300+10*(i%10))
+		h, err := c.Hold(ctx, fmt.Sprint("h", i), "t", 300+10*(i%10))
 		if err != nil {
 			t.Fatal(err)
 		}
