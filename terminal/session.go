@@ -461,12 +461,8 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 	s.res.Outcome, s.res.Reason = outcomeOf(st), reason
 	s.res.Payment = "none"
 	if s.hold != nil {
-		h := *s.hold
-		if st == StatePrinted {
-			s.res.Payment = settleHold(settle, k, s.id, h, true, s.protect)
-		} else {
-			s.res.Payment = settleHold(settle, k, s.id, h, false, s.protect)
-		}
+		// Captured only for printed; every other end releases.
+		s.res.Payment = settleHold(settle, k, s.id, *s.hold, st == StatePrinted, s.protect)
 	}
 	if s.protect("payment", func() {
 		if n, err := k.Payment.Return(settle); err != nil {
