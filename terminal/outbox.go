@@ -68,6 +68,10 @@ func LoadOutbox(path string) (*Outbox, error) {
 				return err
 			}
 			q.result, q.reason = protocol.ResultUnknown, "recovered-at-start"
+			if r.State == string(StatePrinted) {
+				// Every page was confirmed before the stop (journal.IntentCapture).
+				q.result, q.reason, q.pages = protocol.ResultPrinted, "", r.Pages
+			}
 			add(q)
 		case journal.KindOutbox:
 			q, err := decodeQueued(r.Session, r.TID, r.Binding)
@@ -149,7 +153,8 @@ func (k *Kiosk) FlushOutbox(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		rec := journal.Record{Kind: journal.KindReported, Session: q.session, TID: protocol.B64(q.tid)}
+		rec := journal.Record{Kind: journal.KindReported, Session: q.session, TID: protocol.B64(q.tid),
+			State: string(q.result), Pages: q.pages}
 		ans, err := k.Client.ResendOutcome(ctx, q.tid, signed)
 		switch {
 		case err == nil:

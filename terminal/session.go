@@ -29,6 +29,9 @@ type session struct {
 	refused *protocol.RefusedTicket
 	hold    *payment.Hold
 	res     Result
+	// earned: the printer confirmed every page; the settle record says
+	// so (journal.IntentCapture) before the fee is captured.
+	earned bool
 	// gets counts the document's GETs for the journal's end record:
 	// envelope and page attempts, and how many were sent again after a
 	// transport failure (protocol.Fetch).
@@ -52,6 +55,13 @@ func (s *session) to(st State) error {
 		}
 	}
 	rec := journal.Record{Kind: journal.KindState, Session: s.id, State: string(st), Card: s.card}
+	if st == StateSettle {
+		// The intent, before any money moves: see journal.IntentCapture.
+		rec.Billing, rec.Pages = journal.IntentRelease, s.res.Pages
+		if s.earned {
+			rec.Billing = journal.IntentCapture
+		}
+	}
 	if s.ticket != nil {
 		// Once the ticket is known, a crash leaves enough to tell the
 		// center later (the outbox): the ticket and the request's binding.
@@ -317,13 +327,14 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return
 	})
 	s.res.Pages = confirmed
+	s.earned = perr == nil && confirmed == n
 	if err := s.to(StateSettle); err != nil {
 		// The job may be on paper, maybe every page confirmed: the
 		// session cannot say printed without its settle record, and must
 		// not say failed. Unknown, fee released: staff look at the tray.
 		return fail(StateUnknown, "journal", err)
 	}
-	if perr == nil && confirmed == n {
+	if s.earned {
 		return StatePrinted, ""
 	}
 	// Some pages may be out, some not — even a printer error that says

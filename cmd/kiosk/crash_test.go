@@ -39,8 +39,13 @@ func TestKillInEveryState(t *testing.T) {
 	// these states, the session has a ticket, so its unknown outcome is
 	// owed to the center.
 	holdOpen := map[string]int{"fetch": 1, "print": 1, "settle": 1}
-	hasTicket := map[string]bool{"fee": true, "fetch": true, "print": true, "settle": true}
-	for _, state := range []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle"} {
+	hasTicket := map[string]bool{"fee": true, "fetch": true, "print": true, "settle": true, crashCaptured: true}
+	// earned: killed after the printer confirmed every page (the settle
+	// record carries journal.IntentCapture), before or after the unit
+	// captured: the session is closed printed and the fee captured — the
+	// books agree with the paper and with the coin unit.
+	earned := map[string]bool{"settle": true, crashCaptured: true}
+	for _, state := range []string{"card", "choose", "pin", "submit", "fee", "fetch", "print", "settle", crashCaptured} {
 		t.Run(state, func(t *testing.T) {
 			out := t.TempDir()
 			run := func(extra ...string) (*exec.Cmd, []byte, []byte, error) {
@@ -66,8 +71,16 @@ func TestKillInEveryState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if wantOpen := holdOpen[state]; coins.OpenHolds != wantOpen || len(holds) != wantOpen {
-				t.Fatalf("killed in %s: %d holds open in the coin unit, %d journaled; want %d", state, coins.OpenHolds, len(holds), wantOpen)
+			wantJournaled := holdOpen[state]
+			if state == crashCaptured {
+				wantJournaled = 1 // journaled, taken, and captured before the kill
+			}
+			if wantOpen := holdOpen[state]; coins.OpenHolds != wantOpen || len(holds) != wantJournaled {
+				t.Fatalf("killed in %s: %d holds open in the coin unit, %d journaled; want %d, %d", state, coins.OpenHolds, len(holds), wantOpen, wantJournaled)
+			}
+			if state == crashCaptured && (coins.Cashbox == 0 || settledAny(t, out, holds[0])) {
+				t.Fatalf("killed after the capture: cashbox %d, settled record %v; want the fee in the cashbox and no settled record yet",
+					coins.Cashbox, settledAny(t, out, holds[0]))
 			}
 
 			_, so, se, err := run()
@@ -77,20 +90,27 @@ func TestKillInEveryState(t *testing.T) {
 			if !strings.Contains(string(se), "session "+killed+" was left unfinished") {
 				t.Fatalf("restart did not report the killed session: %s", se)
 			}
+			if got := strings.Contains(string(se), "recorded as printed, its fee captured"); got != earned[state] {
+				t.Fatalf("killed in %s: restart says printed %v, want %v: %s", state, got, earned[state], se)
+			}
 			var line struct{ TID string }
 			json.Unmarshal(so, &line)
 			rep, err = journal.Verify(filepath.Join(out, "journal"))
-			if err != nil || len(rep.Open) != 0 || rep.Outcomes["unknown"] != 1 || rep.Outcomes["printed"] != 1 {
-				t.Fatalf("after restart: %+v %v", rep, err)
+			wantUnknown, wantPrinted := 1, 1
+			if earned[state] {
+				wantUnknown, wantPrinted = 0, 2
+			}
+			if err != nil || len(rep.Open) != 0 || rep.Outcomes["unknown"] != wantUnknown || rep.Outcomes["printed"] != wantPrinted {
+				t.Fatalf("after restart: %+v %v; want %d unknown, %d printed", rep, err, wantUnknown, wantPrinted)
 			}
 			after := pngs(t, out)
 			if len(after) != len(pagesBefore)+1 || !contains(after, line.TID) {
 				t.Fatalf("pages before %v, after %v: the restart printed more than its own page", pagesBefore, after)
 			}
 			switch {
-			case state == "settle" && len(pagesBefore) != 1:
-				t.Fatalf("killed in settle: want the one page printed before, got %v", pagesBefore)
-			case state != "settle" && len(pagesBefore) != 0:
+			case earned[state] && len(pagesBefore) != 1:
+				t.Fatalf("killed in %s: want the one page printed before, got %v", state, pagesBefore)
+			case !earned[state] && len(pagesBefore) != 0:
 				t.Fatalf("pages written before printing began: %v", pagesBefore)
 			}
 
@@ -100,14 +120,28 @@ func TestKillInEveryState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if coins.OpenHolds != 0 || coins.Cashbox != res.Fee || res.Fee == 0 ||
+			wantCaptured := res.Fee // the restart's own printed session
+			if earned[state] {
+				wantCaptured = 2 * res.Fee // and the killed one's
+			}
+			if coins.OpenHolds != 0 || coins.Cashbox != wantCaptured || res.Fee == 0 ||
 				coins.Cashbox+coins.Returned+coins.Credit+coins.Held != coins.Inserted {
-				t.Fatalf("coin unit after restart %+v: want no hold open, only the printed fee %d captured, every coin accounted for", coins, res.Fee)
+				t.Fatalf("coin unit after restart %+v: want no hold open, %d captured, every coin accounted for", coins, wantCaptured)
 			}
 			for _, id := range holds {
-				if got := settledAtStart(t, out, id); got != "released" {
-					t.Fatalf("hold %s of the killed session: resolved at start %q, want released (the session is unknown)", id, got)
+				want := "released" // the session is unknown
+				switch {
+				case state == crashCaptured:
+					want = "" // captured before the kill: nothing left to resolve
+				case earned[state]:
+					want = "captured"
 				}
+				if got := settledAtStart(t, out, id); got != want {
+					t.Fatalf("hold %s of the killed session: resolved at start %q, want %q", id, got, want)
+				}
+			}
+			if got := reportedResult(t, out, killed); hasTicket[state] && got != map[bool]string{true: "printed", false: "unknown"}[earned[state]] {
+				t.Fatalf("the killed session was queued for the center as %q", got)
 			}
 			wantReported := 0
 			if hasTicket[state] {
@@ -123,7 +157,7 @@ func TestKillInEveryState(t *testing.T) {
 				t.Fatalf("after a third start the killed session was reported %d times, want %d", n, wantReported)
 			}
 			if coins, err := payment.ReadCoinsFile(filepath.Join(out, "coins.json")); err != nil || coins.OpenHolds != 0 ||
-				coins.Cashbox != 2*res.Fee || coins.Cashbox+coins.Returned+coins.Credit+coins.Held != coins.Inserted {
+				coins.Cashbox != wantCaptured+res.Fee || coins.Cashbox+coins.Returned+coins.Credit+coins.Held != coins.Inserted {
 				t.Fatalf("coin unit after a third start %+v %v", coins, err)
 			}
 		})
@@ -149,6 +183,32 @@ func settledAtStart(t *testing.T, out, id string) string {
 	eachRecord(t, out, func(r journal.Record) {
 		if r.Kind == journal.KindSettled && r.Note == id && r.Reason == "recovered-at-start" {
 			got = r.Billing
+		}
+	})
+	return got
+}
+
+// settledAny reports whether any settled record names hold id.
+func settledAny(t *testing.T, out, id string) bool {
+	t.Helper()
+	found := false
+	eachRecord(t, out, func(r journal.Record) {
+		if r.Kind == journal.KindSettled && r.Note == id {
+			found = true
+		}
+	})
+	return found
+}
+
+// reportedResult is the result the outbox sent the center for session
+// and the center answered (the journal's reported record; "" if none),
+// with the billing the center answered.
+func reportedResult(t *testing.T, out, session string) string {
+	t.Helper()
+	got := ""
+	eachRecord(t, out, func(r journal.Record) {
+		if r.Kind == journal.KindReported && r.Session == session {
+			got = r.State
 		}
 	})
 	return got

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"kofu/cardreader"
@@ -76,7 +75,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
 	fs.StringVar(&f.out, "out", "kofu-out", "emulator output directory for printed pages")
 	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
-	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE")
+	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE, or right after the coin unit captured the fee (captured)")
 	fs.IntVar(&f.dpi, "dpi", 300, "emulator: center page resolution (300 or 600)")
 	fs.StringVar(&f.lang, "lang", "ja", "customer UI: the language a session starts in (ja or en)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log on stderr: json or text (default: the config's log.format, else JSON unless stderr is a terminal)")
@@ -362,9 +361,11 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		crashAt := f.crashAt
 		k.OnState = func(st terminal.State) {
 			if string(st) == crashAt {
-				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-				select {} // the signal is on its way
+				killSelf()
 			}
+		}
+		if crashAt == crashCaptured {
+			k.Payment = crashAfterCapture{k.Payment}
 		}
 	}
 	card, err := slot.Open(sctx)
@@ -457,6 +458,11 @@ func (rc *runContext) store(ctx context.Context) (int, error) {
 // logRecovered says which sessions the journal found unfinished at open.
 func (rc *runContext) logRecovered(rep *journal.Report) {
 	for _, sid := range rep.Recovered {
+		if pages, ok := rep.Earned[sid]; ok {
+			rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run after the printer confirmed all %d page(s); recorded as printed, its fee captured, not reprinted", sid, pages),
+				"session", sid)
+			continue
+		}
 		rc.log.Warn(fmt.Sprintf("kiosk: session %s was left unfinished by an earlier run; recorded as unknown, not reprinted", sid),
 			"session", sid)
 	}

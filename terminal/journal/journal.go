@@ -87,7 +87,8 @@ type Report struct {
 	TornTail  int64          // ... its length in bytes
 	Repaired  bool           // ... and cut (Open only)
 	Open      []string       // sessions without an end when read
-	Recovered []string       // sessions Open closed as unknown
+	Earned    map[string]int // ... of those, the ones whose last state record earned printed (IntentCapture): pages confirmed
+	Recovered []string       // sessions Open closed (as unknown, or printed when earned)
 	Outcomes  map[string]int // ended sessions by outcome
 	Last      string         // hash of the last record
 }
@@ -96,8 +97,10 @@ type Report struct {
 // takes an exclusive lock, verifies the whole chain, cuts a torn tail
 // left by a crash or a failed write (see scan: only ever the last line,
 // never a committed record), records the cut and the opening, and closes
-// every session left without an end as "unknown" (the kiosk never
-// resumes or reprints them). key is the secret for card hashes. If the
+// every session left without an end (the kiosk never resumes or reprints
+// them): as "printed" when its last state record carries IntentCapture —
+// every page was confirmed before the stop, so the outcome was already
+// decided and the fee is to be captured — and as "unknown" otherwise. key is the secret for card hashes. If the
 // journal cannot be written (a full disk), Open fails with an *ErrFailed
 // and leaves the file ending at its last committed record.
 func Open(path string, key []byte, now func() time.Time) (*Journal, *Report, error) {
@@ -144,7 +147,11 @@ func Open(path string, key []byte, now func() time.Time) (*Journal, *Report, err
 		return nil, nil, err
 	}
 	for _, sid := range rep.Open {
-		if err := j.Append(Record{Kind: KindRecovered, Session: sid, State: "unknown", Note: "unfinished-at-start"}); err != nil {
+		r := Record{Kind: KindRecovered, Session: sid, State: "unknown", Note: "unfinished-at-start"}
+		if pages, ok := rep.Earned[sid]; ok {
+			r.State, r.Pages, r.Billing, r.Note = "printed", pages, IntentCapture, "confirmed-before-stop"
+		}
+		if err := j.Append(r); err != nil {
 			j.Close()
 			return nil, nil, err
 		}
@@ -209,8 +216,8 @@ func Each(path string, fn func(Record) error) error {
 // last line that is JSON but not the chain's next record — is corruption:
 // a write is never torn into valid JSON, so that is an alteration.
 func scan(r io.Reader) (*Report, int64, error) {
-	rep := &Report{Outcomes: map[string]int{}, Last: zeroHash}
-	open := map[string]bool{}
+	rep := &Report{Outcomes: map[string]int{}, Earned: map[string]int{}, Last: zeroHash}
+	open := map[string]Record{} // session → its last state record
 	br := bufio.NewReaderSize(r, 64<<10)
 	var good int64
 	for line := 1; ; line++ {
@@ -239,14 +246,17 @@ func scan(r io.Reader) (*Report, int64, error) {
 		rep.Last = rec.Hash
 		switch rec.Kind {
 		case KindState:
-			open[rec.Session] = true
+			open[rec.Session] = rec
 		case KindEnd, KindRecovered:
 			delete(open, rec.Session)
 			rep.Outcomes[rec.State]++
 		}
 	}
-	for sid := range open {
+	for sid, last := range open {
 		rep.Open = append(rep.Open, sid)
+		if last.Billing == IntentCapture {
+			rep.Earned[sid] = last.Pages
+		}
 	}
 	sort.Strings(rep.Open)
 	return rep, good, nil

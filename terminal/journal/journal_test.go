@@ -236,3 +236,62 @@ func childWriter(path string) {
 		fmt.Printf("committed %d\n", j.seq-1)
 	}
 }
+
+// TestRecoverByIntent: a session stopped after its last state record
+// carried IntentCapture (every page confirmed) is closed printed with that
+// record's pages; one whose last record carried IntentRelease, or an
+// IntentCapture followed by a later state, is closed unknown.
+func TestRecoverByIntent(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tail  []Record
+		state string
+		pages int
+	}{
+		{"all pages confirmed", []Record{{State: "settle", Billing: IntentCapture, Pages: 3}}, "printed", 3},
+		{"some pages confirmed", []Record{{State: "settle", Billing: IntentRelease, Pages: 2}}, "unknown", 0},
+		{"printing", []Record{{State: "print"}}, "unknown", 0},
+		{"capture intent, then another state", []Record{{State: "settle", Billing: IntentCapture, Pages: 1}, {State: "print"}}, "unknown", 0},
+		{"no intent on a settle record", []Record{{State: "settle", Pages: 1}}, "unknown", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal")
+			j, _ := openT(t, path)
+			session(t, j, "s1", false)
+			for _, r := range tc.tail {
+				r.Kind, r.Session = KindState, "s1"
+				if err := j.Append(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			j.Close()
+			rep, err := Verify(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, earned := rep.Earned["s1"]; earned != (tc.state == "printed") {
+				t.Fatalf("verify: earned %v, want %v", rep.Earned, tc.state == "printed")
+			}
+			j, rep = openT(t, path)
+			j.Close()
+			if len(rep.Recovered) != 1 {
+				t.Fatalf("open: %+v", rep)
+			}
+			var got Record
+			if err := Each(path, func(r Record) error {
+				if r.Kind == KindRecovered {
+					got = r
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tc.state || got.Pages != tc.pages {
+				t.Fatalf("recovered as %s with %d pages, want %s with %d", got.State, got.Pages, tc.state, tc.pages)
+			}
+			if rep, err := Verify(path); err != nil || rep.Outcomes[tc.state] != 1 {
+				t.Fatalf("after open: %+v %v", rep, err)
+			}
+		})
+	}
+}

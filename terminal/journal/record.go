@@ -19,7 +19,7 @@ const (
 	KindOpen      Kind = "open"      // the journal was opened by a kiosk process
 	KindState     Kind = "state"     // a session entered a state
 	KindEnd       Kind = "end"       // a session reached its terminal state
-	KindRecovered Kind = "recovered" // a session found unfinished at open, closed as unknown
+	KindRecovered Kind = "recovered" // a session found unfinished at open, closed as unknown (or printed, see IntentCapture)
 	KindRepair    Kind = "repair"    // a torn, uncommitted tail was cut at open
 	KindOutbox    Kind = "outbox"    // an outcome the center did not acknowledge, to send again
 	KindReported  Kind = "reported"  // a queued outcome the center has now answered (or refused for good)
@@ -30,6 +30,21 @@ const (
 	// KindSettled is written after a hold is captured or released
 	// (billing), naming the hold (note); also at start-up recovery.
 	KindSettled Kind = "settled"
+)
+
+// IntentCapture, in the Billing field of a state record, says the session
+// has earned the outcome printed before any money moves: every page was
+// confirmed by the printer and the fee is to be captured. The terminal
+// writes it on entering settle, so that a stop anywhere after — before
+// the capture, between the capture and its settled record, or before the
+// end record — is closed at the next Open as printed (with the record's
+// pages), and the start-up recovery captures a hold still open, rather
+// than a confirmed, paid-for page being reported unknown. A state record
+// with any other Billing (the terminal writes IntentRelease) decides
+// nothing: the session is closed as unknown.
+const (
+	IntentCapture = "capture"
+	IntentRelease = "release"
 )
 
 // Record is one journal line. Every field is free of personal data by
