@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/OpenPrinting/goipp v1.1.0
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/gdamore/tcell/v2 v2.8.1
 	github.com/go-jose/go-jose/v4 v4.1.8

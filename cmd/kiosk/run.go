@@ -34,7 +34,6 @@ import (
 // runHooks let tests watch a run from inside the process.
 type runHooks struct {
 	metricsAddr func(net.Addr) // the metrics endpoint is listening
-	getenv      func(string) string
 	now         func() time.Time // store mode's clock in tests (nil: the wall clock)
 	stdin       io.Reader        // where --pin-stdin reads (nil: os.Stdin)
 }
@@ -130,11 +129,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 		}
 		addr = f.metrics
 	}
-	getenv := hooks.getenv
-	if getenv == nil {
-		getenv = os.Getenv
+	notify, err := sdnotify.FromEnv()
+	if err != nil {
+		log.Warn("systemd watchdog not honoured", "err", err)
 	}
-	rc := &runContext{f: f, cfg: cfg, log: log, metricsAddr: addr, hooks: hooks, notify: sdnotify.FromEnv(getenv),
+	rc := &runContext{f: f, cfg: cfg, log: log, metricsAddr: addr, hooks: hooks, notify: notify,
 		stdout: stdout, pin: pin}
 	if f.emu {
 		return rc.emulator(ctx)

@@ -273,7 +273,7 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	svc := newService(log, m, sdnotify.FromEnv(func(string) string { return "" }), terminal.DefaultTimeouts())
+	svc := newService(log, m, notNotified(t), terminal.DefaultTimeouts())
 
 	good, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -459,7 +459,9 @@ func TestNotifyAndStop(t *testing.T) {
 			msgs <- string(buf[:n])
 		}
 	}()
-	env := map[string]string{"NOTIFY_SOCKET": sock, "WATCHDOG_USEC": "100000"}
+	t.Setenv("NOTIFY_SOCKET", sock) // read by go-systemd's daemon package
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := t.TempDir()
@@ -471,7 +473,7 @@ func TestNotifyAndStop(t *testing.T) {
 	go func() {
 		var so, se bytes.Buffer
 		code, _ := runWith(ctx, []string{"--emulator", testclock.Flag(t), "--autopilot", "--out", out, "--fault", "slow:60s", "--log-format", "json"},
-			&so, &se, runHooks{getenv: func(k string) string { return env[k] }})
+			&so, &se, runHooks{})
 		done <- result{code, so.String(), se.String()}
 	}()
 	wait := func(want string) {
@@ -531,7 +533,7 @@ func TestNotifyAndStop(t *testing.T) {
 func TestWithResults(t *testing.T) {
 	m := metrics.New(metrics.Options{SW: "x", Profile: "laptop"})
 	var logs bytes.Buffer
-	svc := newService(slog.New(slog.NewJSONHandler(&logs, nil)), m, sdnotify.FromEnv(func(string) string { return "" }), terminal.DefaultTimeouts())
+	svc := newService(slog.New(slog.NewJSONHandler(&logs, nil)), m, notNotified(t), terminal.DefaultTimeouts())
 	u := &ui{}
 	withResults(svc)(u)
 	if u.instrument == nil {
@@ -586,4 +588,16 @@ func TestStopGate(t *testing.T) {
 	if err := second.admit(terminal.StateSettle); err != nil {
 		t.Fatalf("only print is refused: %v", err)
 	}
+}
+
+// notNotified is a notifier outside systemd.
+func notNotified(t *testing.T) *sdnotify.Notifier {
+	t.Helper()
+	t.Setenv("NOTIFY_SOCKET", "")
+	t.Setenv("WATCHDOG_USEC", "")
+	n, err := sdnotify.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,40 +1,42 @@
-// Package sdnotify speaks systemd's service notification protocol by hand
-// (sd_notify(3)): READY=1 once the kiosk is ready, WATCHDOG=1 while its
-// main loop is healthy, STOPPING=1 as it shuts down, each a datagram on
-// $NOTIFY_SOCKET. Without that variable (not under systemd) it does nothing.
+// Package sdnotify tells systemd how the kiosk is doing: READY=1 once it
+// is ready, WATCHDOG=1 while its main loop is healthy, STOPPING=1 as it
+// shuts down. The protocol itself (sd_notify(3), $NOTIFY_SOCKET,
+// $WATCHDOG_USEC/$WATCHDOG_PID) is github.com/coreos/go-systemd's daemon
+// package; this package adds only the kiosk's rule for the watchdog: no
+// ping while the main loop is wedged. Not under systemd, it does nothing.
 package sdnotify
 
 import (
 	"context"
-	"errors"
-	"net"
+	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
 )
 
 // Notifier sends notifications to the service manager.
 type Notifier struct {
-	addr     string        // $NOTIFY_SOCKET; "" when not under systemd
-	watchdog time.Duration // $WATCHDOG_USEC; 0 when no watchdog
+	enabled  bool          // $NOTIFY_SOCKET is set
+	watchdog time.Duration // $WATCHDOG_USEC for this process; 0 when none
 }
 
-// FromEnv reads $NOTIFY_SOCKET and $WATCHDOG_USEC ($WATCHDOG_PID, when
-// set, must be this process). getenv is os.Getenv outside tests.
-func FromEnv(getenv func(string) string) *Notifier {
-	n := &Notifier{addr: getenv("NOTIFY_SOCKET")}
-	if us, err := strconv.ParseInt(getenv("WATCHDOG_USEC"), 10, 64); err == nil && us > 0 {
-		pid := getenv("WATCHDOG_PID")
-		if pid == "" || pid == strconv.Itoa(os.Getpid()) {
-			n.watchdog = time.Duration(us) * time.Microsecond
-		}
+// FromEnv reads the service manager's environment as systemd sets it for
+// the service ($NOTIFY_SOCKET, $WATCHDOG_USEC, $WATCHDOG_PID, which when
+// set must be this process). A malformed $WATCHDOG_USEC is an error: the
+// unit asked for a watchdog the kiosk cannot honour.
+func FromEnv() (*Notifier, error) {
+	n := &Notifier{enabled: os.Getenv("NOTIFY_SOCKET") != ""}
+	iv, err := daemon.SdWatchdogEnabled(false)
+	if err != nil {
+		return n, fmt.Errorf("sdnotify: %w", err)
 	}
-	return n
+	n.watchdog = iv
+	return n, nil
 }
 
 // Enabled reports whether a service manager listens.
-func (n *Notifier) Enabled() bool { return n.addr != "" }
+func (n *Notifier) Enabled() bool { return n.enabled }
 
 // WatchdogInterval is how often to ping: half of WatchdogSec, as systemd
 // recommends; 0 when there is no watchdog.
@@ -43,29 +45,20 @@ func (n *Notifier) WatchdogInterval() time.Duration { return n.watchdog / 2 }
 // Notify sends one notification, e.g. "READY=1" or "STATUS=…". It is a
 // no-op when not under systemd.
 func (n *Notifier) Notify(state string) error {
-	if n.addr == "" {
+	if !n.enabled {
 		return nil
 	}
-	addr := n.addr
-	if strings.HasPrefix(addr, "@") { // abstract socket
-		addr = "\x00" + addr[1:]
-	} else if !strings.HasPrefix(addr, "/") {
-		return errors.New("sdnotify: NOTIFY_SOCKET is neither a path nor an abstract socket")
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		return fmt.Errorf("sdnotify: %w", err)
 	}
-	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = c.Write([]byte(state))
-	return err
+	return nil
 }
 
 // Ready tells the service manager start-up is complete.
-func (n *Notifier) Ready() error { return n.Notify("READY=1") }
+func (n *Notifier) Ready() error { return n.Notify(daemon.SdNotifyReady) }
 
 // Stopping tells the service manager the service is shutting down.
-func (n *Notifier) Stopping() error { return n.Notify("STOPPING=1") }
+func (n *Notifier) Stopping() error { return n.Notify(daemon.SdNotifyStopping) }
 
 // Watchdog pings the watchdog every WatchdogInterval while healthy
 // reports true, until ctx ends. When healthy says false it skips the
@@ -73,7 +66,7 @@ func (n *Notifier) Stopping() error { return n.Notify("STOPPING=1") }
 // watchdog it returns at once.
 func (n *Notifier) Watchdog(ctx context.Context, healthy func() bool) {
 	iv := n.WatchdogInterval()
-	if n.addr == "" || iv <= 0 {
+	if !n.enabled || iv <= 0 {
 		return
 	}
 	t := time.NewTicker(iv)
@@ -84,7 +77,7 @@ func (n *Notifier) Watchdog(ctx context.Context, healthy func() bool) {
 			return
 		case <-t.C:
 			if healthy() {
-				_ = n.Notify("WATCHDOG=1")
+				_ = n.Notify(daemon.SdNotifyWatchdog)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package sdnotify
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -33,7 +34,19 @@ func listen(t *testing.T) (string, <-chan string) {
 	return path, ch
 }
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// fromEnv sets the service manager's variables for this test (the rest
+// empty) and reads them.
+func fromEnv(t *testing.T, m map[string]string) *Notifier {
+	t.Helper()
+	for _, k := range []string{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"} {
+		t.Setenv(k, m[k])
+	}
+	n, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 func recv(t *testing.T, ch <-chan string) string {
 	t.Helper()
@@ -48,7 +61,7 @@ func recv(t *testing.T, ch <-chan string) string {
 
 func TestNotify(t *testing.T) {
 	path, ch := listen(t)
-	n := FromEnv(env(map[string]string{"NOTIFY_SOCKET": path}))
+	n := fromEnv(t, map[string]string{"NOTIFY_SOCKET": path})
 	if !n.Enabled() || n.WatchdogInterval() != 0 {
 		t.Fatalf("enabled %v, watchdog %v", n.Enabled(), n.WatchdogInterval())
 	}
@@ -63,7 +76,7 @@ func TestNotify(t *testing.T) {
 }
 
 func TestNotSystemd(t *testing.T) {
-	n := FromEnv(env(nil))
+	n := fromEnv(t, nil)
 	if n.Enabled() || n.Ready() != nil {
 		t.Fatal("without NOTIFY_SOCKET notifications must be no-ops")
 	}
@@ -74,7 +87,7 @@ func TestNotSystemd(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Watchdog without systemd did not return")
 	}
-	if FromEnv(env(map[string]string{"NOTIFY_SOCKET": "relative"})).Notify("READY=1") == nil {
+	if fromEnv(t, map[string]string{"NOTIFY_SOCKET": "relative"}).Notify("READY=1") == nil {
 		t.Fatal("a relative NOTIFY_SOCKET was accepted")
 	}
 }
@@ -83,7 +96,7 @@ func TestNotSystemd(t *testing.T) {
 // a WATCHDOG_PID of another process disables it.
 func TestWatchdog(t *testing.T) {
 	path, ch := listen(t)
-	n := FromEnv(env(map[string]string{"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "40000"}))
+	n := fromEnv(t, map[string]string{"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "40000"})
 	if n.WatchdogInterval() != 20*time.Millisecond {
 		t.Fatalf("interval %v", n.WatchdogInterval())
 	}
@@ -117,8 +130,40 @@ func TestWatchdog(t *testing.T) {
 		t.Fatalf("pinged while unhealthy: %q", s)
 	case <-time.After(200 * time.Millisecond):
 	}
-	other := FromEnv(env(map[string]string{"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "40000", "WATCHDOG_PID": strconv.Itoa(1)}))
+	other := fromEnv(t, map[string]string{"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "40000", "WATCHDOG_PID": strconv.Itoa(1)})
 	if other.WatchdogInterval() != 0 {
 		t.Fatal("a watchdog meant for another process was taken")
+	}
+}
+
+// TestAbstractSocket: systemd may name an abstract socket ("@…").
+func TestAbstractSocket(t *testing.T) {
+	name := "@kofu-sdnotify-test-" + strconv.Itoa(os.Getpid())
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
+	if err != nil {
+		t.Skipf("no abstract sockets here: %v", err)
+	}
+	defer c.Close()
+	if err := fromEnv(t, map[string]string{"NOTIFY_SOCKET": name}).Ready(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _, err := c.ReadFromUnix(buf)
+	if err != nil || string(buf[:n]) != "READY=1" {
+		t.Fatalf("got %q, %v", buf[:n], err)
+	}
+}
+
+// TestBadWatchdog: a WATCHDOG_USEC the kiosk cannot read is an error, not
+// a silent "no watchdog".
+func TestBadWatchdog(t *testing.T) {
+	for _, v := range []string{"soon", "-5", "0"} {
+		t.Setenv("NOTIFY_SOCKET", "/nonexistent")
+		t.Setenv("WATCHDOG_USEC", v)
+		t.Setenv("WATCHDOG_PID", "")
+		if _, err := FromEnv(); err == nil {
+			t.Errorf("WATCHDOG_USEC=%q accepted", v)
+		}
 	}
 }
