@@ -33,7 +33,7 @@ import (
 
 // runHooks let tests watch a run from inside the process.
 type runHooks struct {
-	metricsAddr func(net.Addr) // the metrics endpoint is listening
+	metricsAddr func(net.Addr)   // the metrics endpoint is listening
 	now         func() time.Time // store mode's clock in tests (nil: the wall clock)
 	stdin       io.Reader        // where --pin-stdin reads (nil: os.Stdin)
 }
