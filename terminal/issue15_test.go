@@ -530,3 +530,41 @@ func TestProgressPanicOnPrinterGoroutine(t *testing.T) {
 		t.Fatalf("%s/%s payment %s, want printed and captured", got.r.Outcome, got.r.Reason, got.r.Payment)
 	}
 }
+
+// failingReturn is a coin unit whose refund of unheld coins fails.
+type failingReturn struct{ *payment.Coins }
+
+func (failingReturn) Return(context.Context) (int, error) { return 0, errors.New("escrow jammed") }
+
+// TestReturnFailsAfterCapture: a refund that fails after the fee was
+// captured does not hide the capture (found by the soak's payment
+// faults: the result said return-failed, the screen "you have not been
+// charged" for a resident who had paid). Payment stays captured, Refund
+// says return-failed, and the journal records both.
+func TestReturnFailsAfterCapture(t *testing.T) {
+	w := newWorld(t, emulator.Options{})
+	res, _ := w.fx.Resident("R0001")
+	doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
+	got := w.serve15(t, emulator.NewSoftCard(res), &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}},
+		&countingSink{sink: sink{confirm: -1}}, func(k *terminal.Kiosk) { k.Payment = failingReturn{k.Payment.(*payment.Coins)} })
+	r := got.r
+	if r.Outcome != protocol.ResultPrinted || r.Payment != "captured" || r.Refund != "return-failed" {
+		t.Fatalf("outcome %s payment %q refund %q: want printed, captured, return-failed", r.Outcome, r.Payment, r.Refund)
+	}
+	if got.l.Cashbox != r.Fee || r.Fee == 0 {
+		t.Fatalf("ledger %+v for fee %d", got.l, r.Fee)
+	}
+	var settled []string
+	end := ""
+	for _, rec := range got.recs {
+		switch rec.Kind {
+		case journal.KindSettled:
+			settled = append(settled, rec.Billing)
+		case journal.KindEnd:
+			end = rec.Billing
+		}
+	}
+	if !slices.Equal(settled, []string{"captured", "return-failed"}) || end != "captured" {
+		t.Fatalf("journal: settled %v, end billing %q; want [captured return-failed], captured", settled, end)
+	}
+}

@@ -135,7 +135,10 @@ type Result struct {
 	Pages   int             `json:"pages"`
 	Fee     int             `json:"fee"`
 	Billing string          `json:"billing,omitempty"` // the center's answer
-	Payment string          `json:"payment,omitempty"` // captured, released, none
-	Session string          `json:"session,omitempty"`
-	Files   []string        `json:"files"`
+	Payment string          `json:"payment,omitempty"` // the fee: captured, released, none, returned, *-failed
+	// Refund is "return-failed" when coins inserted beyond the held fee
+	// could not be given back (staff refund them by hand); "" otherwise.
+	Refund  string   `json:"refund,omitempty"`
+	Session string   `json:"session,omitempty"`
+	Files   []string `json:"files"`
 }

@@ -475,14 +475,25 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 		// Captured only for printed; every other end releases.
 		s.res.Payment = settleHold(settle, k, s.id, *s.hold, st == StatePrinted, s.protect)
 	}
+	// Coins inserted and not held go back. Their failure does not hide
+	// the hold's settlement: with a hold, Payment keeps captured or
+	// released and Refund says the rest could not be given back.
+	returnFailed := false
 	if s.protect("payment", func() {
 		if n, err := k.Payment.Return(settle); err != nil {
-			s.res.Payment = "return-failed"
+			returnFailed = true
 		} else if n > 0 && s.hold == nil {
 			s.res.Payment = "returned"
 		}
 	}) {
-		s.res.Payment = "return-failed"
+		returnFailed = true
+	}
+	if returnFailed {
+		s.res.Refund = "return-failed"
+		if s.hold == nil {
+			s.res.Payment = "return-failed"
+		}
+		_ = k.Journal.Append(journal.Record{Kind: journal.KindSettled, Session: s.id, TID: s.res.TID, Billing: "return-failed"})
 	}
 	var unsent error
 	tid, binding, reportable := s.reportKey()

@@ -63,8 +63,19 @@ func explain(r terminal.Result) words {
 	return w
 }
 
-// feeWords says whether the fee was taken.
+// feeWords says whether the fee was taken, and whether coins beyond it
+// could not be given back.
 func feeWords(r terminal.Result) Text {
+	w := paymentWords(r)
+	if r.Refund == "return-failed" && r.Payment != "return-failed" {
+		w = T(w.JA+"投入したお金の一部を返却できませんでした。店員にお知らせください。",
+			w.EN+" Some of the money you inserted could not be returned. Please tell the store staff.")
+	}
+	return w
+}
+
+// paymentWords says whether the fee was taken.
+func paymentWords(r terminal.Result) Text {
 	switch r.Payment {
 	case "captured":
 		return T(fmt.Sprintf("料金 %s をいただきました。おつりがある場合はお取りください。", yen(Japanese, r.Fee)),
@@ -75,7 +86,7 @@ func feeWords(r terminal.Result) Text {
 	case "capture-failed":
 		return T("料金の精算が完了していません。店員にお知らせください。",
 			"Payment could not be completed. Please tell the store staff.")
-	case "release-failed":
+	case "release-failed", "return-failed":
 		return T("投入したお金を返却できませんでした。店員にお知らせください。",
 			"The money you inserted could not be returned. Please tell the store staff.")
 	}

@@ -106,3 +106,22 @@ func TestParseLang(t *testing.T) {
 		}
 	}
 }
+
+// TestRefundFailedAfterCapture: the fee taken and the rest not given back
+// are both said; neither hides the other.
+func TestRefundFailedAfterCapture(t *testing.T) {
+	w := explain(terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Refund: "return-failed", Fee: 300, Pages: 1})
+	for l, want := range map[Lang][]string{
+		Japanese: {"料金 300円 をいただきました", "一部を返却できませんでした", "店員"},
+		English:  {"You paid ¥300", "could not be returned", "store staff"},
+	} {
+		for _, s := range want {
+			if !strings.Contains(w.Fee.In(l), s) {
+				t.Errorf("%s: %q missing from %q", l, s, w.Fee.In(l))
+			}
+		}
+	}
+	if strings.Contains(w.Fee.In(English), "not been charged") {
+		t.Errorf("says not charged: %q", w.Fee.In(English))
+	}
+}
