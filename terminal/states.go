@@ -46,7 +46,9 @@ func (s State) Terminal() bool {
 // therefore decided in fetch, before the move to print.
 func edges() map[State][]State {
 	return map[State][]State{
-		StateIdle:   {StateCard},
+		// A session whose first record cannot be written (the journal's
+		// disk is full) ends failed before anything began.
+		StateIdle:   {StateCard, StateFailed},
 		StateCard:   {StateChoose},
 		StateChoose: {StatePIN},
 		StatePIN:    {StateSubmit},

@@ -64,7 +64,8 @@ func TestEndFrom(t *testing.T) {
 		{StateSettle, StatePrinted, StatePrinted, true},
 		{StatePrint, StatePrinted, "", false},
 		{StateFetch, StatePrinted, "", false},
-		{StateIdle, StateFailed, "", false},
+		{StateIdle, StateFailed, StateFailed, true},
+		{StateIdle, StateUnknown, "", false},
 		{StatePrinted, StateUnknown, "", false},
 		{StateFetch, StatePrint, "", false},
 	}

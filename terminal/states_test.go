@@ -4,13 +4,14 @@ import "testing"
 
 // TestTransitionTable: terminal states accept nothing; every forward edge
 // is allowed; skipping a state is not; any live state before print may
-// fail, be cancelled or end unknown; from print on only printed (through
+// fail, be cancelled or end unknown; idle only fails (its first record
+// could not be written); from print on only printed (through
 // settle) or unknown; refusal only where something is verified.
 func TestTransitionTable(t *testing.T) {
 	all := []State{StateIdle, StateCard, StateChoose, StatePIN, StateSubmit, StateFee, StateFetch, StatePrint,
 		StateSettle, StatePrinted, StateRefused, StateFailed, StateCancelled, StateUnknown}
 	forward := map[[2]State]bool{
-		{StateIdle, StateCard}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
+		{StateIdle, StateCard}: true, {StateIdle, StateFailed}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
 		{StatePIN, StateSubmit}: true, {StateSubmit, StateFee}: true, {StateSubmit, StateRefused}: true,
 		{StateFee, StateFetch}: true, {StateFetch, StatePrint}: true, {StateFetch, StateRefused}: true,
 		{StatePrint, StateSettle}: true, {StatePrint, StateUnknown}: true, {StateSettle, StatePrinted}: true,

@@ -50,7 +50,16 @@ type Config struct {
 	// NetFaultEvery: every this many transactions (offset by a quarter)
 	// the connection is reset as the document is asked for (0: never).
 	NetFaultEvery int
-	DocTimeout    time.Duration // the kiosk's document deadline (default 2 s)
+	// JournalFaultEvery: every this many transactions (offset by an
+	// eighth) the journal's disk fills part-way through the session
+	// (journalLimits), for real (RLIMIT_FSIZE), and has room again after
+	// it (0: never).
+	JournalFaultEvery int
+	// PaymentFaultEvery: every this many transactions (offset by three
+	// eighths) the coin unit fails one of its operations (unitFaults) (0:
+	// never).
+	PaymentFaultEvery int
+	DocTimeout        time.Duration // the kiosk's document deadline (default 2 s)
 	// Now is the kiosk's clock (required); it starts at the instant the
 	// center process was given, so 戸籍 in the mix is issued whatever day
 	// the soak runs.
@@ -83,14 +92,28 @@ type Report struct {
 	PrinterFaults   int
 	CardFaults      int
 	NetFaults       int
+	JournalFaults   int
+	PaymentFaults   int
 	BillingMismatch int // the center billed otherwise than the kiosk settled
 	Unreported      int // sessions with a ticket whose outcome the center did not answer
 	FeeWithoutPrint int // fee captured without every page confirmed
-	PrintedNoFee    int // printed but the fee not captured
-	JournalEnded    int // sessions the journal records as ended
-	JournalOpen     int // sessions the journal leaves open
-	Samples         []Sample
-	Wall            time.Duration
+	PrintedNoFee    int // printed but the fee not captured (after any recovery)
+	CoinsAdrift     int // a coin unit whose books do not balance, or with a hold still open after recovery
+	// HoldsRecovered: holds a failed capture or release left open,
+	// resolved by the journal as the next start would (RecoverHolds).
+	HoldsRecovered int
+	// Unjournaled: sessions with no record at all (the journal's disk was
+	// full from their first record): each must have moved no money.
+	Unjournaled      int
+	UnjournaledMoney int // ... of those, any that held, took or kept a coin
+	JournalEnded     int // sessions the journal records as ended
+	JournalOpen      int // sessions the journal leaves open (their end record failed)
+	// Reopened: what opening the journal again (the next start) did with
+	// the open sessions: closed as unknown or, with every page confirmed,
+	// printed; open afterwards must be 0.
+	ReopenRecovered, ReopenOpen int
+	Samples                     []Sample
+	Wall                        time.Duration
 }
 
 // Run runs the soak.
@@ -181,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	rep := &Report{Outcomes: map[string]int{}}
+	sessions := map[string]terminal.Result{} // session id → its result
 	start := time.Now()
 	for i := range cfg.Transactions {
 		if err := ctx.Err(); err != nil {
@@ -213,7 +237,31 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			resetAtDocument.Store(true)
 			rep.NetFaults++
 		}
-		r, ledger, err := transaction(ctx, k, sink, card, res, spec)
+		var lift func() error
+		if cfg.JournalFaultEvery > 0 && i%cfg.JournalFaultEvery == cfg.JournalFaultEvery/8 {
+			lim := journalLimits()
+			if lift, err = diskLimit(jpath, lim[rep.JournalFaults%len(lim)]); err != nil {
+				return nil, err
+			}
+			rep.JournalFaults++
+		}
+		var uf *unitFault
+		if cfg.PaymentFaultEvery > 0 && i%cfg.PaymentFaultEvery == cfg.PaymentFaultEvery*3/8 {
+			f := unitFaults()[rep.PaymentFaults%len(unitFaults())]
+			uf = &f
+			rep.PaymentFaults++
+		}
+		r, coins, err := transaction(ctx, k, sink, card, res, spec, uf)
+		if lift != nil {
+			// Space returns; the kiosk's gate (health) probes the journal
+			// before the next resident, which heals it.
+			if lerr := lift(); lerr != nil {
+				return nil, lerr
+			}
+			if herr := j.Healthy(); herr != nil && err == nil {
+				err = fmt.Errorf("the journal did not heal once space returned: %w", herr)
+			}
+		}
 		resetAtDocument.Store(false)
 		card.SetFaults(emucard.Faults{})
 		if !card.Present() {
@@ -227,10 +275,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.Transactions++
 		rep.Outcomes[string(r.Outcome)+"/"+r.Reason]++
-		if ledger.Cashbox > 0 && (r.Outcome != protocol.ResultPrinted || r.Payment != "captured") {
+		sessions[r.Session] = r
+		if coins.Ledger().OpenHolds > 0 {
+			// A capture or release failed on every try: the next start
+			// resolves the hold by the journal.
+			rec, err := terminal.RecoverHolds(ctx, jpath, j, coins)
+			if err != nil {
+				return nil, fmt.Errorf("recover holds: %w", err)
+			}
+			rep.HoldsRecovered += len(rec.Captured) + len(rec.Released)
+		}
+		ledger := coins.Ledger()
+		if ledger.OpenHolds > 0 || ledger.Inserted != ledger.Cashbox+ledger.Returned+ledger.Credit+ledger.Held {
+			rep.CoinsAdrift++
+		}
+		if ledger.Cashbox > 0 && r.Outcome != protocol.ResultPrinted {
 			rep.FeeWithoutPrint++
 		}
-		if r.Outcome == protocol.ResultPrinted && (ledger.Cashbox != r.Fee || r.Payment != "captured") {
+		if r.Outcome == protocol.ResultPrinted && ledger.Cashbox != r.Fee {
 			rep.PrintedNoFee++
 		}
 		// The center's answer to the outcome report agrees with the kiosk.
@@ -265,23 +327,52 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.JournalEnded += n
 	}
 	rep.JournalOpen = len(jr.Open)
+	if err := journal.Each(jpath, func(r journal.Record) error {
+		delete(sessions, r.Session)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range sessions {
+		rep.Unjournaled++
+		if r.Payment != "none" || r.Fee != 0 && r.Outcome == protocol.ResultPrinted {
+			rep.UnjournaledMoney++
+		}
+	}
+	// The next start: Open closes what the failed end records left open.
+	j2, jrep, err := journal.Open(jpath, jkey, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reopen journal: %w", err)
+	}
+	rep.ReopenRecovered = len(jrep.Recovered)
+	if err := j2.Close(); err != nil {
+		return nil, err
+	}
+	if jr, err = journal.Verify(jpath); err != nil {
+		return nil, fmt.Errorf("journal after reopen: %w", err)
+	}
+	rep.ReopenOpen = len(jr.Open)
 	return rep, nil
 }
 
 // transaction is one resident at the kiosk: the card opened through the
 // real cardreader code, the autopilot answering, a fresh coin unit.
+// With uf, the coin unit fails as it says.
 func transaction(ctx context.Context, k *terminal.Kiosk, sink terminal.Sink, ec *emucard.Card, res *fixtures.Resident,
-	doc protocol.DocSpec) (terminal.Result, payment.Ledger, error) {
+	doc protocol.DocSpec, uf *unitFault) (terminal.Result, *payment.Coins, error) {
 	coins := payment.NewCoins()
 	k.Payment, k.Sink = coins, sink
+	if uf != nil {
+		k.Payment = &flakyUnit{Coins: coins, f: *uf}
+	}
 	c, err := cardreader.Open(ctx, ec.Dialer("kofu soak reader 00"), nil)
 	if err != nil {
-		return terminal.Result{}, payment.Ledger{}, fmt.Errorf("card of %s: %w", res.ID, err)
+		return terminal.Result{}, nil, fmt.Errorf("card of %s: %w", res.ID, err)
 	}
 	defer c.Close()
 	order := terminal.Order{Muni: res.RecordMuni(doc.Type), Doc: doc}
 	r := k.Serve(ctx, c, terminal.NewAutopilot(order, []byte(res.PIN), coins))
-	return r, coins.Ledger(), nil
+	return r, coins, nil
 }
 
 // population lists eligible synthetic residents with working cards.
