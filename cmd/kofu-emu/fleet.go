@@ -26,6 +26,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	dpi := fs.Int("dpi", 300, "page resolution (300 or 600)")
 	docTimeout := fs.Duration("document-timeout", 60*time.Second, "kiosk deadline for the document")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	journalEvery := fs.Int("journal-fault-every", 0, "every N transactions the serving kiosk's journal disk fills part-way through (for real: RLIMIT_FSIZE) and has room again after; 100 is 1 % (0: never)")
+	paymentEvery := fs.Int("payment-fault-every", 0, "every N transactions the kiosk's coin unit fails a hold, capture, release or return (0: never)")
 	dir := fs.String("dir", "", "keep the kiosks' journals here (default: a temporary directory)")
 	var at clock.Flag
 	fs.Var(&at, "clock", "start the fleet's clock (center calendar: 戸籍 on weekdays only) at this instant, RFC 3339 with a zone (default: the wall clock)")
@@ -37,7 +39,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return 2, err
 	}
 	rep, err := fleet.Run(ctx, fleet.Config{Kiosks: *kiosks, Transactions: *tx, Faults: fl, FaultRate: *rate,
-		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir, Now: at.Clock()})
+		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir, Now: at.Clock(),
+		JournalFaultEvery: *journalEvery, PaymentFaultEvery: *paymentEvery})
 	if err != nil {
 		return 1, err
 	}
@@ -60,8 +63,14 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 				fmt.Fprintf(stdout, "%-9s %-28s %d\n", o.name, k, o.m[k])
 			}
 		}
-		fmt.Fprintf(stdout, "foreign pages printed %d, fee captured without confirmed print %d, lost journal records %d, unaccounted faults %d\n",
-			rep.ForeignPagesPrinted, rep.FeeWithoutPrint, rep.LostJournalRecords, len(rep.UnaccountedFaults))
+		if rep.JournalFaults+rep.PaymentFaults > 0 {
+			fmt.Fprintf(stdout, "journal disk full %d times (unhealed %d; sessions left open %d, open after restart %d; with no record %d, of them moving money %d)\n",
+				rep.JournalFaults, rep.JournalUnhealed, rep.JournalOpen, rep.ReopenOpen, rep.Unjournaled, rep.UnjournaledMoney)
+			fmt.Fprintf(stdout, "coin unit failed %d times (holds resolved by the journal %d; coin units adrift %d)\n",
+				rep.PaymentFaults, rep.HoldsRecovered, rep.CoinsAdrift)
+		}
+		fmt.Fprintf(stdout, "printed without the fee %d, foreign pages printed %d, fee captured without confirmed print %d, lost journal records %d, unaccounted faults %d\n",
+			rep.PrintedNoFee, rep.ForeignPagesPrinted, rep.FeeWithoutPrint, rep.LostJournalRecords, len(rep.UnaccountedFaults))
 	}
 	if !rep.Held() {
 		return 1, fmt.Errorf("the fleet found a broken promise: %v", rep.UnaccountedFaults)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"kofu/cardreader"
+	"kofu/internal/bookfaults"
 	"kofu/internal/buildinfo"
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
@@ -51,6 +52,14 @@ type Config struct {
 	// the center issues 戸籍 on weekdays only, so a run's mix depends on
 	// the instant it is given (kofu-emu fleet --clock; tests pin one).
 	Now func() time.Time
+	// JournalFaultEvery: every this many transactions (counted over the
+	// fleet) the journal's disk of the kiosk serving it fills part-way
+	// through the session, for real (bookfaults.DiskLimit), and has room
+	// again after it; such a transaction runs alone, since the limit is
+	// the process's (0: never). PaymentFaultEvery: every this many, that
+	// kiosk's coin unit fails one of its operations (bookfaults.UnitFaults)
+	// (0: never). 100 is the 1 % of issue 15.
+	JournalFaultEvery, PaymentFaultEvery int
 }
 
 // Report is the fleet's verdict (issue 7's JSON).
@@ -68,19 +77,40 @@ type Report struct {
 	// MixupsUnreceived were rendered wrong but never received by their
 	// kiosk: it gave up on its own document deadline first (the center may
 	// have begun to send). Nothing was printed for them.
-	MixupsUnreceived    int      `json:"mixups_unreceived"`
-	ForeignPagesPrinted int      `json:"foreign_pages_printed"`
-	FeeWithoutPrint     int      `json:"fee_captured_without_confirmed_print"`
-	LostJournalRecords  int      `json:"lost_journal_records"`
-	UnaccountedFaults   []string `json:"unaccounted_faults"`
-	P50ms               float64  `json:"p50_ms"`
-	P99ms               float64  `json:"p99_ms"`
-	WallSeconds         float64  `json:"wall_seconds"`
+	MixupsUnreceived    int `json:"mixups_unreceived"`
+	ForeignPagesPrinted int `json:"foreign_pages_printed"`
+	FeeWithoutPrint     int `json:"fee_captured_without_confirmed_print"`
+	LostJournalRecords  int `json:"lost_journal_records"`
+	PrintedNoFee        int `json:"printed_without_fee"`
+	JournalFaults       int `json:"journal_faults"`
+	PaymentFaults       int `json:"payment_faults"`
+	// JournalUnhealed: journals that stayed failed once space returned.
+	JournalUnhealed int `json:"journal_unhealed"`
+	// HoldsRecovered: holds a failed capture or release left open,
+	// resolved by the journal as the next start would.
+	HoldsRecovered int `json:"holds_recovered"`
+	// CoinsAdrift: coin units whose books do not balance or that keep a
+	// hold open after recovery.
+	CoinsAdrift int `json:"coins_adrift"`
+	// Unjournaled: sessions with no record (the disk was full from their
+	// first record); UnjournaledMoney: of those, any that moved money.
+	Unjournaled      int `json:"unjournaled"`
+	UnjournaledMoney int `json:"unjournaled_money"`
+	// JournalOpen: sessions a failed end record left open;
+	// ReopenOpen: still open after the journals are opened again (as the
+	// next start opens them): must be 0.
+	JournalOpen       int      `json:"journal_open"`
+	ReopenOpen        int      `json:"reopen_open"`
+	UnaccountedFaults []string `json:"unaccounted_faults"`
+	P50ms             float64  `json:"p50_ms"`
+	P99ms             float64  `json:"p99_ms"`
+	WallSeconds       float64  `json:"wall_seconds"`
 }
 
 // Held reports whether the fleet kept kofu's promise.
 func (r *Report) Held() bool {
 	return r.ForeignPagesPrinted == 0 && r.FeeWithoutPrint == 0 && r.LostJournalRecords == 0 &&
+		r.PrintedNoFee == 0 && r.JournalUnhealed == 0 && r.CoinsAdrift == 0 && r.UnjournaledMoney == 0 && r.ReopenOpen == 0 &&
 		len(r.UnaccountedFaults) == 0 && r.MixupsRefused+r.MixupsUnreceived == r.MixupsInjected
 }
 
@@ -88,6 +118,7 @@ func (r *Report) Held() bool {
 type kiosk struct {
 	k       *terminal.Kiosk
 	j       *journal.Journal
+	key     []byte // the journal's key, to open it again as the next start would
 	path    string
 	sink    *paperPrinter
 	wire    *wire
@@ -96,10 +127,13 @@ type kiosk struct {
 
 // session is one finished transaction.
 type session struct {
-	res     terminal.Result
-	ledger  payment.Ledger
-	printed int // sheets decoded from the bytes the printer received
-	elapsed time.Duration
+	res       terminal.Result
+	ledger    payment.Ledger // after any recovery of a hold left open
+	printed   int            // sheets decoded from the bytes the printer received
+	elapsed   time.Duration
+	recovered int  // holds resolved by the journal after the session
+	unhealed  bool // the journal stayed failed once space returned
+	err       error
 }
 
 // Run runs the fleet and returns its report.
@@ -154,6 +188,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var sessions []session
+	// books: a transaction whose journal disk fills runs alone (the file
+	// size limit is the process's); the others share.
+	var books sync.RWMutex
+	var journalFaults, paymentFaults atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
 	for ki, k := range kiosks {
@@ -173,7 +211,29 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					doc = protocol.DocKosekiZenbu
 				}
 				spec, _ := protocol.NewDocSpec(doc)
-				s := k.run(ctx, fx, res, spec)
+				var limit *int64
+				if cfg.JournalFaultEvery > 0 && i%cfg.JournalFaultEvery == cfg.JournalFaultEvery/8 {
+					lims := bookfaults.JournalLimits()
+					l := lims[int(journalFaults.Add(1)-1)%len(lims)]
+					limit = &l
+				}
+				var uf *bookfaults.UnitFault
+				if cfg.PaymentFaultEvery > 0 && i%cfg.PaymentFaultEvery == cfg.PaymentFaultEvery*3/8 {
+					fs := bookfaults.UnitFaults()
+					f := fs[int(paymentFaults.Add(1)-1)%len(fs)]
+					uf = &f
+				}
+				if limit != nil {
+					books.Lock()
+				} else {
+					books.RLock()
+				}
+				s := k.run(ctx, fx, res, spec, limit, uf)
+				if limit != nil {
+					books.Unlock()
+				} else {
+					books.RUnlock()
+				}
 				mu.Lock()
 				sessions = append(sessions, s)
 				mu.Unlock()
@@ -185,15 +245,41 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, k := range kiosks {
 		k.j.Close()
 	}
-	return judge(srv.Center, kiosks, sessions, wall)
+	r, err := judge(srv.Center, kiosks, sessions, wall)
+	if r != nil {
+		r.JournalFaults, r.PaymentFaults = int(journalFaults.Load()), int(paymentFaults.Load())
+	}
+	return r, err
 }
 
 // run is one transaction on this kiosk.
 // The resident's card is the APDU-level emulated card driven by the real
-// cardreader code.
-func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Resident, doc protocol.DocSpec) session {
+// cardreader code. With limit, the journal's disk fills that many bytes
+// past its end for the session and has room after it (the caller runs it
+// alone); with uf, the coin unit fails as it says. A hold a failed
+// capture or release left open is resolved by the journal, as the next
+// start would.
+func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Resident, doc protocol.DocSpec,
+	limit *int64, uf *bookfaults.UnitFault) (s session) {
 	coins := payment.NewCoins()
 	k.k.Payment = coins
+	if uf != nil {
+		k.k.Payment = &bookfaults.FlakyUnit{Coins: coins, F: *uf}
+	}
+	if limit != nil {
+		lift, err := bookfaults.DiskLimit(k.path, *limit)
+		if err != nil {
+			return session{err: err}
+		}
+		defer func() {
+			if err := lift(); err != nil && s.err == nil {
+				s.err = err
+			}
+			// Space returns; the kiosk's gate probes the journal before
+			// the next resident, which heals it.
+			s.unhealed = k.j.Healthy() != nil
+		}()
+	}
 	t0 := time.Now()
 	before := k.sink.paperTotal()
 	var r terminal.Result
@@ -208,7 +294,13 @@ func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Residen
 		r = k.k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), []byte(res.PIN), coins))
 		card.Close()
 	}
-	return session{res: r, ledger: coins.Ledger(), printed: k.sink.paperTotal() - before, elapsed: time.Since(t0)}
+	s = session{res: r, printed: k.sink.paperTotal() - before, elapsed: time.Since(t0)}
+	if coins.Ledger().OpenHolds > 0 {
+		rec, err := terminal.RecoverHolds(ctx, k.path, k.j, coins)
+		s.recovered, s.err = len(rec.Captured)+len(rec.Released), err
+	}
+	s.ledger = coins.Ledger()
+	return s
 }
 
 // population lists the eligible population residents (distinct cards).
@@ -269,7 +361,7 @@ func buildKiosks(ctx context.Context, fx *fixtures.Set, url string, cfg Config, 
 			j.Close()
 			return out, err
 		}
-		out = append(out, &kiosk{j: j, path: path, sink: sink, wire: w, k: &terminal.Kiosk{
+		out = append(out, &kiosk{j: j, key: jkey, path: path, sink: sink, wire: w, k: &terminal.Kiosk{
 			Client: client, Verifier: verifier, Sink: sink, Journal: j, Now: cfg.Now,
 			Identity: terminal.Identity{Term: term, Store: store, Device: key, DeviceChain: chain, SW: buildinfo.SW()},
 		}})
@@ -307,7 +399,25 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 		WallSeconds: wall.Seconds()}
 	byTID := map[string]session{}
 	var lat []float64
+	ids := map[string]terminal.Result{} // session id → result, until found in a journal
 	for _, s := range sessions {
+		if s.err != nil {
+			return nil, fmt.Errorf("fleet session: %w", s.err)
+		}
+		if s.unhealed {
+			r.JournalUnhealed++
+		}
+		r.HoldsRecovered += s.recovered
+		l := s.ledger
+		if l.OpenHolds > 0 || l.Inserted != l.Cashbox+l.Returned+l.Credit+l.Held {
+			r.CoinsAdrift++
+		}
+		if s.res.Outcome == protocol.ResultPrinted && l.Cashbox != s.res.Fee {
+			r.PrintedNoFee++
+		}
+		if s.res.Session != "" {
+			ids[s.res.Session] = s.res
+		}
 		if s.res.TID != "" {
 			byTID[s.res.TID] = s
 		}
@@ -347,6 +457,7 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 			}
 		}
 	}
+	started, endedAll := 0, 0
 	for _, k := range kiosks {
 		r.ForeignPagesPrinted += k.sink.foreign()
 		rep, err := journal.Verify(k.path)
@@ -357,9 +468,39 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 		for _, n := range rep.Outcomes {
 			ended += n
 		}
-		if lost := k.started - ended; lost > 0 {
-			r.LostJournalRecords += lost
+		r.JournalOpen += len(rep.Open)
+		endedAll += ended
+		started += k.started
+		if err := journal.Each(k.path, func(rec journal.Record) error {
+			delete(ids, rec.Session)
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("journal of %s: %w", k.k.Identity.Term, err)
 		}
+		// The next start: opening the journal closes what failed end
+		// records left open.
+		j, _, err := journal.Open(k.path, k.key, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reopen journal of %s: %w", k.k.Identity.Term, err)
+		}
+		if err := j.Close(); err != nil {
+			return nil, err
+		}
+		if rep, err = journal.Verify(k.path); err != nil {
+			return nil, fmt.Errorf("journal of %s after reopen: %w", k.k.Identity.Term, err)
+		}
+		r.ReopenOpen += len(rep.Open)
+	}
+	// Sessions no journal names: the disk was full from their first
+	// record. They must have moved no money.
+	for _, res := range ids {
+		r.Unjournaled++
+		if res.Payment != "none" {
+			r.UnjournaledMoney++
+		}
+	}
+	if lost := started - endedAll - r.JournalOpen - r.Unjournaled; lost > 0 {
+		r.LostJournalRecords = lost
 	}
 	sort.Float64s(lat)
 	r.P50ms, r.P99ms = quantile(lat, 0.5), quantile(lat, 0.99)

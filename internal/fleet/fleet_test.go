@@ -49,6 +49,32 @@ func TestFleetAllFaults(t *testing.T) {
 	}
 }
 
+// TestFleetBookFaults: with the kiosks' own books failing — the journal's
+// disk full part-way through every 10th session (for real) and the coin
+// unit failing in every 10th — no fee follows anything but a confirmed
+// print, every coin balances, every journal heals and verifies, and the
+// next start leaves no session open.
+func TestFleetBookFaults(t *testing.T) {
+	rep, err := Run(context.Background(), Config{Kiosks: 3, Transactions: 60, DocTimeout: 3 * time.Second,
+		KosekiShare: 0.3, Now: testclock.Now(t), JournalFaultEvery: 10, PaymentFaultEvery: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", rep)
+	if !rep.Held() {
+		t.Fatalf("promise broken: %+v", rep)
+	}
+	if rep.JournalFaults != 6 || rep.PaymentFaults != 6 {
+		t.Fatalf("faults did not happen as configured: %d journal, %d payment", rep.JournalFaults, rep.PaymentFaults)
+	}
+	if rep.Failed["journal-error"] == 0 {
+		t.Errorf("no session met the full disk: %+v", rep.Failed)
+	}
+	if rep.Printed == 0 {
+		t.Errorf("nothing printed")
+	}
+}
+
 // TestPaperJudge: the fleet's judge reads the paper, not the page the
 // kiosk checked. Each job is a real PJL + PCL 5 job built from an 8-bit
 // page cut at the printer's level; the judge must pass our own genuine

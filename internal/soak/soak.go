@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"kofu/internal/bookfaults"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,11 +53,11 @@ type Config struct {
 	NetFaultEvery int
 	// JournalFaultEvery: every this many transactions (offset by an
 	// eighth) the journal's disk fills part-way through the session
-	// (journalLimits), for real (RLIMIT_FSIZE), and has room again after
+	// (bookfaults.JournalLimits), for real (RLIMIT_FSIZE), and has room again after
 	// it (0: never).
 	JournalFaultEvery int
 	// PaymentFaultEvery: every this many transactions (offset by three
-	// eighths) the coin unit fails one of its operations (unitFaults) (0:
+	// eighths) the coin unit fails one of its operations (bookfaults.UnitFaults) (0:
 	// never).
 	PaymentFaultEvery int
 	DocTimeout        time.Duration // the kiosk's document deadline (default 2 s)
@@ -239,15 +240,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		var lift func() error
 		if cfg.JournalFaultEvery > 0 && i%cfg.JournalFaultEvery == cfg.JournalFaultEvery/8 {
-			lim := journalLimits()
-			if lift, err = diskLimit(jpath, lim[rep.JournalFaults%len(lim)]); err != nil {
+			lim := bookfaults.JournalLimits()
+			if lift, err = bookfaults.DiskLimit(jpath, lim[rep.JournalFaults%len(lim)]); err != nil {
 				return nil, err
 			}
 			rep.JournalFaults++
 		}
-		var uf *unitFault
+		var uf *bookfaults.UnitFault
 		if cfg.PaymentFaultEvery > 0 && i%cfg.PaymentFaultEvery == cfg.PaymentFaultEvery*3/8 {
-			f := unitFaults()[rep.PaymentFaults%len(unitFaults())]
+			f := bookfaults.UnitFaults()[rep.PaymentFaults%len(bookfaults.UnitFaults())]
 			uf = &f
 			rep.PaymentFaults++
 		}
@@ -359,11 +360,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // real cardreader code, the autopilot answering, a fresh coin unit.
 // With uf, the coin unit fails as it says.
 func transaction(ctx context.Context, k *terminal.Kiosk, sink terminal.Sink, ec *emucard.Card, res *fixtures.Resident,
-	doc protocol.DocSpec, uf *unitFault) (terminal.Result, *payment.Coins, error) {
+	doc protocol.DocSpec, uf *bookfaults.UnitFault) (terminal.Result, *payment.Coins, error) {
 	coins := payment.NewCoins()
 	k.Payment, k.Sink = coins, sink
 	if uf != nil {
-		k.Payment = &flakyUnit{Coins: coins, f: *uf}
+		k.Payment = &bookfaults.FlakyUnit{Coins: coins, F: *uf}
 	}
 	c, err := cardreader.Open(ctx, ec.Dialer("kofu soak reader 00"), nil)
 	if err != nil {

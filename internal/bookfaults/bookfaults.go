@@ -1,4 +1,8 @@
-package soak
+// Package bookfaults makes the kiosk's own books fail for the soak and the
+// fleet: the journal's disk fills (for real, RLIMIT_FSIZE) and the coin
+// unit stops answering. Both are scheduled, not random, so a failing run
+// can be replayed.
+package bookfaults
 
 import (
 	"context"
@@ -10,24 +14,20 @@ import (
 	"kofu/terminal/payment"
 )
 
-// Faults in the kiosk's own books: the journal's disk and the payment
-// unit. Like the printer and card faults they are scheduled (every Nth
-// transaction, rotating through variants), so a run of N transactions
-// has exactly its share and a failing run can be replayed.
-
-// journalLimits are how far past the journal's current end the disk
+// JournalLimits are how far past the journal's current end the disk
 // "fills" for a journal-fault transaction, in bytes. A session writes a
 // dozen records of ~250 bytes; the offsets land the failure on the first
 // record, mid-session (around the hold and the fetch), around settle and
 // on the end record.
-func journalLimits() []int64 { return []int64{0, 500, 1200, 1900, 2400, 2700, 3000, 3300} }
+func JournalLimits() []int64 { return []int64{0, 500, 1200, 1900, 2400, 2700, 3000, 3300} }
 
-// diskLimit makes the journal's file system refuse writes past max bytes
+// DiskLimit makes the journal's file system refuse writes past max bytes
 // of the file at path, for real: RLIMIT_FSIZE on this process (write(2)
 // fails with EFBIG; Go ignores SIGXFSZ). Only files larger than max are
 // affected, and the journal is by far the largest file the soak writes.
-// lift restores the limit.
-func diskLimit(path string, extra int64) (lift func() error, err error) {
+// The limit is the process's: a caller with several journals must keep
+// the others from writing meanwhile. lift restores the limit.
+func DiskLimit(path string, extra int64) (lift func() error, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -44,62 +44,62 @@ func diskLimit(path string, extra int64) (lift func() error, err error) {
 	return func() error { return syscall.Setrlimit(syscall.RLIMIT_FSIZE, &orig) }, nil
 }
 
-// errUnit is what the flaky payment unit answers: a unit that does not
+// ErrUnit is what the flaky payment unit answers: a unit that does not
 // respond (a jammed escrow, a lost serial line).
-var errUnit = errors.New("soak: payment unit not responding")
+var ErrUnit = errors.New("soak: payment unit not responding")
 
-// unitFault is one payment fault: the first Times calls of Op fail.
-type unitFault struct {
+// UnitFault is one payment fault: the first Times calls of Op fail.
+type UnitFault struct {
 	Op    string // hold, capture, release, return
 	Times int
 }
 
-// unitFaults are the payment faults a soak cycles through: a hold that
+// UnitFaults are the payment faults a soak cycles through: a hold that
 // fails (the session must not print), a capture or release that fails
 // once (the bounded retry absorbs it) or on every try (the hold stays
 // open until the start-up recovery resolves it by the journal), a
 // refund of unheld coins that fails.
-func unitFaults() []unitFault {
-	return []unitFault{{"hold", 1}, {"capture", 1}, {"capture", 3}, {"release", 1}, {"release", 3}, {"return", 1}}
+func UnitFaults() []UnitFault {
+	return []UnitFault{{"hold", 1}, {"capture", 1}, {"capture", 3}, {"release", 1}, {"release", 3}, {"return", 1}}
 }
 
-// flakyUnit is a real coin unit whose operations fail as f says.
-type flakyUnit struct {
+// FlakyUnit is a real coin unit whose operations fail as F says.
+type FlakyUnit struct {
 	*payment.Coins
-	f      unitFault
+	F      UnitFault
 	failed int
 }
 
-func (u *flakyUnit) fail(op string) error {
-	if u.f.Op == op && u.failed < u.f.Times {
+func (u *FlakyUnit) fail(op string) error {
+	if u.F.Op == op && u.failed < u.F.Times {
 		u.failed++
-		return fmt.Errorf("%s: %w", op, errUnit)
+		return fmt.Errorf("%s: %w", op, ErrUnit)
 	}
 	return nil
 }
 
-func (u *flakyUnit) Hold(ctx context.Context, id, ref string, yen int) (payment.Hold, error) {
+func (u *FlakyUnit) Hold(ctx context.Context, id, ref string, yen int) (payment.Hold, error) {
 	if err := u.fail("hold"); err != nil {
 		return payment.Hold{}, err
 	}
 	return u.Coins.Hold(ctx, id, ref, yen)
 }
 
-func (u *flakyUnit) Capture(ctx context.Context, h payment.Hold) error {
+func (u *FlakyUnit) Capture(ctx context.Context, h payment.Hold) error {
 	if err := u.fail("capture"); err != nil {
 		return err
 	}
 	return u.Coins.Capture(ctx, h)
 }
 
-func (u *flakyUnit) Release(ctx context.Context, h payment.Hold) error {
+func (u *FlakyUnit) Release(ctx context.Context, h payment.Hold) error {
 	if err := u.fail("release"); err != nil {
 		return err
 	}
 	return u.Coins.Release(ctx, h)
 }
 
-func (u *flakyUnit) Return(ctx context.Context) (int, error) {
+func (u *FlakyUnit) Return(ctx context.Context) (int, error) {
 	if err := u.fail("return"); err != nil {
 		return 0, err
 	}
