@@ -55,8 +55,8 @@ type Config struct {
 	// JournalFaultEvery: every this many transactions (counted over the
 	// fleet) the journal's disk of the kiosk serving it fills part-way
 	// through the session, for real (bookfaults.DiskLimit), and has room
-	// again after it; such a transaction runs alone, since the limit is
-	// the process's (0: never). PaymentFaultEvery: every this many, that
+	// again after it; such transactions run one at a time after the
+	// others, since the limit is the process's (0: never). PaymentFaultEvery: every this many, that
 	// kiosk's coin unit fails one of its operations (bookfaults.UnitFaults)
 	// (0: never). 100 is the 1 % of issue 15.
 	JournalFaultEvery, PaymentFaultEvery int
@@ -188,9 +188,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var sessions []session
-	// books: a transaction whose journal disk fills runs alone (the file
-	// size limit is the process's); the others share.
-	var books sync.RWMutex
+	// A transaction whose journal disk fills runs alone (the file size
+	// limit is the process's): they wait for a closing phase, one at a
+	// time, on the kiosk they fell to. Waiting for a quiet moment in the
+	// busy phase instead would stall the fleet behind every 60 s
+	// document deadline in flight.
+	type later struct {
+		k     *kiosk
+		res   *fixtures.Resident
+		spec  protocol.DocSpec
+		limit int64
+		uf    *bookfaults.UnitFault
+	}
+	var alone []later
 	var journalFaults, paymentFaults atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -224,16 +234,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					uf = &f
 				}
 				if limit != nil {
-					books.Lock()
-				} else {
-					books.RLock()
+					mu.Lock()
+					alone = append(alone, later{k, res, spec, *limit, uf})
+					mu.Unlock()
+					continue
 				}
-				s := k.run(ctx, fx, res, spec, limit, uf)
-				if limit != nil {
-					books.Unlock()
-				} else {
-					books.RUnlock()
-				}
+				s := k.run(ctx, fx, res, spec, nil, uf)
 				mu.Lock()
 				sessions = append(sessions, s)
 				mu.Unlock()
@@ -241,6 +247,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}()
 	}
 	wg.Wait()
+	for _, l := range alone {
+		sessions = append(sessions, l.k.run(ctx, fx, l.res, l.spec, &l.limit, l.uf))
+	}
 	wall := time.Since(start)
 	for _, k := range kiosks {
 		k.j.Close()
