@@ -89,11 +89,11 @@ func (s *session) to(st State) error {
 // resident is served.
 func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	t := k.timeouts()
-	id, err := protocol.RandomID(16)
+	id, err := newSessionID()
 	if err != nil {
 		return Result{Outcome: protocol.ResultFailed, Reason: "random"}
 	}
-	s := &session{k: k, id: id.String(), state: StateIdle, entered: time.Now()}
+	s := &session{k: k, id: id, state: StateIdle, entered: time.Now()}
 	s.res.Session = s.id
 	sctx, cancel := context.WithTimeoutCause(ctx, t.Session, errors.New("session timeout"))
 	defer cancel()

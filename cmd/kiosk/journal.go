@@ -8,20 +8,24 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
+	"kofu/terminal"
 	"kofu/terminal/config"
 	"kofu/terminal/journal"
 )
 
-// runJournal is `kiosk journal show|verify [--journal PATH | --config FILE]`.
+// runJournal is `kiosk journal show|verify [--journal PATH | --config FILE]
+// [--ref REFERENCE]`.
 func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 || (args[0] != "show" && args[0] != "verify") {
-		return 2, errors.New("usage: kiosk journal show|verify [--journal PATH | --config FILE]")
+		return 2, errors.New("usage: kiosk journal show|verify [--journal PATH | --config FILE] [--ref REFERENCE]")
 	}
 	fs := flag.NewFlagSet("journal "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("journal", "kofu-out/journal", "journal file")
 	cfgPath := fs.String("config", "", "take the journal path from this configuration")
+	ref := fs.String("ref", "", "show: only the sessions with this お問い合わせ番号 (the resident's reference number; digits, spaces and dashes as read out, 4 digits or more)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2, err
 	}
@@ -33,13 +37,27 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 		*path = c.Journal.Path
 	}
 	if args[0] == "show" {
+		if *ref != "" && len(strings.TrimSpace(*ref)) < 4 {
+			return 2, fmt.Errorf("--ref %q: want the reference number (at least 4 digits)", *ref)
+		}
+		found := 0
 		err := journal.Each(*path, func(r journal.Record) error {
-			fmt.Fprintf(stdout, "%6d %s %-9s %-22s %-9s tid=%s reason=%s fee=%d payment=%s pages=%d\n",
+			if *ref != "" {
+				if r.Session == "" || !terminal.MatchReference(r.Session, *ref) {
+					return ctx.Err()
+				}
+				found++
+			}
+			fmt.Fprintf(stdout, "%6d %s %-9s %-31s %-9s tid=%s reason=%s fee=%d payment=%s pages=%d\n",
 				r.Seq, r.Time, r.Kind, r.Session, r.State, r.TID, r.Reason, r.Fee, r.Billing, r.Pages)
 			return ctx.Err()
 		})
 		if err != nil {
 			return 1, err
+		}
+		if *ref != "" && found == 0 {
+			fmt.Fprintf(stdout, "no session with reference %s in %s\n", *ref, *path)
+			return 1, nil
 		}
 		return 0, nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rivo/tview"
 
+	"kofu/terminal"
 	"kofu/terminal/health"
 )
 
@@ -42,10 +43,7 @@ func (v *journalView) set(s *health.Summary, r health.Result) {
 			case "cancelled":
 				tag = tagDim
 			}
-			id := ss.ID
-			if len(id) > 8 {
-				id = id[:8]
-			}
+			id := terminal.Reference(ss.ID)
 			fmt.Fprintf(&b, "%s %s %s%-9s%s", esc(ss.Start), esc(id), tag, esc(outcome), tagOff)
 			if ss.Reason != "" {
 				b.WriteString(" " + esc(ss.Reason))

@@ -437,13 +437,8 @@ func (c *Customer) panelErr(ctx context.Context, err error) error {
 	return err
 }
 
-// ref is the short reference shown for staff.
-func ref(session string) string {
-	if len(session) > 8 {
-		return session[:8]
-	}
-	return session
-}
+// ref is the reference number shown for staff (terminal.Reference).
+func ref(session string) string { return terminal.Reference(session) }
 
 // muniName is a municipality's name, or its code when unknown.
 func (c *Customer) muniName(code string) string {

@@ -136,9 +136,9 @@ func TestScreens(t *testing.T) {
 			name: "refused: not issued, no fee, ask staff",
 			setup: func(ctx context.Context, h *harness) {
 				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Fee: 250,
-					Payment: "released", Session: "AbCdEfGhIjKl"})
+					Payment: "released", Session: "4821-9930-1177.abcdefghijklmnop"})
 			},
-			ja:  []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "お問い合わせ番号：AbCdEfGh", "カードをお取りください"},
+			ja:  []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "お問い合わせ番号：4821-9930-1177", "カードをお取りください"},
 			en:  []string{"This certificate could not be issued.", "You have not been charged.", "tell the store staff"},
 			not: []string{"envelope", "subject", "証明書をお取りください"},
 		},
