@@ -50,7 +50,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	} else {
 		fmt.Fprintf(stdout, "transactions %d, printed %d, wall %.1fs, p50 %.0f ms, p99 %.0f ms\n",
 			rep.Transactions, rep.Printed, rep.WallSeconds, rep.P50ms, rep.P99ms)
-		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: refused %d; not received, the kiosk's deadline came first: %d)\n",
+		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: refused %d; not received — the kiosk's deadline came first or the fee could not be held: %d)\n",
 			rep.FaultsInjected, rep.MixupsInjected, rep.MixupsRefused, rep.MixupsUnreceived)
 		for _, k := range slices.Sorted(maps.Keys(rep.FaultsByMode)) {
 			fmt.Fprintf(stdout, "  %-24s %d\n", k, rep.FaultsByMode[k])

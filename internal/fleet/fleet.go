@@ -76,7 +76,8 @@ type Report struct {
 	MixupsRefused  int            `json:"mixups_refused"`
 	// MixupsUnreceived were rendered wrong but never received by their
 	// kiosk: it gave up on its own document deadline first (the center may
-	// have begun to send). Nothing was printed for them.
+	// have begun to send), or its coin unit could not hold the fee, so it
+	// never asked (unreceived). Nothing was printed for them.
 	MixupsUnreceived    int `json:"mixups_unreceived"`
 	ForeignPagesPrinted int `json:"foreign_pages_printed"`
 	FeeWithoutPrint     int `json:"fee_captured_without_confirmed_print"`
@@ -459,7 +460,7 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 			switch {
 			case s.res.Outcome == protocol.ResultRefused:
 				r.MixupsRefused++
-			case s.res.Outcome == protocol.ResultFailed && s.res.Reason == "document-timeout":
+			case unreceived(s.res):
 				r.MixupsUnreceived++
 			default:
 				r.UnaccountedFaults = append(r.UnaccountedFaults, fmt.Sprintf("%s:%s:%s/%s", inj.Fault, inj.TID, s.res.Outcome, s.res.Reason))
@@ -515,6 +516,20 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 	r.P50ms, r.P99ms = quantile(lat, 0.5), quantile(lat, 0.99)
 	slices.Sort(r.UnaccountedFaults)
 	return r, nil
+}
+
+// unreceived reports whether a session ended before it received its
+// document, and printed nothing: its own document deadline came first, or
+// the coin unit could not take the fee (the document is fetched only once
+// the fee is held).
+func unreceived(r terminal.Result) bool {
+	switch {
+	case r.Outcome == protocol.ResultFailed && r.Reason == "document-timeout":
+		return true
+	case (r.Outcome == protocol.ResultCancelled || r.Outcome == protocol.ResultFailed) && strings.HasPrefix(r.Reason, "pay-"):
+		return r.Pages == 0
+	}
+	return false
 }
 
 func quantile(sorted []float64, q float64) float64 {

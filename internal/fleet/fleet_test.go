@@ -15,6 +15,7 @@ import (
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/protocol/pages"
+	"kofu/terminal"
 )
 
 // TestFleetAllFaults: a small fleet under every fault mode keeps the
@@ -245,5 +246,27 @@ func TestReadJobLanguages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnreceived: a mix-up counts as not received only when the session
+// ended before asking for its document and printed nothing.
+func TestUnreceived(t *testing.T) {
+	cases := []struct {
+		r    terminal.Result
+		want bool
+	}{
+		{terminal.Result{Outcome: protocol.ResultFailed, Reason: "document-timeout"}, true},
+		{terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pay-error"}, true},
+		{terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pay-timeout"}, true},
+		{terminal.Result{Outcome: protocol.ResultFailed, Reason: "document-transport"}, false},
+		{terminal.Result{Outcome: protocol.ResultPrinted, Pages: 1}, false},
+		{terminal.Result{Outcome: protocol.ResultUnknown, Reason: "pay-error", Pages: 1}, false},
+		{terminal.Result{Outcome: protocol.ResultRefused, Reason: "page-qr-mismatch"}, false},
+	}
+	for _, c := range cases {
+		if got := unreceived(c.r); got != c.want {
+			t.Errorf("unreceived(%s/%s) = %v, want %v", c.r.Outcome, c.r.Reason, got, c.want)
+		}
 	}
 }
