@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"kofu/internal/bench"
 )
 
 const unit = "systemd/kofu-kiosk.service"
@@ -24,7 +26,8 @@ func TestUnitDirectives(t *testing.T) {
 	for _, want := range []string{"Type=notify", "NotifyAccess=main", "WatchdogSec=30s", "Restart=on-failure",
 		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/kofu", "ProtectHome=yes",
 		"ExecStart=/usr/local/bin/kiosk run --config /etc/kofu/kiosk.toml --stop-timeout 90s", "TimeoutStopSec=120s",
-		"CapabilityBoundingSet=\n", "DevicePolicy=closed", "StandardInput=tty", "TTYPath=/dev/tty1", "StandardError=journal"} {
+		"CapabilityBoundingSet=\n", "DevicePolicy=closed", "StandardInput=tty", "TTYPath=/dev/tty1", "StandardError=journal",
+		"Environment=GOMEMLIMIT=" + bench.DeployedMemLimit + "\n", "MemoryMax="} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("unit lacks %q", want)
 		}

@@ -112,6 +112,9 @@ func Run(ctx context.Context, o Options) ([]Figure, error) {
 	if err := add("kiosk", func() ([]Figure, error) { return kioskFigures(ctx, o, fx) }); err != nil {
 		return nil, err
 	}
+	if err := add("memory", func() ([]Figure, error) { return memoryFigures(ctx, o) }); err != nil {
+		return nil, err
+	}
 	if err := add("center", func() ([]Figure, error) { return centerFigures(ctx, o, fx) }); err != nil {
 		return nil, err
 	}

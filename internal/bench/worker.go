@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kofu/internal/buildinfo"
@@ -45,8 +47,13 @@ type WorkerReport struct {
 	JournalMs    float64 `json:"journal_ms"`
 	AfterPrintMs float64 `json:"after_print_ms"`
 	ReceivedMs   float64 `json:"received_ms"`
-	LastOutcome  string  `json:"last_outcome,omitempty"`
-	LastReason   string  `json:"last_reason,omitempty"`
+	Pages        int     `json:"pages"` // pages printed by the last transaction
+	// LiveAtPrintKiB: with --live-at-print, the heap still in use, after a
+	// forced collection, as the last transaction entered print: what the
+	// session holds for the printer (the collection disturbs HWMKiB).
+	LiveAtPrintKiB int64  `json:"live_at_print_kib,omitempty"`
+	LastOutcome    string `json:"last_outcome,omitempty"`
+	LastReason     string `json:"last_reason,omitempty"`
 }
 
 // WorkerMain is `kofu-emu bench-worker ROLE`, a process of its own for
@@ -80,6 +87,9 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	url := fs.String("center", "", "center base URL (https://127.0.0.1:PORT)")
 	n := fs.Int("transactions", 10, "transactions to measure after one warm-up")
 	resident := fs.String("resident", "R0001", "test resident whose card is inserted")
+	docName := fs.String("doc", string(protocol.DocJuminhyo), "document type asked for")
+	copies := fs.Int("copies", 1, "copies asked for (each repeats the document's pages)")
+	liveAtPrint := fs.Bool("live-at-print", false, "report the live heap (after a forced collection) as each transaction enters print")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -98,11 +108,16 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if !ok {
 		return 1, errors.New("no terminal T0001")
 	}
-	doc, err := protocol.NewDocSpec(protocol.DocJuminhyo)
+	doc, err := protocol.NewDocSpec(protocol.DocType(*docName))
 	if err != nil {
-		return 1, err
+		return 2, err
+	}
+	doc.Copies = *copies
+	if err := doc.Validate(); err != nil {
+		return 2, err
 	}
 	st := &stamps{}
+	var live atomic.Int64
 	op := x509.NewCertPool()
 	op.AddCert(fx.OperatorCA.Cert)
 	tr, err := protocol.NewTransport(op, term.Device.TLS())
@@ -157,6 +172,12 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 				st.mark(&st.fetch)
 			case terminal.StatePrint:
 				st.mark(&st.printState)
+				if *liveAtPrint {
+					runtime.GC()
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					live.Store(int64(ms.HeapAlloc / 1024))
+				}
 			}
 		}}
 	one := func() (terminal.Result, error) {
@@ -187,7 +208,7 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 			return 1, err
 		}
 		rep.Transactions++
-		rep.LastOutcome, rep.LastReason = string(r.Outcome), r.Reason
+		rep.LastOutcome, rep.LastReason, rep.Pages = string(r.Outcome), r.Reason, r.Pages
 		if r.Outcome != protocol.ResultPrinted {
 			continue
 		}
@@ -210,6 +231,7 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if rep.RSSKiB, rep.HWMKiB, err = procStatus(); err != nil {
 		return 1, err
 	}
+	rep.LiveAtPrintKiB = live.Load()
 	line, _ := json.Marshal(rep)
 	fmt.Fprintln(stdout, string(line))
 	return 0, nil
