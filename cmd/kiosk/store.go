@@ -146,8 +146,9 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 	if err != nil {
 		return nil, err
 	}
-	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l,
-		IdleKeys: []tui.IdleKey{{Key: 'Q', Label: tui.T("終了", "Quit"), Quit: true}}})
+	// No idle keys: a resident must not be able to close a store machine
+	// (issue 17); it stops when its service is stopped.
+	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l})
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 // errCardPlaced ends the welcome screen when a card is on the reader.
 var errCardPlaced = errors.New("a card was placed on the reader")
 
-// run shows the UI until Q on the welcome screen or ctx ends.
+// run shows the UI until ctx ends (the service stops).
 func (u *storeUI) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -181,7 +182,7 @@ func (u *storeUI) run(ctx context.Context) error {
 			}
 			close(placed)
 		}()
-		k, err := u.customer.Idle(ictx)
+		_, err := u.customer.Idle(ictx)
 		cause := context.Cause(ictx)
 		stop(nil)
 		<-placed
@@ -190,7 +191,7 @@ func (u *storeUI) run(ctx context.Context) error {
 			u.session(ctx)
 		case errors.Is(cause, errUnhealthy) && ctx.Err() == nil:
 			// out of service: the gate shows why
-		case err != nil || k.Quit:
+		case err != nil:
 			cancel()
 		}
 	}
