@@ -154,7 +154,7 @@ func failureWords(reason string, w *words) {
 		}
 	case strings.HasSuffix(reason, "-cancelled"):
 		w.Title = stopped
-		w.What = T("ご指示により手続きを中止しました。", "You cancelled the request.")
+		w.What = T("手続きを中止しました。", "The request was stopped.")
 		w.Do = again
 	case strings.HasSuffix(reason, "-timeout") && residentStage(strings.TrimSuffix(reason, "-timeout")):
 		w.Title = stopped

@@ -26,6 +26,7 @@ type payView struct {
 	coins  *payment.Coins // nil: a payment device outside this UI takes the money
 	fee    int
 	msg    Text
+	guard  cancelGuard
 	answer func(bool) // true: paid; false: back. nil when nobody waits.
 }
 
@@ -38,9 +39,15 @@ func (v *payView) title(l Lang) string {
 	return esc(T("手数料のお支払い", "Payment").In(l))
 }
 
-func (v *payView) open(fee int, answer func(bool)) { v.fee, v.answer, v.msg = fee, answer, Text{} }
+func (v *payView) open(fee int, answer func(bool)) {
+	v.fee, v.answer, v.msg = fee, answer, Text{}
+	v.guard.reset()
+}
 
-func (v *payView) reset() { v.fee, v.answer, v.msg = 0, nil, Text{} }
+func (v *payView) reset() {
+	v.fee, v.answer, v.msg = 0, nil, Text{}
+	v.guard.reset()
+}
 
 // credit is what has been inserted and not yet held.
 func (v *payView) credit() int {
@@ -76,10 +83,21 @@ func (v *payView) render(l Lang) {
 	if !v.msg.Empty() {
 		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
 	}
+	if v.guard.asking {
+		var refund Text
+		if in := v.credit(); in > 0 {
+			refund = T(fmt.Sprintf("投入された %s はお返しします。", yen(Japanese, in)),
+				fmt.Sprintf("The %s you inserted will be returned.", yen(English, in)))
+		}
+		b.WriteString("\n" + tagWarn + esc(v.guard.question(refund).In(l)) + tagOff + "\n")
+	}
 	v.tv.SetText(b.String())
 }
 
 func (v *payView) hints(l Lang) []hint {
+	if v.guard.asking {
+		return v.guard.hints()
+	}
 	var hs []hint
 	if v.coins != nil {
 		for _, c := range coinKeys() {
@@ -94,6 +112,12 @@ func (v *payView) handle(k key) {
 		return
 	}
 	v.msg = Text{}
+	if cancel, used := v.guard.press(k); cancel {
+		v.answer(false)
+		return
+	} else if used {
+		return
+	}
 	switch {
 	case k.kind == keyDigit && v.coins != nil:
 		for _, c := range coinKeys() {
@@ -109,8 +133,6 @@ func (v *payView) handle(k key) {
 			return
 		}
 		v.answer(true)
-	case k.back():
-		v.answer(false)
 	}
 }
 

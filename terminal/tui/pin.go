@@ -28,6 +28,7 @@ type pinView struct {
 	tries  int
 	wrong  bool // the previous PIN was not accepted
 	msg    Text
+	guard  cancelGuard
 	answer func(pinAnswer) // nil when nobody waits for a PIN
 }
 
@@ -43,6 +44,7 @@ func (v *pinView) title(l Lang) string {
 // open asks for a PIN with tries left; wrong says the last one failed.
 func (v *pinView) open(tries int, wrong bool, answer func(pinAnswer)) {
 	v.clear()
+	v.guard.reset()
 	v.tries, v.wrong, v.answer, v.msg = tries, wrong, answer, Text{}
 }
 
@@ -54,6 +56,7 @@ func (v *pinView) clear() {
 
 func (v *pinView) reset() {
 	v.clear()
+	v.guard.reset()
 	v.tries, v.wrong, v.answer, v.msg = 0, false, nil, Text{}
 }
 
@@ -89,12 +92,18 @@ func (v *pinView) render(l Lang) {
 	if !v.msg.Empty() {
 		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
 	}
+	if v.guard.asking {
+		b.WriteString("\n" + tagWarn + esc(v.guard.question(Text{}).In(l)) + tagOff + "\n")
+	}
 	b.WriteString("\n" + tagDim + esc(T("暗証番号は画面に表示されません。周りの人に見られないようご注意ください。",
 		"Your PIN is never shown. Make sure nobody is watching.").In(l)) + tagOff + "\n")
 	v.tv.SetText(b.String())
 }
 
 func (v *pinView) hints(Lang) []hint {
+	if v.guard.asking {
+		return v.guard.hints()
+	}
 	return []hint{
 		{"0-9", T("入力", "Digit")},
 		{"BS", T("1文字消す", "Erase")},
@@ -108,6 +117,13 @@ func (v *pinView) handle(k key) {
 		return
 	}
 	v.msg = Text{}
+	if cancel, used := v.guard.press(k); cancel {
+		v.clear()
+		v.answer(pinAnswer{back: true})
+		return
+	} else if used {
+		return
+	}
 	switch {
 	case k.kind == keyDigit:
 		if v.n < pinLen {
@@ -126,8 +142,5 @@ func (v *pinView) handle(k key) {
 		copy(pin, v.buf[:])
 		v.clear()
 		v.answer(pinAnswer{pin: pin})
-	case k.back():
-		v.clear()
-		v.answer(pinAnswer{back: true})
 	}
 }

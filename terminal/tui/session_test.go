@@ -126,7 +126,7 @@ func TestWholeSession(t *testing.T) {
 				h.waitFor("残りの入力回数")
 				h.press(res.PIN, tcell.KeyEnter)
 				h.waitFor("手数料250円")
-				h.press(tcell.KeyEscape)
+				h.press(tcell.KeyEscape, tcell.KeyEscape)
 			},
 			outcome: protocol.ResultCancelled, reason: "pay-cancelled",
 			final: []string{"手続きを中止しました", "料金はいただいていません"},

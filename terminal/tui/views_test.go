@@ -195,8 +195,11 @@ func TestPINEntry(t *testing.T) {
 		{name: "erase then retype", keys: []any{"129", tcell.KeyBackspace2, "34", tcell.KeyEnter}, pin: "1234"},
 		{name: "leading zero", keys: []any{"0042", tcell.KeyEnter}, pin: "0042"},
 		{name: "extra digits ignored", keys: []any{"123456", tcell.KeyEnter}, pin: "1234"},
-		{name: "Esc cancels", keys: []any{"12", tcell.KeyEscape}, err: terminal.ErrCancelled},
-		{name: "Backspace on empty cancels", keys: []any{"1", tcell.KeyBackspace2, tcell.KeyBackspace2}, err: terminal.ErrCancelled},
+		{name: "Esc twice cancels", keys: []any{"12", tcell.KeyEscape, tcell.KeyEscape}, err: terminal.ErrCancelled},
+		{name: "one Esc only asks", keys: []any{"123", tcell.KeyEscape}, pending: true},
+		{name: "Esc, then another key goes on", keys: []any{"12", tcell.KeyEscape, "9", "34", tcell.KeyEnter}, pin: "1234"},
+		{name: "Backspace on empty does not cancel", keys: []any{"1", tcell.KeyBackspace2, tcell.KeyBackspace2, tcell.KeyBackspace2, "123"}, pending: true},
+		{name: "Backspace on empty, then the PIN", keys: []any{tcell.KeyBackspace2, tcell.KeyBackspace2, "1234", tcell.KeyEnter}, pin: "1234"},
 		{name: "four digits without Enter are not submitted", keys: []any{"1234"}, pending: true},
 		{name: "Enter with three digits is not submitted", keys: []any{"123", tcell.KeyEnter}, pending: true},
 	}
@@ -258,6 +261,8 @@ func TestPINWrongThenAgain(t *testing.T) {
 	s := h.waitFor("暗証番号が違います", "残りの入力回数：2回", "----")
 	absent(t, s, "●")
 	h.press(tcell.KeyEscape)
+	h.waitFor("もう一度 Esc を押してください", "<Esc> 中止する")
+	h.press(tcell.KeyEscape)
 	if p := <-done; p != nil {
 		t.Fatalf("got %q after Esc", p)
 	}
@@ -287,11 +292,25 @@ func TestPayNeedsTheFee(t *testing.T) {
 		t.Fatalf("credit %d", c)
 	}
 
+	// Coins in: Backspace does nothing, one Esc asks and says the money
+	// comes back, another key withdraws the question, two Escs cancel.
 	go func() { got <- h.c.Pay(context.Background(), 250) }()
 	h.waitFor("手数料250円")
+	h.press('3', tcell.KeyBackspace2)
+	h.waitFor("投入金額350円") // 250 yen still in from the first payment
 	h.press(tcell.KeyEscape)
+	h.waitFor("手続きを中止しますか", "投入された350円はお返しします")
+	h.press('3') // withdraws the question only: no coin goes in
+	s := h.waitFor("投入金額350円", "<Esc> 中止")
+	absent(t, s, "手続きを中止しますか")
+	select {
+	case err := <-got:
+		t.Fatalf("Pay returned %v before a second Esc", err)
+	default:
+	}
+	h.press(tcell.KeyEscape, tcell.KeyEscape)
 	if err := <-got; !errors.Is(err, terminal.ErrCancelled) {
-		t.Fatalf("Esc: %v", err)
+		t.Fatalf("Esc Esc: %v", err)
 	}
 }
 
