@@ -79,6 +79,15 @@ func FuzzParseRequest(f *testing.F) {
 		if r.Validate() != nil || leaf == nil {
 			t.Fatal("accepted an invalid request")
 		}
+		// Whatever was accepted names exactly the alg its certificate's
+		// key pins (RS256 for RSA, ES384 for P-384), whatever the header
+		// could have said.
+		pinned, err := RequestAlg(leaf.PublicKey)
+		first, _, _ := strings.Cut(string(data), ".")
+		var h struct{ Alg string }
+		if hb, derr := B64Decode(first); err != nil || derr != nil || json.Unmarshal(hb, &h) != nil || h.Alg != string(pinned) {
+			t.Fatalf("accepted header alg %q for a %s certificate (pinned %q, %v)", h.Alg, keyName(leaf.PublicKey), pinned, err)
+		}
 		// Whatever was accepted has a binding over the exact bytes.
 		if !bytes.Equal(Binding(data), scratchBinding(data)) {
 			t.Fatal("binding differs from the formula")

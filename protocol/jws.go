@@ -1,13 +1,13 @@
 package protocol
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,11 +32,77 @@ const (
 	maxX5C         = 3
 )
 
-// Algorithms pinned per message type (DESIGN §3).
+// Algorithms pinned per message type (DESIGN §3). A request's algorithm
+// is pinned by its certificate's key type (RequestAlg), never taken from
+// the header alone: RS256 for the current card's RSA-2048 key, ES384 for
+// the next-generation card's ECDSA P-384 key.
 const (
-	AlgRequest = jose.RS256 // the card's user-authentication key
-	AlgCenter  = jose.ES256 // tickets, envelopes, outcomes
+	AlgRequest     = jose.RS256 // a generation-1 card's user-authentication key (RSA)
+	AlgRequestP384 = jose.ES384 // a generation-2 card's user-authentication key (ECDSA P-384)
+	AlgCenter      = jose.ES256 // tickets, envelopes, outcomes
 )
+
+// ErrCardKey is wrapped when a card key (a request signer's, or the key
+// of the certificate in a request's x5c) is neither RSA of 2048 bits or
+// more nor ECDSA P-384: no request algorithm is pinned for it.
+var ErrCardKey = errors.New("card key is neither RSA-2048 (or larger) nor ECDSA P-384")
+
+// RequestAlg returns the one algorithm a request signed with the card key
+// pub must carry: RS256 for RSA of 2048 bits or more, ES384 for ECDSA
+// P-384. Any other key (P-256, RSA-1024, Ed25519 …) fails with ErrCardKey.
+func RequestAlg(pub crypto.PublicKey) (jose.SignatureAlgorithm, error) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N != nil && k.N.BitLen() >= 2048 {
+			return AlgRequest, nil
+		}
+		return "", fmt.Errorf("%s: %w", keyName(pub), ErrCardKey)
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P384() {
+			return AlgRequestP384, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", keyName(pub), ErrCardKey)
+}
+
+// RequestAlgs lists the algorithms a request header may name at all; which
+// one a given request must name is pinned by its certificate (RequestAlg).
+func RequestAlgs() []jose.SignatureAlgorithm {
+	return []jose.SignatureAlgorithm{AlgRequest, AlgRequestP384}
+}
+
+// keyName names a public key's type and size for refusal details.
+func keyName(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N == nil {
+			return "RSA"
+		}
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		if k.Curve == nil {
+			return "ECDSA"
+		}
+		return "ECDSA " + k.Curve.Params().Name
+	case nil:
+		return "no key"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// AlgMismatchError is the cause (RefusalError.Err) of a request refused
+// with ReasonAlg because its header names a request algorithm, but not the
+// one its certificate's key pins: RS256 with a P-384 certificate, ES384
+// with an RSA one.
+type AlgMismatchError struct {
+	Header jose.SignatureAlgorithm // the alg the header names
+	Pinned jose.SignatureAlgorithm // the alg the certificate's key pins
+	Key    string                  // the certificate's key, e.g. "ECDSA P-384", "RSA-2048"
+}
+
+func (e *AlgMismatchError) Error() string {
+	return fmt.Sprintf("header alg %s, but the certificate's %s key pins %s", e.Header, e.Key, e.Pinned)
+}
 
 // Signer roles. A ticket signer's certificate and an envelope signer's
 // certificate each carry exactly one extended key usage, the OID of their
@@ -79,7 +146,9 @@ func mustOID(dotted string) asn1.ObjectIdentifier {
 }
 
 // opaqueSigner adapts any crypto.Signer (a card, a software key) to
-// go-jose for RS256 (PKCS#1 v1.5) or ES256.
+// go-jose for RS256 (PKCS#1 v1.5 with SHA-256), ES256 or ES384 (ECDSA with
+// SHA-256 or SHA-384; the signer returns ASN.1 DER as crypto.Signer does,
+// converted here to JWS's r||s).
 type opaqueSigner struct {
 	s   crypto.Signer
 	alg jose.SignatureAlgorithm
@@ -93,29 +162,107 @@ func (o opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) (
 	if alg != o.alg {
 		return nil, fmt.Errorf("signer pinned to %s, asked for %s", o.alg, alg)
 	}
-	digest := sha256.Sum256(payload)
-	sig, err := o.s.Sign(rand.Reader, digest[:], crypto.SHA256)
+	var h crypto.Hash
+	var curve elliptic.Curve
+	switch alg {
+	case jose.RS256:
+		h = crypto.SHA256
+	case jose.ES256:
+		h, curve = crypto.SHA256, elliptic.P256()
+	case jose.ES384:
+		h, curve = crypto.SHA384, elliptic.P384()
+	default:
+		return nil, fmt.Errorf("signer: alg %s not supported", alg)
+	}
+	if curve != nil {
+		if k, ok := o.s.Public().(*ecdsa.PublicKey); !ok || k.Curve != curve {
+			return nil, fmt.Errorf("signer: %s needs an ECDSA %s key, have %s", alg, curve.Params().Name, keyName(o.s.Public()))
+		}
+	}
+	hh := h.New()
+	hh.Write(payload)
+	sig, err := o.s.Sign(rand.Reader, hh.Sum(nil), h)
 	if err != nil {
 		return nil, err
 	}
-	if alg == jose.ES256 {
-		return ecdsaASN1ToRaw(sig, 32)
+	if curve != nil {
+		return ECDSASignatureToJWS(sig, curve)
 	}
 	return sig, nil
 }
 
-// ecdsaASN1ToRaw converts an ASN.1 ECDSA signature to JWS's r||s form.
-func ecdsaASN1ToRaw(der []byte, size int) ([]byte, error) {
-	var sig struct{ R, S *big.Int }
+// ErrECDSASignature is wrapped by ECDSASignatureToJWS and
+// ECDSASignatureFromJWS when the signature is not of the form they convert.
+var ErrECDSASignature = errors.New("malformed ECDSA signature")
+
+// ecdsaDER is an ECDSA signature as ASN.1: SEQUENCE { r INTEGER, s INTEGER }.
+type ecdsaDER struct{ R, S *big.Int }
+
+// ECDSASignatureToJWS converts an ECDSA signature in ASN.1 DER, the form
+// crypto.Signer returns (SEQUENCE { r INTEGER, s INTEGER }), to the form a
+// JWS carries (RFC 7518 §3.4): r and s as big-endian unsigned integers,
+// each left-padded to the curve's byte length, concatenated — 96 bytes
+// for P-384 (ES384), 64 for P-256 (ES256). It accepts only canonical DER
+// with nothing after it, and r and s in [1, n-1] for the curve's order n;
+// anything else wraps ErrECDSASignature. Card code whose card answers r||s
+// has ECDSASignatureFromJWS for the way back.
+func ECDSASignatureToJWS(der []byte, curve elliptic.Curve) ([]byte, error) {
+	size, n, err := curveSize(curve)
+	if err != nil {
+		return nil, err
+	}
+	var sig ecdsaDER
 	rest, err := asn1.Unmarshal(der, &sig)
-	if err != nil || len(rest) != 0 || sig.R == nil || sig.S == nil {
-		return nil, errors.New("signer returned a malformed ECDSA signature")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrECDSASignature, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the DER", ErrECDSASignature, len(rest))
+	}
+	if !inOrder(sig.R, n) || !inOrder(sig.S, n) {
+		return nil, fmt.Errorf("%w: r or s outside [1, n-1] of %s", ErrECDSASignature, curve.Params().Name)
+	}
+	// encoding/asn1 tolerates some non-DER (e.g. a SEQUENCE with extra
+	// trailing members): only the canonical encoding is accepted.
+	if canon, err := asn1.Marshal(sig); err != nil || !bytes.Equal(canon, der) {
+		return nil, fmt.Errorf("%w: not canonical DER", ErrECDSASignature)
 	}
 	out := make([]byte, 2*size)
 	sig.R.FillBytes(out[:size])
 	sig.S.FillBytes(out[size:])
 	return out, nil
 }
+
+// ECDSASignatureFromJWS converts a JWS ECDSA signature (r||s, each exactly
+// the curve's byte length) to ASN.1 DER, the form crypto.Signer.Sign must
+// return. r and s must be in [1, n-1]; anything else wraps
+// ErrECDSASignature.
+func ECDSASignatureFromJWS(raw []byte, curve elliptic.Curve) ([]byte, error) {
+	size, n, err := curveSize(curve)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != 2*size {
+		return nil, fmt.Errorf("%w: %d bytes, want %d for %s", ErrECDSASignature, len(raw), 2*size, curve.Params().Name)
+	}
+	sig := ecdsaDER{R: new(big.Int).SetBytes(raw[:size]), S: new(big.Int).SetBytes(raw[size:])}
+	if !inOrder(sig.R, n) || !inOrder(sig.S, n) {
+		return nil, fmt.Errorf("%w: r or s outside [1, n-1] of %s", ErrECDSASignature, curve.Params().Name)
+	}
+	return asn1.Marshal(sig)
+}
+
+// curveSize returns a curve's byte length and order.
+func curveSize(curve elliptic.Curve) (int, *big.Int, error) {
+	if curve == nil || curve.Params() == nil || curve.Params().N == nil {
+		return 0, nil, fmt.Errorf("%w: no curve", ErrECDSASignature)
+	}
+	p := curve.Params()
+	return (p.BitSize + 7) / 8, p.N, nil
+}
+
+// inOrder reports whether 1 <= x < n.
+func inOrder(x, n *big.Int) bool { return x != nil && x.Sign() > 0 && x.Cmp(n) < 0 }
 
 // signCompact signs payload as a compact JWS with header {alg, typ, x5c}.
 func signCompact(s crypto.Signer, alg jose.SignatureAlgorithm, typ string, chain [][]byte, payload any) ([]byte, error) {
@@ -144,20 +291,34 @@ func signCompact(s crypto.Signer, alg jose.SignatureAlgorithm, typ string, chain
 }
 
 // SignRequest has the card (any crypto.Signer holding the user-auth key)
-// sign r with RS256; certDER is the card's user-auth certificate, sent in
-// x5c. The returned bytes are exactly what must be sent: the binding is
-// computed over them.
+// sign r; certDER is the card's user-auth certificate, sent in x5c. The
+// algorithm is pinned by the card's key (RequestAlg): RS256 for an RSA
+// key, ES384 for an ECDSA P-384 key, whose Sign gets a SHA-384 digest and
+// must return ASN.1 DER, as crypto.Signer does. The returned bytes are
+// exactly what must be sent: the binding is computed over them.
 func SignRequest(ctx context.Context, card crypto.Signer, certDER []byte, r Request) ([]byte, error) {
+	return SignRequestChain(ctx, card, [][]byte{certDER}, r)
+}
+
+// SignRequestChain is SignRequest with the certificate chain to send in
+// x5c: the card's user-auth certificate first, then (optionally) the CA
+// certificate that issued it, as a card's EF 000B holds it. The center
+// trusts its own JPKI roots either way.
+func SignRequestChain(ctx context.Context, card crypto.Signer, chain [][]byte, r Request) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
-	if _, ok := card.Public().(*rsa.PublicKey); !ok {
-		return nil, errors.New("request signer is not an RSA key")
+	if len(chain) == 0 || len(chain) > maxX5C {
+		return nil, fmt.Errorf("request: %d certificates in x5c, want 1–%d", len(chain), maxX5C)
 	}
-	out, err := signCompact(card, AlgRequest, TypRequest, [][]byte{certDER}, r)
+	alg, err := RequestAlg(card.Public())
+	if err != nil {
+		return nil, fmt.Errorf("request signer: %w", err)
+	}
+	out, err := signCompact(card, alg, TypRequest, chain, r)
 	if err != nil {
 		return nil, err
 	}
@@ -186,11 +347,16 @@ func SignOutcome(key crypto.Signer, chain [][]byte, o Outcome) ([]byte, error) {
 
 // role says what a signed message must look like and who may sign it.
 type role struct {
-	stage   Stage
+	stage Stage
+	// alg is the one algorithm of the role; with byKey the header may name
+	// any of RequestAlgs and the certificate's key pins the one it must
+	// (RequestAlg).
 	alg     jose.SignatureAlgorithm
+	byKey   bool
 	typ     string
 	maxSize int
 	roots   *x509.CertPool
+	inter   *x509.CertPool // intermediates known beforehand (requests); may be nil
 	usage   []x509.ExtKeyUsage
 	// eku, when set, pins the signer to one role: the leaf must carry
 	// exactly this extended key usage (a dotted OID) and KeyUsage
@@ -254,7 +420,9 @@ func verifyCompact(compact []byte, r role, now time.Time) (*verified, error) {
 		return nil, refuse(r.stage, ReasonAlgNone, "", nil)
 	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
 		return nil, refuse(r.stage, ReasonAlgHMAC, fmt.Sprintf("alg %.16q", alg), nil)
-	case alg != string(r.alg):
+	case r.byKey && !slices.Contains(RequestAlgs(), jose.SignatureAlgorithm(alg)):
+		return nil, refuse(r.stage, ReasonAlg, fmt.Sprintf("alg %.16q, want %s (RSA card) or %s (P-384 card)", alg, AlgRequest, AlgRequestP384), nil)
+	case !r.byKey && alg != string(r.alg):
 		return nil, refuse(r.stage, ReasonAlg, fmt.Sprintf("alg %.16q, want %s", alg, r.alg), nil)
 	}
 	if json.Unmarshal(hdr["typ"], &typ) != nil || typ != r.typ {
@@ -264,7 +432,18 @@ func verifyCompact(compact []byte, r role, now time.Time) (*verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := jose.ParseSignedCompact(string(compact), []jose.SignatureAlgorithm{r.alg})
+	pinned := r.alg
+	if r.byKey {
+		// verifyX5C refused a key with no pinned algorithm.
+		if pinned, err = RequestAlg(leaf.PublicKey); err != nil {
+			return nil, refuse(r.stage, ReasonKey, "", err)
+		}
+		if alg != string(pinned) {
+			return nil, refuse(r.stage, ReasonAlg, "",
+				&AlgMismatchError{Header: jose.SignatureAlgorithm(alg), Pinned: pinned, Key: keyName(leaf.PublicKey)})
+		}
+	}
+	obj, err := jose.ParseSignedCompact(string(compact), []jose.SignatureAlgorithm{pinned})
 	if err != nil {
 		return nil, refuse(r.stage, ReasonMalformed, "jws", err)
 	}
@@ -316,6 +495,9 @@ func verifyX5C(raw json.RawMessage, r role, now time.Time) (*x509.Certificate, e
 	}
 	leaf := certs[0]
 	inter := x509.NewCertPool()
+	if r.inter != nil {
+		inter = r.inter.Clone()
+	}
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
@@ -342,17 +524,18 @@ func verifyX5C(raw json.RawMessage, r role, now time.Time) (*x509.Certificate, e
 	case leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0:
 		return nil, refuse(r.stage, ReasonKey, "signer certificate lacks digitalSignature", nil)
 	}
-	switch r.alg {
-	case jose.ES256:
+	switch {
+	case r.byKey:
+		if _, err := RequestAlg(leaf.PublicKey); err != nil {
+			return nil, refuse(r.stage, ReasonKey, "", err)
+		}
+	case r.alg == jose.ES256:
 		k, ok := leaf.PublicKey.(*ecdsa.PublicKey)
 		if !ok || k.Curve != elliptic.P256() {
 			return nil, refuse(r.stage, ReasonKey, "ES256 needs a P-256 key", nil)
 		}
-	case jose.RS256:
-		k, ok := leaf.PublicKey.(*rsa.PublicKey)
-		if !ok || k.N.BitLen() < 2048 {
-			return nil, refuse(r.stage, ReasonKey, "RS256 needs an RSA key of 2048 bits or more", nil)
-		}
+	default:
+		return nil, refuse(r.stage, ReasonKey, fmt.Sprintf("no key rule for %s", r.alg), nil)
 	}
 	// RFC 5280 §4.2.1.9: keyCertSign only with cA; either way a key that
 	// certifies others is not a message signer.
@@ -449,13 +632,30 @@ func decodePayload(stage Stage, payload []byte, v any) error {
 	return nil
 }
 
-// ParseRequest verifies a card-signed request as the center does: RS256
-// only, typ, header whitelist, the user-auth certificate chaining to
-// jpkiRoots at now, the signature, and the payload's shape. Revocation,
+// ParseRequest verifies a card-signed request as the center does: the
+// algorithm pinned by the certificate's key (RS256 for RSA-2048, ES384 for
+// P-384: a header alg that disagrees is refused with ReasonAlg and an
+// *AlgMismatchError cause), typ, header whitelist, the user-auth
+// certificate chaining to jpkiRoots at now (through the x5c's further
+// certificates), the signature, and the payload's shape. Revocation,
 // replay and eligibility are the center's further business.
 func ParseRequest(compact []byte, jpkiRoots *x509.CertPool, now time.Time) (*Request, *x509.Certificate, error) {
-	v, err := verifyCompact(compact, role{stage: StageRequest, alg: AlgRequest, typ: TypRequest,
-		maxSize: MaxRequestJWS, roots: jpkiRoots}, now)
+	return ParseRequestIn(compact, CardTrust{Roots: jpkiRoots}, now)
+}
+
+// CardTrust is what a center trusts for card certificates: the JPKI roots
+// and the JPKI intermediate CAs it knows (the generation-2 CA below the
+// root), so that a card may send its certificate alone.
+type CardTrust struct {
+	Roots         *x509.CertPool
+	Intermediates *x509.CertPool // may be nil
+}
+
+// ParseRequestIn is ParseRequest under trust: the chain may also pass
+// through trust.Intermediates.
+func ParseRequestIn(compact []byte, trust CardTrust, now time.Time) (*Request, *x509.Certificate, error) {
+	v, err := verifyCompact(compact, role{stage: StageRequest, byKey: true, typ: TypRequest,
+		maxSize: MaxRequestJWS, roots: trust.Roots, inter: trust.Intermediates}, now)
 	if err != nil {
 		return nil, nil, err
 	}

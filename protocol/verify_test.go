@@ -963,7 +963,7 @@ func requestForgeries() []forged {
 		}, "request-fields"},
 		{"too large", func(t testing.TB, f *flow) []byte { return bytes.Repeat([]byte("a"), MaxRequestJWS+1) }, "request-too-large"},
 	}
-	return cases
+	return append(cases, es384Forgeries()...)
 }
 
 func TestParseRequest(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kofu/internal/fixtures"
+	"kofu/protocol"
 	"kofu/protocol/pages"
 )
 
@@ -58,16 +59,16 @@ type Config struct {
 
 // Center is the emulated issuance center. It is safe for concurrent use.
 type Center struct {
-	cfg       Config
-	fx        *fixtures.Set
-	jpkiRoots *x509.CertPool
-	opRoots   *x509.CertPool
-	renderer  *pages.Renderer
-	ocsp      *ocspChecker
-	m         *metrics
-	log       *slog.Logger
-	sem       chan struct{} // bounds concurrent renders
-	late      atomic.Int64  // documents delivered by the late-delivery fault
+	cfg      Config
+	fx       *fixtures.Set
+	jpki     protocol.CardTrust // JPKI root and the generation-2 intermediate
+	opRoots  *x509.CertPool
+	renderer *pages.Renderer
+	ocsp     *ocspChecker
+	m        *metrics
+	log      *slog.Logger
+	sem      chan struct{} // bounds concurrent renders
+	late     atomic.Int64  // documents delivered by the late-delivery fault
 
 	mu        sync.Mutex
 	rng       *rand.Rand
@@ -129,8 +130,14 @@ func New(cfg Config) (*Center, error) {
 		return nil, fmt.Errorf("center: renderer: %w", err)
 	}
 	fx := cfg.Fixtures
-	jp := x509.NewCertPool()
-	jp.AddCert(fx.JPKICA.Cert)
+	// Card certificates chain to the JPKI root, the generation-2 (P-384)
+	// ones through the intermediate the center knows: a card may send its
+	// certificate alone.
+	jp := protocol.CardTrust{Roots: x509.NewCertPool(), Intermediates: x509.NewCertPool()}
+	jp.Roots.AddCert(fx.JPKICA.Cert)
+	if fx.JPKIP384CA.Cert != nil {
+		jp.Intermediates.AddCert(fx.JPKIP384CA.Cert)
+	}
 	op := x509.NewCertPool()
 	op.AddCert(fx.OperatorCA.Cert)
 	m, err := newMetrics(cfg.Registry)
@@ -138,7 +145,7 @@ func New(cfg Config) (*Center, error) {
 		return nil, err
 	}
 	c := &Center{
-		cfg: cfg, fx: fx, jpkiRoots: jp, opRoots: op, renderer: r, m: m, log: cfg.Logger,
+		cfg: cfg, fx: fx, jpki: jp, opRoots: op, renderer: r, m: m, log: cfg.Logger,
 		sem:       make(chan struct{}, 4),
 		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		jobs:      map[string]*job{},

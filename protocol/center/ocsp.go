@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -18,12 +20,37 @@ import (
 )
 
 // OCSPResponder answers RFC 6960 requests for card certificates issued by
-// the test JPKI CA, signed by the delegated responder certificate. It is
-// the revocation service the center consults.
+// the test JPKI CAs — the root for generation-1 cards, the P-384
+// intermediate for generation-2 cards — each answer signed by the
+// delegated responder that CA certified (RFC 6960 §4.2.2.2). It is the
+// revocation service the center consults.
 type OCSPResponder struct {
 	fx      *fixtures.Set
 	now     func() time.Time
-	revoked map[string]time.Time // serial (hex) → revocation time
+	issuers []ocspIssuer
+	issued  map[string]bool      // revocationKey of every card certificate the CAs issued
+	revoked map[string]time.Time // revocationKey → revocation time
+}
+
+// ocspIssuer is a CA the responder answers for and its delegated
+// responder.
+type ocspIssuer struct {
+	ca, responder fixtures.KeyPair
+}
+
+// ocspIssuers lists the card CAs with their responders, the root first.
+func ocspIssuers(fx *fixtures.Set) []ocspIssuer {
+	out := []ocspIssuer{{ca: fx.JPKICA, responder: fx.OCSP}}
+	if fx.JPKIP384CA.Cert != nil && fx.OCSPP384.Cert != nil {
+		out = append(out, ocspIssuer{ca: fx.JPKIP384CA, responder: fx.OCSPP384})
+	}
+	return out
+}
+
+// revocationKey names a certificate by its issuer's subject and serial:
+// two CAs may (in principle) hand out the same serial.
+func revocationKey(issuerSubject []byte, serial *big.Int) string {
+	return string(issuerSubject) + "/" + serial.Text(16)
 }
 
 // NewOCSPResponder builds the responder from the fixtures' revocations.
@@ -31,13 +58,15 @@ func NewOCSPResponder(fx *fixtures.Set, now func() time.Time) *OCSPResponder {
 	if now == nil {
 		now = time.Now
 	}
-	rv := map[string]time.Time{}
+	rv, issued := map[string]time.Time{}, map[string]bool{}
 	for _, r := range fx.Residents {
+		k := revocationKey(r.CardCert.RawIssuer, r.CardCert.SerialNumber)
+		issued[k] = true
 		if r.Revoked {
-			rv[r.CardCert.SerialNumber.Text(16)] = r.CardCert.NotBefore.Add(24 * time.Hour)
+			rv[k] = r.CardCert.NotBefore.Add(24 * time.Hour)
 		}
 	}
-	return &OCSPResponder{fx: fx, now: now, revoked: rv}
+	return &OCSPResponder{fx: fx, now: now, issuers: ocspIssuers(fx), issued: issued, revoked: rv}
 }
 
 // ServeHTTP handles POST with an OCSP request body.
@@ -68,24 +97,53 @@ func (o *OCSPResponder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *OCSPResponder) respond(req *ocsp.Request) ([]byte, error) {
-	ca := o.fx.JPKICA.Cert
+	// An issuer the responder does not serve gets "unknown" from the
+	// first (root) responder.
+	iss, known := o.issuers[0], false
+	for _, c := range o.issuers {
+		if issuerMatches(req, c.ca.Cert) {
+			iss, known = c, true
+			break
+		}
+	}
 	now := o.now()
 	tmpl := ocsp.Response{Status: ocsp.Good, SerialNumber: req.SerialNumber, ThisUpdate: now.Add(-time.Minute),
-		NextUpdate: now.Add(5 * time.Minute), Certificate: o.fx.OCSP.Cert}
-	issuerMatches := func() bool {
-		h := req.HashAlgorithm.New()
-		h.Write(ca.RawSubject)
-		return bytes.Equal(h.Sum(nil), req.IssuerNameHash)
+		NextUpdate: now.Add(5 * time.Minute), Certificate: iss.responder.Cert}
+	key := ""
+	if known {
+		key = revocationKey(iss.ca.Cert.RawSubject, req.SerialNumber)
 	}
 	switch {
-	case !issuerMatches():
+	case !known || !o.issued[key]:
+		// A serial this CA never issued (say, a generation-2 card's asked
+		// under the root) is unknown, never good.
 		tmpl.Status = ocsp.Unknown
 	default:
-		if t, ok := o.revoked[req.SerialNumber.Text(16)]; ok {
+		if t, ok := o.revoked[key]; ok {
 			tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, t, ocsp.KeyCompromise
 		}
 	}
-	return ocsp.CreateResponse(ca, o.fx.OCSP.Cert, tmpl, o.fx.OCSP.Key)
+	return ocsp.CreateResponse(iss.ca.Cert, iss.responder.Cert, tmpl, iss.responder.Key)
+}
+
+// issuerMatches reports whether req's CertID names ca: the hashes of its
+// subject and of its public key (RFC 6960 §4.1.1).
+func issuerMatches(req *ocsp.Request, ca *x509.Certificate) bool {
+	if !req.HashAlgorithm.Available() {
+		return false
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(ca.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return false
+	}
+	nh := req.HashAlgorithm.New()
+	nh.Write(ca.RawSubject)
+	kh := req.HashAlgorithm.New()
+	kh.Write(spki.PublicKey.RightAlign())
+	return bytes.Equal(nh.Sum(nil), req.IssuerNameHash) && bytes.Equal(kh.Sum(nil), req.IssuerKeyHash)
 }
 
 // certStatus is the revocation status of a card certificate.
@@ -127,7 +185,7 @@ func (c *ocspChecker) setURL(u string) {
 // check returns the certificate's status, failing closed: no answer, a
 // bad signature or "unknown" is an error, never "good".
 func (c *ocspChecker) check(ctx context.Context, cert *x509.Certificate) (certStatus, error) {
-	key := cert.SerialNumber.Text(16)
+	key := revocationKey(cert.RawIssuer, cert.SerialNumber)
 	c.mu.Lock()
 	url := c.url
 	if e, ok := c.cache[key]; ok && c.now().Before(e.until) {
@@ -138,7 +196,11 @@ func (c *ocspChecker) check(ctx context.Context, cert *x509.Certificate) (certSt
 	if url == "" {
 		return 0, errors.New("no OCSP responder configured")
 	}
-	issuer := c.fx.JPKICA.Cert
+	ca, ok := c.fx.CardIssuer(cert)
+	if !ok {
+		return 0, errors.New("ocsp: card certificate issued by no JPKI CA the center knows")
+	}
+	issuer := ca.Cert
 	reqDER, err := ocsp.CreateRequest(cert, issuer, nil)
 	if err != nil {
 		return 0, fmt.Errorf("ocsp request: %w", err)

@@ -39,7 +39,7 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 	c.mu.Unlock()
 
 	now := c.cfg.Now()
-	req, leaf, err := protocol.ParseRequest(body, c.jpkiRoots, now)
+	req, leaf, err := protocol.ParseRequestIn(body, c.jpki, now)
 	if err != nil {
 		c.problem(w, r, requestProblem(err))
 		return
