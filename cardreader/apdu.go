@@ -120,19 +120,35 @@ const (
 	insGetResponse = 0xC0
 )
 
-// command is a short command APDU. le < 0: no Le field; 0 < le ≤ 256
-// otherwise (256 encoded as 00).
+// command is a command APDU. le < 0: no Le field; 0 < le ≤ 256
+// otherwise (256 encoded as 00), or, with ext, 0 < le ≤ 65536 in an
+// extended-length Le (65536 encoded as 0000).
 type command struct {
 	cla, ins, p1, p2 byte
 	data             []byte
 	le               int
+	ext              bool
 	op               string // for errors and traces
 }
 
-// bytes encodes the command as a short APDU.
+// bytes encodes the command as a short APDU, or an extended-length one
+// with ext (ISO 7816-4 cases 2E–4E).
 func (c command) bytes() []byte {
-	b := make([]byte, 0, 6+len(c.data))
+	b := make([]byte, 0, 9+len(c.data))
 	b = append(b, c.cla, c.ins, c.p1, c.p2)
+	if c.ext {
+		if len(c.data) > 0 {
+			b = append(b, 0, byte(len(c.data)>>8), byte(len(c.data)))
+			b = append(b, c.data...)
+		}
+		if c.le >= 0 {
+			if len(c.data) == 0 {
+				b = append(b, 0)
+			}
+			b = append(b, byte(c.le>>8), byte(c.le)) // 65536 → 0000
+		}
+		return b
+	}
 	if len(c.data) > 0 {
 		b = append(b, byte(len(c.data)))
 		b = append(b, c.data...)
@@ -161,6 +177,12 @@ func selectEF(id uint16) command {
 // readBinary reads n (1..256) bytes at off (< 32768).
 func readBinary(off, n int) command {
 	return command{cla: 0x00, ins: insReadBinary, p1: byte(off>>8) & 0x7F, p2: byte(off), le: n, op: "read binary"}
+}
+
+// readBinaryExt reads up to n (1..65536) bytes at off (< 32768) with an
+// extended-length Le: a whole certificate in one command.
+func readBinaryExt(off, n int) command {
+	return command{cla: 0x00, ins: insReadBinary, p1: byte(off>>8) & 0x7F, p2: byte(off), le: n, ext: true, op: "read binary (extended)"}
 }
 
 // pinStatus asks for the tries left without spending one: VERIFY with

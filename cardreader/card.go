@@ -25,6 +25,10 @@ type Options struct {
 	// ShareWait bounds how long to keep retrying while another application
 	// holds the card exclusively. Default 2 s.
 	ShareWait time.Duration
+	// ShortAPDUs keeps to short APDUs: the certificate is read in
+	// 256-byte READ BINARY chunks even where the card and reader would
+	// take one extended-length READ BINARY.
+	ShortAPDUs bool
 }
 
 // Token is the label of the JPKI token (EF 0006).
@@ -51,9 +55,12 @@ type Card struct {
 	cert atomic.Pointer[x509.Certificate]
 
 	// Guarded by sem.
-	conn       Conn
-	dials      int
-	apSelected bool
+	conn  Conn
+	dials int
+	inTx  bool // a transaction is open on conn
+	// short: keep to short APDUs (Options.ShortAPDUs, or the card or
+	// reader refused an extended-length one).
+	short bool
 	// verified: a VERIFY succeeded on this connection and no logout has
 	// been seen to work since; every way the connection ends then powers
 	// the card down.
@@ -72,7 +79,7 @@ func Open(ctx context.Context, d Dialer, o *Options) (*Card, error) {
 	if o == nil {
 		o = &Options{}
 	}
-	c := &Card{d: d, hold: o.KeyHold, shareWait: o.ShareWait, sem: make(chan struct{}, 1)}
+	c := &Card{d: d, hold: o.KeyHold, shareWait: o.ShareWait, short: o.ShortAPDUs, sem: make(chan struct{}, 1)}
 	if c.hold <= 0 {
 		c.hold = 5 * time.Second
 	}
@@ -87,7 +94,7 @@ func Open(ctx context.Context, d Dialer, o *Options) (*Card, error) {
 	if err := c.connect(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.selectAP(ctx); err != nil {
+	if err := c.tx(ctx, nil); err != nil {
 		c.drop(false)
 		return nil, err
 	}
@@ -130,8 +137,11 @@ func (c *Card) Close() error {
 }
 
 // AuthCertificate returns the user-authentication certificate (EF 000A),
-// read once and cached: SELECT EF and ⌈L/256⌉ READ BINARY of exactly its
-// DER length L (the file holds filler after it).
+// read once and cached, in one transaction: SELECT of the applet, SELECT
+// EF, then one extended-length READ BINARY where the card and reader take
+// it, else ⌈L/256⌉ short ones of exactly its DER length L (the file holds
+// filler after it). A card whose EF 000A holds no certificate answers
+// ErrNoCertificate (EF 0008 is asked which certificates are present).
 func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	if cert := c.cert.Load(); cert != nil {
 		return cert, nil
@@ -146,10 +156,12 @@ func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	var cert *x509.Certificate
 	err := c.run(ctx, func(ctx context.Context) error {
 		der, err := c.readDER(ctx, EFAuthCert)
-		if errors.Is(err, ErrSecurityStatus) {
+		switch {
+		case errors.Is(err, ErrSecurityStatus):
 			return fmt.Errorf("cardreader: the certificate needs the PIN first (a smartphone token?): %w", err)
-		}
-		if err != nil {
+		case errors.Is(err, errNoObject):
+			return c.noCertificate(ctx, err)
+		case err != nil:
 			return err
 		}
 		if cert, err = x509.ParseCertificate(der); err != nil {
@@ -164,8 +176,22 @@ func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	return cert, nil
 }
 
+// TriesUnknown is what AuthPINRetries returns, with an error matching
+// ErrPINTriesUnknown, when the card will not tell the tries left.
+const TriesUnknown = -1
+
 // AuthPINRetries returns the tries left of the user-authentication PIN
-// without spending one (VERIFY with no data → 63Cx). 0 means blocked.
+// without spending one (VERIFY with no data → 63Cx). 0 means blocked
+// (63C0, 6983 or 6984).
+//
+// Some cards answer that query 9000 while the PIN is verified instead of
+// 63Cx (research/jpki-card.md). kofu never leaves its own PIN verified,
+// so a verified PIN is another client's leftover: AuthPINRetries logs it
+// out as a real card honours it (SELECT of another application), selects
+// the applet and the PIN again and asks once more, all in the same
+// transaction. If the card still answers 9000 the count is unknown but
+// the PIN is not blocked: it returns TriesUnknown and an error matching
+// ErrPINTriesUnknown (never ErrPINBlocked).
 func (c *Card) AuthPINRetries(ctx context.Context) (int, error) {
 	if err := c.acquire(ctx); err != nil {
 		return 0, err
@@ -173,25 +199,39 @@ func (c *Card) AuthPINRetries(ctx context.Context) (int, error) {
 	defer c.release()
 	var n int
 	err := c.run(ctx, func(ctx context.Context) error {
-		if err := c.selectFile(ctx, EFAuthPIN); err != nil {
-			return err
+		var err error
+		for attempt := 0; ; attempt++ {
+			if err = c.selectFile(ctx, EFAuthPIN); err != nil {
+				return err
+			}
+			_, sw, err := c.exchange(ctx, pinStatus())
+			if err != nil {
+				return err
+			}
+			if t, ok := sw.Tries(); ok {
+				n = t
+				return nil
+			}
+			switch sw {
+			case SWDataInvalid, SWAuthBlocked:
+				n = 0
+				return nil
+			case SWOK:
+				if attempt > 0 {
+					n = TriesUnknown
+					return fmt.Errorf("%w: the card answers 9000 (PIN verified) even after a logout", ErrPINTriesUnknown)
+				}
+				// Another client's verified PIN: log it out and ask again.
+				if _, _, err := c.exchange(ctx, selectISD()); err != nil {
+					return err
+				}
+				if err := c.selectAP(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			return &StatusError{Op: "PIN status", SW: sw}
 		}
-		_, sw, err := c.exchange(ctx, pinStatus())
-		if err != nil {
-			return err
-		}
-		if t, ok := sw.Tries(); ok {
-			n = t
-			return nil
-		}
-		switch sw {
-		case SWDataInvalid, SWAuthBlocked:
-			n = 0
-			return nil
-		case SWOK:
-			return fmt.Errorf("cardreader: the PIN is in the verified state; tries left unknown")
-		}
-		return &StatusError{Op: "PIN status", SW: sw}
 	})
 	return n, err
 }
@@ -208,7 +248,7 @@ func (c *Card) Token(ctx context.Context) (Token, error) {
 		if err := c.selectFile(ctx, EFTokenInfo); err != nil {
 			return err
 		}
-		b, err := c.readChunk(ctx, 0, 32, false)
+		b, err := c.readChunk(ctx, 0, 32, false, false)
 		if err != nil {
 			return err
 		}
@@ -229,17 +269,14 @@ func (c *Card) acquire(ctx context.Context) error {
 
 func (c *Card) release() { <-c.sem }
 
-// run runs fn with the card connected and the applet selected. fn must
-// be read-only: after a reset or a lost service it is run once more on a
-// new connection.
+// run runs fn with the card connected, inside one transaction that
+// begins with a SELECT of the applet (tx). fn must be read-only: after a
+// reset or a lost service it is run once more on a new connection.
 func (c *Card) run(ctx context.Context, fn func(context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		err := c.connect(ctx)
 		if err == nil {
-			err = c.ensureAP(ctx)
-		}
-		if err == nil {
-			err = fn(ctx)
+			err = c.tx(ctx, fn)
 		}
 		if err == nil || attempt > 0 || !transient(err) || ctx.Err() != nil {
 			return err
@@ -249,7 +286,56 @@ func (c *Card) run(ctx context.Context, fn func(context.Context) error) error {
 
 // transient errors may go away on a new connection.
 func transient(err error) bool {
-	return errors.Is(err, ErrCardReset) || errors.Is(err, ErrNoService)
+	return errors.Is(err, ErrCardReset) || errors.Is(err, ErrNoService) || errors.Is(err, errRetryShort)
+}
+
+// tx runs fn (which may be nil) inside one PC/SC transaction, after
+// selecting the applet again: a real card has one current file, which
+// another application may have changed since the Card's last APDU, so no
+// selection is trusted across transactions and none can change inside
+// one (research/jpki-card.md).
+func (c *Card) tx(ctx context.Context, fn func(context.Context) error) error {
+	if err := c.beginTx(ctx); err != nil {
+		return err
+	}
+	err := c.selectAP(ctx)
+	if err == nil && fn != nil {
+		err = fn(ctx)
+	}
+	c.endTx()
+	return err
+}
+
+// beginTx begins a transaction on the connection, if it has them.
+func (c *Card) beginTx(ctx context.Context) error {
+	if c.conn == nil {
+		return fmt.Errorf("%w: not connected", ErrCardRemoved)
+	}
+	if t, ok := c.conn.(Transactor); ok {
+		if err := t.BeginTransaction(ctx); err != nil {
+			return c.linkErr(ctx, err)
+		}
+	}
+	c.inTx = true
+	return nil
+}
+
+// endTx ends the transaction begun by beginTx, if one is open. A
+// connection whose transaction cannot be ended is dropped (powering the
+// card down if a PIN may be verified on it).
+func (c *Card) endTx() {
+	if !c.inTx {
+		return
+	}
+	c.inTx = false
+	if c.conn == nil {
+		return
+	}
+	if t, ok := c.conn.(Transactor); ok {
+		if err := t.EndTransaction(); err != nil {
+			c.drop(false)
+		}
+	}
 }
 
 // connect makes sure there is a connection. A connection made after the
@@ -272,7 +358,7 @@ func (c *Card) connect(ctx context.Context) error {
 		}
 		return err
 	}
-	c.conn, c.apSelected = conn, false
+	c.conn, c.inTx = conn, false
 	c.mu.Lock()
 	c.atr = bytes.Clone(conn.ATR())
 	c.mu.Unlock()
@@ -284,11 +370,12 @@ func (c *Card) connect(ctx context.Context) error {
 	if old == nil {
 		return nil
 	}
-	err = c.selectAP(ctx)
 	var der []byte
-	if err == nil {
+	err = c.tx(ctx, func(ctx context.Context) error {
+		var err error
 		der, err = c.readDER(ctx, EFAuthCert)
-	}
+		return err
+	})
 	switch {
 	case errors.Is(err, ErrNotJPKI) || (err == nil && !bytes.Equal(der, old.Raw)):
 		c.drop(false)
@@ -310,7 +397,7 @@ func (c *Card) drop(unpower bool) {
 		_ = c.conn.Close(unpower || c.verified)
 		c.conn = nil
 	}
-	c.apSelected, c.verified = false, false
+	c.inTx, c.verified = false, false
 }
 
 // linkErr records what a transmit error means for the connection.
@@ -323,7 +410,6 @@ func (c *Card) linkErr(ctx context.Context, err error) error {
 	case errors.Is(err, ErrCardReset):
 		// The card was reset under us: the applet is deselected, any
 		// verified PIN lost. Acknowledge on the same handle.
-		c.apSelected = false
 		if c.conn == nil || c.conn.Reconnect(ctx, false) != nil {
 			c.drop(false)
 		}
@@ -335,19 +421,11 @@ func (c *Card) linkErr(ctx context.Context, err error) error {
 	return err
 }
 
-func (c *Card) ensureAP(ctx context.Context) error {
-	if c.apSelected {
-		return nil
-	}
-	return c.selectAP(ctx)
-}
-
 // selectAP SELECTs the JPKI applet. It is no logout: a real card keeps
 // its PINs' verified state across it (endExclusive logs out). A card may
 // answer 6F00 to the first APDU after power-up; that answer is retried
 // once.
 func (c *Card) selectAP(ctx context.Context) error {
-	c.apSelected = false
 	for attempt := 0; ; attempt++ {
 		_, sw, err := c.exchange(ctx, selectAP())
 		if err != nil {
@@ -355,7 +433,6 @@ func (c *Card) selectAP(ctx context.Context) error {
 		}
 		switch {
 		case sw == SWOK:
-			c.apSelected = true
 			return nil
 		case sw == SWNoDiagnosis && attempt == 0:
 			continue
@@ -374,61 +451,4 @@ func (c *Card) selectFile(ctx context.Context, ef uint16) error {
 		return &StatusError{Op: cmd.op, SW: sw}
 	}
 	return nil
-}
-
-// readDER reads the DER object at the start of a file: a first READ
-// BINARY of 256 bytes gives its header, then the rest is read in chunks of
-// at most 256 bytes up to exactly its length.
-func (c *Card) readDER(ctx context.Context, ef uint16) ([]byte, error) {
-	if err := c.selectFile(ctx, ef); err != nil {
-		return nil, err
-	}
-	first, err := c.readChunk(ctx, 0, 256, false)
-	if err != nil {
-		return nil, err
-	}
-	total, err := certLength(first)
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, 0, total)
-	buf = append(buf, first[:min(len(first), total)]...)
-	for len(buf) < total {
-		chunk, err := c.readChunk(ctx, len(buf), min(256, total-len(buf)), true)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, chunk[:min(len(chunk), total-len(buf))]...)
-	}
-	return buf, nil
-}
-
-// readChunk reads up to n bytes at off. inside says the offset is inside
-// the object being read, so 6B00 (offset past the end) is wrong there: it
-// is retried once, then reported as a truncated file.
-func (c *Card) readChunk(ctx context.Context, off, n int, inside bool) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		data, sw, err := c.exchange(ctx, readBinary(off, n))
-		if err != nil {
-			return nil, err
-		}
-		switch sw {
-		case SWOK, SWEndOfFile:
-			if len(data) == 0 {
-				return nil, fmt.Errorf("%w: READ BINARY at %d returned no data", ErrMalformed, off)
-			}
-			if len(data) > n {
-				return nil, fmt.Errorf("%w: READ BINARY returned %d bytes for Le %d", ErrMalformed, len(data), n)
-			}
-			return data, nil
-		case SWWrongOffset:
-			if attempt == 0 {
-				continue // a spurious 6B00 is retried once
-			}
-			if inside {
-				return nil, fmt.Errorf("%w: file ends at %d, inside its DER object: %w", ErrMalformed, off, &StatusError{Op: "read binary", SW: sw})
-			}
-		}
-		return nil, &StatusError{Op: "read binary", SW: sw}
-	}
 }

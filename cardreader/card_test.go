@@ -18,77 +18,117 @@ import (
 	"kofu/cardreader/emucard"
 )
 
-func TestReadCertificateChunked(t *testing.T) {
+// TestReadCertificate: one extended-length READ BINARY where the card
+// and reader take it; ⌈L/256⌉ short ones with Options.ShortAPDUs, in a
+// reader that carries short APDUs only, or after the card refused the
+// extended one (6700, or 6Cxx).
+func TestReadCertificate(t *testing.T) {
 	fx := loadFixtures(t)
-	for _, id := range []string{"R0001", "R0006", "P0100"} {
-		t.Run(id, func(t *testing.T) {
-			r := resident(t, fx, id)
-			e := emu(t, fx, id, emucard.Options{})
-			c := open(t, e, nil)
-			cert, err := c.AuthCertificate(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(cert.Raw, r.CardCertDER) {
-				t.Fatal("certificate differs from the fixtures'")
-			}
-			s := e.Stats()
-			if want := ceilDiv(len(r.CardCertDER), 256); s.ByINS[0xB0] != want {
-				t.Errorf("READ BINARY × %d for %d bytes, want %d", s.ByINS[0xB0], len(r.CardCertDER), want)
-			}
-			// Cached: no more APDUs.
-			before := e.Stats().APDUs
-			if _, err := c.AuthCertificate(context.Background()); err != nil || e.Stats().APDUs != before {
-				t.Errorf("second AuthCertificate sent APDUs (%d → %d), err %v", before, e.Stats().APDUs, err)
-			}
-		})
+	for _, tc := range []struct {
+		name     string
+		emu      emucard.Options
+		opts     *cardreader.Options
+		rewrite  uint16 // answer the extended READ BINARY this instead of the card
+		ext      int    // extended-length READ BINARY sent
+		shortRds bool   // then ⌈L/256⌉ short ones
+	}{
+		{"card and reader take extended APDUs", emucard.Options{}, nil, 0, 1, false},
+		{"ShortAPDUs", emucard.Options{}, &cardreader.Options{ShortAPDUs: true}, 0, 0, true},
+		{"a reader without extended APDUs", emucard.Options{ShortReader: true}, nil, 0, 0, true},
+		{"a card that answers 6700", emucard.Options{NoExtendedLength: true}, nil, 0, 1, true},
+		{"a card that answers 6C00", emucard.Options{}, nil, 0x6C00, 1, true},
+		{"a card that answers 6CFF", emucard.Options{}, nil, 0x6CFF, 1, true},
+	} {
+		for _, id := range []string{"R0001", "R0006", "P0100"} {
+			t.Run(tc.name+"/"+id, func(t *testing.T) {
+				r := resident(t, fx, id)
+				e := emu(t, fx, id, tc.emu)
+				ext := 0
+				rec := &recorder{next: e, rewrite: func(apdu []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
+					if apdu[1] == 0xB0 && len(apdu) == 7 {
+						ext++
+						if tc.rewrite != 0 {
+							return []byte{byte(tc.rewrite >> 8), byte(tc.rewrite)}, nil
+						}
+					}
+					return next(apdu)
+				}}
+				d := e.Dialer("emulated")
+				if !tc.emu.ShortReader {
+					d = cardreader.NewDialer("rec", rec, e.ATR())
+				}
+				c, err := cardreader.Open(context.Background(), d, tc.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				cert, err := c.AuthCertificate(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(cert.Raw, r.CardCertDER) {
+					t.Fatal("certificate differs from the fixtures'")
+				}
+				want := tc.ext
+				if tc.shortRds {
+					want += ceilDiv(len(r.CardCertDER), 256)
+				}
+				if got := e.Stats().ByINS[0xB0] + boolInt(tc.rewrite != 0); got != want || ext != tc.ext {
+					t.Errorf("READ BINARY × %d (%d extended) for %d bytes, want %d (%d extended)", got, ext, len(r.CardCertDER), want, tc.ext)
+				}
+			})
+		}
 	}
 }
 
-// TestAPDUCountMinimal: read-cert + verify + sign take exactly SELECT AP,
-// SELECT EF, ⌈L/256⌉ READ BINARY, SELECT PIN, VERIFY, SELECT key, sign;
-// then one more SELECT AP logs out.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestAPDUCountMinimal: read-cert + verify + sign, each operation in its
+// own transaction that begins with a SELECT of the applet: Open's SELECT
+// AP; SELECT AP, SELECT EF, one extended READ BINARY (or ⌈L/256⌉ short
+// ones); SELECT AP, SELECT PIN, VERIFY, SELECT key, sign; then a SELECT
+// of another application logs out.
 func TestAPDUCountMinimal(t *testing.T) {
 	fx := loadFixtures(t)
 	r := resident(t, fx, "R0001")
-	e := emu(t, fx, "R0001", emucard.Options{})
-	rec := &recorder{next: e}
-	c, err := cardreader.Open(context.Background(), cardreader.NewDialer("rec", rec, e.ATR()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := c.AuthCertificate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	key, err := c.AuthKey(ctx, []byte(r.PIN))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := sha256.Sum256([]byte("request"))
-	var atSign int
-	rec.rewrite = func(apdu []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
-		if apdu[1] == 0x2A {
-			atSign = rec.total()
+	for _, short := range []bool{false, true} {
+		e := emu(t, fx, "R0001", emucard.Options{})
+		rec := &recorder{next: e}
+		c, err := cardreader.Open(context.Background(), cardreader.NewDialer("rec", rec, e.ATR()), &cardreader.Options{ShortAPDUs: short})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return next(apdu)
+		ctx := context.Background()
+		if _, err := c.AuthCertificate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		key, err := c.AuthKey(ctx, []byte(r.PIN))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := sha256.Sum256([]byte("request"))
+		if _, err := key.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+			t.Fatal(err)
+		}
+		reads := 1
+		if short {
+			reads = ceilDiv(len(r.CardCertDER), 256)
+		}
+		wantSeq := []byte{0xA4, 0xA4, 0xA4}
+		for range reads {
+			wantSeq = append(wantSeq, 0xB0)
+		}
+		wantSeq = append(wantSeq, 0xA4, 0xA4, 0x20, 0xA4, 0x2A, 0xA4)
+		if !bytes.Equal(rec.ins, wantSeq) {
+			t.Errorf("short %v: sequence % X, want % X (the last SELECT is the logout)", short, rec.ins, wantSeq)
+		}
+		t.Logf("short APDUs %v: read-cert+verify+sign: %d APDUs (logout included) for a %d-byte certificate", short, len(rec.ins), len(r.CardCertDER))
 	}
-	if _, err := key.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
-		t.Fatal(err)
-	}
-	want := 6 + ceilDiv(len(r.CardCertDER), 256)
-	if atSign != want {
-		t.Errorf("APDUs up to and including sign = %d, want %d (6 + ⌈%d/256⌉); sequence % X", atSign, want, len(r.CardCertDER), rec.ins)
-	}
-	wantSeq := []byte{0xA4, 0xA4}
-	for range ceilDiv(len(r.CardCertDER), 256) {
-		wantSeq = append(wantSeq, 0xB0)
-	}
-	wantSeq = append(wantSeq, 0xA4, 0x20, 0xA4, 0x2A, 0xA4)
-	if !bytes.Equal(rec.ins, wantSeq) {
-		t.Errorf("sequence % X, want % X (the last SELECT is the logout)", rec.ins, wantSeq)
-	}
-	t.Logf("read-cert+verify+sign: %d APDUs (+1 logout) for a %d-byte certificate", atSign, len(r.CardCertDER))
 }
 
 func TestSignVerifiesWithCertificate(t *testing.T) {

@@ -42,6 +42,16 @@ var (
 	// ErrPINBlocked: the user-authentication PIN is blocked; only the
 	// municipal office can unblock it.
 	ErrPINBlocked = errors.New("cardreader: PIN blocked")
+	// ErrPINTriesUnknown: the card will not tell the PIN's tries left: it
+	// answers the query 9000 (PIN verified), even after kofu logged that
+	// state out. The PIN is not blocked (errors.Is(err, ErrPINBlocked) is
+	// false); AuthPINRetries returns TriesUnknown with it.
+	ErrPINTriesUnknown = errors.New("cardreader: the PIN's tries left are unknown (the card reports it verified); it is not blocked")
+	// ErrNoCertificate: the card's user-authentication certificate file
+	// (EF 000A) holds no certificate — none was issued on this card, or it
+	// was removed — and EF 0008 does not say one is there. The resident
+	// must have one issued at the municipal office.
+	ErrNoCertificate = errors.New("cardreader: this card has no user-authentication certificate")
 	// ErrPINFormat: the PIN is not 4 ASCII digits. Nothing was sent to the
 	// card and no try was spent.
 	ErrPINFormat = errors.New("cardreader: the PIN must be 4 digits")

@@ -7,14 +7,15 @@ import (
 )
 
 // exchange sends cmd and handles the transport-level status words: 6Cxx
-// (wrong Le: re-sent once with the exact Le) and 61xx (more data: GET
-// RESPONSE until done).
+// (wrong Le: a short command is re-sent once with the exact Le; an
+// extended one is answered to the caller, which falls back to short
+// APDUs) and 61xx (more data: GET RESPONSE until done).
 func (c *Card) exchange(ctx context.Context, cmd command) ([]byte, SW, error) {
 	data, sw, err := c.transmit(ctx, cmd.bytes())
 	if err != nil {
 		return nil, 0, err
 	}
-	if sw.SW1() == 0x6C && cmd.le >= 0 {
+	if sw.SW1() == 0x6C && cmd.le >= 0 && !cmd.ext {
 		cmd.le = sw.le()
 		if data, sw, err = c.transmit(ctx, cmd.bytes()); err != nil {
 			return nil, 0, err

@@ -44,7 +44,9 @@ func TestInjectedFaults(t *testing.T) {
 		{name: "spurious 6B00 mid-file is read again", faults: emucard.Faults{Spurious6B00On: emucard.Trigger{INS: 0xB0, N: 3}}, extra: 1},
 		{name: "6F00 on the first APDU after power-up", quirk: true, extra: 1},
 		{name: "reset before SELECT PIN: redone before any PIN is sent",
-			faults: emucard.Faults{ResetOn: emucard.Trigger{INS: 0xA4, N: 2}}, extra: 1},
+			faults: emucard.Faults{ResetOn: emucard.Trigger{INS: 0xA4, N: 4}}, extra: 1},
+		{name: "reset during the certificate read: read again from the start",
+			faults: emucard.Faults{ResetOn: emucard.Trigger{INS: 0xB0, N: 2}}, extra: 3},
 		{name: "reset before VERIFY: nothing retried", faults: emucard.Faults{ResetOn: emucard.Trigger{INS: 0x20, N: 1}},
 			at: "authkey", err: cardreader.ErrCardReset,
 			after: func(t *testing.T, e *emucard.Card, c *cardreader.Card) {
@@ -78,15 +80,17 @@ func TestInjectedFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := emu(t, fx, "R0015", emucard.Options{FirstAPDU6F00: tc.quirk})
-			c := open(t, e, nil)
+			c := open(t, e, &cardreader.Options{ShortAPDUs: true}) // READ BINARY in chunks
 			e.SetFaults(tc.faults)
 			at, err := run(c)
 			if at != tc.at || !errors.Is(err, tc.err) {
 				t.Fatalf("failed at %q with %v; want %q with %v", at, err, tc.at, tc.err)
 			}
 			if tc.at == "" {
-				// Open's SELECT AP + the minimal sequence + logout.
-				want := 7 + ceilDiv(len(r.CardCertDER), 256) + tc.extra
+				// Open's SELECT AP; SELECT AP, SELECT EF, the READ
+				// BINARYs; SELECT AP, SELECT PIN, VERIFY, SELECT key,
+				// sign; the logout.
+				want := 9 + ceilDiv(len(r.CardCertDER), 256) + tc.extra
 				if got := e.Stats().APDUs; got != want {
 					t.Errorf("%d APDUs, want %d", got, want)
 				}
@@ -204,20 +208,26 @@ func TestNotJPKICard(t *testing.T) {
 func TestCertificateWithBadDER(t *testing.T) {
 	fx := loadFixtures(t)
 	for _, tc := range []struct {
-		name string
-		head []byte
+		name  string
+		head  []byte
+		reads int // READ BINARY commands
 	}{
-		{"not a SEQUENCE", []byte{0x04, 0x82, 0x03, 0x00}},
-		{"indefinite length", []byte{0x30, 0x80}},
-		{"length past 15 bits", []byte{0x30, 0x83, 0x01, 0x00, 0x00}},
-		{"non-minimal", []byte{0x30, 0x82, 0x00, 0x10}},
+		// EF 0008 says the certificate is there: a damaged file.
+		{"not a SEQUENCE", []byte{0x04, 0x82, 0x03, 0x00}, 2},
+		{"indefinite length", []byte{0x30, 0x80}, 1},
+		{"length past 15 bits", []byte{0x30, 0x83, 0x01, 0x00, 0x00}, 1},
+		{"non-minimal", []byte{0x30, 0x82, 0x00, 0x10}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := emu(t, fx, "R0001", emucard.Options{})
 			rec := &recorder{next: e}
+			var ef byte
 			rec.rewrite = func(apdu []byte, next func([]byte) ([]byte, error)) ([]byte, error) {
+				if apdu[1] == 0xA4 && apdu[2] == 0x02 {
+					ef = apdu[len(apdu)-1]
+				}
 				resp, err := next(apdu)
-				if apdu[1] == 0xB0 && apdu[2] == 0 && apdu[3] == 0 && err == nil {
+				if apdu[1] == 0xB0 && apdu[2] == 0 && apdu[3] == 0 && ef == 0x0A && err == nil {
 					resp = append(append([]byte(nil), tc.head...), resp[len(tc.head):]...)
 				}
 				return resp, err
@@ -226,10 +236,10 @@ func TestCertificateWithBadDER(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.AuthCertificate(context.Background()); !errors.Is(err, cardreader.ErrMalformed) {
+			if _, err := c.AuthCertificate(context.Background()); !errors.Is(err, cardreader.ErrMalformed) || errors.Is(err, cardreader.ErrNoCertificate) {
 				t.Errorf("err = %v, want ErrMalformed", err)
 			}
-			if n := rec.count(0xB0); n != 1 {
+			if n := rec.count(0xB0); n != tc.reads {
 				t.Errorf("%d READ BINARY after a bad header", n)
 			}
 		})

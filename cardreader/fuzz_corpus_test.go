@@ -155,12 +155,17 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			t.Logf("%s: certificate EF not readable without the PIN", v.name)
 			continue
 		}
-		certC.Add("ef000a-"+v.name, file)
-		certC.Add("ef000a-"+v.name+"-cut-at-256", file[:256])
-		certC.Add("ef000a-"+v.name+"-header-only", file[:4])
+		// mode 0: one extended-length READ BINARY; 1: short APDUs; 2: the
+		// card refuses extended ones (FuzzCertificateRead).
+		for mode, m := range []string{"", "-short", "-6700"} {
+			certC.Add("ef000a-"+v.name+m, file, byte(mode))
+			certC.Add("ef000a-"+v.name+m+"-cut-at-256", file[:256], byte(mode))
+			certC.Add("ef000a-"+v.name+m+"-header-only", file[:4], byte(mode))
+		}
 	}
-	certC.Add("bare-cert-der", r1.CardCertDER)
-	certC.Add("length-past-file", append([]byte{0x30, 0x82, 0x7F, 0xFF}, r1.CardCertDER[4:]...))
+	certC.Add("bare-cert-der", r1.CardCertDER, byte(0))
+	certC.Add("length-past-file", append([]byte{0x30, 0x82, 0x7F, 0xFF}, r1.CardCertDER[4:]...), byte(1))
+	certC.Add("erased", bytes.Repeat([]byte{0xFF}, 2048), byte(0))
 
 	// Real DER objects and their headers.
 	ders := map[string][]byte{"card-cert": r1.CardCertDER}

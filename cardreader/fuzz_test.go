@@ -108,14 +108,21 @@ func FuzzDigestInfo(f *testing.F) {
 
 // FuzzCertificateRead serves a fuzzed EF 000A (6B00 past its end) and
 // checks that reading it ends, with at most ⌈L/256⌉+1 READ BINARY for
-// what it returns, and never returns more than the header says.
+// what it returns, and never returns more than the header says. mode
+// picks the path: 0 one extended-length READ BINARY, 1 short APDUs
+// (Options.ShortAPDUs), 2 a card that answers extended ones 6700.
 func FuzzCertificateRead(f *testing.F) {
 	fx := loadFixtures(f)
 	r := resident(f, fx, "R0001")
-	f.Add(append(append([]byte(nil), r.CardCertDER...), 0xFF, 0xFF))
-	f.Add([]byte{0x30, 0x82, 0x7F, 0xFF})
-	f.Add([]byte{0x30, 0x82, 0x01, 0x00, 0x01})
-	f.Fuzz(func(t *testing.T, file []byte) {
+	for mode := range byte(3) {
+		f.Add(append(append([]byte(nil), r.CardCertDER...), 0xFF, 0xFF), mode)
+		f.Add([]byte{0x30, 0x82, 0x7F, 0xFF}, mode)
+		f.Add([]byte{0x30, 0x82, 0x01, 0x00, 0x01}, mode)
+		f.Add([]byte{0xFF, 0xFF, 0xFF, 0xFF}, mode)
+		f.Add([]byte{}, mode)
+	}
+	f.Fuzz(func(t *testing.T, file []byte, mode byte) {
+		mode %= 3
 		reads := 0
 		card := script(func(apdu []byte) []byte {
 			switch apdu[1] {
@@ -125,7 +132,15 @@ func FuzzCertificateRead(f *testing.F) {
 				reads++
 				off := int(apdu[2])<<8 | int(apdu[3])
 				n := int(apdu[4])
-				if n == 0 {
+				if len(apdu) == 7 { // extended Le
+					if mode == 2 {
+						return []byte{0x67, 0x00}
+					}
+					n = int(apdu[5])<<8 | int(apdu[6])
+					if n == 0 {
+						n = 65536
+					}
+				} else if n == 0 {
 					n = 256
 				}
 				if off >= len(file) {
@@ -135,12 +150,12 @@ func FuzzCertificateRead(f *testing.F) {
 			}
 			return []byte{0x6D, 0x00}
 		})
-		c, err := cardreader.Open(context.Background(), cardreader.NewDialer("fuzz", card, nil), nil)
+		c, err := cardreader.Open(context.Background(), cardreader.NewDialer("fuzz", card, nil), &cardreader.Options{ShortAPDUs: mode == 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cert, err := c.AuthCertificate(context.Background())
-		if reads > 2*(len(file)/256+2) {
+		if reads > 2*(len(file)/256+2)+2 {
 			t.Fatalf("%d READ BINARY for a %d-byte file", reads, len(file))
 		}
 		if err != nil {

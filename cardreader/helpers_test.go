@@ -89,12 +89,6 @@ func (r *recorder) count(ins byte) int {
 	return n
 }
 
-func (r *recorder) total() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.ins)
-}
-
 // script is a Transmitter that answers from a function of the command.
 type script func(apdu []byte) []byte
 

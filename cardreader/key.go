@@ -109,6 +109,7 @@ func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 		}
 	}()
 	if err := c.beginExclusive(ctx); err != nil {
+		c.endExclusive(false)
 		return nil, err
 	}
 	if err := c.verifyPIN(ctx, pin); err != nil {
@@ -130,9 +131,10 @@ func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 	return k, nil
 }
 
-// beginExclusive connects, takes the card exclusively, makes sure the
-// applet is selected and selects the PIN. Nothing secret has been sent
-// yet, so a reset or a lost service is retried once.
+// beginExclusive connects, takes the card exclusively, begins the
+// transaction that lasts until endExclusive (VERIFY → SELECT key → sign
+// back to back), selects the applet again and selects the PIN. Nothing
+// secret has been sent yet, so a reset or a lost service is retried once.
 func (c *Card) beginExclusive(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		err := c.connect(ctx)
@@ -140,7 +142,10 @@ func (c *Card) beginExclusive(ctx context.Context) error {
 			err = c.reconnect(ctx, true)
 		}
 		if err == nil {
-			err = c.ensureAP(ctx)
+			err = c.beginTx(ctx)
+		}
+		if err == nil {
+			err = c.selectAP(ctx)
 		}
 		if err == nil {
 			err = c.selectFile(ctx, EFAuthPIN)
@@ -148,6 +153,7 @@ func (c *Card) beginExclusive(ctx context.Context) error {
 		if err == nil || attempt > 0 || !transient(err) || ctx.Err() != nil {
 			return err
 		}
+		c.endTx()
 	}
 }
 
@@ -197,21 +203,25 @@ func (c *Card) verifyPIN(ctx context.Context, pin []byte) error {
 // re-SELECT of the JPKI AID or a warm reset would leave the PIN verified
 // for the next client (research/jpki-card.md). Otherwise nothing is
 // verified and the connection goes back to shared. It runs even if the
-// caller's context is done.
+// caller's context is done. The transaction begun by beginExclusive ends
+// here too.
 func (c *Card) endExclusive(verified bool) {
 	if c.conn == nil {
+		c.inTx = false
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if !verified {
-		if c.reconnect(ctx, false) == nil {
+		c.endTx()
+		if c.conn != nil && c.reconnect(ctx, false) == nil {
 			return
 		}
 		c.drop(true)
 		return
 	}
 	_, _, _ = c.exchange(ctx, selectISD()) // logout; the power-down below holds even if it fails
+	c.endTx()
 	c.drop(true)
 }
 

@@ -30,6 +30,11 @@ type sysContext interface {
 
 type sysCard interface {
 	transmit(apdu []byte) ([]byte, error)
+	// beginTransaction waits until no other handle holds a transaction on
+	// the card, then holds one; endTransaction releases it, leaving the
+	// card as it is.
+	beginTransaction() error
+	endTransaction() error
 	reconnect(exclusive bool) error
 	status() (atr []byte, err error)
 	disconnect(unpower bool) error
@@ -283,6 +288,25 @@ func (p *pcscConn) probe(ctx context.Context, orig error) error {
 }
 
 func (p *pcscConn) ATR() []byte { return p.atr }
+
+// BeginTransaction is SCardBeginTransaction. pcsc-lite's client library
+// waits inside the call while another application holds a transaction on
+// the card (it cannot be interrupted; ctx is checked before), so kofu's
+// wait is bounded by the other application's own sequence.
+func (p *pcscConn) BeginTransaction(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.card.beginTransaction()
+}
+
+// EndTransaction is SCardEndTransaction with SCARD_LEAVE_CARD.
+func (p *pcscConn) EndTransaction() error { return p.card.endTransaction() }
+
+// ExtendedLength reports true: pcsc-lite carries extended-length APDUs to
+// readers that take them, and what a reader cannot carry fails (or the
+// card answers 6700), after which the Card keeps to short APDUs.
+func (p *pcscConn) ExtendedLength() bool { return true }
 
 func (p *pcscConn) Reconnect(ctx context.Context, exclusive bool) error {
 	if err := ctx.Err(); err != nil {

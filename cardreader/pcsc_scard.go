@@ -74,6 +74,14 @@ func (s *scardCard) transmit(apdu []byte) ([]byte, error) {
 	return r, mapErr("transmit", err)
 }
 
+func (s *scardCard) beginTransaction() error {
+	return mapErr("begin transaction", s.c.BeginTransaction())
+}
+
+func (s *scardCard) endTransaction() error {
+	return mapErr("end transaction", s.c.EndTransaction(scard.LeaveCard))
+}
+
 func (s *scardCard) reconnect(exclusive bool) error {
 	mode := scard.ShareShared
 	if exclusive {

@@ -51,13 +51,17 @@ func TestStatusWordPaths(t *testing.T) {
 		{"select AP 6D00: not JPKI", 0xA4, 0x0C, 0x6D00, open, is(cardreader.ErrNotJPKI)},
 		{"select AP 6E00: not JPKI", 0xA4, 0x0C, 0x6E00, open, is(cardreader.ErrNotJPKI)},
 		{"read 6982: security status", 0xB0, -1, 0x6982, cert, is(cardreader.ErrSecurityStatus)},
-		{"read 6B00 twice: status error", 0xB0, -1, 0x6B00, cert, swIs(0x6B00)},
+		{"read 6B00 twice at offset 0: an empty file, no certificate", 0xB0, -1, 0x6B00, cert, func(err error) bool {
+			return swIs(0x6B00)(err) && errors.Is(err, cardreader.ErrNoCertificate) && !errors.Is(err, cardreader.ErrMalformed)
+		}},
 		{"read 6A86: status error", 0xB0, -1, 0x6A86, cert, swIs(0x6A86)},
 		{"read 6986: status error", 0xB0, -1, 0x6986, cert, swIs(0x6986)},
 		{"read 6581: status error", 0xB0, -1, 0x6581, cert, swIs(0x6581)},
 		{"PIN status 63C2", 0x20, -1, 0x63C2, retries, nil},
 		{"PIN status 6984: blocked → 0", 0x20, -1, 0x6984, retries, nil},
-		{"PIN status 9000: verified, unknown", 0x20, -1, 0x9000, retries, func(err error) bool { return err != nil }},
+		{"PIN status 9000 even after a logout: unknown, not blocked", 0x20, -1, 0x9000, retries, func(err error) bool {
+			return errors.Is(err, cardreader.ErrPINTriesUnknown) && !errors.Is(err, cardreader.ErrPINBlocked)
+		}},
 		{"PIN status 6A88", 0x20, -1, 0x6A88, retries, swIs(0x6A88)},
 		{"verify 63C1", 0x20, 0x80, 0x63C1, authKey, func(err error) bool {
 			var ae *cardreader.AuthError

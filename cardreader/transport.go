@@ -29,6 +29,25 @@ type Conn interface {
 	Close(unpower bool) error
 }
 
+// Transactor is implemented by a Conn whose card other applications can
+// reach between two of its APDUs (PC/SC shared access). Between
+// BeginTransaction and EndTransaction no other application's APDU reaches
+// the card. A Card runs every multi-APDU sequence inside one, and starts
+// each by selecting the applet again: what another application selected
+// in between is never trusted. In-process connections (NewDialer, the
+// emulated card's Dialer) have no other application and need none.
+type Transactor interface {
+	BeginTransaction(ctx context.Context) error
+	EndTransaction() error
+}
+
+// ExtendedLengthConn is implemented by a Conn that knows whether its
+// reader carries extended-length APDUs. A Conn without it is assumed to
+// (the card's 6700 or 6Cxx, or a failed transmit, then turns them off).
+type ExtendedLengthConn interface {
+	ExtendedLength() bool
+}
+
 // Dialer opens connections to the card in one reader.
 type Dialer interface {
 	Reader() string

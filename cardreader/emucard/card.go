@@ -28,6 +28,26 @@ type Options struct {
 	// without being processed, as one real card was seen to do ([1] in
 	// research/jpki-card.md). Off by default.
 	FirstAPDU6F00 bool
+	// VerifiedStatus9000 makes the tries query (VERIFY without data)
+	// answer 9000 while the PIN is verified, as some cards are reported
+	// to do; by default it answers 63Cx then too, as the card in OpenSC
+	// PR #959's trace does.
+	VerifiedStatus9000 bool
+	// Blocked6984 makes the tries query of a blocked PIN answer 6984
+	// instead of 63C0.
+	Blocked6984 bool
+	// NoAuthCert leaves the user-authentication certificate out: EF 000A
+	// holds filler only (FF) and EF 0008 reads 00 00 00 (an assumption:
+	// only 8F 8F 00, both certificates present, is documented).
+	NoAuthCert bool
+	// NoExtendedLength makes the card answer 6700 to extended-length
+	// APDUs (a card without the capability); by default it takes them.
+	NoExtendedLength bool
+	// ShortReader puts the card in an in-process reader that carries
+	// short APDUs only (Card.Dialer): its connection says so
+	// (cardreader.ExtendedLengthConn) and fails an extended-length APDU
+	// without reaching the card.
+	ShortReader bool
 	// Faults to inject from the start (see SetFaults).
 	Faults Faults
 	// Log, if set, receives one line per APDU as the card sees it, VERIFY
@@ -88,6 +108,10 @@ func NewFromParts(p Parts, o Options) (*Card, error) {
 		c.atr = bytes.Clone(o.ATR)
 	}
 	c.files, c.pins = buildFiles(p, o.Variant)
+	if o.NoAuthCert {
+		c.files[cardreader.EFAuthCert].data = filled(nil)
+		c.files[cardreader.EFCertsFlag].data = []byte{0x00, 0x00, 0x00}
+	}
 	return c, nil
 }
 
@@ -287,8 +311,8 @@ func (c *Card) execute(cmd Command) []byte {
 	if cmd.CLA != 0x00 && cmd.CLA != 0x80 {
 		return sw(cardreader.SWCLANotSupport)
 	}
-	if cmd.Extended {
-		return sw(cardreader.SWWrongLength) // short APDUs only
+	if cmd.Extended && c.opts.NoExtendedLength {
+		return sw(cardreader.SWWrongLength)
 	}
 	switch {
 	case cmd.CLA == 0x00 && cmd.INS == 0xA4:
@@ -346,14 +370,26 @@ func (c *Card) selectFile(cmd Command) []byte {
 	return sw(cardreader.SWWrongP1P2)
 }
 
-// readBinary: 15-bit offset, Le 00 = 256, a short read at the end of the
-// file, 6B00 at or past its end.
+// readBinary: 15-bit offset of the current EF, or (P1 100xxxxx) a short
+// EF identifier xxxxx — the EF of the applet whose id it is, which
+// becomes the current EF — with an 8-bit offset in P2; Le 00 = 256, an
+// extended Le up to 65536; a short read at the end of the file, 6B00 at
+// or past its end.
 func (c *Card) readBinary(cmd Command) []byte {
-	if cmd.P1&0x80 != 0 {
-		return sw(cardreader.SWWrongP1P2) // short EF identifiers: not supported
-	}
 	if !cmd.HasLe || len(cmd.Data) > 0 {
 		return sw(cardreader.SWWrongLength)
+	}
+	off := int(cmd.P1)<<8 | int(cmd.P2)
+	if cmd.P1&0x80 != 0 {
+		if cmd.P1&0x60 != 0 {
+			return sw(cardreader.SWWrongP1P2)
+		}
+		id := uint16(cmd.P1 & 0x1F)
+		if _, ok := c.files[id]; !ok || !c.inAP || id == 0 {
+			return sw(cardreader.SWFileNotFound)
+		}
+		c.cur, c.hasCur = id, true
+		off = int(cmd.P2)
 	}
 	if !c.hasCur {
 		return sw(cardreader.SWNoCurrentEF)
@@ -365,7 +401,6 @@ func (c *Card) readBinary(cmd Command) []byte {
 	if f.pin != 0 && !c.pins[f.pin].verified {
 		return sw(cardreader.SWSecurityStatus)
 	}
-	off := int(cmd.P1)<<8 | int(cmd.P2)
 	if off >= len(f.data) {
 		return sw(cardreader.SWWrongOffset)
 	}
@@ -374,7 +409,8 @@ func (c *Card) readBinary(cmd Command) []byte {
 }
 
 // verify: with no data it reports the tries left without spending one
-// (63Cx; 63C0 when blocked; 9000 when verified); with data it checks the
+// (63Cx, verified or not; 63C0 when blocked — 9000 when verified and
+// 6984 when blocked with the options that say so); with data it checks the
 // PIN of the current PIN EF: 9000, 63Cx for a wrong one (63C0 on the try
 // that blocks), 6984 once blocked. A PIN of the wrong length answers 6700
 // and spends nothing (a choice: the real card's answer is not public).
@@ -391,9 +427,11 @@ func (c *Card) verify(cmd Command) []byte {
 	p := c.pins[c.cur]
 	if len(cmd.Data) == 0 {
 		switch {
+		case p.tries == 0 && c.opts.Blocked6984:
+			return sw(cardreader.SWDataInvalid)
 		case p.tries == 0:
 			return sw(0x63C0)
-		case p.verified:
+		case p.verified && c.opts.VerifiedStatus9000:
 			return sw(cardreader.SWOK)
 		}
 		return sw(0x63C0 | cardreader.SW(p.tries))

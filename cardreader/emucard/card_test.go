@@ -137,9 +137,20 @@ func TestChecklist(t *testing.T) {
 			{"00B0" + hex.EncodeToString([]byte{byte(L >> 8), byte(L)}) + "04", 0x9000, []byte{0xFF, 0xFF, 0xFF, 0xFF}, 0},
 			{"00B007FC00", 0x9000, []byte{0xFF, 0xFF, 0xFF, 0xFF}, 0}, // short read at the end of the 2048-byte EF
 			{"00B0080001", 0x6B00, nil, 0},
-			{"00B0800001", 0x6A86, nil, 0},     // short EF identifier
-			{"00B00000", 0x6700, nil, 0},       // no Le
-			{"00B00000000100", 0x6700, nil, 0}, // extended
+			{"00B00000", 0x6700, nil, 0},             // no Le
+			{"00B00000000100", 0x9000, der[:256], 0}, // extended Le
+			{"00B0000000" + hex.EncodeToString([]byte{byte(L >> 8), byte(L)}), 0x9000, der, 0}, // the whole certificate in one command
+			{"00B000000000", 0x6700, nil, 0},           // a broken extended Le
+			{"00B0000A000000", 0x9000, nil, 2048 - 10}, // Le 0000 = 65536: up to the end of the file
+			{"00B0000000" + "0800", 0x9000, nil, 2048},
+			{selAP, 0x9000, nil, 0},
+			{"00B08A0004", 0x9000, der[:4], 0}, // short EF identifier 0A (EF 000A), offset in P2
+			{"00B08A1004", 0x9000, der[16:20], 0},
+			{"00B08B0000", 0x9000, nil, 256}, // EF 000B, which is now current
+			{"00B0000004", 0x9000, nil, 4},   // reads the current EF (000B)
+			{"00B0800001", 0x6A82, nil, 0},   // no EF 0000
+			{"00B0990001", 0x6A82, nil, 0},   // no EF 0019
+			{"00B0A00001", 0x6A86, nil, 0},   // P1 101xxxxx is no short EF identifier
 			{selKey, 0x9000, nil, 0},
 			{"00B0000010", 0x6981, nil, 0},
 		}},
@@ -172,10 +183,12 @@ func TestChecklist(t *testing.T) {
 			{selPIN, 0x9000, nil, 0},
 			{verifyHex("9999"), 0x63C2, nil, 0},
 			{verifyHex(r.PIN), 0x9000, nil, 0},
-			{pinQuery, 0x9000, nil, 0}, // verified
+			{pinQuery, 0x63C3, nil, 0}, // verified: the tries, as a real card answers (OpenSC PR #959)
 			{selAP, 0x9000, nil, 0},    // a re-SELECT of the applet keeps it, as a real card does
+			{selKey, 0x9000, nil, 0},
+			{signHex(di), 0x9000, nil, 256},
 			{selPIN, 0x9000, nil, 0},
-			{pinQuery, 0x9000, nil, 0},
+			{pinQuery, 0x63C3, nil, 0},
 			{selISD, 0x9000, nil, 0}, // another application drops it
 			{selAP, 0x9000, nil, 0},
 			{selPIN, 0x9000, nil, 0},

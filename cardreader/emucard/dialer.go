@@ -44,10 +44,19 @@ func (k *conn) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	if k.closed {
 		return nil, fmt.Errorf("emucard: transmit on a closed connection")
 	}
+	if k.c.opts.ShortReader {
+		if cmd, err := ParseCommand(apdu); err == nil && cmd.Extended {
+			return nil, fmt.Errorf("emucard: the reader carries short APDUs only (%d-byte command)", len(apdu))
+		}
+	}
 	return k.c.Transmit(ctx, apdu)
 }
 
 func (k *conn) ATR() []byte { return k.c.ATR() }
+
+// ExtendedLength reports whether the reader carries extended-length
+// APDUs (not with Options.ShortReader).
+func (k *conn) ExtendedLength() bool { return !k.c.opts.ShortReader }
 
 func (k *conn) Reconnect(ctx context.Context, exclusive bool) error {
 	if !k.c.Present() {

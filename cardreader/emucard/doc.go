@@ -9,14 +9,27 @@
 // and password, generated deterministically by internal/fixtures/testpki.
 // OpenSC's PKCS#15 binding needs it (it asks 001B for its tries).
 //
-// Where research/jpki-card.md leaves the real card's answer open, the
-// choices are: a PIN of the wrong length answers 6700 and spends no try;
-// the tries query of a blocked PIN answers 63C0 (OpenSC needs SW1 63);
-// VERIFY without a PIN EF selected answers 6A88; sign without a key EF or
-// without the PIN answers 6982; GET RESPONSE answers 6985 (the card never
-// chains); a warm reset loses the selection and keeps the verified flags
-// ([1]: they are unreachable until a SELECT of the applet clears them);
-// EFs are 2048 bytes of DER then FF filler; EF 0006 is the 32-byte label.
-// The 6F00 answer to the first APDU after power-up is opt-in
-// (Options.FirstAPDU6F00).
+// It follows research/jpki-card.md: the tries query (VERIFY without data)
+// answers 63Cx even while the PIN is verified; extended-length APDUs are
+// accepted (a whole certificate in one READ BINARY); READ BINARY takes a
+// short EF identifier (P1 100xxxxx, the EF whose id is xxxxx); a
+// re-SELECT of the JPKI AID and a warm reset keep the verified state,
+// selecting another application (the GlobalPlatform ISD), power-off and
+// removal clear it.
+//
+// Options give the other behaviours real cards are reported to have:
+// FirstAPDU6F00 (6F00 to the first APDU after power-up),
+// VerifiedStatus9000 (the tries query answers 9000 while verified),
+// Blocked6984 (the tries query of a blocked PIN answers 6984, not 63C0),
+// NoAuthCert (EF 000A erased, EF 0008 00 00 00), NoExtendedLength (6700
+// to extended-length APDUs) and ShortReader (an in-process reader that
+// carries short APDUs only).
+//
+// Where the note leaves the real card's answer open, the choices are: a
+// PIN of the wrong length answers 6700 and spends no try; VERIFY without
+// a PIN EF selected answers 6A88; sign without a key EF or without the
+// PIN answers 6982; GET RESPONSE answers 6985 (the card never chains); a
+// warm reset loses the selection and keeps the verified flags; EFs are
+// 2048 bytes of DER then FF filler; EF 0006 is the 32-byte label; the
+// short EF identifier of an EF is the low five bits of its id.
 package emucard

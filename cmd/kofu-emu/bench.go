@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"kofu/internal/bench"
@@ -60,6 +61,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if err != nil {
 		return 1, err
 	}
+	if wantsGroup(o.Only, "card") {
+		// kofu's card session with one extended-length READ BINARY and
+		// with short APDUs only, side by side.
+		paths, err := bench.CardPaths(ctx, o)
+		if err != nil {
+			return 1, fmt.Errorf("card paths: %w", err)
+		}
+		figs = append(figs, paths...)
+	}
 	after := bench.Machine()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -84,4 +94,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		}
 	}
 	return 0, nil
+}
+
+// wantsGroup reports whether only (empty: every group) includes group.
+func wantsGroup(only []string, group string) bool {
+	return len(only) == 0 || slices.Contains(only, group)
 }
