@@ -46,12 +46,12 @@ var (
 	// answers the query 9000 (PIN verified), even after kofu logged that
 	// state out. The PIN is not blocked (errors.Is(err, ErrPINBlocked) is
 	// false); AuthPINRetries returns TriesUnknown with it.
-	ErrPINTriesUnknown = errors.New("cardreader: the PIN's tries left are unknown (the card reports it verified); it is not blocked")
+	ErrPINTriesUnknown error = &codedError{"cardreader: the PIN's tries left are unknown (the card reports it verified); it is not blocked", "tries-unknown"}
 	// ErrNoCertificate: the card's user-authentication certificate file
 	// (EF 000A) holds no certificate — none was issued on this card, or it
 	// was removed — and EF 0008 does not say one is there. The resident
 	// must have one issued at the municipal office.
-	ErrNoCertificate = errors.New("cardreader: this card has no user-authentication certificate")
+	ErrNoCertificate error = &codedError{"cardreader: this card has no user-authentication certificate", "missing"}
 	// ErrPINFormat: the PIN is not 4 ASCII digits. Nothing was sent to the
 	// card and no try was spent.
 	ErrPINFormat = errors.New("cardreader: the PIN must be 4 digits")
@@ -139,3 +139,13 @@ func (e *PCSCError) Error() string {
 }
 
 func (e *PCSCError) Unwrap() error { return e.Kind }
+
+// codedError is a sentinel that names its own reason code: the kiosk's
+// session, which must not import this package, reads it through
+// ReasonCode (card-certificate-missing, card-pin-tries-unknown).
+type codedError struct{ msg, code string }
+
+func (e *codedError) Error() string { return e.msg }
+
+// ReasonCode is the code the kiosk appends to the stage's name.
+func (e *codedError) ReasonCode() string { return e.code }

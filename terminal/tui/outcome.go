@@ -131,6 +131,12 @@ func failureWords(reason string, w *words) {
 		w.Do = T("カードをお持ちのうえ、お住まいの市区町村の窓口で暗証番号の再設定（ロック解除）の手続きをしてください。",
 			"Please take your card to your municipal office to have the PIN reset.")
 		w.Office = true
+	case reason == "card-certificate-missing":
+		w.Title = notIssued
+		w.What = T("このカードには利用者証明用電子証明書が入っていません。", "This card has no user-authentication certificate.")
+		w.Do = T("カードをお持ちのうえ、お住まいの市区町村の窓口で電子証明書の発行を受けてください。",
+			"Please take your card to your municipal office to have the certificate issued.")
+		w.Office = true
 	case reason == "card-pin-counter":
 		w.Title = notIssued
 		w.What = T("カードの状態を正しく確認できませんでした。", "The card's state could not be confirmed.")

@@ -42,6 +42,7 @@ func TestExplain(t *testing.T) {
 		{protocol.ResultFailed, "print-error", "released", []string{"印刷できませんでした", "店員"}, []string{"could not be printed"}, false, true, false},
 		{protocol.ResultFailed, "payment-insufficient", "none", []string{"投入金額が足りません"}, []string{"Not enough money"}, false, false, false},
 		{protocol.ResultFailed, "card-certificate-error", "none", []string{"カードを読み取れませんでした"}, []string{"could not be read"}, false, false, false},
+		{protocol.ResultFailed, "card-certificate-missing", "none", []string{"利用者証明用電子証明書が入っていません", "市区町村の窓口"}, []string{"no user-authentication certificate"}, true, false, false},
 		{protocol.ResultFailed, "journal-error", "none", []string{"システムの不具合", "店員"}, []string{"system problem"}, false, true, false},
 		{protocol.ResultFailed, "internal-illegal-transition", "none", []string{"システムの不具合"}, []string{"system problem"}, false, true, false},
 		{protocol.ResultPrinted, "", "capture-failed", []string{"精算が完了していません", "店員"}, []string{"Payment could not be completed"}, false, false, true},
