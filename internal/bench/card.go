@@ -47,32 +47,12 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 		}
 		return nil, err
 	}
-	res, ok := fx.Resident("R0001")
-	if !ok {
-		return nil, errors.New("no resident R0001")
-	}
-	card, err := emucard.New(fx, res, emucard.Options{})
-	if err != nil {
+	cs, err := startCardStack(fx, o, "card figures")
+	if cs == nil {
 		return nil, err
 	}
-	h := &harness{}
-	defer h.close()
-	var stack *pcsctest.Stack
-	if err := h.do(func(t testing.TB) {
-		stack = pcsctest.Start(t)
-		stack.Insert(t, card, 0)
-	}); err != nil {
-		if errors.Is(err, errSkipped) && o.SkipMissing {
-			o.Log.Warn("card figures skipped", "err", err)
-			return nil, nil
-		}
-		return nil, err
-	}
-	pc, err := cardreader.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Close()
+	defer cs.close()
+	res, card, stack, pc := cs.res, cs.card, cs.stack, cs.pc
 	msg := sha256.Sum256([]byte("kofu and OpenSC sign the same message"))
 
 	kofuAPDUs := 0
@@ -184,6 +164,53 @@ func insSummary(by map[byte]int) string {
 		parts = append(parts, fmt.Sprintf("%s×%d", n, by[byte(k)]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cardStack is R0001's emulated card behind a private pcscd and
+// vsmartcard-vpcd, and a PC/SC context on them: what the card figures
+// measure on.
+type cardStack struct {
+	res   *fixtures.Resident
+	card  *emucard.Card
+	stack *pcsctest.Stack
+	pc    *cardreader.Context
+	h     *harness
+}
+
+// startCardStack starts the stack. Without the PC/SC test stack it
+// returns an error, or with o.SkipMissing logs that what is skipped and
+// returns nil and no error.
+func startCardStack(fx *fixtures.Set, o Options, what string) (*cardStack, error) {
+	res, ok := fx.Resident("R0001")
+	if !ok {
+		return nil, errors.New("no resident R0001")
+	}
+	card, err := emucard.New(fx, res, emucard.Options{})
+	if err != nil {
+		return nil, err
+	}
+	cs := &cardStack{res: res, card: card, h: &harness{}}
+	if err := cs.h.do(func(t testing.TB) {
+		cs.stack = pcsctest.Start(t)
+		cs.stack.Insert(t, card, 0)
+	}); err != nil {
+		cs.h.close()
+		if errors.Is(err, errSkipped) && o.SkipMissing {
+			o.Log.Warn(what+" skipped", "err", err)
+			return nil, nil
+		}
+		return nil, err
+	}
+	if cs.pc, err = cardreader.NewContext(); err != nil {
+		cs.h.close()
+		return nil, err
+	}
+	return cs, nil
+}
+
+func (cs *cardStack) close() {
+	cs.pc.Close()
+	cs.h.close()
 }
 
 // errSkipped: the PC/SC test stack is not available here.

@@ -3,14 +3,9 @@ package bench
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"testing"
 	"time"
 
-	"kofu/cardreader"
-	"kofu/cardreader/emucard"
-	"kofu/cardreader/pcsctest"
 	"kofu/internal/fixtures"
 )
 
@@ -30,32 +25,12 @@ func CardPaths(ctx context.Context, o Options) ([]Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, ok := fx.Resident("R0001")
-	if !ok {
-		return nil, errors.New("no resident R0001")
-	}
-	card, err := emucard.New(fx, res, emucard.Options{})
-	if err != nil {
+	cs, err := startCardStack(fx, o, "card path figures")
+	if cs == nil {
 		return nil, err
 	}
-	h := &harness{}
-	defer h.close()
-	var stack *pcsctest.Stack
-	if err := h.do(func(t testing.TB) {
-		stack = pcsctest.Start(t)
-		stack.Insert(t, card, 0)
-	}); err != nil {
-		if errors.Is(err, errSkipped) && o.SkipMissing {
-			o.Log.Warn("card path figures skipped", "err", err)
-			return nil, nil
-		}
-		return nil, err
-	}
-	pc, err := cardreader.NewContext()
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Close()
+	defer cs.close()
+	res, card, stack, pc := cs.res, cs.card, cs.stack, cs.pc
 	msg := sha256.Sum256([]byte("kofu signs with extended and with short APDUs"))
 	var paths [2]struct {
 		apdus int
