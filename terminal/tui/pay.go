@@ -64,6 +64,9 @@ func (v *payView) render(l Lang) {
 		in := v.credit()
 		b.WriteString(esc(T(fmt.Sprintf("投入金額　%s", yen(Japanese, in)), fmt.Sprintf("Inserted: %s", yen(English, in))).In(l)) + "\n")
 		switch {
+		case in == 0:
+			b.WriteString(tagWarn + esc(T(fmt.Sprintf("%s を投入してください。", yen(Japanese, v.fee)),
+				fmt.Sprintf("Please insert %s.", yen(English, v.fee))).In(l)) + tagOff + "\n")
 		case in < v.fee:
 			b.WriteString(tagWarn + esc(T(fmt.Sprintf("あと %s を投入してください。", yen(Japanese, v.fee-in)),
 				fmt.Sprintf("Please insert %s more.", yen(English, v.fee-in))).In(l)) + tagOff + "\n")
@@ -120,6 +123,11 @@ func (v *payView) handle(k key) {
 	}
 	switch {
 	case k.kind == keyDigit && v.coins != nil:
+		if v.credit() >= v.fee {
+			// The fee is covered: a real unit's shutter closes here.
+			v.msg = T("料金は投入済みです。これ以上投入しないでください。", "The fee is covered. Please do not insert more.")
+			return
+		}
 		for _, c := range coinKeys() {
 			if c.r == k.r {
 				if err := v.coins.Insert(c.yen); err != nil {

@@ -274,7 +274,8 @@ func TestPayNeedsTheFee(t *testing.T) {
 	h := newHarness(t, Options{Coins: coins})
 	got := make(chan error, 1)
 	go func() { got <- h.c.Pay(context.Background(), 250) }()
-	h.waitFor("手数料250円")
+	s0 := h.waitFor("手数料250円", "250円を投入してください")
+	absent(t, s0, "あと")
 	h.press('3', '3', tcell.KeyEnter)
 	h.waitFor("投入金額200円", "投入金額が足りません")
 	select {
@@ -284,6 +285,8 @@ func TestPayNeedsTheFee(t *testing.T) {
 	}
 	h.press('2')
 	h.waitFor("投入金額250円", "Enter を押すと印刷を始めます")
+	h.press('4') // the fee is covered: no more is taken
+	h.waitFor("投入金額250円", "料金は投入済みです")
 	h.press(tcell.KeyEnter)
 	if err := <-got; err != nil {
 		t.Fatal(err)
@@ -297,11 +300,11 @@ func TestPayNeedsTheFee(t *testing.T) {
 	go func() { got <- h.c.Pay(context.Background(), 250) }()
 	h.waitFor("手数料250円")
 	h.press('3', tcell.KeyBackspace2)
-	h.waitFor("投入金額350円") // 250 yen still in from the first payment
+	h.waitFor("投入金額250円") // still in from the first payment; no more is taken
 	h.press(tcell.KeyEscape)
-	h.waitFor("手続きを中止しますか", "投入された350円はお返しします")
-	h.press('3') // withdraws the question only: no coin goes in
-	s := h.waitFor("投入金額350円", "<Esc> 中止")
+	h.waitFor("手続きを中止しますか", "投入された250円はお返しします")
+	h.press('3') // withdraws the question only
+	s := h.waitFor("投入金額250円", "<Esc> 中止")
 	absent(t, s, "手続きを中止しますか")
 	select {
 	case err := <-got:
