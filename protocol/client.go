@@ -473,6 +473,7 @@ func (c *Client) FetchEnvelope(ctx context.Context, t *VerifiedTicket) (Fetch, e
 // size bound. When ctx ends between attempts the error is the last
 // transport failure (see retriesEnded). f counts the attempts.
 func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fetch) (*answer, error) {
+	var last error // the previous attempt's transport failure
 	for fails := 0; ; fails++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if c.t.Attempt > 0 {
@@ -484,10 +485,17 @@ func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fet
 		if err == nil {
 			return a, nil
 		}
+		if last != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The stage ended during a retry after the network failed:
+			// the fetch failed for the network's reason (the retry may
+			// not even have reached the center).
+			return nil, &TransportError{Op: op, Err: &retriesEnded{attempts: f.Attempts, cause: context.Cause(ctx), last: last}}
+		}
 		var te *TransportError
 		if !errors.As(err, &te) || te.Class() != TransportOther {
 			return nil, err
 		}
+		last = te.Err
 		if ctx.Err() == nil {
 			if werr := sleepCtx(ctx, c.backoff(fails)); werr == nil {
 				f.Retries++

@@ -142,8 +142,10 @@ func TestClientGetRetriesEndWithTheStage(t *testing.T) {
 			if got.Attempts < 3 || got.Attempts > 40 || got.Retries != got.Attempts-1 {
 				t.Errorf("attempts %d, retries %d", got.Attempts, got.Retries)
 			}
-			if int(n.Load()) != got.Attempts {
-				t.Errorf("the center saw %d GETs, the client counted %d", n.Load(), got.Attempts)
+			// The last attempt may be cut by the deadline before it
+			// reaches the center.
+			if seen := int(n.Load()); seen != got.Attempts && seen != got.Attempts-1 {
+				t.Errorf("the center saw %d GETs, the client counted %d", seen, got.Attempts)
 			}
 		})
 	}
