@@ -58,6 +58,9 @@ type Options struct {
 	IdleKeys []IdleKey
 	// Tick is how often reminders and progress animate; zero: 500ms.
 	Tick time.Duration
+	// Now is the clock the timeout countdown reads (its deadline is the
+	// session's stage deadline); nil: the wall clock. Tests pin it.
+	Now func() time.Time
 }
 
 // ErrStopped is returned by Idle once the UI has stopped.
@@ -74,6 +77,7 @@ type Customer struct {
 	honseki   string
 	defLang   Lang
 	tickEach  time.Duration
+	now       func() time.Time
 	stopped   chan struct{} // closed when Run returns
 	running   atomic.Bool
 
@@ -83,6 +87,7 @@ type Customer struct {
 	cur       view
 	lastTries int          // tries left at the last PIN question of this session
 	screen    tcell.Screen // as last drawn
+	deadline  time.Time    // the open question's deadline (zero: none)
 
 	welcome  *welcomeView
 	docs     *docsView
@@ -116,6 +121,9 @@ func NewCustomer(o Options) (*Customer, error) {
 	if o.Tick <= 0 {
 		o.Tick = 500 * time.Millisecond
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	app := o.App
 	if app == nil {
 		app = tview.NewApplication()
@@ -125,7 +133,7 @@ func NewCustomer(o Options) (*Customer, error) {
 	}
 	c := &Customer{
 		app: app, munis: map[string]Municipality{}, home: o.Muni, honseki: o.HonsekiMuni,
-		defLang: o.Lang, tickEach: o.Tick, stopped: make(chan struct{}), frame: newFrame(),
+		defLang: o.Lang, tickEach: o.Tick, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
 		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys),
 		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(),
 		outOfService: newOutOfService(o.IdleKeys),
@@ -194,6 +202,8 @@ func (c *Customer) ticks() {
 				if tk, ok := c.cur.(ticker); ok {
 					tk.tick()
 					c.paint()
+				} else if !c.deadline.IsZero() {
+					c.paint() // the countdown
 				}
 			}, true)
 		}
@@ -243,12 +253,19 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 			return
 		}
 		live = false
+		c.deadline = time.Time{}
 		ch <- v
 		if then != nil {
 			then()
 		}
 	}
-	if !c.update(ctx, func() { open(answer) }, true) {
+	if !c.update(ctx, func() {
+		c.deadline = time.Time{}
+		if d, ok := ctx.Deadline(); ok {
+			c.deadline = d
+		}
+		open(answer)
+	}, true) {
 		if ctx.Err() != nil {
 			return zero, ctx.Err()
 		}
@@ -263,6 +280,7 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 	c.update(context.Background(), func() {
 		if live {
 			live = false
+			c.deadline = time.Time{}
 			c.drop()
 			c.pause()
 		}
@@ -299,7 +317,33 @@ func (c *Customer) show(v view) {
 	c.paint()
 }
 
-func (c *Customer) paint() { c.frame.paint(c.cur, c.lang) }
+func (c *Customer) paint() { c.frame.paint(c.cur, c.lang, c.countdown()) }
+
+// warnBefore is how long before a question's deadline the screen starts
+// counting down.
+const warnBefore = 20 * time.Second
+
+// countdown is the warning shown as a resident's question nears its
+// deadline (PIN 60 s, choice 2 min, payment 3 min): the session would
+// otherwise end with no warning (issue 17, item 10). Empty when there is
+// no deadline, it is far, or the screen asks nothing of the resident.
+func (c *Customer) countdown() Text {
+	if c.deadline.IsZero() {
+		return Text{}
+	}
+	switch c.cur {
+	case view(c.docs), view(c.options), view(c.pin), view(c.pay):
+	default:
+		return Text{} // the finish screen's deadline is its reminder time
+	}
+	left := c.deadline.Sub(c.now())
+	if left > warnBefore || left < 0 {
+		return Text{}
+	}
+	n := int((left + time.Second - 1) / time.Second)
+	return T(fmt.Sprintf("⏱ あと %d 秒で手続きを中止します。続ける場合は操作してください。", n),
+		fmt.Sprintf("⏱ The request stops in %d s. Press a key to go on.", n))
+}
 
 // pause shows "please wait" between two questions.
 func (c *Customer) pause() {

@@ -58,6 +58,7 @@ type frame struct {
 	header *tview.TextView
 	crumbs *tview.TextView
 	body   *tview.Pages
+	notice *tview.TextView // one line above the keymap while a countdown runs
 	keymap *tview.TextView
 }
 
@@ -66,6 +67,7 @@ func newFrame() *frame {
 		header: tview.NewTextView().SetDynamicColors(true),
 		crumbs: tview.NewTextView().SetDynamicColors(true),
 		body:   tview.NewPages(),
+		notice: tview.NewTextView().SetDynamicColors(true),
 		keymap: tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true),
 	}
 	f.header.SetBackgroundColor(tcell.ColorNavy)
@@ -74,14 +76,16 @@ func newFrame() *frame {
 		AddItem(f.header, 1, 0, false).
 		AddItem(f.crumbs, 1, 0, false).
 		AddItem(f.body, 0, 1, true).
+		AddItem(f.notice, 0, 0, false).
 		AddItem(f.keymap, 2, 0, false)
 	return f
 }
 
 func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
 
-// paint shows v with everything around it in language l.
-func (f *frame) paint(v view, l Lang) {
+// paint shows v with everything around it in language l, and the notice
+// line when there is one.
+func (f *frame) paint(v view, l Lang, notice Text) {
 	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
 		tagOff + "[white:navy]   kofu")
 	f.crumbs.SetText(crumbLine(v.step(), l))
@@ -89,6 +93,13 @@ func (f *frame) paint(v view, l Lang) {
 	f.body.SwitchToPage(v.name())
 	v.render(l)
 	f.keymap.SetText(keymapLine(l, append(v.hints(l), hintLang(l))))
+	if notice.Empty() {
+		f.notice.SetText("")
+		f.root.ResizeItem(f.notice, 0, 0)
+	} else {
+		f.notice.SetText(" " + tagError + esc(notice.In(l)) + tagOff)
+		f.root.ResizeItem(f.notice, 1, 0)
+	}
 }
 
 // crumbLine renders the steps, the current one highlighted.
