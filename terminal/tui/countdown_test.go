@@ -26,11 +26,11 @@ func TestTimeoutCountdown(t *testing.T) {
 	absent(t, s, "⏱")
 
 	now.Store(deadline.Add(-10 * time.Second).UnixNano())
-	h.waitFor("⏱ あと 10 秒で手続きを中止します")
+	h.waitFor("⏱ あと 10 秒で時間切れとなり、手続きを中止します")
 	now.Store(deadline.Add(-3*time.Second - time.Millisecond).UnixNano())
-	h.waitFor("⏱ あと 4 秒で手続きを中止します")
+	h.waitFor("⏱ あと 4 秒で時間切れ")
 	h.press('L')
-	h.waitFor("The request stops in 4 s")
+	h.waitFor("Time runs out in 4 s")
 	h.press('L')
 
 	h.press("1234", tcell.KeyEnter)

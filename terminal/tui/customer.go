@@ -341,8 +341,8 @@ func (c *Customer) countdown() Text {
 		return Text{}
 	}
 	n := int((left + time.Second - 1) / time.Second)
-	return T(fmt.Sprintf("⏱ あと %d 秒で手続きを中止します。続ける場合は操作してください。", n),
-		fmt.Sprintf("⏱ The request stops in %d s. Press a key to go on.", n))
+	return T(fmt.Sprintf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", n),
+		fmt.Sprintf("⏱ Time runs out in %d s and the request stops.", n))
 }
 
 // pause shows "please wait" between two questions.
