@@ -474,6 +474,9 @@ func (c *Client) FetchEnvelope(ctx context.Context, t *VerifiedTicket) (Fetch, e
 // transport failure (see retriesEnded). f counts the attempts.
 func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fetch) (*answer, error) {
 	var last error // the previous attempt's transport failure
+	ended := func() error {
+		return &TransportError{Op: op, Err: &retriesEnded{attempts: f.Attempts, cause: context.Cause(ctx), last: last}}
+	}
 	for fails := 0; ; fails++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if c.t.Attempt > 0 {
@@ -489,7 +492,7 @@ func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fet
 			// The stage ended during a retry after the network failed:
 			// the fetch failed for the network's reason (the retry may
 			// not even have reached the center).
-			return nil, &TransportError{Op: op, Err: &retriesEnded{attempts: f.Attempts, cause: context.Cause(ctx), last: last}}
+			return nil, ended()
 		}
 		var te *TransportError
 		if !errors.As(err, &te) || te.Class() != TransportOther {
@@ -505,7 +508,7 @@ func (c *Client) get(ctx context.Context, op, target string, limit int64, f *Fet
 		if errors.Is(err, ctx.Err()) {
 			return nil, err
 		}
-		return nil, &TransportError{Op: op, Err: &retriesEnded{attempts: f.Attempts, cause: context.Cause(ctx), last: te.Err}}
+		return nil, ended()
 	}
 }
 
