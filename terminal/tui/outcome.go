@@ -160,7 +160,7 @@ func failureWords(reason string, w *words) {
 		}
 	case strings.HasSuffix(reason, "-cancelled"):
 		w.Title = stopped
-		w.What = T("手続きを中止しました。", "The request was stopped.")
+		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = again
 	case strings.HasSuffix(reason, "-timeout") && residentStage(strings.TrimSuffix(reason, "-timeout")):
 		w.Title = stopped

@@ -129,7 +129,7 @@ func TestWholeSession(t *testing.T) {
 				h.press(tcell.KeyEscape, tcell.KeyEscape)
 			},
 			outcome: protocol.ResultCancelled, reason: "pay-cancelled",
-			final: []string{"手続きを中止しました", "料金はいただいていません"},
+			final: []string{"手続きを中止しました", "証明書は発行していません", "料金はいただいていません"},
 		},
 	}
 	for _, tc := range cases {
