@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"kofu/terminal/localgov"
 )
 
 // FuzzParseConfig: any text yields a configuration or an error, never
@@ -60,7 +62,7 @@ func FuzzParseMunicipalities(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, m := range ms {
-			if !muniCodeRe.MatchString(m.Code) || seen[m.Code] || m.Name == "" || len(m.Name) > 64 {
+			if !muniCodeRe.MatchString(m.Code) || !localgov.ValidCode(m.Code) || seen[m.Code] || m.Name == "" || len(m.Name) > 64 {
 				t.Fatalf("accepted %+v", m)
 			}
 			seen[m.Code] = true
