@@ -23,7 +23,15 @@ type engineState struct {
 	job                       *EmulatedJob // current PJL job, nil outside one
 	jobIndex                  int
 	faulted                   bool // the scenario's paper-out or jam has happened
+	stopped                   bool // the engine stopped at that fault: pages are held, not printed, until a soft reset
+	held                      int  // pages held since it stopped
 }
+
+// emulatorHeldPages is how many pages the stopped engine keeps in memory
+// (the page it stopped at included) while it goes on reading its input,
+// answering PJL status queries as a formatter that reads ahead does. The
+// next page stops the reading: the input buffer fills and bulk OUT stalls.
+const emulatorHeldPages = 2
 
 // pjlCode is the PJL status code matching the port status.
 func (e *Emulator) pjlCode() int {
@@ -51,7 +59,7 @@ func (e *Emulator) runPrinterClass(br *bufio.Reader) error {
 		err := e.step(br, st)
 		if errors.Is(err, errReset) {
 			e.flush(br)
-			st.job = nil
+			st.job, st.stopped, st.held = nil, false, 0
 			continue
 		}
 		if err != nil {
@@ -150,7 +158,7 @@ func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error
 	case "USTATUSOFF":
 		st.ustatusJob, st.ustatusDevice, st.ustatusPage = false, false, false
 	case "INFO":
-		if len(c.Words) > 0 && c.Words[0] == "STATUS" {
+		if len(c.Words) > 0 && c.Words[0] == "STATUS" && !sc.NoInfo {
 			code := e.pjlCode()
 			online := "TRUE"
 			if code >= 40000 {
@@ -184,8 +192,8 @@ func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error
 		}
 		job := st.job
 		st.job = nil
-		if !st.ustatusJob || sc.NoEnd {
-			return nil
+		if !st.ustatusJob || sc.NoEnd || st.stopped {
+			return nil // a stopped printer ends the job only once its pages are out
 		}
 		if sc.Interleave {
 			e.answer("@PJL USTATUS JOB\r\nEND\r\nNAME=\"kofu-other-job\"\r\nPAGES=3\r\nRESULT=USER_CANCELED\r\n\f" +
@@ -238,29 +246,28 @@ func (e *Emulator) decode(br *bufio.Reader, st *engineState, lang string) error 
 	return err
 }
 
-// print puts one decoded page on paper, or plays the scenario's fault.
+// print puts one decoded page on paper, or plays the scenario's fault:
+// the engine stops, says so (port status, and USTATUS DEVICE when asked
+// for), and holds the pages it cannot print.
 func (e *Emulator) print(st *engineState, p *pdl.Page) error {
 	sc := e.cfg.Scenario
+	if st.stopped {
+		return e.hold(st)
+	}
 	e.mu.Lock()
 	k := e.printed + 1
 	e.mu.Unlock()
 	if !st.faulted && (k == sc.PaperOutAt || k == sc.JamAt) {
-		st.faulted = true
+		st.faulted, st.stopped = true, true
 		status, code := StatusPaperEmpty|StatusSelected, 41101
 		if k == sc.JamAt {
 			status, code = StatusJam|StatusSelected, 42102
 		}
 		e.SetStatus(status)
-		if st.ustatusDevice {
+		if st.ustatusDevice && !sc.NoUStatus {
 			e.answer(fmt.Sprintf("@PJL USTATUS DEVICE\r\nCODE=%d\r\nDISPLAY=%q\r\nONLINE=FALSE\r\n\f", code, display(code)))
 		}
-		// The engine stops; the input buffer fills and bulk OUT stalls.
-		select {
-		case e.pendingAck = <-e.resetCh:
-			return errReset
-		case <-e.stop:
-			return errStopped
-		}
+		return e.hold(st)
 	}
 	if sc.PageTime > 0 {
 		select {
@@ -286,6 +293,22 @@ func (e *Emulator) print(st *engineState, p *pdl.Page) error {
 		}
 	}
 	return nil
+}
+
+// hold keeps a page the stopped engine cannot print. Past
+// emulatorHeldPages the engine stops reading its input until a soft reset
+// (or Close): the input buffer fills and bulk OUT stalls.
+func (e *Emulator) hold(st *engineState) error {
+	st.held++
+	if st.held <= emulatorHeldPages {
+		return nil
+	}
+	select {
+	case e.pendingAck = <-e.resetCh:
+		return errReset
+	case <-e.stop:
+		return errStopped
+	}
 }
 
 // uelReader reads a PDL stream up to (not including) the next UEL.

@@ -123,6 +123,17 @@ func (e *Emulator) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.M
 			reasons.Values.Add(goipp.TagKeyword, goipp.String(r))
 		}
 		resp.Job.Add(reasons)
+	case goipp.OpCancelJob:
+		id, _ := attrInt(m.Operation, "job-id")
+		j, ok := s.jobs[id]
+		switch {
+		case !ok:
+			resp.Code = goipp.Code(goipp.StatusErrorNotFound)
+		case j.state == jobCompleted || j.state == jobCanceled || j.state == jobAborted:
+			resp.Code = goipp.Code(goipp.StatusErrorNotPossible)
+		default:
+			j.state, j.reasons = jobCanceled, []string{"job-canceled-by-user"}
+		}
 	default:
 		resp.Code = goipp.Code(goipp.StatusErrorOperationNotSupported)
 	}

@@ -260,6 +260,12 @@ const (
 // fatal printer-state-reason since the job began is printed; canceled
 // (7) or aborted (8) failed; a timeout unknown.
 func (c *IPPClient) PrintPWG(ctx context.Context, pages []*protocol.VerifiedPage, o *Options) (int, error) {
+	return c.printPWG(ctx, pages, o, nil)
+}
+
+// printPWG is PrintPWG passing the impressions the printer reports
+// completed to out (may be nil) while the job runs.
+func (c *IPPClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage, o *Options, out func(int)) (int, error) {
 	st, err := c.PrinterState(ctx)
 	if err != nil {
 		return 0, newError(KindOffline, false, "Get-Printer-Attributes failed", err)
@@ -318,18 +324,26 @@ func (c *IPPClient) PrintPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	if !ok {
 		return 0, newError(KindUnconfirmed, true, "Print-Job answer has no job-id", nil)
 	}
-	return c.await(ctx, jobID, len(pages), o)
+	return c.await(ctx, jobID, len(pages), o, out)
 }
 
-// await polls Get-Job-Attributes (and the printer's state reasons) until
-// the job ends or the confirmation time runs out.
-func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options) (int, error) {
+// await polls Get-Job-Attributes and the printer's state every
+// PollInterval until the job ends, the printer reports a fatal
+// printer-state-reason (paper out, jam, cover open, offline: the job is
+// over, and is cancelled so that it does not resume when a clerk clears
+// the fault), or the confirmation time runs out. out, when not nil, hears
+// each rise of job-impressions-completed. With an error it returns the
+// impressions the printer reported completed.
+func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options, out func(int)) (int, error) {
 	limit := o.confirmTimeout(pages)
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(o.pollInterval())
-	defer tick.Stop()
-	var fault *Error
-	state, done := 0, -1
+	clk := o.waitClock()
+	timeout, stopTimeout := clk.Timer(limit)
+	defer stopTimeout()
+	tick, stopTick := clk.Ticker(o.pollInterval())
+	defer stopTick()
+	expired := false
+	state, done, reported := 0, -1, 0
+	outSoFar := func() int { return min(max(done, 0), pages) }
 	for {
 		m := c.request(goipp.OpGetJobAttributes)
 		m.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
@@ -341,43 +355,61 @@ func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options) (in
 				done = n
 			}
 		}
-		if st, err := c.PrinterState(ctx); err == nil && st.ReasonKind != 0 && fault == nil {
+		if out != nil && done > reported {
+			reported = min(done, pages)
+			out(reported)
+		}
+		var fault *Error
+		if st, err := c.PrinterState(ctx); err == nil && st.ReasonKind != 0 {
 			fault = newError(st.ReasonKind, true, "printer-state-reasons "+st.ReasonKeyword+" during the job", nil)
 		}
-		switch state {
-		case jobCompleted:
-			switch {
-			case fault != nil:
-				fault.Pages = done
-				return 0, fault
-			case done >= pages:
-				return pages, nil
+		switch {
+		case state == jobCompleted && fault == nil && done >= pages:
+			return pages, nil
+		case fault != nil:
+			if state != jobCompleted && state != jobCanceled && state != jobAborted {
+				c.cancelJob(ctx, jobID, o)
 			}
+			fault.Pages = done
+			return outSoFar(), fault
+		case state == jobCompleted:
 			e := newError(KindUnconfirmed, true, fmt.Sprintf("job completed with %d of %d impressions", max(done, 0), pages), nil)
 			e.Pages = done
-			return 0, e
-		case jobCanceled, jobAborted:
-			k := KindCanceled
-			if fault != nil {
-				k = fault.Kind
-			}
-			e := newError(k, true, fmt.Sprintf("job %s", map[int]string{jobCanceled: "canceled", jobAborted: "aborted"}[state]), nil)
+			return outSoFar(), e
+		case state == jobCanceled, state == jobAborted:
+			e := newError(KindCanceled, true, fmt.Sprintf("job %s", map[int]string{jobCanceled: "canceled", jobAborted: "aborted"}[state]), nil)
 			e.Pages = done
-			return 0, e
-		}
-		if time.Now().After(deadline) {
+			return outSoFar(), e
+		case expired:
 			e := newError(KindUnconfirmed, true, fmt.Sprintf("job %d still in state %d after %v", jobID, state, limit), nil)
-			if fault != nil {
-				e.Kind = fault.Kind
-			}
 			e.Pages = done
-			return 0, e
+			return outSoFar(), e
 		}
 		select {
 		case <-ctx.Done():
-			return 0, newError(KindUnconfirmed, true, "interrupted while waiting for the job", ctx.Err())
-		case <-tick.C:
+			e := newError(KindUnconfirmed, true, "interrupted while waiting for the job", ctx.Err())
+			e.Pages = done
+			return outSoFar(), e
+		case <-tick:
+		case <-timeout:
+			expired = true // one last look, then unconfirmed
 		}
+	}
+}
+
+// ippCancelTimeout bounds the Cancel-Job sent after a fault, so that a
+// printer slow to answer it cannot hold back the resident's screen.
+const ippCancelTimeout = 3 * time.Second
+
+// cancelJob asks the printer to cancel a job kofu has given up on. A
+// failure is only logged: the session ends unknown either way.
+func (c *IPPClient) cancelJob(ctx context.Context, jobID int, o *Options) {
+	m := c.request(goipp.OpCancelJob)
+	m.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ippCancelTimeout)
+	defer cancel()
+	if _, err := c.Do(cctx, m, nil); err != nil {
+		o.logger().Warn("Cancel-Job after a printer fault failed", "job", jobID, "err", err)
 	}
 }
 

@@ -65,9 +65,10 @@ func (p *Printer) ippClient() *IPPClient {
 	return p.ipp
 }
 
-// printIPP prints over IPP-over-USB.
-func (p *Printer) printIPP(ctx context.Context, pages []*protocol.VerifiedPage) (int, error) {
-	return p.ippClient().PrintPWG(ctx, pages, &p.opts)
+// printIPP prints over IPP-over-USB, passing the impressions the printer
+// reports completed to out (may be nil).
+func (p *Printer) printIPP(ctx context.Context, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
+	return p.ippClient().printPWG(ctx, pages, &p.opts, out)
 }
 
 // newJobName is a unique job name from the options' random source.

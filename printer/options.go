@@ -22,8 +22,17 @@ type Options struct {
 	// WriteTimeout: how long the printer may take no data at all before
 	// the job is abandoned (default 60 s).
 	WriteTimeout time.Duration
-	// PollInterval between IPP job-state queries (default 500 ms).
+	// PollInterval between IPP job-state and printer-state queries while
+	// a job waits for its confirmation (default 500 ms).
 	PollInterval time.Duration
+	// StatusInterval: while a PJL job waits for its confirmation, the
+	// printer is asked its state this often — @PJL INFO STATUS on the
+	// pipe, and GET_PORT_STATUS when a query has gone unanswered for an
+	// interval — so that paper out, a jam, an open cover or an offline
+	// printer ends the wait at once rather than at ConfirmTimeout
+	// (default 1 s). Unsolicited USTATUS DEVICE reports end it as they
+	// arrive.
+	StatusInterval time.Duration
 	// Quirks added to DefaultQuirks (site configuration).
 	Quirks []QuirkRule
 	// Rand is the source of job names (default crypto/rand).
@@ -31,6 +40,10 @@ type Options struct {
 	// Logger receives diagnostics (default: discarded). Never document
 	// content.
 	Logger *slog.Logger
+
+	// clock makes the confirmation wait's timers (default: package time);
+	// tests drive the wait tick by tick.
+	clock waitClock
 }
 
 func (o *Options) confirmTimeout(pages int) time.Duration {
@@ -63,6 +76,41 @@ func (o *Options) pollInterval() time.Duration {
 		return o.PollInterval
 	}
 	return 500 * time.Millisecond
+}
+
+func (o *Options) statusInterval() time.Duration {
+	if o.StatusInterval > 0 {
+		return o.StatusInterval
+	}
+	return time.Second
+}
+
+func (o *Options) waitClock() waitClock {
+	if o.clock != nil {
+		return o.clock
+	}
+	return realClock{}
+}
+
+// waitClock makes the timer and the ticker a confirmation wait runs on.
+type waitClock interface {
+	// Timer fires once after d; stop releases it.
+	Timer(d time.Duration) (c <-chan time.Time, stop func())
+	// Ticker fires every d; stop releases it.
+	Ticker(d time.Duration) (c <-chan time.Time, stop func())
+}
+
+// realClock is package time.
+type realClock struct{}
+
+func (realClock) Timer(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
+}
+
+func (realClock) Ticker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 func (o *Options) logger() *slog.Logger {

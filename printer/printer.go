@@ -139,17 +139,23 @@ func (p *Printer) Close() error {
 }
 
 // Print sends the verified pages as one job and returns how many pages
-// the printer confirmed: all of them, or 0 with an error. Errors are
-// *Error; errors.Is(err, ErrUnconfirmed) means the job may have printed
-// and the outcome must be reported as unknown.
+// the printer confirmed: all of them, or, with an error, the pages the
+// printer reported out before the job stopped (PJL USTATUS PAGE, IPP
+// job-impressions-completed; 0 when it reported none) — pages on paper,
+// not a confirmation of the job. Errors are *Error; errors.Is(err,
+// ErrUnconfirmed) means the job may have printed and the outcome must be
+// reported as unknown. A fatal state the printer reports while the job
+// runs — paper out, jam, cover open, offline — ends it at once with that
+// Kind rather than at the confirmation timeout (Options.StatusInterval).
 func (p *Printer) Print(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage) (int, error) {
 	return p.PrintReporting(ctx, tid, pages, nil)
 }
 
 // PrintReporting is Print that also calls out (when not nil) with the
-// number of pages the printer reports out so far, as PJL USTATUS PAGE
-// says, from another goroutine while the job runs. The count is for the
-// resident's screen only: the job's END alone confirms pages.
+// number of pages the printer reports out so far, as PJL USTATUS PAGE or
+// IPP job-impressions-completed says, from another goroutine while the
+// job runs. The count is for the resident's screen only: the job's END
+// (IPP: completed) alone confirms pages.
 func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
 	_ = tid // job names are random, never derived from the ticket
 	p.mu.Lock()
@@ -177,7 +183,7 @@ func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*proto
 	} else if err = p.preflight(ctx); err == nil {
 		switch p.plan.Path {
 		case PathIPP:
-			n, err = p.printIPP(ctx, pages)
+			n, err = p.printIPP(ctx, pages, out)
 		default:
 			n, err = p.printRaw(ctx, pages, out)
 		}

@@ -15,7 +15,11 @@ import (
 
 // printRaw sends a job on the printer-class pipe (PathPJLPCL, PathPCL,
 // PathPWG) and, for a bidirectional PJL printer, waits for PJL to confirm
-// it, passing the pages it reports out to out (may be nil).
+// it, passing the pages it reports out to out (may be nil). A fatal state
+// the printer reports (paper out, jam, cover open, offline) ends the job
+// at once, while it is being sent or while it waits for confirmation;
+// the count returned with an error is the pages the printer reported out
+// before it stopped.
 func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
 	var job pjl.Job
 	if p.plan.Path == PathPJLPCL {
@@ -27,22 +31,43 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, 
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var rb *readback
+	writeCtx := jobCtx
 	if p.plan.Confirm {
 		rb = startReadback(jobCtx, p.link, pjl.NewTracker(job, len(pages)), out)
 		// The reader must be gone before the next job reads the pipe.
 		defer func() { cancel(); <-rb.exited }()
+		// A fatal state reported while the job is still being sent stops
+		// the sending: the printer will not print the rest.
+		var stopWrite context.CancelFunc
+		writeCtx, stopWrite = context.WithCancel(jobCtx)
+		defer stopWrite()
+		go func() {
+			select {
+			case <-rb.fault:
+				stopWrite()
+			case <-writeCtx.Done():
+			}
+		}()
 	}
-	w := newJobWriter(jobCtx, p.link, &p.opts)
+	w := newJobWriter(writeCtx, p.link, &p.opts)
 	err := writeJob(w, p.plan.Path, job, pages)
 	if err == nil {
 		err = w.Close()
 	}
 	if err != nil {
+		n := 0
+		if rb != nil {
+			v, _ := rb.verdict()
+			n = outPages(v, len(pages))
+			if v.Fault != nil {
+				return n, faultError(v, "while the job was being sent")
+			}
+		}
 		var pe *Error
 		if errors.As(err, &pe) {
-			return 0, pe
+			return n, pe
 		}
-		return 0, newError(KindOffline, w.sent > 0, "encoding or sending the job failed", err)
+		return n, newError(KindOffline, w.sent > 0, "encoding or sending the job failed", err)
 	}
 	if !p.plan.Confirm {
 		return 0, newError(KindUnconfirmed, true, p.plan.Why, nil)
@@ -93,18 +118,21 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 type readback struct {
 	mu     sync.Mutex
 	v      pjl.Verdict
+	infos  int // INFO STATUS answers read after the job's ECHO came back
 	err    error
 	done   chan struct{} // closed on a decision or a lost device
+	fault  chan struct{} // closed when the tracker first holds a fatal status code
 	exited chan struct{} // closed when the reader returns
 }
 
 func startReadback(ctx context.Context, l Link, tr *pjl.Tracker, out func(int)) *readback {
-	rb := &readback{v: tr.Verdict(), done: make(chan struct{}), exited: make(chan struct{})}
+	rb := &readback{v: tr.Verdict(), done: make(chan struct{}), fault: make(chan struct{}), exited: make(chan struct{})}
 	go func() {
 		defer close(rb.exited)
 		var ps pjl.Parser
 		buf := make([]byte, transferSize)
 		reported := 0
+		faulted := false
 		for {
 			n, err := l.BulkIn(ctx, buf)
 			for _, m := range ps.Feed(buf[:n]) {
@@ -115,7 +143,14 @@ func startReadback(ctx context.Context, l Link, tr *pjl.Tracker, out func(int)) 
 				}
 				rb.mu.Lock()
 				rb.v = v
+				if v.Synced && m.Kind == pjl.KindInfo && m.Category == "STATUS" {
+					rb.infos++
+				}
 				rb.mu.Unlock()
+				if v.Fault != nil && !faulted {
+					faulted = true
+					close(rb.fault)
+				}
 				if v.State != pjl.Waiting {
 					close(rb.done)
 					return
@@ -151,26 +186,159 @@ func (rb *readback) verdict() (pjl.Verdict, error) {
 	return rb.v, rb.err
 }
 
-// awaitPJL waits for the readback's decision.
+// infoAnswers counts the INFO STATUS answers read since the job's ECHO.
+func (rb *readback) infoAnswers() int {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	return rb.infos
+}
+
+// awaitPJL waits for the readback's decision: the job's END, a fatal
+// status code in the readback (unsolicited USTATUS DEVICE, or the answer
+// to a status query), a fatal port status, the confirmation timeout or
+// the end of ctx. Every StatusInterval it asks the printer's state (see
+// statusPoll), so that a printer which reports nothing unasked still ends
+// the wait within an interval or two of stopping. With an error it
+// returns the pages the printer reported out.
 func (p *Printer) awaitPJL(ctx context.Context, rb *readback, pages int) (int, error) {
 	limit := p.opts.confirmTimeout(pages)
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	select {
-	case <-rb.done:
-		v, err := rb.verdict()
-		if err != nil {
-			return 0, newError(KindOffline, true, "printer disappeared before confirming the job", err)
+	clk := p.opts.waitClock()
+	timeout, stopTimeout := clk.Timer(limit)
+	defer stopTimeout()
+	tick, stopTick := clk.Ticker(p.opts.statusInterval())
+	defer stopTick()
+	poll := newStatusPoll(ctx, p, rb)
+	defer poll.stop()
+	for {
+		select {
+		case <-rb.done:
+			v, err := rb.verdict()
+			if err != nil {
+				return outPages(v, pages), newError(KindOffline, true, "printer disappeared before confirming the job", err)
+			}
+			if v.State == pjl.Printed {
+				return pages, nil
+			}
+			return outPages(v, pages), verdictError(v)
+		case <-rb.fault:
+			v, _ := rb.verdict()
+			return outPages(v, pages), faultError(v, "while waiting for the job's confirmation")
+		case <-tick:
+			if e := poll.tick(); e != nil {
+				v, _ := rb.verdict()
+				e.Pages = v.Pages
+				return outPages(v, pages), e
+			}
+		case <-timeout:
+			e := p.unconfirmed(ctx, rb, fmt.Sprintf("no confirmation within %v", limit), nil)
+			v, _ := rb.verdict()
+			return outPages(v, pages), e
+		case <-ctx.Done():
+			e := p.unconfirmed(ctx, rb, "interrupted while waiting for confirmation", ctx.Err())
+			v, _ := rb.verdict()
+			return outPages(v, pages), e
 		}
-		if v.State == pjl.Printed {
-			return pages, nil
-		}
-		return 0, verdictError(v)
-	case <-timer.C:
-		return 0, p.unconfirmed(ctx, rb, fmt.Sprintf("no confirmation within %v", limit), nil)
-	case <-ctx.Done():
-		return 0, p.unconfirmed(ctx, rb, "interrupted while waiting for confirmation", ctx.Err())
 	}
+}
+
+// outPages is how many of a job's total pages the printer says came out
+// of a job it did not confirm: the END's PAGES when the job ended with
+// one, else the pages USTATUS PAGE reported.
+func outPages(v pjl.Verdict, total int) int {
+	n := v.Out
+	if v.End && v.Pages >= 0 {
+		n = v.Pages
+	}
+	return min(max(n, 0), total)
+}
+
+// portPollTimeout bounds a GET_PORT_STATUS asked during a confirmation
+// wait, so that a slow answer cannot hold up a fault the readback reports.
+const portPollTimeout = 2 * time.Second
+
+// statusPoll asks a PJL printer its state while its job waits for
+// confirmation. Each tick it writes @PJL INFO STATUS (one query at a
+// time, from its own goroutine, so a printer that stopped reading its
+// pipe cannot block the wait); the answer reaches the readback's tracker,
+// where a fatal code ends the wait. When the last query has gone
+// unanswered for a whole interval — the printer is not reading its pipe,
+// or does not answer INFO STATUS — it reads GET_PORT_STATUS, out of band.
+// It never polls the port status while answers flow: usblp pokes it only
+// when a write has stalled, as some devices mix the reply into the data.
+type statusPoll struct {
+	p       *Printer
+	rb      *readback
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	writing chan struct{} // closed when the query being written is out; nil when none
+	asked   bool          // a query was written
+	seen    int           // the readback's INFO STATUS answers when it was
+}
+
+func newStatusPoll(ctx context.Context, p *Printer, rb *readback) *statusPoll {
+	ctx, cancel := context.WithCancel(ctx)
+	return &statusPoll{p: p, rb: rb, ctx: ctx, cancel: cancel}
+}
+
+// stop ends a query still being written and waits for it: the next job
+// must have the pipe to itself.
+func (s *statusPoll) stop() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// tick asks once; a non-nil error is a fatal port status.
+func (s *statusPoll) tick() *Error {
+	if s.asked && s.rb.infoAnswers() == s.seen {
+		if e := s.port(); e != nil {
+			return e
+		}
+	}
+	if s.writing != nil {
+		select {
+		case <-s.writing:
+		default:
+			return nil // the last query is still on its way
+		}
+	}
+	s.asked, s.seen = true, s.rb.infoAnswers()
+	done := make(chan struct{})
+	s.writing = done
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		q := pjl.StatusQuery()
+		if _, err := s.p.link.BulkOut(s.ctx, q); err != nil && s.ctx.Err() == nil {
+			s.p.opts.logger().Debug("PJL INFO STATUS query not sent", "err", err)
+		}
+	}()
+	return nil
+}
+
+// port reads the port status and returns its problem, if any.
+func (s *statusPoll) port() *Error {
+	cctx, cancel := context.WithTimeout(s.ctx, portPollTimeout)
+	st, err := ReadPortStatus(cctx, s.p.link)
+	cancel()
+	switch {
+	case errors.Is(err, ErrNoDevice):
+		return newError(KindOffline, true, "printer disappeared while waiting for the job's confirmation", err)
+	case err != nil:
+		s.p.opts.logger().Debug("port status unavailable", "err", err)
+	case st.Problem() != 0:
+		return newError(st.Problem(), true, "port status "+st.String()+" while waiting for the job's confirmation", nil)
+	}
+	return nil
+}
+
+// faultError is the error of a job the printer reported a fatal status
+// code for (v.Fault set) before it ended.
+func faultError(v pjl.Verdict, when string) *Error {
+	e := newError(faultKind(v.Fault.Class), true, "status "+v.Fault.String()+" "+when, nil)
+	e.Pages = v.Pages
+	return e
 }
 
 // unconfirmed builds the error for a job whose confirmation never came,

@@ -17,6 +17,8 @@ type Scenario struct {
 	ShortPages  int           // report this many pages fewer than printed
 	Interleave  bool          // readback mixes in stale and other jobs' messages and garbage
 	NoEcho      bool          // the printer ignores @PJL ECHO
+	NoUStatus   bool          // the printer never reports its state unasked (ignores USTATUS DEVICE=ON)
+	NoInfo      bool          // the printer ignores @PJL INFO STATUS
 	UnplugAfter int64         // vanish after this many bytes of job data (0: never)
 	TruncateID  int           // cut the GET_DEVICE_ID reply to this many bytes (0: no cut)
 	PageTime    time.Duration // time to print one page
@@ -24,7 +26,8 @@ type Scenario struct {
 
 // ParseScenario parses comma-separated scenario names: paper-out@K,
 // jam@K, no-end, result=VALUE (e.g. result=HOST_CANCELED), no-result,
-// short=N, interleave, no-echo, unplug@BYTES, truncate-id@N, page-time=DUR.
+// short=N, interleave, no-echo, no-ustatus, no-info, unplug@BYTES,
+// truncate-id@N, page-time=DUR.
 func ParseScenario(s string) (Scenario, error) {
 	var sc Scenario
 	for _, f := range strings.Split(s, ",") {
@@ -65,6 +68,10 @@ func ParseScenario(s string) (Scenario, error) {
 			sc.Interleave = true
 		case "no-echo":
 			sc.NoEcho = true
+		case "no-ustatus":
+			sc.NoUStatus = true
+		case "no-info":
+			sc.NoInfo = true
 		case "unplug":
 			sc.UnplugAfter, err = num()
 		case "truncate-id":

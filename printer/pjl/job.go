@@ -64,3 +64,10 @@ func InfoStatus(echo string) []byte {
 	b := append([]byte(UEL), fmt.Sprintf("@PJL\r\n@PJL ECHO %s\r\n@PJL INFO STATUS\r\n", echo)...)
 	return append(b, UEL...)
 }
+
+// StatusQuery asks a printer its state between or after jobs, without an
+// ECHO: the readback of a running job is already synchronised by the
+// job's own ECHO, and the answer is an "@PJL INFO STATUS" message.
+func StatusQuery() []byte {
+	return []byte(UEL + "@PJL\r\n@PJL INFO STATUS\r\n" + UEL)
+}
