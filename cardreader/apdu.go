@@ -81,42 +81,18 @@ func (s SW) Tries() (int, bool) {
 	return 0, false
 }
 
-// JPKI identifiers.
-var aidJPKI = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
+// JPKIAID returns the JPKI applet's AID, ProfileGen1's (a copy).
+func JPKIAID() []byte { return ProfileGen1().AID }
 
-// JPKIAID returns the JPKI applet's AID (a copy).
-func JPKIAID() []byte { return append([]byte(nil), aidJPKI...) }
-
-// aidISD is the GlobalPlatform Issuer Security Domain, another application
-// on the card: selecting it leaves the JPKI applet, and a real card then
-// drops the JPKI PINs' verified state (a re-SELECT of the JPKI AID does
-// not; research/jpki-card.md).
-var aidISD = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00}
-
-// ISDAID returns the GlobalPlatform ISD's AID (a copy): what kofu selects
-// to log out of the JPKI applet.
-func ISDAID() []byte { return append([]byte(nil), aidISD...) }
-
-// Elementary files of the JPKI applet.
-const (
-	EFAuthCert   uint16 = 0x000A // user-authentication certificate
-	EFAuthCACert uint16 = 0x000B // its CA
-	EFAuthKey    uint16 = 0x0017
-	EFAuthPIN    uint16 = 0x0018
-	EFSignCert   uint16 = 0x0001 // signature certificate (password protected)
-	EFSignCACert uint16 = 0x0002
-	EFSignKey    uint16 = 0x001A
-	EFSignPIN    uint16 = 0x001B
-	EFTokenInfo  uint16 = 0x0006
-	EFCertsFlag  uint16 = 0x0008
-)
+// ISDAID returns the GlobalPlatform ISD's AID, ProfileGen1's LogoutAID (a
+// copy): what kofu selects to log out of the JPKI applet.
+func ISDAID() []byte { return ProfileGen1().LogoutAID }
 
 // INS codes.
 const (
 	insSelect      = 0xA4
 	insReadBinary  = 0xB0
 	insVerify      = 0x20
-	insSign        = 0x2A
 	insGetResponse = 0xC0
 )
 
@@ -159,14 +135,9 @@ func (c command) bytes() []byte {
 	return b
 }
 
-func selectAP() command {
-	return command{cla: 0x00, ins: insSelect, p1: 0x04, p2: 0x0C, data: aidJPKI, le: -1, op: "select AP"}
-}
-
-// selectISD selects the GlobalPlatform ISD: leaving the JPKI applet, the
-// logout a real card honours.
-func selectISD() command {
-	return command{cla: 0x00, ins: insSelect, p1: 0x04, p2: 0x0C, data: aidISD, le: -1, op: "select ISD (logout)"}
+// selectApp selects an application by AID.
+func selectApp(aid []byte, op string) command {
+	return command{cla: 0x00, ins: insSelect, p1: 0x04, p2: 0x0C, data: aid, le: -1, op: op}
 }
 
 func selectEF(id uint16) command {
@@ -185,18 +156,20 @@ func readBinaryExt(off, n int) command {
 	return command{cla: 0x00, ins: insReadBinary, p1: byte(off>>8) & 0x7F, p2: byte(off), le: n, ext: true, op: "read binary (extended)"}
 }
 
-// pinStatus asks for the tries left without spending one: VERIFY with
-// no data.
-func pinStatus() command {
-	return command{cla: 0x00, ins: insVerify, p1: 0x00, p2: 0x80, le: -1, op: "PIN status"}
+// pinStatus asks for the tries left of PIN reference ref without spending
+// one: VERIFY with no data.
+func pinStatus(ref byte) command {
+	return command{cla: 0x00, ins: insVerify, p1: 0x00, p2: ref, le: -1, op: "PIN status"}
 }
 
-func verify(pin []byte) command {
-	return command{cla: 0x00, ins: insVerify, p1: 0x00, p2: 0x80, data: pin, le: -1, op: "verify"}
+func verify(pin []byte, ref byte) command {
+	return command{cla: 0x00, ins: insVerify, p1: 0x00, p2: ref, data: pin, le: -1, op: "verify"}
 }
 
-func sign(digestInfo []byte) command {
-	return command{cla: 0x80, ins: insSign, p1: 0x00, p2: 0x80, data: digestInfo, le: 256, op: "sign"}
+// sign is a profile's sign command over data (a DigestInfo, or a raw
+// digest), Le 256.
+func sign(s SignCommand, data []byte) command {
+	return command{cla: s.CLA, ins: s.INS, p1: s.P1, p2: s.P2, data: data, le: 256, op: "sign"}
 }
 
 func getResponse(n int) command {

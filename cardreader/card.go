@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,10 @@ type Options struct {
 	// 256-byte READ BINARY chunks even where the card and reader would
 	// take one extended-length READ BINARY.
 	ShortAPDUs bool
+	// Profiles are the applet profiles the card may have, in the order
+	// their AIDs are tried (default DefaultProfiles: generation 1, then
+	// the assumed generation 2). One profile pins it.
+	Profiles []Profile
 }
 
 // Token is the label of the JPKI token (EF 0006).
@@ -54,6 +59,8 @@ type Card struct {
 
 	cert atomic.Pointer[x509.Certificate]
 
+	profiles []Profile // the candidates, in order; read-only after Open
+
 	// Guarded by sem.
 	conn  Conn
 	dials int
@@ -67,19 +74,34 @@ type Card struct {
 	verified bool
 	gone     error
 
-	mu  sync.Mutex // guards key and atr
+	mu  sync.Mutex // guards key and atr, and profile (which is written under sem too)
 	key *Key
 	atr []byte
+	// profile is the card's applet profile: detected by Open (AID), then
+	// settled by the certificate's key type (AuthCertificate).
+	profile Profile
 }
 
-// Open connects to the card behind d and checks that it has the JPKI
-// applet by SELECTing its AID (not by its ATR, which depends on the
-// reader). It fails with ErrNotJPKI otherwise.
+// Open connects to the card behind d and finds its applet profile by
+// SELECTing the AIDs of Options.Profiles in order (not by its ATR, which
+// depends on the reader), in one transaction: the first AID the card
+// answers 9000 gives the profile (Profile). It fails with ErrNotJPKI if
+// none does.
 func Open(ctx context.Context, d Dialer, o *Options) (*Card, error) {
 	if o == nil {
 		o = &Options{}
 	}
+	profiles := o.Profiles
+	if len(profiles) == 0 {
+		profiles = DefaultProfiles()
+	}
 	c := &Card{d: d, hold: o.KeyHold, shareWait: o.ShareWait, short: o.ShortAPDUs, sem: make(chan struct{}, 1)}
+	for _, p := range profiles {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		c.profiles = append(c.profiles, p.Clone())
+	}
 	if c.hold <= 0 {
 		c.hold = 5 * time.Second
 	}
@@ -94,11 +116,71 @@ func Open(ctx context.Context, d Dialer, o *Options) (*Card, error) {
 	if err := c.connect(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.tx(ctx, nil); err != nil {
+	if err := c.detect(ctx); err != nil {
 		c.drop(false)
 		return nil, err
 	}
 	return c, nil
+}
+
+// detect finds the card's profile in one transaction: the first of the
+// candidates whose AID the card answers 9000 (each AID is sent once).
+func (c *Card) detect(ctx context.Context) error {
+	if err := c.beginTx(ctx); err != nil {
+		return err
+	}
+	defer c.endTx()
+	var last error
+	var tried [][]byte
+	for _, p := range c.profiles {
+		if slices.ContainsFunc(tried, func(a []byte) bool { return bytes.Equal(a, p.AID) }) {
+			continue
+		}
+		tried = append(tried, p.AID)
+		err := c.selectAID(ctx, p.AID)
+		if err == nil {
+			c.setProfile(p)
+			return nil
+		}
+		if !errors.Is(err, ErrNotJPKI) {
+			return err
+		}
+		last = err
+	}
+	return last
+}
+
+// Profile returns the card's applet profile (a copy): the one whose AID
+// it answered, settled by its certificate's key type once that is read.
+func (c *Card) Profile() Profile {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.profile.Clone()
+}
+
+// setProfile sets the profile; the caller holds sem.
+func (c *Card) setProfile(p Profile) {
+	c.mu.Lock()
+	c.profile = p
+	c.mu.Unlock()
+}
+
+// settleProfile takes, among the candidates that share the current
+// profile's AID and certificate file, the one whose key type is the
+// certificate's (a card generation that kept the applet's AID). If none
+// fits, the profile stays and AuthKey refuses the key. The caller holds
+// sem.
+func (c *Card) settleProfile(cert *x509.Certificate) {
+	kt, ok := KeyTypeOf(cert.PublicKey)
+	if !ok || kt == c.profile.Key {
+		return
+	}
+	for _, p := range c.profiles {
+		if p.Key == kt && bytes.Equal(p.AID, c.profile.AID) && p.Files.AuthCert == c.profile.Files.AuthCert {
+			c.setProfile(p)
+			return
+		}
+	}
 }
 
 // Reader is the name of the card's reader.
@@ -136,12 +218,14 @@ func (c *Card) Close() error {
 	return err
 }
 
-// AuthCertificate returns the user-authentication certificate (EF 000A),
-// read once and cached, in one transaction: SELECT of the applet, SELECT
-// EF, then one extended-length READ BINARY where the card and reader take
-// it, else ⌈L/256⌉ short ones of exactly its DER length L (the file holds
-// filler after it). A card whose EF 000A holds no certificate answers
-// ErrNoCertificate (EF 0008 is asked which certificates are present).
+// AuthCertificate returns the user-authentication certificate (the
+// profile's Files.AuthCert, EF 000A), read once and cached, in one
+// transaction: SELECT of the applet, SELECT EF, then one extended-length
+// READ BINARY where the card and reader take it, else ⌈L/256⌉ short ones
+// of exactly its DER length L (the file holds filler after it). A card
+// whose certificate file holds no certificate answers ErrNoCertificate
+// (EF 0008 is asked which certificates are present). The certificate's
+// key type settles the profile (Profile).
 func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	if cert := c.cert.Load(); cert != nil {
 		return cert, nil
@@ -155,7 +239,7 @@ func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	}
 	var cert *x509.Certificate
 	err := c.run(ctx, func(ctx context.Context) error {
-		der, err := c.readDER(ctx, EFAuthCert)
+		der, err := c.readDER(ctx, c.profile.Files.AuthCert)
 		switch {
 		case errors.Is(err, ErrSecurityStatus):
 			return fmt.Errorf("cardreader: the certificate needs the PIN first (a smartphone token?): %w", err)
@@ -172,6 +256,7 @@ func (c *Card) AuthCertificate(ctx context.Context) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.settleProfile(cert)
 	c.cert.Store(cert)
 	return cert, nil
 }
@@ -201,10 +286,10 @@ func (c *Card) AuthPINRetries(ctx context.Context) (int, error) {
 	err := c.run(ctx, func(ctx context.Context) error {
 		var err error
 		for attempt := 0; ; attempt++ {
-			if err = c.selectFile(ctx, EFAuthPIN); err != nil {
+			if err = c.selectFile(ctx, c.profile.Files.AuthPIN); err != nil {
 				return err
 			}
-			_, sw, err := c.exchange(ctx, pinStatus())
+			_, sw, err := c.exchange(ctx, pinStatus(c.profile.PINRef))
 			if err != nil {
 				return err
 			}
@@ -222,7 +307,7 @@ func (c *Card) AuthPINRetries(ctx context.Context) (int, error) {
 					return fmt.Errorf("%w: the card answers 9000 (PIN verified) even after a logout", ErrPINTriesUnknown)
 				}
 				// Another client's verified PIN: log it out and ask again.
-				if _, _, err := c.exchange(ctx, selectISD()); err != nil {
+				if _, _, err := c.exchange(ctx, c.selectLogout()); err != nil {
 					return err
 				}
 				if err := c.selectAP(ctx); err != nil {
@@ -245,7 +330,7 @@ func (c *Card) Token(ctx context.Context) (Token, error) {
 	defer c.release()
 	var tok Token
 	err := c.run(ctx, func(ctx context.Context) error {
-		if err := c.selectFile(ctx, EFTokenInfo); err != nil {
+		if err := c.selectFile(ctx, c.profile.Files.TokenInfo); err != nil {
 			return err
 		}
 		b, err := c.readChunk(ctx, 0, 32, false, false)
@@ -373,7 +458,7 @@ func (c *Card) connect(ctx context.Context) error {
 	var der []byte
 	err = c.tx(ctx, func(ctx context.Context) error {
 		var err error
-		der, err = c.readDER(ctx, EFAuthCert)
+		der, err = c.readDER(ctx, c.profile.Files.AuthCert)
 		return err
 	})
 	switch {
@@ -421,13 +506,22 @@ func (c *Card) linkErr(ctx context.Context, err error) error {
 	return err
 }
 
-// selectAP SELECTs the JPKI applet. It is no logout: a real card keeps
-// its PINs' verified state across it (endExclusive logs out). A card may
-// answer 6F00 to the first APDU after power-up; that answer is retried
-// once.
-func (c *Card) selectAP(ctx context.Context) error {
+// selectAP SELECTs the profile's applet. It is no logout: a real card
+// keeps its PINs' verified state across it (endExclusive logs out).
+func (c *Card) selectAP(ctx context.Context) error { return c.selectAID(ctx, c.profile.AID) }
+
+// selectLogout is the SELECT of the profile's other application (the
+// GlobalPlatform ISD): leaving the applet, the logout a real card honours.
+func (c *Card) selectLogout() command {
+	return selectApp(c.profile.LogoutAID, "select ISD (logout)")
+}
+
+// selectAID SELECTs an applet by AID; anything but 9000 is an error
+// matching ErrNotJPKI. A card may answer 6F00 to the first APDU after
+// power-up; that answer is retried once.
+func (c *Card) selectAID(ctx context.Context, aid []byte) error {
 	for attempt := 0; ; attempt++ {
-		_, sw, err := c.exchange(ctx, selectAP())
+		_, sw, err := c.exchange(ctx, selectApp(aid, "select AP"))
 		if err != nil {
 			return err
 		}

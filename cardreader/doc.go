@@ -11,6 +11,18 @@
 // ISD) and disconnects powering the card down. The PIN is a []byte that
 // is zeroed as soon as VERIFY has been sent.
 //
+// # Applet profiles
+//
+// What the Card assumes about the applet — AID, files, PIN reference,
+// sign command, key type — is a Profile: ProfileGen1 for the current
+// card (RSA-2048, PKCS#1 v1.5 over a DigestInfo) and ProfileGen2Assumed
+// for the second-generation card (ECDSA P-384 over a raw SHA-384 digest;
+// its APDUs are an assumption, no specification being public). Open
+// detects the profile by the AIDs the card answers, and the certificate's
+// key type settles it among profiles sharing an AID; Options.Profiles
+// pins it. The Key a P-384 card gives signs a 48-byte SHA-384 digest and
+// returns ASN.1 DER, verified against the certificate like the RSA one.
+//
 // # Transactions
 //
 // A real card has one current file for every application talking to it.

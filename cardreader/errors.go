@@ -62,9 +62,16 @@ var (
 	// ErrKeyReleased: the key was used, closed, or held too long; enter
 	// the PIN again.
 	ErrKeyReleased = errors.New("cardreader: key released; the PIN is needed again")
-	// ErrUnsupportedSignature: PSS, or a hash other than SHA-256/384/512
-	// (and crypto.Hash(0) for a ready DigestInfo).
-	ErrUnsupportedSignature = errors.New("cardreader: the card signs PKCS#1 v1.5 with SHA-256/384/512 only")
+	// ErrUnsupportedSignature: what the card's key cannot sign: for an RSA
+	// card PSS, or a hash other than SHA-256/384/512 (and crypto.Hash(0)
+	// for a ready DigestInfo); for an ECDSA P-384 card anything but a
+	// SHA-384 digest.
+	ErrUnsupportedSignature = errors.New("cardreader: the card cannot sign this (RSA: PKCS#1 v1.5 with SHA-256/384/512; ECDSA P-384: SHA-384)")
+	// ErrCardKeyType: the certificate's key is not of the type the card's
+	// applet profile signs with (an RSA certificate behind the assumed
+	// generation-2 applet, a P-256 key, …): kofu does not know how to
+	// have it sign.
+	ErrCardKeyType = errors.New("cardreader: the card's key does not fit its applet profile")
 	// ErrBadSignature: the card's signature does not verify with its own
 	// certificate.
 	ErrBadSignature = errors.New("cardreader: card signature does not verify with its certificate")

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sync"
 	"time"
 )
@@ -23,10 +27,11 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 // maxSignInput is the longest DigestInfo the card's sign command takes.
 const maxSignInput = 245
 
-// DigestInfo returns what the card signs for digest under opts: the DER
-// DigestInfo for SHA-256, SHA-384 and SHA-512, or digest itself, checked
-// to be one DER DigestInfo of one of those, for crypto.Hash(0). PSS and any other hash are
-// refused with ErrUnsupportedSignature: the card pads PKCS#1 v1.5 only.
+// DigestInfo returns what an RSA card (SignDigestInfo) signs for digest
+// under opts: the DER DigestInfo for SHA-256, SHA-384 and SHA-512, or
+// digest itself, checked to be one DER DigestInfo of one of those, for
+// crypto.Hash(0). PSS and any other hash are refused with
+// ErrUnsupportedSignature: the card pads PKCS#1 v1.5 only.
 func DigestInfo(digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	if opts == nil {
 		return nil, fmt.Errorf("%w: no signer options", ErrUnsupportedSignature)
@@ -59,6 +64,80 @@ func DigestInfo(digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	return append(append(make([]byte, 0, len(prefix)+len(digest)), prefix...), digest...), nil
 }
 
+// rawDigest returns what an ECDSA card (SignRawDigest) signs for digest
+// under opts: the digest itself, which must be of s.Hash (SHA-384 for
+// P-384) and of its size. Anything else — another hash, a ready
+// DigestInfo (crypto.Hash(0)), PSS, no options — is refused with
+// ErrUnsupportedSignature.
+func rawDigest(s SignCommand, key KeyType, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if opts == nil {
+		return nil, fmt.Errorf("%w: no signer options (the %v key signs %v digests)", ErrUnsupportedSignature, key, s.Hash)
+	}
+	if _, ok := opts.(*rsa.PSSOptions); ok {
+		return nil, fmt.Errorf("%w: PSS requested of an %v key", ErrUnsupportedSignature, key)
+	}
+	if h := opts.HashFunc(); h != s.Hash {
+		what := h.String()
+		if h == 0 {
+			what = "crypto.Hash(0) (a ready DigestInfo, for RSA cards)"
+		}
+		return nil, fmt.Errorf("%w: the %v key signs %v digests only, not %s", ErrUnsupportedSignature, key, s.Hash, what)
+	}
+	if len(digest) != s.Hash.Size() {
+		return nil, fmt.Errorf("%w: %d-byte digest for %v (want %d)", ErrUnsupportedSignature, len(digest), s.Hash, s.Hash.Size())
+	}
+	return bytes.Clone(digest), nil
+}
+
+// signInput returns the sign command's data for digest under opts, as
+// the profile says: a DigestInfo, or the raw digest.
+func signInput(p Profile, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if p.Sign.Input == SignRawDigest {
+		return rawDigest(p.Sign, p.Key, digest, opts)
+	}
+	return DigestInfo(digest, opts)
+}
+
+// ecdsaDER is an ECDSA signature as ASN.1: SEQUENCE { r INTEGER, s INTEGER }.
+type ecdsaDER struct{ R, S *big.Int }
+
+// ECDSASignatureDER converts the r‖s an ECDSA card answers (r and s
+// big-endian, each the curve's byte length: 96 bytes for P-384) to the
+// ASN.1 DER a crypto.Signer returns. r and s must be in [1, n−1];
+// anything else wraps ErrMalformed. (protocol.ECDSASignatureFromJWS is
+// the same conversion; cardreader does not import protocol.)
+func ECDSASignatureDER(raw []byte, curve elliptic.Curve) ([]byte, error) {
+	if curve == nil || curve.Params() == nil {
+		return nil, fmt.Errorf("%w: no curve", ErrMalformed)
+	}
+	size, n := (curve.Params().BitSize+7)/8, curve.Params().N
+	if len(raw) != 2*size {
+		return nil, fmt.Errorf("%w: ECDSA signature of %d bytes, want %d for %s", ErrMalformed, len(raw), 2*size, curve.Params().Name)
+	}
+	sig := ecdsaDER{R: new(big.Int).SetBytes(raw[:size]), S: new(big.Int).SetBytes(raw[size:])}
+	for _, x := range []*big.Int{sig.R, sig.S} {
+		if x.Sign() <= 0 || x.Cmp(n) >= 0 {
+			return nil, fmt.Errorf("%w: ECDSA r or s outside [1, n-1] of %s", ErrMalformed, curve.Params().Name)
+		}
+	}
+	return asn1.Marshal(sig)
+}
+
+// keyName names a public key for errors: "RSA-2048", "ECDSA P-256".
+func keyName(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k != nil && k.N != nil {
+			return fmt.Sprintf("RSA-%d", k.N.BitLen())
+		}
+	case *ecdsa.PublicKey:
+		if k != nil && k.Curve != nil {
+			return "ECDSA " + k.Curve.Params().Name
+		}
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
 // validPIN reports whether pin is exactly 4 ASCII digits.
 func validPIN(pin []byte) bool {
 	if len(pin) != 4 {
@@ -73,7 +152,10 @@ func validPIN(pin []byte) bool {
 }
 
 // AuthKey verifies pin and returns the user-authentication key, ready
-// for one signature. pin is zeroed before AuthKey returns, whatever
+// for one signature: RSA (ProfileGen1) or ECDSA P-384
+// (ProfileGen2Assumed), as the card's profile says; a certificate whose
+// key is not of the profile's type is refused with ErrCardKeyType before
+// anything is sent. pin is zeroed before AuthKey returns, whatever
 // happens (it is the card's to zero); a PIN that is not 4 digits is
 // refused without reaching the card.
 //
@@ -95,10 +177,6 @@ func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: the certificate's key is %T, not RSA", ErrMalformed, cert.PublicKey)
-	}
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
@@ -108,6 +186,11 @@ func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 			c.release()
 		}
 	}()
+	p := c.profile
+	if kt, ok := KeyTypeOf(cert.PublicKey); !ok || kt != p.Key {
+		return nil, fmt.Errorf("%w: the certificate's key is %s; the card's applet profile %s signs with %v",
+			ErrCardKeyType, keyName(cert.PublicKey), p.Name, p.Key)
+	}
 	if err := c.beginExclusive(ctx); err != nil {
 		c.endExclusive(false)
 		return nil, err
@@ -116,11 +199,11 @@ func (c *Card) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, error) {
 		c.endExclusive(false)
 		return nil, err
 	}
-	if err := c.selectFile(ctx, EFAuthKey); err != nil {
+	if err := c.selectFile(ctx, p.Files.AuthKey); err != nil {
 		c.endExclusive(true)
 		return nil, err
 	}
-	k := &Key{c: c, pub: pub, ctx: ctx}
+	k := &Key{c: c, pub: cert.PublicKey, profile: p, ctx: ctx}
 	k.mu.Lock()
 	k.timer = time.AfterFunc(c.hold, func() { k.Close() })
 	k.mu.Unlock()
@@ -148,7 +231,7 @@ func (c *Card) beginExclusive(ctx context.Context) error {
 			err = c.selectAP(ctx)
 		}
 		if err == nil {
-			err = c.selectFile(ctx, EFAuthPIN)
+			err = c.selectFile(ctx, c.profile.Files.AuthPIN)
 		}
 		if err == nil || attempt > 0 || !transient(err) || ctx.Err() != nil {
 			return err
@@ -180,7 +263,7 @@ func (c *Card) reconnect(ctx context.Context, exclusive bool) error {
 // verifyPIN sends VERIFY to the selected PIN. pin, and the APDU holding
 // it, are zeroed as soon as VERIFY has been sent.
 func (c *Card) verifyPIN(ctx context.Context, pin []byte) error {
-	apdu := verify(pin).bytes()
+	apdu := verify(pin, c.profile.PINRef).bytes()
 	clear(pin)
 	_, sw, err := c.transmit(ctx, apdu)
 	clear(apdu)
@@ -220,28 +303,34 @@ func (c *Card) endExclusive(verified bool) {
 		c.drop(true)
 		return
 	}
-	_, _, _ = c.exchange(ctx, selectISD()) // logout; the power-down below holds even if it fails
+	_, _, _ = c.exchange(ctx, c.selectLogout()) // logout; the power-down below holds even if it fails
 	c.endTx()
 	c.drop(true)
 }
 
 // Key is the card's user-authentication key, unlocked by a verified PIN
-// for one signature. It implements crypto.Signer (PKCS#1 v1.5 only).
+// for one signature. It implements crypto.Signer: PKCS#1 v1.5 for an RSA
+// card, ECDSA with SHA-384 (ASN.1 DER signatures) for a P-384 card.
 type Key struct {
-	c     *Card
-	pub   *rsa.PublicKey
-	ctx   context.Context
-	timer *time.Timer
+	c       *Card
+	pub     crypto.PublicKey // *rsa.PublicKey or *ecdsa.PublicKey (P-384)
+	profile Profile
+	ctx     context.Context
+	timer   *time.Timer
 
 	mu   sync.Mutex
 	done bool
 }
 
-// Public returns the key's RSA public key, from the certificate.
+// Public returns the key's public key, from the certificate:
+// *rsa.PublicKey or *ecdsa.PublicKey.
 func (k *Key) Public() crypto.PublicKey { return k.pub }
 
-// Sign signs digest (see DigestInfo for what opts may be) under the
-// context given to AuthKey. rand is not used: the card pads.
+// Sign signs digest under the context given to AuthKey. For an RSA card
+// see DigestInfo for what opts may be; an ECDSA P-384 card takes a
+// 48-byte SHA-384 digest with opts.HashFunc() == crypto.SHA384 only, and
+// the signature is ASN.1 DER, as crypto.Signer returns it (the card
+// answers r‖s). rand is not used: the card pads, or draws its nonce.
 func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	return k.SignContext(k.ctx, digest, opts)
 }
@@ -249,10 +338,10 @@ func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, 
 // SignContext is Sign under ctx. The key signs once: afterwards it logs
 // out, releases the card and answers ErrKeyReleased. The signature is
 // checked against the certificate before it is returned. A request the
-// card cannot sign (PSS, an unknown hash) is refused without using the
-// key up.
+// card cannot sign (PSS, an unknown hash, for ECDSA any hash but
+// SHA-384) is refused without using the key up.
 func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	di, err := DigestInfo(digest, opts)
+	in, err := signInput(k.profile, digest, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +351,7 @@ func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.Signer
 		return nil, ErrKeyReleased
 	}
 	k.timer.Stop()
-	data, sw, err := k.c.exchange(ctx, sign(di))
+	data, sw, err := k.c.exchange(ctx, sign(k.profile.Sign, in))
 	k.releaseLocked()
 	if err != nil {
 		return nil, err
@@ -270,13 +359,34 @@ func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.Signer
 	if sw != SWOK {
 		return nil, &StatusError{Op: "sign", SW: sw}
 	}
-	if len(data) != k.pub.Size() {
-		return nil, fmt.Errorf("%w: signature of %d bytes for a %d-bit key", ErrMalformed, len(data), k.pub.N.BitLen())
+	return checkSignature(k.pub, in, data)
+}
+
+// checkSignature verifies the card's answer to the sign command over in
+// against the certificate's key and returns the signature as
+// crypto.Signer returns it: the RSA signature as it is, an ECDSA one
+// (r‖s) in ASN.1 DER.
+func checkSignature(pub crypto.PublicKey, in, data []byte) ([]byte, error) {
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		if len(data) != pub.Size() {
+			return nil, fmt.Errorf("%w: signature of %d bytes for a %d-bit key", ErrMalformed, len(data), pub.N.BitLen())
+		}
+		if err := rsa.VerifyPKCS1v15(pub, crypto.Hash(0), in, data); err != nil {
+			return nil, ErrBadSignature
+		}
+		return data, nil
+	case *ecdsa.PublicKey:
+		der, err := ECDSASignatureDER(data, pub.Curve)
+		if err != nil {
+			return nil, err
+		}
+		if !ecdsa.VerifyASN1(pub, in, der) {
+			return nil, ErrBadSignature
+		}
+		return der, nil
 	}
-	if err := rsa.VerifyPKCS1v15(k.pub, crypto.Hash(0), di, data); err != nil {
-		return nil, ErrBadSignature
-	}
-	return data, nil
+	return nil, fmt.Errorf("%w: %s", ErrCardKeyType, keyName(pub))
 }
 
 // Close logs out and releases the card without signing. It is safe to

@@ -138,36 +138,38 @@ func (c *Card) readChunk(ctx context.Context, off, n int, inside, ext bool) ([]b
 	}
 }
 
-// noCertificate decides, after EF 000A was found without a DER object
-// (cause), whether the card holds no user-authentication certificate or
-// a damaged one: EF 0008 says which certificates are present. 8F 8F 00
+// noCertificate decides, after the certificate file (EF 000A) was found
+// without a DER object (cause), whether the card holds no
+// user-authentication certificate or a damaged one: the profile's
+// Files.CertsFlag (EF 0008) says which certificates are present. 8F 8F 00
 // (both) makes it a damaged file (ErrMalformed); anything else, or no
 // readable EF 0008, ErrNoCertificate (which does not match
 // ErrMalformed; it wraps the status word, if one said the file is
 // empty). Link errors stand as they are.
 func (c *Card) noCertificate(ctx context.Context, cause error) error {
 	flags, err := c.readCertsFlag(ctx)
+	fl, ce := c.profile.Files.CertsFlag, c.profile.Files.AuthCert
 	var what string
 	var se *StatusError
 	switch {
 	case err == nil && bytes.Equal(flags, certsBothPresent):
-		return fmt.Errorf("%w; EF 0008 (% X) says the certificate is present: the file is damaged", cause, flags)
+		return fmt.Errorf("%w; EF %04X (% X) says the certificate is present: the file is damaged", cause, fl, flags)
 	case err == nil:
-		what = fmt.Sprintf("EF 0008 is % X", flags)
+		what = fmt.Sprintf("EF %04X is % X", fl, flags)
 	case errors.As(err, &se), errors.Is(err, ErrMalformed):
-		what = fmt.Sprintf("EF 0008 unreadable: %v", err)
+		what = fmt.Sprintf("EF %04X unreadable: %v", fl, err)
 	default:
 		return err
 	}
 	if errors.As(cause, &se) {
-		return fmt.Errorf("%w (EF 000A is empty: %w; %s)", ErrNoCertificate, se, what)
+		return fmt.Errorf("%w (EF %04X is empty: %w; %s)", ErrNoCertificate, ce, se, what)
 	}
-	return fmt.Errorf("%w (EF 000A holds filler only; %s)", ErrNoCertificate, what)
+	return fmt.Errorf("%w (EF %04X holds filler only; %s)", ErrNoCertificate, ce, what)
 }
 
-// readCertsFlag reads EF 0008 (3 bytes).
+// readCertsFlag reads the certificates flag, EF 0008 (3 bytes).
 func (c *Card) readCertsFlag(ctx context.Context) ([]byte, error) {
-	if err := c.selectFile(ctx, EFCertsFlag); err != nil {
+	if err := c.selectFile(ctx, c.profile.Files.CertsFlag); err != nil {
 		return nil, err
 	}
 	return c.readChunk(ctx, 0, len(certsBothPresent), false, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,23 +14,36 @@ import (
 
 // TestRealCardStatusWords: the answers real cards are reported to give
 // (research/jpki-card.md), each from an emulated card variant, through
-// the whole Card API.
+// the whole Card API; the same for a generation-1 and a generation-2
+// card.
 func TestRealCardStatusWords(t *testing.T) {
+	for _, id := range []string{"R0005", "G0001"} {
+		t.Run(id, func(t *testing.T) { testRealCardStatusWords(t, id) })
+	}
+}
+
+func testRealCardStatusWords(t *testing.T, id string) {
 	fx := loadFixtures(t)
-	r := resident(t, fx, "R0005")
+	r := resident(t, fx, id)
 	ctx := context.Background()
+	selAP := func(e *emucard.Card) string {
+		return fmt.Sprintf("00A4040C%02X%X", len(e.Profile().AID), e.Profile().AID)
+	}
 	// leftover verifies the PIN on the card as another client would, and
 	// leaves it verified.
 	leftover := func(t *testing.T, e *emucard.Card) {
-		for _, a := range []string{"00A4040C0AD392F000260100000001", "00A4020C020018", "00200080043" + string(r.PIN[0]) + "3" + string(r.PIN[1]) + "3" + string(r.PIN[2]) + "3" + string(r.PIN[3])} {
+		for _, a := range []string{selAP(e), "00A4020C020018", "00200080043" + string(r.PIN[0]) + "3" + string(r.PIN[1]) + "3" + string(r.PIN[2]) + "3" + string(r.PIN[3])} {
 			if resp := e.Process(mustHex(a)); resp[len(resp)-2] != 0x90 {
 				t.Fatalf("%s: % X", a, resp)
 			}
 		}
 	}
 	block := func(t *testing.T, e *emucard.Card) {
-		for _, a := range []string{"00A4040C0AD392F000260100000001", "00A4020C020018", "002000800439393939", "002000800439393939", "002000800439393939"} {
+		for _, a := range []string{selAP(e), "00A4020C020018", "002000800439393939", "002000800439393939", "002000800439393939"} {
 			e.Process(mustHex(a))
+		}
+		if tries, _ := e.PINState(); tries != 0 {
+			t.Fatalf("not blocked: %d tries", tries)
 		}
 	}
 	for _, tc := range []struct {
@@ -93,7 +107,7 @@ func TestRealCardStatusWords(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := emu(t, fx, "R0005", tc.opts)
+			e := emu(t, fx, id, tc.opts)
 			if tc.setup != nil {
 				tc.setup(t, e)
 			}
@@ -109,8 +123,11 @@ func signs(t *testing.T, c *cardreader.Card, pin string) {
 	if err != nil {
 		t.Fatalf("AuthKey: %v", err)
 	}
-	d := make([]byte, 32)
-	if _, err := k.Sign(nil, d, crypto.SHA256); err != nil {
+	h := crypto.SHA256
+	if kt, _ := cardreader.KeyTypeOf(k.Public()); kt == cardreader.KeyECDSAP384 {
+		h = crypto.SHA384
+	}
+	if _, err := k.Sign(nil, make([]byte, h.Size()), h); err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
 	"errors"
@@ -20,6 +22,13 @@ import (
 // Options shape an emulated card.
 type Options struct {
 	Variant Variant
+	// Profile is the applet profile the card serves: its AID, files, PIN
+	// reference and sign command. The zero value takes the one that fits
+	// the user-authentication key: cardreader.ProfileGen1 for an RSA key
+	// (the current card), cardreader.ProfileGen2Assumed for a P-384 key
+	// (a generation-2 card; its APDUs are an ASSUMPTION, no specification
+	// being public, kept in that profile alone).
+	Profile cardreader.Profile
 	// ATR overrides DefaultATR.
 	ATR []byte
 	// PIN overrides the resident's PIN.
@@ -69,6 +78,7 @@ type Card struct {
 	files  map[uint16]*file
 	pins   map[uint16]*pinState
 	opts   Options
+	prof   cardreader.Profile
 	token  cardreader.Token
 	faults Faults
 	fired  faultCounters
@@ -103,17 +113,34 @@ func NewFromParts(p Parts, o Options) (*Card, error) {
 	if p.SignKey == nil || len(p.SignCertDER) == 0 {
 		return nil, errors.New("emucard: no signature key or certificate")
 	}
-	c := &Card{atr: DefaultATR, opts: o, token: o.Variant.token(), faults: o.Faults, stats: Stats{ByINS: map[byte]int{}}}
+	kt, ok := cardreader.KeyTypeOf(p.AuthKey.Public())
+	if !ok {
+		return nil, fmt.Errorf("emucard: a user-authentication key of type %T is on no card", p.AuthKey)
+	}
+	prof := o.Profile.Clone()
+	if prof.Name == "" && len(prof.AID) == 0 {
+		prof, _ = cardreader.ProfileFor(kt)
+	}
+	if err := prof.Validate(); err != nil {
+		return nil, fmt.Errorf("emucard: %w", err)
+	}
+	if prof.Key != kt {
+		return nil, fmt.Errorf("emucard: profile %s signs with %v, the key is %v", prof.Name, prof.Key, kt)
+	}
+	c := &Card{atr: DefaultATR, opts: o, prof: prof, token: o.Variant.token(), faults: o.Faults, stats: Stats{ByINS: map[byte]int{}}}
 	if len(o.ATR) > 0 {
 		c.atr = bytes.Clone(o.ATR)
 	}
-	c.files, c.pins = buildFiles(p, o.Variant)
+	c.files, c.pins = buildFiles(p, o.Variant, prof.Files)
 	if o.NoAuthCert {
-		c.files[cardreader.EFAuthCert].data = filled(nil)
-		c.files[cardreader.EFCertsFlag].data = []byte{0x00, 0x00, 0x00}
+		c.files[prof.Files.AuthCert].data = filled(nil)
+		c.files[prof.Files.CertsFlag].data = []byte{0x00, 0x00, 0x00}
 	}
 	return c, nil
 }
+
+// Profile is the applet profile the card serves (a copy).
+func (c *Card) Profile() cardreader.Profile { return c.prof.Clone() }
 
 // ATR is the card's answer to reset.
 func (c *Card) ATR() []byte { return bytes.Clone(c.atr) }
@@ -210,7 +237,7 @@ func (c *Card) ResetStats() {
 func (c *Card) PINState() (tries int, verified bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := c.pins[cardreader.EFAuthPIN]
+	p := c.pins[c.prof.Files.AuthPIN]
 	return p.tries, p.verified
 }
 
@@ -315,29 +342,24 @@ func (c *Card) execute(cmd Command) []byte {
 		return sw(cardreader.SWWrongLength)
 	}
 	switch {
+	case cmd.CLA == c.prof.Sign.CLA && cmd.INS == c.prof.Sign.INS:
+		return c.sign(cmd)
 	case cmd.CLA == 0x00 && cmd.INS == 0xA4:
 		return c.selectFile(cmd)
 	case cmd.CLA == 0x00 && cmd.INS == 0xB0:
 		return c.readBinary(cmd)
 	case cmd.CLA == 0x00 && cmd.INS == 0x20:
 		return c.verify(cmd)
-	case cmd.CLA == 0x80 && cmd.INS == 0x2A:
-		return c.sign(cmd)
 	case cmd.CLA == 0x00 && cmd.INS == 0xC0:
 		return sw(cardreader.SWConditions) // no response pending: the card never answers 61xx
 	}
 	return sw(cardreader.SWINSNotSupport)
 }
 
-var (
-	aid    = cardreader.JPKIAID()
-	aidISD = cardreader.ISDAID()
-)
-
-// selectFile: P1 04 selects an application by AID — the JPKI applet
-// (which, as on a real card, keeps the PINs' verified state) or the
-// GlobalPlatform ISD (leaving the applet, which drops it); P1 02 an EF of
-// the applet; P2 must be 0C (no FCI).
+// selectFile: P1 04 selects an application by AID — the profile's applet
+// (which, as on a real card, keeps the PINs' verified state) or its
+// logout application, the GlobalPlatform ISD (leaving the applet, which
+// drops it); P1 02 an EF of the applet; P2 must be 0C (no FCI).
 func (c *Card) selectFile(cmd Command) []byte {
 	if cmd.P2 != 0x0C {
 		return sw(cardreader.SWWrongP1P2)
@@ -345,9 +367,9 @@ func (c *Card) selectFile(cmd Command) []byte {
 	switch cmd.P1 {
 	case 0x04:
 		switch {
-		case bytes.Equal(cmd.Data, aid):
+		case bytes.Equal(cmd.Data, c.prof.AID):
 			c.inAP, c.hasCur = true, false
-		case bytes.Equal(cmd.Data, aidISD):
+		case bytes.Equal(cmd.Data, c.prof.LogoutAID):
 			c.inAP, c.hasCur = false, false
 			for _, p := range c.pins {
 				p.verified = false
@@ -415,7 +437,7 @@ func (c *Card) readBinary(cmd Command) []byte {
 // that blocks), 6984 once blocked. A PIN of the wrong length answers 6700
 // and spends nothing (a choice: the real card's answer is not public).
 func (c *Card) verify(cmd Command) []byte {
-	if cmd.P1 != 0x00 || cmd.P2 != 0x80 {
+	if cmd.P1 != 0x00 || cmd.P2 != c.prof.PINRef {
 		return sw(cardreader.SWWrongP1P2)
 	}
 	if cmd.HasLe {
@@ -451,11 +473,14 @@ func (c *Card) verify(cmd Command) []byte {
 	return sw(0x63C0 | cardreader.SW(p.tries))
 }
 
-// sign: the current EF must be a key whose PIN is verified (else 6982);
-// the data (1–245 bytes, a DigestInfo) is padded PKCS#1 v1.5 type 1 and
-// signed with the raw key.
+// sign (the profile's sign command, P1 P2 as it says): the current EF
+// must be a key whose PIN is verified (else 6982). An RSA key pads the
+// data (1–245 bytes, a DigestInfo) PKCS#1 v1.5 type 1 and signs it with
+// the raw key; a P-384 key signs the data as a digest, which must be
+// exactly the profile's hash size (48 bytes, else 6700), and answers r‖s
+// (96 bytes).
 func (c *Card) sign(cmd Command) []byte {
-	if cmd.P1 != 0x00 || cmd.P2 != 0x80 {
+	if cmd.P1 != c.prof.Sign.P1 || cmd.P2 != c.prof.Sign.P2 {
 		return sw(cardreader.SWWrongP1P2)
 	}
 	if !c.hasCur || c.files[c.cur].kind != keyFile {
@@ -465,16 +490,36 @@ func (c *Card) sign(cmd Command) []byte {
 	if !c.pins[f.pin].verified {
 		return sw(cardreader.SWSecurityStatus)
 	}
-	if len(cmd.Data) == 0 || len(cmd.Data) > 245 {
-		return sw(cardreader.SWWrongLength)
+	switch key := f.key.(type) {
+	case *rsa.PrivateKey:
+		if len(cmd.Data) == 0 || len(cmd.Data) > 245 {
+			return sw(cardreader.SWWrongLength)
+		}
+		n := key.Size()
+		if cmd.HasLe && cmd.Ne < n {
+			return sw(0x6C00 | cardreader.SW(n&0xFF))
+		}
+		sig, err := rsa.SignPKCS1v15(nil, key, crypto.Hash(0), cmd.Data)
+		if err != nil {
+			return sw(cardreader.SWWrongData)
+		}
+		return withSW(sig, cardreader.SWOK)
+	case *ecdsa.PrivateKey:
+		size := (key.Curve.Params().BitSize + 7) / 8
+		if len(cmd.Data) != c.prof.Sign.Hash.Size() {
+			return sw(cardreader.SWWrongLength)
+		}
+		if cmd.HasLe && cmd.Ne < 2*size {
+			return sw(0x6C00 | cardreader.SW((2*size)&0xFF))
+		}
+		r, s, err := ecdsa.Sign(rand.Reader, key, cmd.Data)
+		if err != nil {
+			return sw(cardreader.SWWrongData)
+		}
+		sig := make([]byte, 2*size)
+		r.FillBytes(sig[:size])
+		s.FillBytes(sig[size:])
+		return withSW(sig, cardreader.SWOK)
 	}
-	n := f.key.Size()
-	if cmd.HasLe && cmd.Ne < n {
-		return sw(0x6C00 | cardreader.SW(n&0xFF))
-	}
-	sig, err := rsa.SignPKCS1v15(nil, f.key, crypto.Hash(0), cmd.Data)
-	if err != nil {
-		return sw(cardreader.SWWrongData)
-	}
-	return withSW(sig, cardreader.SWOK)
+	return sw(cardreader.SWConditions)
 }

@@ -4,6 +4,22 @@
 // It plugs in-process (Card.Transmit, Card.Dialer for cardreader) or into
 // a real pcscd through vsmartcard-vpcd (Card.ServeVPCD).
 //
+// # Generation 2: an assumed APDU profile
+//
+// A resident with a generation-2 card (fixtures G0001…, an ECDSA P-384
+// key under the P-384 user-authentication CA) gets an emulated
+// generation-2 card: New picks the applet profile by the key's type
+// (Options.Profile overrides it). Its APDU profile is an ASSUMPTION: no
+// specification of the second-generation card's APDUs is public. Every
+// assumed value — the AID, the file ids, the PIN reference, the sign
+// command (00 2A 9E 9A with the raw SHA-384 digest, answering r‖s) —
+// lives in one place, cardreader.ProfileGen2Assumed
+// (cardreader/profile.go); this package serves whatever profile it is
+// given and has no identifier of its own. EF 000B of a generation-2 card
+// holds its issuing CA, the P-384 CA (fixtures Resident.CardCACertDER).
+// The signature side stays RSA, as in the fixtures (the kiosk never uses
+// it). OpenSC knows only the generation-1 card.
+//
 // The signature side (EF 0001/0002/001A/001B) comes from the fixtures:
 // the JPKI signature CA and each resident's signature certificate, key
 // and password, generated deterministically by internal/fixtures/testpki.

@@ -2,6 +2,7 @@ package emucard
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"fmt"
 
@@ -51,12 +52,12 @@ const (
 	pinFile
 )
 
-// file is an EF of the JPKI applet.
+// file is an EF of the applet.
 type file struct {
 	kind fileKind
-	data []byte          // binary files, with filler
-	key  *rsa.PrivateKey // key files
-	pin  uint16          // key files and protected binary files: the PIN EF that unlocks them (0: none)
+	data []byte        // binary files, with filler
+	key  crypto.Signer // key files: *rsa.PrivateKey, or *ecdsa.PrivateKey on P-384
+	pin  uint16        // key files and protected binary files: the PIN EF that unlocks them (0: none)
 }
 
 // pinState is a PIN or password EF: its value, tries and verified flag.
@@ -70,7 +71,9 @@ type pinState struct {
 // Parts is what a card is made of. New fills it from a resident.
 type Parts struct {
 	AuthCertDER, AuthCACertDER []byte
-	AuthKey                    *rsa.PrivateKey
+	// AuthKey is the user-authentication key: *rsa.PrivateKey on a
+	// generation-1 card, *ecdsa.PrivateKey on P-384 on a generation-2 one.
+	AuthKey                    crypto.Signer
 	PIN                        string
 	PINTries                   int
 	SignCertDER, SignCACertDER []byte
@@ -80,12 +83,18 @@ type Parts struct {
 }
 
 // PartsOf collects a resident's card from the fixtures: the
-// user-authentication side, the signature side, the PIN and its tries
-// (0 for a blocked PIN).
+// user-authentication side (an RSA key under JPKICA for a generation-1
+// card, a P-384 key under JPKIP384CA for a generation-2 one; EF 000B holds
+// the CA that issued the certificate), the signature side, the PIN and
+// its tries (0 for a blocked PIN).
 func PartsOf(fx *fixtures.Set, r *fixtures.Resident) (Parts, error) {
-	ak, err := r.CardKey()
+	ak, err := r.CardSigner()
 	if err != nil {
 		return Parts{}, err
+	}
+	ca := r.CardCACertDER
+	if len(ca) == 0 {
+		ca = fx.JPKICA.CertDER
 	}
 	sk, err := r.SignKey()
 	if err != nil {
@@ -96,7 +105,7 @@ func PartsOf(fx *fixtures.Set, r *fixtures.Resident) (Parts, error) {
 		tries = 0
 	}
 	return Parts{
-		AuthCertDER: r.CardCertDER, AuthCACertDER: fx.JPKICA.CertDER, AuthKey: ak,
+		AuthCertDER: r.CardCertDER, AuthCACertDER: ca, AuthKey: ak,
 		PIN: r.PIN, PINTries: tries,
 		SignCertDER: r.SignCertDER, SignCACertDER: fx.JPKISignCA.CertDER, SignKey: sk,
 		SignPassword: r.SignPassword, SignTries: r.SignTries,
@@ -115,30 +124,30 @@ func filled(der []byte) []byte {
 	return b
 }
 
-// buildFiles lays out the applet's EFs.
-func buildFiles(p Parts, v Variant) (map[uint16]*file, map[uint16]*pinState) {
+// buildFiles lays out the applet's EFs where the profile says they are.
+func buildFiles(p Parts, v Variant, f cardreader.Files) (map[uint16]*file, map[uint16]*pinState) {
 	label := make([]byte, 32)
 	copy(label, bytes.Repeat([]byte{' '}, 32))
 	copy(label, v.token())
 	authCertPIN := uint16(0)
 	if v == Smartphone {
-		authCertPIN = cardreader.EFAuthPIN
+		authCertPIN = f.AuthPIN
 	}
 	files := map[uint16]*file{
-		cardreader.EFAuthCert:   {kind: binaryFile, data: filled(p.AuthCertDER), pin: authCertPIN},
-		cardreader.EFAuthCACert: {kind: binaryFile, data: filled(p.AuthCACertDER)},
-		cardreader.EFAuthKey:    {kind: keyFile, key: p.AuthKey, pin: cardreader.EFAuthPIN},
-		cardreader.EFAuthPIN:    {kind: pinFile},
-		cardreader.EFSignCert:   {kind: binaryFile, data: filled(p.SignCertDER), pin: cardreader.EFSignPIN},
-		cardreader.EFSignCACert: {kind: binaryFile, data: filled(p.SignCACertDER)},
-		cardreader.EFSignKey:    {kind: keyFile, key: p.SignKey, pin: cardreader.EFSignPIN},
-		cardreader.EFSignPIN:    {kind: pinFile},
-		cardreader.EFTokenInfo:  {kind: binaryFile, data: label},
-		cardreader.EFCertsFlag:  {kind: binaryFile, data: []byte{0x8F, 0x8F, 0x00}},
+		f.AuthCert:   {kind: binaryFile, data: filled(p.AuthCertDER), pin: authCertPIN},
+		f.AuthCACert: {kind: binaryFile, data: filled(p.AuthCACertDER)},
+		f.AuthKey:    {kind: keyFile, key: p.AuthKey, pin: f.AuthPIN},
+		f.AuthPIN:    {kind: pinFile},
+		f.SignCert:   {kind: binaryFile, data: filled(p.SignCertDER), pin: f.SignPIN},
+		f.SignCACert: {kind: binaryFile, data: filled(p.SignCACertDER)},
+		f.SignKey:    {kind: keyFile, key: p.SignKey, pin: f.SignPIN},
+		f.SignPIN:    {kind: pinFile},
+		f.TokenInfo:  {kind: binaryFile, data: label},
+		f.CertsFlag:  {kind: binaryFile, data: []byte{0x8F, 0x8F, 0x00}},
 	}
 	pins := map[uint16]*pinState{
-		cardreader.EFAuthPIN: {value: []byte(p.PIN), max: 3, tries: p.PINTries, minLen: 4, maxLen: 4},
-		cardreader.EFSignPIN: {value: []byte(p.SignPassword), max: 5, tries: p.SignTries, minLen: 6, maxLen: 16},
+		f.AuthPIN: {value: []byte(p.PIN), max: 3, tries: p.PINTries, minLen: 4, maxLen: 4},
+		f.SignPIN: {value: []byte(p.SignPassword), max: 5, tries: p.SignTries, minLen: 6, maxLen: 16},
 	}
 	return files, pins
 }

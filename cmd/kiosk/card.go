@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -17,7 +19,10 @@ import (
 )
 
 // runCard is `kiosk card info|sign` (DESIGN §8): the technician's checks
-// of the card reader and a card, through PC/SC.
+// of the card reader and a card, through PC/SC. Both card generations:
+// the current card (RSA-2048, PKCS#1 v1.5 over SHA-256 here) and the
+// second-generation one (ECDSA P-384 over SHA-384, its APDUs an
+// assumption: cardreader.ProfileGen2Assumed); which one is detected.
 //
 //	kiosk card info [--reader FILTER] [--pem] [--trace]
 //	kiosk card sign --pin-stdin|--pin PIN --in FILE --out SIG [--reader FILTER] [--trace]
@@ -49,7 +54,7 @@ func runCardIn(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	} else {
 		pinFlag = fs.String("pin", "", pinFlagHelp+"; - is --pin-stdin")
 		pinStdin = fs.Bool("pin-stdin", false, pinStdinHelp)
-		in = fs.String("in", "", "file to sign (its SHA-256 is signed, RSA PKCS#1 v1.5)")
+		in = fs.String("in", "", "file to sign: its SHA-256 with an RSA card (PKCS#1 v1.5), its SHA-384 with a P-384 card (ECDSA, the signature in ASN.1 DER)")
 		out = fs.String("out", "", "file to write the signature to")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
@@ -148,6 +153,8 @@ func cardInfo(ctx context.Context, card *cardreader.Card, withPEM bool, stdout i
 	if err != nil {
 		return 1, fmt.Errorf("user-authentication certificate: %w", err)
 	}
+	fmt.Fprintf(stdout, "profile:        %s\n", card.Profile())
+	fmt.Fprintf(stdout, "key:            %s\n", keyName(cert.PublicKey))
 	fmt.Fprintf(stdout, "subject:        %s\n", cert.Subject)
 	fmt.Fprintf(stdout, "issuer:         %s\n", cert.Issuer)
 	fmt.Fprintf(stdout, "serial:         %s\n", cert.SerialNumber.Text(16))
@@ -187,9 +194,21 @@ func tokenName(t cardreader.Token) string {
 	return "unknown token"
 }
 
-// cardSign signs in's SHA-256 with the card's user-authentication key
+// keyName names a certificate's key: "RSA-2048", "ECDSA P-384".
+func keyName(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// cardSign signs in's digest with the card's user-authentication key
 // unlocked by pin, which the caller zeroes (only --pin's own string, in
-// the process arguments, cannot be).
+// the process arguments, cannot be): SHA-256 and PKCS#1 v1.5 with an RSA
+// card, SHA-384 and ECDSA (ASN.1 DER) with a P-384 card.
 func cardSign(ctx context.Context, card *cardreader.Card, pin []byte, in, out string, stdout io.Writer) (int, error) {
 	data, err := os.ReadFile(in)
 	if err != nil {
@@ -198,6 +217,16 @@ func cardSign(ctx context.Context, card *cardreader.Card, pin []byte, in, out st
 	cert, err := card.AuthCertificate(ctx)
 	if err != nil {
 		return 1, fmt.Errorf("user-authentication certificate: %w", err)
+	}
+	var digest []byte
+	hash, scheme := crypto.SHA256, "RSA PKCS#1 v1.5"
+	switch kt, _ := cardreader.KeyTypeOf(cert.PublicKey); kt {
+	case cardreader.KeyECDSAP384:
+		d := sha512.Sum384(data)
+		digest, hash, scheme = d[:], crypto.SHA384, "ECDSA P-384 (ASN.1 DER)"
+	default:
+		d := sha256.Sum256(data)
+		digest = d[:]
 	}
 	key, err := card.AuthKey(ctx, pin)
 	if err != nil {
@@ -210,20 +239,37 @@ func cardSign(ctx context.Context, card *cardreader.Card, pin []byte, in, out st
 		}
 		return 1, err
 	}
-	digest := sha256.Sum256(data)
-	sig, err := key.Sign(nil, digest[:], crypto.SHA256)
+	sig, err := key.Sign(nil, digest, hash)
 	if err != nil {
 		return 1, err
 	}
-	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig); err != nil {
+	if err := verifySignature(cert.PublicKey, hash, digest, sig); err != nil {
 		return 1, fmt.Errorf("signature does not verify with the card's certificate: %w", err)
 	}
 	if err := os.WriteFile(out, sig, 0o644); err != nil {
 		return 1, err
 	}
-	fmt.Fprintf(stdout, "signed %s (%d bytes, SHA-256 %X) with %s: %d-byte RSA PKCS#1 v1.5 signature in %s; it verifies with the certificate\n",
-		in, len(data), digest[:8], cert.Subject, len(sig), out)
+	fmt.Fprintf(stdout, "signed %s (%d bytes, %v %X) with %s: %d-byte %s signature in %s; it verifies with the certificate\n",
+		in, len(data), hash, digest[:8], cert.Subject, len(sig), scheme, out)
 	return 0, nil
+}
+
+// errNoVerify: a signature that does not verify with the certificate.
+var errNoVerify = errors.New("verification failed")
+
+// verifySignature checks sig over digest with the certificate's key, as
+// the kiosk's own check after the card's.
+func verifySignature(pub crypto.PublicKey, hash crypto.Hash, digest, sig []byte) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, hash, digest, sig)
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errNoVerify
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: a %T key", errNoVerify, pub)
 }
 
 // readSecretLine reads one line of at most 64 bytes from r, a byte at a

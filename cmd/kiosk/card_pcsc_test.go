@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +125,94 @@ func TestCardInfoBlockedPIN(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "pin tries left: 0 (BLOCKED") {
 		t.Errorf("info:\n%s", out.String())
+	}
+}
+
+// TestCardBothGenerationsThroughPCSC: `kiosk card info` and `kiosk card
+// sign` through pcscd + vpcd against a generation-1 card (RSA-2048) and a
+// generation-2 one (P-384, the assumed applet profile), each in its own
+// reader: the profile and key are reported, a wrong PIN costs a try, and
+// the right one signs the file's SHA-256 (RSA, PKCS#1 v1.5) or SHA-384
+// (ECDSA, ASN.1 DER) so that it verifies with the card's certificate; the
+// card is left logged out.
+func TestCardBothGenerationsThroughPCSC(t *testing.T) {
+	s := pcsctest.Start(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	msg := []byte("戸籍全部事項証明書 request")
+	if err := os.WriteFile(in, msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for slot, tc := range []struct {
+		id, profile, key, scheme string
+		verify                   func(pub crypto.PublicKey, sig []byte) bool
+	}{
+		{"R0005", "gen1 (RSA)", "RSA-2048", "RSA PKCS#1 v1.5", func(pub crypto.PublicKey, sig []byte) bool {
+			h := sha256.Sum256(msg)
+			return rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, h[:], sig) == nil
+		}},
+		{"G0001", "gen2-assumed (ECDSA P-384; APDUs assumed, no public specification)", "ECDSA P-384", "ECDSA P-384 (ASN.1 DER)",
+			func(pub crypto.PublicKey, sig []byte) bool {
+				h := sha512.Sum384(msg)
+				return ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), h[:], sig)
+			}},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			e, r := emuCard(t, tc.id)
+			s.Insert(t, e, slot)
+			reader := s.Reader(slot)[len("Virtual "):]
+			var out, errb bytes.Buffer
+			if code, err := runCard(ctx, []string{"info", "--reader", reader, "--pem"}, &out, &errb); code != 0 || err != nil {
+				t.Fatalf("card info: %d %v\n%s", code, err, errb.String())
+			}
+			info := out.String()
+			for _, want := range []string{
+				"token:          JPKIAPICCTOKEN2 (My Number card)",
+				"profile:        " + tc.profile,
+				"key:            " + tc.key,
+				"subject:        " + r.CardCert.Subject.String(),
+				"issuer:         " + r.CardCACert.Subject.String(),
+				"pin tries left: 3",
+			} {
+				if !strings.Contains(info, want) {
+					t.Errorf("info lacks %q:\n%s", want, info)
+				}
+			}
+			if blk, _ := pem.Decode([]byte(info[strings.Index(info, "-----BEGIN"):])); blk == nil || !bytes.Equal(blk.Bytes, r.CardCertDER) {
+				t.Error("--pem is not the card's certificate")
+			}
+
+			sigPath := filepath.Join(dir, tc.id+".sig")
+			out.Reset()
+			errb.Reset()
+			code, err := runCard(ctx, []string{"sign", "--reader", reader, "--pin", "0000", "--in", in, "--out", sigPath}, &out, &errb)
+			if code != 1 || err == nil || !strings.Contains(err.Error(), "2 tries left") {
+				t.Errorf("wrong PIN: %d %v", code, err)
+			}
+			out.Reset()
+			errb.Reset()
+			code, err = runCardIn(ctx, []string{"sign", "--reader", reader, "--pin-stdin", "--in", in, "--out", sigPath, "--trace"},
+				strings.NewReader(r.PIN+"\n"), &out, &errb)
+			if code != 0 || err != nil {
+				t.Fatalf("card sign: %d %v\n%s", code, err, errb.String())
+			}
+			sig, err := os.ReadFile(sigPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.verify(r.CardCert.PublicKey, sig) {
+				t.Error("the signature does not verify with the card's certificate")
+			}
+			if !strings.Contains(out.String(), tc.scheme+" signature in") || !strings.Contains(out.String(), "it verifies with the certificate") {
+				t.Errorf("sign output: %s", out.String())
+			}
+			if trace := errb.String(); !strings.Contains(trace, "[4 bytes redacted]") || strings.Contains(trace, fmt.Sprintf("%X", r.PIN)) {
+				t.Errorf("trace does not redact the PIN:\n%s", trace)
+			}
+			if tries, verified := e.PINState(); tries != 3 || verified {
+				t.Errorf("card after sign: tries %d verified %v", tries, verified)
+			}
+		})
 	}
 }

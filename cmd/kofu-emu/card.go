@@ -21,11 +21,18 @@ import (
 // starts, one each time the card is in the reader, and the APDU count
 // when it stops (on SIGINT/SIGTERM). Exit codes: 0 stopped, 1 failed, 2
 // usage.
+//
+// A G… resident holds a generation-2 card (ECDSA P-384): its APDU
+// profile is an assumption (cardHelp says so, and where it lives).
 func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("card", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), cardHelp)
+		fs.PrintDefaults()
+	}
 	vpcd := fs.String("vpcd", "127.0.0.1:35963", "vpcd address: port 35963 is reader 0, 35964 reader 1")
-	residentID := fs.String("resident", "", "the test resident whose card this is (R0001…, P0001…)")
+	residentID := fs.String("resident", "", "the test resident whose card this is (R0001…, P0001…: generation 1; G0001…: generation 2, assumed APDUs)")
 	pin := fs.String("pin", "", "the card's PIN instead of the resident's (4 digits)")
 	variant := fs.String("variant", "mynumber", "token: mynumber, or smartphone (the certificate then needs the PIN)")
 	atr := fs.String("atr", "", "ATR in hex instead of 3BE000FF8131FE4514")
@@ -75,7 +82,9 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprintln(out, string(b))
 	}
 	tries, _ := card.PINState()
+	prof := card.Profile()
 	emit(map[string]any{"event": "card", "resident": r.ID, "vpcd": *vpcd, "token": string(card.Token()),
+		"profile": prof.Name, "profile_assumed": prof.Assumed, "key": prof.Key.String(),
 		"atr": strings.ToUpper(hex.EncodeToString(card.ATR())), "cert_serial": r.CardCert.SerialNumber.Text(16), "pin_tries": tries})
 	err = card.ServeVPCD(ctx, *vpcd, func() { emit(map[string]any{"event": "inserted", "vpcd": *vpcd}) })
 	s := card.Stats()
@@ -86,6 +95,26 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	return 0, nil
 }
+
+// cardHelp heads `kofu-emu card --help`.
+const cardHelp = `usage: kofu-emu card --resident ID [--vpcd HOST:PORT] [flags]
+
+An emulated My Number card of a test resident, plugged into a real pcscd
+through vsmartcard-vpcd, for kiosk card, OpenSC and the kiosk itself.
+
+The card's generation is the resident's:
+  R…, P…  generation 1, the current card: the JPKI applet with an RSA-2048
+          key, as public sources describe it (cardreader.ProfileGen1).
+  G…      generation 2, the next card (ECDSA P-384 with SHA-384). ITS APDU
+          PROFILE IS AN ASSUMPTION: no specification of the second-generation
+          card's APDUs is public. The assumed AID, file ids, PIN reference
+          and sign command (00 2A 9E 9A over the raw SHA-384 digest,
+          answering r||s) live in one place, cardreader.ProfileGen2Assumed
+          in cardreader/profile.go; the emulated card and kofu's card code
+          both take them from there. OpenSC does not know this card.
+
+flags:
+`
 
 // cardLogWriter serialises writes from the card's goroutines.
 type cardLogWriter struct {

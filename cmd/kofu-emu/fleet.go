@@ -29,6 +29,7 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	journalEvery := fs.Int("journal-fault-every", 0, "every N transactions the serving kiosk's journal disk fills part-way through (for real: RLIMIT_FSIZE) and has room again after; 100 is 1 % (0: never)")
 	paymentEvery := fs.Int("payment-fault-every", 0, "every N transactions the kiosk's coin unit fails a hold, capture, release or return (0: never)")
 	dir := fs.String("dir", "", "keep the kiosks' journals here (default: a temporary directory)")
+	gen2 := fs.Float64("gen2-share", fleet.DefaultGen2Share, "share of sessions whose resident holds a generation-2 card (ECDSA P-384, ES384 requests; its APDUs are kofu's assumption, cardreader.ProfileGen2Assumed); 0: generation 1 only")
 	var at clock.Flag
 	fs.Var(&at, "clock", "start the fleet's clock (center calendar: 戸籍 on weekdays only) at this instant, RFC 3339 with a zone (default: the wall clock)")
 	if err := fs.Parse(args); err != nil {
@@ -38,8 +39,14 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if err != nil {
 		return 2, err
 	}
+	if *gen2 < 0 || *gen2 > 1 {
+		return 2, fmt.Errorf("--gen2-share %v: want a share from 0 to 1", *gen2)
+	}
+	if *gen2 == 0 {
+		*gen2 = -1 // none (Config's zero is the default share)
+	}
 	rep, err := fleet.Run(ctx, fleet.Config{Kiosks: *kiosks, Transactions: *tx, Faults: fl, FaultRate: *rate,
-		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir, Now: at.Clock(),
+		DPI: *dpi, DocTimeout: *docTimeout, Dir: *dir, Now: at.Clock(), Gen2Share: *gen2,
 		JournalFaultEvery: *journalEvery, PaymentFaultEvery: *paymentEvery})
 	if err != nil {
 		return 1, err
@@ -50,6 +57,8 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	} else {
 		fmt.Fprintf(stdout, "transactions %d, printed %d, wall %.1fs, p50 %.0f ms, p99 %.0f ms\n",
 			rep.Transactions, rep.Printed, rep.WallSeconds, rep.P50ms, rep.P99ms)
+		fmt.Fprintf(stdout, "cards: generation 1 (RSA-2048, RS256) %d, generation 2 (P-384, ES384) %d, of them printed %d\n",
+			rep.Transactions-rep.Gen2Transactions, rep.Gen2Transactions, rep.Gen2Printed)
 		fmt.Fprintf(stdout, "faults injected %d (mix-ups %d: refused %d; not received — the kiosk's deadline came first or the fee could not be held: %d)\n",
 			rep.FaultsInjected, rep.MixupsInjected, rep.MixupsRefused, rep.MixupsUnreceived)
 		for _, k := range slices.Sorted(maps.Keys(rep.FaultsByMode)) {

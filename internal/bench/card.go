@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -47,19 +46,19 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 		}
 		return nil, err
 	}
-	cs, err := startCardStack(fx, o, "card figures")
+	cs, err := startCardStack(fx, o, "card figures", "R0001")
 	if cs == nil {
 		return nil, err
 	}
 	defer cs.close()
-	res, card, stack, pc := cs.res, cs.card, cs.stack, cs.pc
-	msg := sha256.Sum256([]byte("kofu and OpenSC sign the same message"))
+	res, card, stack, pc := cs.cards[0].res, cs.cards[0].card, cs.stack, cs.pc
+	msg := []byte("kofu and OpenSC sign the same message")
 
 	kofuAPDUs := 0
 	var byINS map[byte]int
 	kofuTime, _, err := median(ctx, o.Runs, func() (struct{}, error) {
 		card.ResetStats()
-		if err := kofuCardSession(ctx, pc, stack.Reader(0), res.PIN, msg[:]); err != nil {
+		if err := kofuCardSession(ctx, pc, stack.Reader(0), res.PIN, msg); err != nil {
 			return struct{}{}, err
 		}
 		st := card.Stats()
@@ -76,7 +75,7 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 	}
 	defer os.RemoveAll(dir)
 	in, sig := filepath.Join(dir, "in"), filepath.Join(dir, "sig")
-	if err := os.WriteFile(in, []byte("kofu and OpenSC sign the same message"), 0o600); err != nil {
+	if err := os.WriteFile(in, msg, 0o600); err != nil {
 		return nil, err
 	}
 	tool := func(name string, args ...string) error {
@@ -122,28 +121,36 @@ func cardFigures(ctx context.Context, o Options, fx *fixtures.Set) ([]Figure, er
 
 // kofuCardSession is the kiosk's card work: open the card in reader
 // (SELECT of the applet), read the user-auth certificate, verify the PIN
-// and sign digest.
-func kofuCardSession(ctx context.Context, pc *cardreader.Context, reader, pin string, digest []byte) error {
-	return kofuCardSessionAPDUs(ctx, pc, reader, pin, digest, false)
+// and sign msg's digest.
+func kofuCardSession(ctx context.Context, pc *cardreader.Context, reader, pin string, msg []byte) error {
+	return kofuCardSessionAPDUs(ctx, pc, reader, pin, msg, false)
 }
 
 // kofuCardSessionAPDUs is kofuCardSession, with short APDUs only if
 // short (else one extended-length READ BINARY where the card and reader
-// take it).
-func kofuCardSessionAPDUs(ctx context.Context, pc *cardreader.Context, reader, pin string, digest []byte, short bool) error {
+// take it). The digest is msg's SHA-256 for an RSA card, its SHA-384 for
+// a P-384 one, as the kiosk's requests have them (RS256, ES384).
+func kofuCardSessionAPDUs(ctx context.Context, pc *cardreader.Context, reader, pin string, msg []byte, short bool) error {
 	c, err := pc.Open(ctx, reader, &cardreader.Options{ShortAPDUs: short})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := c.AuthCertificate(ctx); err != nil {
+	cert, err := c.AuthCertificate(ctx)
+	if err != nil {
 		return err
 	}
+	h := crypto.SHA256
+	if kt, _ := cardreader.KeyTypeOf(cert.PublicKey); kt == cardreader.KeyECDSAP384 {
+		h = crypto.SHA384
+	}
+	d := h.New()
+	d.Write(msg)
 	key, err := c.AuthKey(ctx, []byte(pin))
 	if err != nil {
 		return err
 	}
-	_, err = key.Sign(nil, digest, crypto.SHA256)
+	_, err = key.Sign(nil, d.Sum(nil), h)
 	return err
 }
 
@@ -166,33 +173,47 @@ func insSummary(by map[byte]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// cardStack is R0001's emulated card behind a private pcscd and
-// vsmartcard-vpcd, and a PC/SC context on them: what the card figures
-// measure on.
+// cardStack is emulated cards behind a private pcscd and
+// vsmartcard-vpcd (the first in reader 0, the second in reader 1), and a
+// PC/SC context on them: what the card figures measure on.
 type cardStack struct {
-	res   *fixtures.Resident
-	card  *emucard.Card
+	cards []stackCard
 	stack *pcsctest.Stack
 	pc    *cardreader.Context
 	h     *harness
 }
 
-// startCardStack starts the stack. Without the PC/SC test stack it
-// returns an error, or with o.SkipMissing logs that what is skipped and
-// returns nil and no error.
-func startCardStack(fx *fixtures.Set, o Options, what string) (*cardStack, error) {
-	res, ok := fx.Resident("R0001")
-	if !ok {
-		return nil, errors.New("no resident R0001")
+// stackCard is a resident's emulated card in the stack.
+type stackCard struct {
+	res  *fixtures.Resident
+	card *emucard.Card
+}
+
+// startCardStack starts the stack with the cards of residents ids (one
+// or two: vpcd has two readers). Without the PC/SC test stack it returns
+// an error, or with o.SkipMissing logs that what is skipped and returns
+// nil and no error.
+func startCardStack(fx *fixtures.Set, o Options, what string, ids ...string) (*cardStack, error) {
+	if len(ids) == 0 || len(ids) > 2 {
+		return nil, fmt.Errorf("%d cards for vpcd's two readers", len(ids))
 	}
-	card, err := emucard.New(fx, res, emucard.Options{})
-	if err != nil {
-		return nil, err
+	cs := &cardStack{h: &harness{}}
+	for _, id := range ids {
+		res, ok := fx.Resident(id)
+		if !ok {
+			return nil, fmt.Errorf("no resident %s", id)
+		}
+		card, err := emucard.New(fx, res, emucard.Options{})
+		if err != nil {
+			return nil, err
+		}
+		cs.cards = append(cs.cards, stackCard{res: res, card: card})
 	}
-	cs := &cardStack{res: res, card: card, h: &harness{}}
 	if err := cs.h.do(func(t testing.TB) {
 		cs.stack = pcsctest.Start(t)
-		cs.stack.Insert(t, card, 0)
+		for i, c := range cs.cards {
+			cs.stack.Insert(t, c.card, i)
+		}
 	}); err != nil {
 		cs.h.close()
 		if errors.Is(err, errSkipped) && o.SkipMissing {
@@ -201,6 +222,7 @@ func startCardStack(fx *fixtures.Set, o Options, what string) (*cardStack, error
 		}
 		return nil, err
 	}
+	var err error
 	if cs.pc, err = cardreader.NewContext(); err != nil {
 		cs.h.close()
 		return nil, err

@@ -225,7 +225,7 @@ func centerTPS(ctx context.Context, fx *fixtures.Set, url string, n, k int, star
 	reqs := make([]signed, n+warm)
 	for i := range reqs {
 		res := residents[i%len(residents)]
-		key, err := res.CardKey()
+		key, err := res.CardSigner()
 		if err != nil {
 			return 0, err
 		}

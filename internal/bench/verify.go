@@ -169,7 +169,7 @@ func newJWSCheck(fx *fixtures.Set) (func() error, error) {
 	if !ok {
 		return nil, fmt.Errorf("no resident R0001")
 	}
-	key, err := res.CardKey()
+	key, err := res.CardSigner()
 	if err != nil {
 		return nil, err
 	}

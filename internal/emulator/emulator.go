@@ -190,7 +190,9 @@ func (s *SoftCard) AuthKey(ctx context.Context, pin []byte) (crypto.Signer, erro
 		return nil, wrongPIN{left: *t}
 	}
 	*t = 3
-	return s.Resident.CardKey()
+	// Either generation: an *rsa.PrivateKey, or a P-384 *ecdsa.PrivateKey
+	// whose Sign returns ASN.1 DER as the card's key does.
+	return s.Resident.CardSigner()
 }
 
 // Autopilot runs one session for res on the kiosk of this world with a

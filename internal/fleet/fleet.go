@@ -48,6 +48,12 @@ type Config struct {
 	DocTimeout   time.Duration // kiosk's deadline for the document (default 60s)
 	Fixtures     *fixtures.Set
 	KosekiShare  float64 // share of 戸籍全部事項証明書 (multi-page) in the mix (default 0.2)
+	// Gen2Share is the share of sessions whose resident holds a
+	// generation-2 card (ECDSA P-384, the assumed applet profile; the
+	// fixtures' eligible G… residents), the rest drawn from the
+	// population's generation-1 cards: default DefaultGen2Share, negative
+	// for none.
+	Gen2Share float64
 	// Now is the clock of the whole fleet, center and kiosks (required):
 	// the center issues 戸籍 on weekdays only, so a run's mix depends on
 	// the instant it is given (kofu-emu fleet --clock; tests pin one).
@@ -61,6 +67,10 @@ type Config struct {
 	// (0: never). 100 is the 1 % of issue 15.
 	JournalFaultEvery, PaymentFaultEvery int
 }
+
+// DefaultGen2Share is Config.Gen2Share's default: a quarter of the
+// sessions on generation-2 cards.
+const DefaultGen2Share = 0.25
 
 // Report is the fleet's verdict (issue 7's JSON).
 type Report struct {
@@ -106,6 +116,11 @@ type Report struct {
 	P50ms             float64  `json:"p50_ms"`
 	P99ms             float64  `json:"p99_ms"`
 	WallSeconds       float64  `json:"wall_seconds"`
+
+	// Gen2Transactions were served by a generation-2 card (P-384, ES384
+	// requests), Gen2Printed of them printed.
+	Gen2Transactions int `json:"gen2_transactions"`
+	Gen2Printed      int `json:"gen2_printed"`
 }
 
 // Held reports whether the fleet kept kofu's promise.
@@ -129,6 +144,7 @@ type kiosk struct {
 // session is one finished transaction.
 type session struct {
 	res       terminal.Result
+	gen       int            // the card's generation (fixtures.Gen1, Gen2)
 	ledger    payment.Ledger // after any recovery of a hold left open
 	printed   int            // sheets decoded from the bytes the printer received
 	elapsed   time.Duration
@@ -158,6 +174,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.KosekiShare == 0 {
 		cfg.KosekiShare = 0.2
 	}
+	if cfg.Gen2Share == 0 {
+		cfg.Gen2Share = DefaultGen2Share
+	}
 	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "kofu-fleet-")
@@ -185,7 +204,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 
-	residents := population(fx)
+	residents, gen2 := population(fx), gen2Cards(fx)
+	if cfg.Gen2Share > 0 && len(gen2) == 0 {
+		return nil, errors.New("fleet: a share of generation-2 cards, but no eligible G… resident in the fixtures")
+	}
+	// pick is transaction i's resident: a generation-2 card for
+	// Gen2Share of them, spread over the run (37 is prime to 100), the
+	// population otherwise.
+	pick := func(i int) *fixtures.Resident {
+		if cfg.Gen2Share > 0 && float64(i*37%100) < cfg.Gen2Share*100 {
+			return gen2[i%len(gen2)]
+		}
+		return residents[i%len(residents)]
+	}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var sessions []session
@@ -216,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			defer wg.Done()
 			for range n {
 				i := int(next.Add(1) - 1)
-				res := residents[i%len(residents)]
+				res := pick(i)
 				doc := protocol.DocJuminhyo
 				if float64(i%100) < cfg.KosekiShare*100 && len(res.Koseki) > 0 {
 					doc = protocol.DocKosekiZenbu
@@ -304,7 +335,7 @@ func (k *kiosk) run(ctx context.Context, fx *fixtures.Set, res *fixtures.Residen
 		r = k.k.Serve(ctx, card, terminal.NewAutopilot(emulator.OrderFor(res, doc), []byte(res.PIN), coins))
 		card.Close()
 	}
-	s = session{res: r, printed: k.sink.paperTotal() - before, elapsed: time.Since(t0)}
+	s = session{res: r, gen: res.Gen, printed: k.sink.paperTotal() - before, elapsed: time.Since(t0)}
 	if coins.Ledger().OpenHolds > 0 {
 		rec, err := terminal.RecoverHolds(ctx, k.path, k.j, coins)
 		s.recovered, s.err = len(rec.Captured)+len(rec.Released), err
@@ -318,6 +349,18 @@ func population(fx *fixtures.Set) []*fixtures.Resident {
 	var out []*fixtures.Resident
 	for _, r := range fx.Residents {
 		if strings.HasPrefix(r.ID, "P") && r.Eligible() && !r.Revoked && !r.Expired && !r.PINBlocked {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// gen2Cards lists the eligible residents with a generation-2 card whose
+// card works (not revoked, expired or blocked).
+func gen2Cards(fx *fixtures.Set) []*fixtures.Resident {
+	var out []*fixtures.Resident
+	for _, r := range fx.Generation(fixtures.Gen2) {
+		if r.Eligible() && !r.Revoked && !r.Expired && !r.PINBlocked {
 			out = append(out, r)
 		}
 	}
@@ -432,6 +475,12 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 			byTID[s.res.TID] = s
 		}
 		lat = append(lat, float64(s.elapsed.Microseconds())/1000)
+		if s.gen == fixtures.Gen2 {
+			r.Gen2Transactions++
+			if s.res.Outcome == protocol.ResultPrinted {
+				r.Gen2Printed++
+			}
+		}
 		switch s.res.Outcome {
 		case protocol.ResultPrinted:
 			r.Printed++

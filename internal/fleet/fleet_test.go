@@ -50,6 +50,34 @@ func TestFleetAllFaults(t *testing.T) {
 	}
 }
 
+// TestFleetMixedGenerations: sessions on generation-2 cards (P-384,
+// ES384 requests, the assumed applet profile) mix with generation-1 ones
+// by Gen2Share, and without faults every one of them prints its own
+// pages; Gen2Share < 0 leaves generation 1 alone.
+func TestFleetMixedGenerations(t *testing.T) {
+	for _, tc := range []struct {
+		share float64
+		gen2  int // transactions on a generation-2 card among the 20
+	}{
+		{0.5, 11}, // i·37 mod 100 < 50 for 11 of i = 0…19
+		{-1, 0},
+	} {
+		rep, err := Run(context.Background(), Config{Kiosks: 3, Transactions: 20, DocTimeout: 10 * time.Second,
+			Gen2Share: tc.share, Now: testclock.Now(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("share %v: %+v", tc.share, rep)
+		if !rep.Held() || rep.ForeignPagesPrinted != 0 {
+			t.Fatalf("share %v: promise broken: %+v", tc.share, rep)
+		}
+		if rep.Gen2Transactions != tc.gen2 || rep.Gen2Printed != tc.gen2 || rep.Printed != 20 {
+			t.Errorf("share %v: %d of 20 on generation 2, %d of them printed, %d printed in all; want %d, all printed",
+				tc.share, rep.Gen2Transactions, rep.Gen2Printed, rep.Printed, tc.gen2)
+		}
+	}
+}
+
 // TestFleetBookFaults: with the kiosks' own books failing — the journal's
 // disk full part-way through every 10th session (for real) and the coin
 // unit failing in every 10th — no fee follows anything but a confirmed
