@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -105,6 +106,10 @@ type UI struct {
 	// the kiosk waits for a resident or is out of service (default 30s):
 	// how soon a full disk closes the customer UI, and reopens it.
 	Recheck Duration `toml:"recheck"`
+	// Helpdesk is who the store clerk calls when the screen asks for
+	// staff (a refusal, a printer that stopped, out of service): shown
+	// as written, e.g. "コンビニ交付ヘルプデスク 0120-000-000（9:00〜17:30）".
+	Helpdesk string `toml:"helpdesk"`
 }
 
 // Profile is the deployment the operator attested for this machine; the
@@ -277,6 +282,9 @@ func (c *Config) validate() []error {
 		bad("ui.default", quote(c.UI.Default), `"ja" or "en"`)
 	case len(c.UI.Languages) > 0 && !slices.Contains(c.UI.Languages, c.UI.Default):
 		bad("ui.default", quote(c.UI.Default), "one of ui.languages")
+	}
+	if len(c.UI.Helpdesk) > 120 || strings.IndexFunc(c.UI.Helpdesk, unicode.IsControl) >= 0 {
+		bad("ui.helpdesk", quote(c.UI.Helpdesk), "one line of at most 120 bytes")
 	}
 	names := ProfileNames()
 	if c.Profile.Name == "" {

@@ -67,6 +67,8 @@ func TestErrors(t *testing.T) {
 			`printer.margin_mm: 3 is not allowed; 0 (default: 5 mm) or 5 to 25 millimetres`},
 		{"language", `languages = ["ja", "en"]`, `languages = ["ja", "fr"]`,
 			`ui.languages: "fr" is not allowed; "ja" or "en"`},
+		{"helpdesk on two lines", `helpdesk = "コンビニ交付ヘルプデスク 0120-000-000（9:00〜17:30）"`, "helpdesk = \"0120\\n000\"",
+			`ui.helpdesk: "0120\n000" is not allowed; one line of at most 120 bytes`},
 		{"terminal id", `id = "T0001"`, `id = "T 0001"`,
 			`terminal.id: "T 0001" is not allowed; 1–32 of A–Z a–z 0–9 . _ -`},
 		{"no profile", `name = "store-multi"`, ``,

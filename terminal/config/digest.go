@@ -45,6 +45,7 @@ type effective struct {
 	Default   string    `json:"default_language"`
 	Munis     string    `json:"municipalities"` // SHA-256 of the parsed list, "" when none
 	Profile   string    `json:"profile"`
+	Helpdesk  string    `json:"helpdesk,omitempty"` // on screen: attested with the rest
 }
 
 // Canonical returns the canonical effective configuration (JSON) the
@@ -64,7 +65,7 @@ func (c *Config) Canonical(t *Trust) []byte {
 		Reader: c.Card.Reader, Printer: c.Printer.Spec, Margin: c.Printer.MarginMM,
 		Session: [6]string{or(c.Session.Timeout, st.Session), or(c.Session.Choose, st.Choose), or(c.Session.PIN, st.PIN),
 			or(c.Session.Pay, st.Pay), or(c.Session.Print, st.Print), or(c.Session.Finish, st.Finish)},
-		Languages: slices.Clone(c.UI.Languages), Default: c.UI.Default, Profile: c.Profile.Name}
+		Languages: slices.Clone(c.UI.Languages), Default: c.UI.Default, Profile: c.Profile.Name, Helpdesk: c.UI.Helpdesk}
 	if e.MaxPages == 0 {
 		e.MaxPages = protocol.MaxPages
 	}
