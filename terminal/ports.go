@@ -78,8 +78,13 @@ type Order struct {
 type Progress struct {
 	State       State
 	Page, Pages int // while printing: page k of n
-	TriesLeft   int // while asking the PIN
-	Fee         int // once the ticket is verified
+	// Stopped, once a print job has ended short, is the session's reason
+	// for it ("print-paper-out", "print-jam" …), with Page the pages the
+	// printer reported out: the panel says it in words at once, before
+	// the session has settled. Never shown as a code.
+	Stopped   string
+	TriesLeft int // while asking the PIN
+	Fee       int // once the ticket is verified
 }
 
 // Panel is the resident's side of a session: the customer UI, or the
@@ -97,8 +102,11 @@ type Panel interface {
 	// Progress reports what the session is doing. While printing it may be
 	// called from another goroutine (the printer's page reports).
 	Progress(p Progress)
-	// Finish shows the outcome and returns once the resident acknowledged
-	// (card and paper taken) or ctx ended.
+	// Finish shows the outcome and returns once the resident has taken
+	// the card (and the paper) or ctx ended. A UI on a card loop learns
+	// that the card left from the loop (terminal/host gives it the card's
+	// removal), not from a key; ctx ending with the card still in the
+	// reader is a card left behind, which the loop shows to the staff.
 	Finish(ctx context.Context, r Result)
 }
 

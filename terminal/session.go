@@ -167,6 +167,23 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return fail(StateFailed, "card-certificate", err)
 	}
 	s.card = k.Journal.CardHash(cert.Raw)
+	// Bad news first (issue 17, item 4): what the card says as it is
+	// placed — a certificate past its notAfter, a PIN locked — ends the
+	// session before the resident chooses anything. Reading the tries
+	// spends none.
+	if k.now().After(cert.NotAfter) {
+		return StateFailed, "card-certificate-expired"
+	}
+	tries, err := card.AuthPINRetries(ctx)
+	if err != nil {
+		if cardGone(ctx, err) {
+			return StateCancelled, "card-removed"
+		}
+		return StateFailed, reasonOf("card-pin", err)
+	}
+	if tries <= 0 {
+		return StateFailed, "card-blocked"
+	}
 
 	if err := s.to(StateChoose); err != nil {
 		return fail(StateFailed, "journal", err)
@@ -192,7 +209,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	if err := s.to(StatePIN); err != nil {
 		return fail(StateFailed, "journal", err)
 	}
-	key, st, reason := s.unlock(ctx, card, panel, t)
+	key, st, reason := s.unlock(ctx, card, panel, t, tries)
 	if key == nil {
 		return st, reason
 	}
@@ -326,8 +343,15 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		confirmed, e = k.Sink.Print(c, ticket.TID(), verified)
 		return
 	})
+	// With an error, confirmed is the pages the printer reported out
+	// before it stopped: on paper, yet never a confirmed job.
 	s.res.Pages = confirmed
 	s.earned = perr == nil && confirmed == n
+	if perr != nil {
+		// The resident hears at once why printing stopped (paper out, a
+		// jam …); settling and the center's answer come after.
+		panel.Progress(Progress{State: StateSettle, Page: confirmed, Pages: n, Stopped: reasonOf("print", perr)})
+	}
 	if err := s.to(StateSettle); err != nil {
 		// The job may be on paper, maybe every page confirmed: the
 		// session cannot say printed without its settle record, and must
@@ -346,15 +370,9 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 
 // unlock asks the PIN until the card accepts it, the resident backs out,
 // or the card blocks. It never retries on its own, and aborts when the
-// card's counter does not move as a wrong PIN must move it.
-func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts) (key crypto.Signer, st State, reason string) {
-	tries, err := card.AuthPINRetries(ctx)
-	if err != nil {
-		if cardGone(ctx, err) {
-			return nil, StateCancelled, "card-removed"
-		}
-		return nil, StateFailed, reasonOf("card-pin", err)
-	}
+// card's counter does not move as a wrong PIN must move it. tries is
+// what the card said as it was placed.
+func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts, tries int) (key crypto.Signer, st State, reason string) {
 	for {
 		if tries <= 0 {
 			return nil, StateFailed, "card-blocked"

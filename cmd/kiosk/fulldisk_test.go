@@ -98,6 +98,7 @@ func TestFullDiskThroughBinary(t *testing.T) {
 	}
 	p.send("C")
 	deadline := time.Now().Add(60 * time.Second) // a deadline for polling: elapsed time only
+	pulled := false
 	for s = p.capture(); !closed(s); s = p.capture() {
 		if strings.Contains(s, "暗証番号（数字4桁）") {
 			t.Fatalf("the session went on to the PIN with its journal failed:\n%s", s)
@@ -105,7 +106,13 @@ func TestFullDiskThroughBinary(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("never out of service for the journal:\n%s", s)
 		}
-		p.send("Enter") // acknowledge whatever the session ended on
+		switch {
+		case !pulled && strings.Contains(norm(s), norm("カードをお取りください")):
+			p.send("C") // take the card: the finish screen waits for it to leave
+			pulled = true
+		case strings.Contains(s, "<Enter>"):
+			p.send("Enter") // close whatever the session ended on
+		}
 		time.Sleep(300 * time.Millisecond)
 	}
 	t.Logf("out of service with the journal failed:\n%s", s)

@@ -333,8 +333,10 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	defer stopWatchdog()
 
 	if !f.autopilot {
-		// The customer UI: sessions until the resident quits (Q when idle).
-		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox), withCoins(coins)}
+		// The customer UI: sessions until the resident quits (Q when idle),
+		// C placing the card on the emulated reader and pulling it off.
+		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox), withCoins(coins),
+			withTimeouts(rc.sessionTimeouts()), withLog(rc.log), withHelpdesk(rc.cfg.UI.Helpdesk)}
 		if d := cfg.UI.Recheck.Duration; d > 0 {
 			opts = append(opts, withRecheck(d))
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -128,16 +129,17 @@ func printResult(rc *runContext, r terminal.Result) int {
 	return 0
 }
 
-// storeUI is the store machine's customer UI loop: the welcome screen
-// while the reader is empty (out of service while a blocking check
-// fails), one session per card placed on the reader, and the reader
-// emptied before the next resident.
+// storeUI is the store machine's customer UI on the card loop
+// (host.Loop): the welcome screen while the reader is empty (out of
+// service while a blocking check fails), one session per card placed on
+// the reader, its finish screen until the card leaves, and the staff's
+// card-left screen while a card stays in the reader after it — never the
+// welcome screen over a card.
 type storeUI struct {
+	desk
 	m        *storeMachine
-	customer *tui.Customer
-	checks   []health.Check
-	recheck  time.Duration
 	onResult func(terminal.Result)
+	log      *slog.Logger // nil: none
 }
 
 // newStoreUI builds the loop on screen (tcell.NewSimulationScreen in tests).
@@ -148,7 +150,8 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 	}
 	// No idle keys: a resident must not be able to close a store machine
 	// (issue 17); it stops when its service is stopped.
-	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l})
+	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l, Now: m.now,
+		Helpdesk: m.cfg.UI.Helpdesk})
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +159,8 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 	if d := m.cfg.UI.Recheck.Duration; d > 0 {
 		recheck = d
 	}
-	return &storeUI{m: m, customer: c, checks: checks, recheck: recheck}, nil
+	return &storeUI{desk: desk{customer: c, checks: checks, recheck: recheck}, m: m}, nil
 }
-
-// errCardPlaced ends the welcome screen when a card is on the reader.
-var errCardPlaced = errors.New("a card was placed on the reader")
 
 // run shows the UI until ctx ends (the service stops).
 func (u *storeUI) run(ctx context.Context) error {
@@ -168,93 +168,17 @@ func (u *storeUI) run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- u.customer.Run(ctx) }()
-	gate := &ui{customer: u.customer, checks: u.checks, recheck: u.recheck}
-	for ctx.Err() == nil {
-		if quit := gate.gate(ctx); quit {
-			break
-		}
-		ictx, stop := context.WithCancelCause(ctx)
-		go gate.watch(ictx, stop)
-		placed := make(chan struct{})
-		go func() {
-			if u.waitPlaced(ictx) == nil {
-				stop(errCardPlaced)
-			}
-			close(placed)
-		}()
-		_, err := u.customer.Idle(ictx)
-		cause := context.Cause(ictx)
-		stop(nil)
-		<-placed
-		switch {
-		case errors.Is(cause, errCardPlaced):
-			u.session(ctx)
-		case errors.Is(cause, errUnhealthy) && ctx.Err() == nil:
-			// out of service: the gate shows why
-		case err != nil:
-			cancel()
-		}
-	}
+	loop := &host.Loop{Reader: u.m.reader, UI: &u.desk, Kiosk: u.m.kiosk, Finish: u.m.tm.Finish, OnResult: u.onResult,
+		Log: u.log}
+	lerr := loop.Run(ctx)
 	cancel()
-	return <-errc
-}
-
-// waitPlaced returns once a card is in a matching reader.
-func (u *storeUI) waitPlaced(ctx context.Context) error {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch := u.m.reader.PC.Watch(wctx, u.m.reader.Filter)
-	defer func() {
-		cancel()
-		for range ch {
-		}
-	}()
-	for ev := range ch {
-		if ev.Kind == cardreader.CardInserted {
-			return nil
-		}
+	if err := <-errc; err != nil {
+		return err
 	}
-	return context.Cause(ctx)
-}
-
-// session serves the card on the reader, then waits for it to be taken.
-func (u *storeUI) session(ctx context.Context) {
-	u.customer.Progress(terminal.Progress{State: terminal.StateCard})
-	r, err := u.m.serve(ctx, u.customer)
-	var ce *host.CardError
-	switch {
-	case errors.As(err, &ce):
-		// Not a My Number card (or one that does not answer): say so.
-		r = terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate", Payment: "none"}
-		u.customer.Finish(ctx, r)
-	case err != nil:
-		return
+	if errors.Is(lerr, tui.ErrStopped) {
+		return nil
 	}
-	if u.onResult != nil {
-		u.onResult(r)
-	}
-	if ce != nil {
-		_ = u.m.reader.Gone(ctx, ce.Reader)
-		return
-	}
-	// The finish screen asked for the card; the next resident starts
-	// with an empty reader.
-	for _, rd := range u.readers(ctx) {
-		_ = u.m.reader.Gone(ctx, rd)
-	}
-}
-
-// readers are the matching readers now known.
-func (u *storeUI) readers(ctx context.Context) []string {
-	type lister interface {
-		Readers(ctx context.Context, filter string) ([]string, error)
-	}
-	if l, ok := u.m.reader.PC.(lister); ok {
-		if rs, err := l.Readers(ctx, u.m.reader.Filter); err == nil {
-			return rs
-		}
-	}
-	return nil
+	return lerr
 }
 
 // storeSessions runs the store machine once its preflight has passed:
@@ -353,6 +277,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	if err != nil {
 		return 1, err
 	}
+	u.log = rc.log
 	if err := u.run(sctx); err != nil {
 		return 1, err
 	}
@@ -368,7 +293,7 @@ func loadMunicipalities(cfg *config.Config) ([]tui.Municipality, error) {
 	}
 	out := make([]tui.Municipality, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, tui.Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly})
+		out = append(out, tui.Municipality{Code: m.Code, Name: m.Name, Fees: m.Fees, KosekiWeekdaysOnly: m.KosekiWeekdaysOnly, Hours: m.Hours})
 	}
 	return out, nil
 }

@@ -175,7 +175,8 @@ func TestStoreMachineUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	m, err := newStoreMachine(cfg, trust, "kofu-kiosk/test", protocol.Timeouts{}, terminal.Timeouts{}, sink, j, pc)
+	// The finish time pinned short: the resident walks away from the card.
+	m, err := newStoreMachine(cfg, trust, "kofu-kiosk/test", protocol.Timeouts{}, terminal.Timeouts{Finish: 3 * time.Second}, sink, j, pc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,13 +234,17 @@ func TestStoreMachineUI(t *testing.T) {
 	broken.Store(false)
 	waitScreen(t, snap, 20*time.Second, "取得する証明書を選んでください")
 	typeText("3") // 印鑑登録証明書: copies, then the municipality
-	waitScreen(t, snap, 10*time.Second, "請求先", fx.Municipalities[0].Name)
+	// Nothing is chosen for the resident (issue 17, item 1): the
+	// municipality row waits, and Enter there opens the picker, where the
+	// resident types the 6-digit code.
+	waitScreen(t, snap, 10*time.Second, "請求先（住所地）", "未選択")
 	key(tcell.KeyDown, 0)
-	for range pick {
-		key(tcell.KeyRight, 0)
-	}
+	key(tcell.KeyEnter, 0)
+	waitScreen(t, snap, 10*time.Second, "住所地の市区町村を選んでください")
+	typeText(res.Muni)
+	key(tcell.KeyEnter, 0)
 	name := fx.Municipalities[pick].Name
-	waitScreen(t, snap, 10*time.Second, name)
+	waitScreen(t, snap, 10*time.Second, "◀ "+name+" ▶")
 	key(tcell.KeyEnter, 0)
 	waitScreen(t, snap, 20*time.Second, "残りの入力回数：3回")
 	typeText(res.PIN)
@@ -248,9 +253,11 @@ func TestStoreMachineUI(t *testing.T) {
 	waitScreen(t, snap, 20*time.Second, fmt.Sprintf("手数料%d円", fee))
 	typeText("4") // 500 yen
 	key(tcell.KeyEnter, 0)
-	waitScreen(t, snap, 30*time.Second, "証明書の印刷が完了しました", fmt.Sprintf("料金 %d円 をいただきました", fee))
+	waitScreen(t, snap, 30*time.Second, "証明書の印刷が完了しました", fmt.Sprintf("料金 %d円 をいただきました", fee),
+		"▶▶ カードをお取りください ◀◀")
+	key(tcell.KeyEnter, 0) // keys do not take the card (issue 17, item 7)
 	key(tcell.KeyEnter, 0)
-	key(tcell.KeyEnter, 0)
+	waitScreen(t, snap, 2*time.Second, "▶▶ カードをお取りください ◀◀")
 	var r terminal.Result
 	select {
 	case r = <-results:
@@ -260,14 +267,20 @@ func TestStoreMachineUI(t *testing.T) {
 	if r.Outcome != protocol.ResultPrinted || r.Pages != 1 || r.Payment != "captured" {
 		t.Fatalf("result %+v", r)
 	}
-	// The card is still on the reader: no new session starts, and the
-	// welcome screen returns only once it is taken.
+	// The resident walked away: the card is still on the reader. The
+	// staff's card-left screen shows, no new session starts, and the
+	// welcome screen returns only once the card is taken.
+	left := waitScreen(t, snap, 20*time.Second, "カードが残っています", "店員の方へ", "カードを取り出すと、この画面は終わります")
+	if strings.Contains(norm(left), norm("カード置き場に置いてください")) {
+		t.Fatalf("the welcome screen over the card:\n%s", left)
+	}
 	time.Sleep(500 * time.Millisecond)
 	select {
 	case r := <-results:
 		t.Fatalf("a second session ran with the card left on the reader: %+v", r)
 	default:
 	}
+	waitScreen(t, snap, time.Second, "カードが残っています")
 	unplug()
 	waitScreen(t, snap, 20*time.Second, "マイナンバーカードをカード置き場に置いてください")
 	// A resident cannot close a store machine (issue 17, item 9): no

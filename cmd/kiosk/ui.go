@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -11,9 +12,9 @@ import (
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
 	"kofu/printer"
-	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/health"
+	"kofu/terminal/host"
 	"kofu/terminal/journal"
 	"kofu/terminal/payment"
 	"kofu/terminal/tui"
@@ -21,10 +22,12 @@ import (
 
 // runUI runs the customer UI on this terminal in emulator mode (`kiosk run
 // --emulator` without --autopilot): the welcome screen until C places the
-// test resident's card (its id and published test PIN are on screen), one
-// session, the welcome screen again; Q on the welcome screen quits. It
-// returns when the resident quits or ctx ends. While a blocking preflight
-// check fails, the out-of-service screen replaces the welcome screen.
+// test resident's card on the emulated reader (its id and published test
+// PIN are on screen), one session, the finish screen until C pulls the
+// card again, the welcome screen again; C pulls the card mid-session too
+// (a card removal). Q on the welcome screen quits. It returns when the
+// resident quits or ctx ends. While a blocking preflight check fails, the
+// out-of-service screen replaces the welcome screen.
 func runUI(ctx context.Context, env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink terminal.Sink, lang string, opts ...uiOption) error {
 	if _, err := tui.ParseLang(lang); err != nil {
 		return err // before the terminal is touched
@@ -40,21 +43,67 @@ func runUI(ctx context.Context, env *emulator.Env, res *fixtures.Resident, j *jo
 	return u.run(ctx)
 }
 
+// desk is the customer UI as the card loop (host.Loop) drives it, in
+// emulator mode and on a store machine alike: the out-of-service gate,
+// the welcome screen, a panel per session that follows its card, and the
+// staff's screen for a card left in the reader.
+type desk struct {
+	customer *tui.Customer
+	checks   []health.Check // the blocking preflight checks (the gate)
+	recheck  time.Duration  // how often they run while idle or out of service
+}
+
+var _ host.UI = (*desk)(nil)
+
+// Ready returns once every blocking check passes (host.ErrQuit: ctx ended
+// or the quit key was pressed on the out-of-service screen).
+func (d *desk) Ready(ctx context.Context) error {
+	if quit := d.gate(ctx); quit {
+		return host.ErrQuit
+	}
+	return nil
+}
+
+// Welcome shows the welcome screen until ctx ends (a card was placed), a
+// blocking check fails (host.ErrNotReady) or the quit key is pressed
+// (host.ErrQuit).
+func (d *desk) Welcome(ctx context.Context) error {
+	ictx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go d.watch(ictx, stop)
+	k, err := d.customer.Idle(ictx)
+	switch {
+	case errors.Is(context.Cause(ictx), errUnhealthy) && ctx.Err() == nil:
+		return host.ErrNotReady
+	case err == nil && k.Quit:
+		return host.ErrQuit
+	case errors.Is(err, tui.ErrStopped):
+		return err
+	}
+	return nil
+}
+
+// Panel is the customer UI as one session's panel, following its card.
+func (d *desk) Panel(gone <-chan struct{}) terminal.Panel { return d.customer.WithCard(gone) }
+
+// CardLeft shows the staff's card-left screen until ctx ends.
+func (d *desk) CardLeft(ctx context.Context, r terminal.Result) { d.customer.CardLeft(ctx, r) }
+
 // ui is emulator mode's loop of sessions around the customer UI.
 type ui struct {
+	desk
 	env      *emulator.Env
 	j        *journal.Journal
 	sink     terminal.Sink
-	coins    *payment.Coins     // the machine's coin unit
-	slot     *emulator.CardSlot // the one card: its PIN counter outlives a session
-	customer *tui.Customer
+	coins    *payment.Coins        // the machine's coin unit
+	reader   *emulator.CardReader  // the one card on its reader: its PIN counter outlives a session
 	onResult func(terminal.Result) // tests observe each session's result
 	// instrument, when set, attaches observers to each session's kiosk.
 	instrument func(*terminal.Kiosk)
-	outbox     *terminal.Outbox // outcomes the center has not heard, shared by the sessions
-
-	checks  []health.Check // the blocking preflight checks (the gate)
-	recheck time.Duration  // how often they run while idle or out of service
+	outbox     *terminal.Outbox  // outcomes the center has not heard, shared by the sessions
+	timeouts   terminal.Timeouts // the sessions' (zero fields: the defaults)
+	log        *slog.Logger      // nil: none
+	helpdesk   string            // who the clerk calls (ui.helpdesk)
 }
 
 // uiOption adds to the customer UI's loop.
@@ -78,6 +127,16 @@ func withOutbox(o *terminal.Outbox) uiOption { return func(u *ui) { u.outbox = o
 
 // withRecheck sets how often the gate's checks run again.
 func withRecheck(d time.Duration) uiOption { return func(u *ui) { u.recheck = d } }
+
+// withTimeouts sets the sessions' timeouts (the configuration's).
+func withTimeouts(t terminal.Timeouts) uiOption { return func(u *ui) { u.timeouts = t } }
+
+// withHelpdesk sets who the clerk calls, shown where the screen asks for
+// staff (the configuration's ui.helpdesk).
+func withHelpdesk(s string) uiOption { return func(u *ui) { u.helpdesk = s } }
+
+// withLog logs the card loop's events (a card left in the reader).
+func withLog(l *slog.Logger) uiOption { return func(u *ui) { u.log = l } }
 
 // defaultRecheck is how often the gate runs while the kiosk waits, and
 // gateTimeout how long one of its checks may take (a hung center closes
@@ -133,17 +192,20 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	if err != nil {
 		return nil, err
 	}
-	u := &ui{env: env, j: j, sink: sink, coins: payment.NewCoins(), slot: slot, checks: checks, recheck: defaultRecheck}
+	u := &ui{desk: desk{checks: checks, recheck: defaultRecheck}, env: env, j: j, sink: sink, coins: payment.NewCoins(),
+		reader: emulator.NewCardReader(slot)}
 	for _, o := range opts {
 		o(u)
 	}
 	u.customer, err = tui.NewCustomer(tui.Options{
 		Screen: screen, Coins: u.coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni, Lang: l,
+		Now:      env.Now, // the emulated world's instant (--clock): what can be had now is told by it
+		Helpdesk: u.helpdesk,
 		Note: tui.T(
-			fmt.Sprintf("［エミュレータ］テスト利用者 %s のカード（暗証番号 %s）。C キーでカードを置きます。硬貨は 1〜5 キーで投入します。", res.ID, res.PIN),
-			fmt.Sprintf("[emulator] Card of test resident %s (PIN %s). Press C to place the card; keys 1–5 insert coins.", res.ID, res.PIN)),
+			fmt.Sprintf("［エミュレータ］テスト利用者 %s のカード（暗証番号 %s）。C キーでカードを置き、もう一度 C キーで抜きます（手続きの途中でも）。硬貨は 1〜5 キーで投入します。", res.ID, res.PIN),
+			fmt.Sprintf("[emulator] Card of test resident %s (PIN %s). Press C to place the card and C again to pull it (at any step); keys 1–5 insert coins.", res.ID, res.PIN)),
+		Card: &tui.CardKey{Key: 'C', Present: u.reader.Present, Toggle: func() { u.reader.Toggle() }},
 		IdleKeys: []tui.IdleKey{
-			{Key: 'C', Label: tui.T("カードを置く", "Place card")},
 			{Key: 'Q', Label: tui.T("終了", "Quit"), Quit: true},
 		},
 	})
@@ -153,34 +215,35 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	return u, nil
 }
 
-// run shows the UI and serves a session per card until Q or ctx. The
-// welcome screen opens only while every blocking check passes.
+// run shows the UI and serves a session per card placed on the emulated
+// reader until Q or ctx.
 func (u *ui) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- u.customer.Run(ctx) }()
-	for {
-		if quit := u.gate(ctx); quit {
-			break
-		}
-		ictx, stop := context.WithCancelCause(ctx)
-		go u.watch(ictx, stop)
-		k, err := u.customer.Idle(ictx)
-		unhealthy := errors.Is(context.Cause(ictx), errUnhealthy)
-		stop(nil)
-		if err != nil && unhealthy && ctx.Err() == nil {
-			continue // out of service
-		}
-		if err != nil || k.Quit {
-			break
-		}
-		if k.Key == 'C' {
-			u.serve(ctx)
-		}
-	}
+	loop := &host.Loop{Reader: &host.Reader{PC: u.reader}, UI: &u.desk, Kiosk: u.kiosk,
+		Finish: u.timeouts.Finish, OnResult: u.onResult, Log: u.log}
+	lerr := loop.Run(ctx)
 	cancel()
-	return <-errc
+	if err := <-errc; err != nil {
+		return err
+	}
+	if errors.Is(lerr, tui.ErrStopped) {
+		return nil
+	}
+	return lerr
+}
+
+// kiosk is the kiosk of one session.
+func (u *ui) kiosk() *terminal.Kiosk {
+	k := u.env.Kiosk(u.sink, u.coins, u.j)
+	k.Outbox = u.outbox
+	k.Timeouts = u.timeouts
+	if u.instrument != nil {
+		u.instrument(k)
+	}
+	return k
 }
 
 // errUnhealthy ends the welcome screen when a blocking check fails.
@@ -189,17 +252,17 @@ var errUnhealthy = errors.New("a blocking preflight check failed")
 // gate returns once every blocking check passes, showing the
 // out-of-service screen (and checking again) until then. It reports
 // whether to quit instead: ctx ended or the Quit key was pressed.
-func (u *ui) gate(ctx context.Context) (quit bool) {
+func (d *desk) gate(ctx context.Context) (quit bool) {
 	for {
-		rep := health.Run(ctx, u.checks, gateTimeout)
+		rep := health.Run(ctx, d.checks, gateTimeout)
 		if ctx.Err() != nil {
 			return true
 		}
 		if rep.OK() {
 			return false
 		}
-		wctx, cancel := context.WithTimeout(ctx, u.recheck)
-		k, err := u.customer.OutOfService(wctx, faults(rep))
+		wctx, cancel := context.WithTimeout(ctx, d.recheck)
+		k, err := d.customer.OutOfService(wctx, faults(rep))
 		cancel()
 		switch {
 		case err == nil && k.Quit, ctx.Err() != nil, errors.Is(err, tui.ErrStopped):
@@ -210,8 +273,8 @@ func (u *ui) gate(ctx context.Context) (quit bool) {
 
 // watch runs the checks every recheck while the welcome screen waits and
 // ends it (errUnhealthy) as soon as one fails.
-func (u *ui) watch(ctx context.Context, stop context.CancelCauseFunc) {
-	t := time.NewTicker(u.recheck)
+func (d *desk) watch(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(d.recheck)
 	defer t.Stop()
 	for {
 		select {
@@ -219,7 +282,7 @@ func (u *ui) watch(ctx context.Context, stop context.CancelCauseFunc) {
 			return
 		case <-t.C:
 		}
-		if rep := health.Run(ctx, u.checks, gateTimeout); ctx.Err() == nil && !rep.OK() {
+		if rep := health.Run(ctx, d.checks, gateTimeout); ctx.Err() == nil && !rep.OK() {
 			stop(errUnhealthy)
 			return
 		}
@@ -230,7 +293,7 @@ func (u *ui) watch(ctx context.Context, stop context.CancelCauseFunc) {
 func faults(rep health.Report) []tui.Fault {
 	var out []tui.Fault
 	for _, o := range rep.Blocking() {
-		out = append(out, tui.Fault{What: checkName(o.Name), Detail: o.Name + ": " + o.Detail})
+		out = append(out, tui.Fault{What: checkName(o.Name), Do: clerkAction(o.Name), Detail: o.Name + ": " + o.Detail})
 	}
 	return out
 }
@@ -252,32 +315,4 @@ func checkName(name string) tui.Text {
 		return tui.T("記憶装置の空き容量", "Free storage")
 	}
 	return tui.T(name, name)
-}
-
-// serve runs one session for the card on the reader.
-func (u *ui) serve(ctx context.Context) {
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	u.customer.Progress(terminal.Progress{State: terminal.StateCard})
-	card, err := u.slot.Open(sctx)
-	if err != nil {
-		// The card does not answer as a My Number card: say so and wait
-		// for the resident to take it back.
-		r := terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate", Payment: "none"}
-		u.customer.Finish(sctx, r)
-		if u.onResult != nil {
-			u.onResult(r)
-		}
-		return
-	}
-	defer card.Close()
-	k := u.env.Kiosk(u.sink, u.coins, u.j)
-	k.Outbox = u.outbox
-	if u.instrument != nil {
-		u.instrument(k)
-	}
-	r := k.Serve(sctx, card, u.customer)
-	if u.onResult != nil {
-		u.onResult(r)
-	}
 }

@@ -84,7 +84,7 @@ func uiCases() []struct {
 	fault   string
 	outcome protocol.Result
 	final   []string
-	acks    int
+	taken   []string // once the card is pulled at the finish screen
 	files   int
 } {
 	return []struct {
@@ -92,13 +92,15 @@ func uiCases() []struct {
 		fault   string
 		outcome protocol.Result
 		final   []string
-		acks    int
+		taken   []string
 		files   int
 	}{
 		{"printed", "", protocol.ResultPrinted,
-			[]string{"証明書の印刷が完了しました", "料金 250円 をいただきました", "カードをお取りください"}, 2, 1},
+			[]string{"証明書の印刷が完了しました", "料金 250円 をいただきました", "▶▶ カードをお取りください ◀◀"},
+			[]string{"✓ カードが取り出されました", "▶▶ 証明書をお取りください ◀◀", "<Enter> 受け取りました"}, 1},
 		{"refused", "wrong-record", protocol.ResultRefused,
-			[]string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "カードをお取りください"}, 1, 0},
+			[]string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "▶▶ カードをお取りください ◀◀"},
+			[]string{"✓ カードが取り出されました", "<Enter> 閉じる"}, 0},
 	}
 }
 
@@ -156,9 +158,14 @@ func TestRunUI(t *testing.T) {
 				press(s.keys...)
 				waitScreen(t, snap, 10*time.Second, s.see...)
 			}
-			for range tc.acks {
-				press("Enter")
-			}
+			// Enter does not take the card: the finish screen waits for
+			// it to leave the reader (C pulls it), then Enter closes it.
+			press("Enter")
+			time.Sleep(200 * time.Millisecond)
+			waitScreen(t, snap, 10*time.Second, tc.final...)
+			press("C")
+			waitScreen(t, snap, 10*time.Second, tc.taken...)
+			press("Enter")
 			var r terminal.Result
 			select {
 			case r = <-results:
@@ -319,9 +326,12 @@ func TestKioskTmux(t *testing.T) {
 				}
 			}
 			t.Logf("final screen:\n%s", s)
-			for range tc.acks {
-				p.send("Enter")
-			}
+			p.send("Enter") // no card taken by a key
+			time.Sleep(300 * time.Millisecond)
+			waitScreen(t, p.capture, 20*time.Second, tc.final...)
+			p.send("C")
+			waitScreen(t, p.capture, 20*time.Second, tc.taken...)
+			p.send("Enter")
 			waitScreen(t, p.capture, 20*time.Second, "カード置き場に置いてください", "<Q> 終了")
 			p.send("Q")
 			waitScreen(t, p.capture, 20*time.Second, "kiosk-exited 0")

@@ -49,6 +49,7 @@ type Presented struct {
 
 	mu      sync.Mutex
 	removed bool
+	left    chan struct{} // closed once removed (made by Gone)
 	events  []cardreader.Event
 }
 
@@ -61,6 +62,11 @@ func (r *Reader) Next(ctx context.Context) (*Presented, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.open(ctx, reader)
+}
+
+// open opens the card in reader and watches it.
+func (r *Reader) open(ctx context.Context, reader string) (*Presented, error) {
 	sctx, cancel := context.WithCancelCause(ctx)
 	wctx, stop := context.WithCancel(ctx)
 	p := &Presented{Reader: reader, Ctx: sctx, cancel: cancel, stop: stop, done: make(chan struct{})}
@@ -112,7 +118,9 @@ func (r *Reader) waitCard(ctx context.Context) (string, error) {
 }
 
 // Gone waits until no card is in reader (the resident took it), or ctx
-// ends. A reader that goes away counts as empty.
+// ends. A reader that goes away counts as empty; a pcscd restart does
+// not, unless the card is not back within the grace after it (as for a
+// session's watch).
 func (r *Reader) Gone(ctx context.Context, reader string) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -122,7 +130,7 @@ func (r *Reader) Gone(ctx context.Context, reader string) error {
 		for range ch {
 		}
 	}()
-	present := false
+	present, lost := false, false
 	settled := time.NewTimer(250 * time.Millisecond) // Watch reports what is there first
 	defer settled.Stop()
 	for {
@@ -132,14 +140,23 @@ func (r *Reader) Gone(ctx context.Context, reader string) error {
 				return context.Cause(ctx)
 			}
 			switch ev.Kind {
+			case cardreader.ServiceLost:
+				lost = true
+				settled.Stop()
+			case cardreader.ServiceRestored:
+				// The watcher reports the readers and cards again: the
+				// card is gone unless it is reported within the grace.
+				lost, present = false, false
+				settled.Reset(r.grace())
 			case cardreader.CardInserted:
 				present = true
 			case cardreader.CardRemoved, cardreader.ReaderRemoved:
-				present = false
-				return nil
+				if !lost {
+					return nil
+				}
 			}
 		case <-settled.C:
-			if !present {
+			if !present && !lost {
 				return nil
 			}
 		}
@@ -184,9 +201,27 @@ func (p *Presented) watch(ctx context.Context, ch <-chan cardreader.Event, grace
 
 func (p *Presented) gone() {
 	p.mu.Lock()
+	if !p.removed && p.left != nil {
+		close(p.left)
+	}
 	p.removed = true
 	p.mu.Unlock()
 	p.cancel(terminal.ErrCardRemoved)
+}
+
+// Gone is closed once the watch takes the card as gone: the customer
+// UI's finish screen waits on it for the card to leave (and Ctx ends
+// then too, but a finish screen outlives the session's context).
+func (p *Presented) Gone() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.left == nil {
+		p.left = make(chan struct{})
+		if p.removed {
+			close(p.left)
+		}
+	}
+	return p.left
 }
 
 // Removed reports whether the watch took the card as gone.

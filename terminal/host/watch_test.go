@@ -82,3 +82,35 @@ func TestNextNotACard(t *testing.T) {
 		t.Fatalf("Next: %v", err)
 	}
 }
+
+// TestGonePolicy: which event sequences Gone takes as the card taken out
+// (the card-left screen ends): a pcscd restart is not, unless the card is
+// not back within the grace.
+func TestGonePolicy(t *testing.T) {
+	in := cardreader.Event{Kind: cardreader.CardInserted, Reader: "r"}
+	lost, back := cardreader.Event{Kind: cardreader.ServiceLost}, cardreader.Event{Kind: cardreader.ServiceRestored}
+	readerGone := cardreader.Event{Kind: cardreader.ReaderRemoved, Reader: "r"}
+	for _, c := range []struct {
+		name   string
+		events []cardreader.Event
+		gone   bool
+	}{
+		{"empty reader", nil, true},
+		{"card stays", []cardreader.Event{in}, false},
+		{"card taken", []cardreader.Event{in, {Kind: cardreader.CardRemoved, Reader: "r"}}, true},
+		{"reader unplugged", []cardreader.Event{in, readerGone}, true},
+		{"service restart, card back", []cardreader.Event{in, lost, readerGone, back, {Kind: cardreader.ReaderAdded, Reader: "r"}, in}, false},
+		{"service back without the card", []cardreader.Event{in, lost, readerGone, back}, true},
+		{"service lost for good", []cardreader.Event{in, lost, readerGone}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := &Reader{PC: &script{events: c.events}, Grace: 100 * time.Millisecond}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			err := r.Gone(ctx, "r")
+			if gone := err == nil; gone != c.gone {
+				t.Fatalf("gone %v (%v), want %v", gone, err, c.gone)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"kofu/protocol"
 	"kofu/terminal"
+	"kofu/terminal/localgov"
 	"kofu/terminal/payment"
 )
 
@@ -27,6 +28,10 @@ type Municipality struct {
 	Code, Name         string
 	Fees               map[string]int
 	KosekiWeekdaysOnly bool
+	// Hours are the hours ("HH:MM-HH:MM", Japan time) a document type is
+	// issued, where the municipality issues it for less than the service's
+	// 6:30–23:00.
+	Hours map[string]string
 }
 
 // Options configure a Customer.
@@ -56,8 +61,16 @@ type Options struct {
 	// IdleKeys are the keys the welcome screen answers to (see Idle). Not
 	// digits, not L.
 	IdleKeys []IdleKey
+	// Card, when set, is the emulator's card on a key (see CardKey).
+	Card *CardKey
+	// Linger is how long the finish screen stays once the card has left
+	// the reader (WithCard); zero: 10s. Enter closes it sooner.
+	Linger time.Duration
 	// Tick is how often reminders and progress animate; zero: 500ms.
 	Tick time.Duration
+	// Helpdesk is who the store clerk calls (config ui.helpdesk), shown
+	// where the screen asks for staff; "": not shown.
+	Helpdesk string
 	// Now is the clock the timeout countdown reads (its deadline is the
 	// session's stage deadline); nil: the wall clock. Tests pin it.
 	Now func() time.Time
@@ -74,9 +87,12 @@ type Customer struct {
 	munis     map[string]Municipality
 	home      string   // the resident's municipality; "" on a store machine: the resident chooses
 	muniOrder []string // the municipality list's order
+	dir       *localgov.Directory
 	honseki   string
 	defLang   Lang
 	tickEach  time.Duration
+	card      *CardKey      // the emulator's card key; nil: none
+	linger    time.Duration // the finish screen once the card has left
 	now       func() time.Time
 	stopped   chan struct{} // closed when Run returns
 	running   atomic.Bool
@@ -88,10 +104,12 @@ type Customer struct {
 	lastTries int          // tries left at the last PIN question of this session
 	screen    tcell.Screen // as last drawn
 	deadline  time.Time    // the open question's deadline (zero: none)
+	order     []summaryRow // the session's request, once chosen
 
 	welcome  *welcomeView
 	docs     *docsView
 	options  *optionsView
+	picker   *pickerView
 	pin      *pinView
 	pay      *payView
 	progress *progressView
@@ -121,6 +139,13 @@ func NewCustomer(o Options) (*Customer, error) {
 	if o.Tick <= 0 {
 		o.Tick = 500 * time.Millisecond
 	}
+	card, err := checkCardKey(o.Card, o.IdleKeys)
+	if err != nil {
+		return nil, err
+	}
+	if o.Linger <= 0 {
+		o.Linger = defaultLinger
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -133,17 +158,23 @@ func NewCustomer(o Options) (*Customer, error) {
 	}
 	c := &Customer{
 		app: app, munis: map[string]Municipality{}, home: o.Muni, honseki: o.HonsekiMuni,
-		defLang: o.Lang, tickEach: o.Tick, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
+		defLang: o.Lang, tickEach: o.Tick, card: card, linger: o.Linger, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
 		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys),
-		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(),
-		outOfService: newOutOfService(o.IdleKeys),
+		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(o.Helpdesk),
+		outOfService: newOutOfService(o.IdleKeys, o.Helpdesk),
 	}
+	dir, err := localgov.Load()
+	if err != nil {
+		return nil, fmt.Errorf("tui: %w", err)
+	}
+	c.dir = dir
 	for _, m := range o.Municipalities {
 		c.munis[m.Code] = m
 		c.muniOrder = append(c.muniOrder, m.Code)
 	}
 	c.docs = newDocs(c.docNote)
-	c.options = newOptions(c.estimate)
+	c.options = newOptions(c.estimate, c.availableNow, c.muniLabel)
+	c.picker = newPicker(dir, c.availableNow)
 	for _, v := range c.views() {
 		c.frame.add(v)
 	}
@@ -155,7 +186,7 @@ func NewCustomer(o Options) (*Customer, error) {
 }
 
 func (c *Customer) views() []view {
-	return []view{c.welcome, c.docs, c.options, c.pin, c.pay, c.progress, c.finish, c.outOfService}
+	return []view{c.welcome, c.docs, c.options, c.picker, c.pin, c.pay, c.progress, c.finish, c.outOfService}
 }
 
 // Run runs the UI until ctx ends or Stop is called. It may be called once.
@@ -302,9 +333,12 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 // current view. Nothing reaches tview's own handlers (Ctrl-C included).
 func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	k := readKey(ev)
-	if k.kind == keyRune && k.r == 'L' {
+	switch {
+	case k.kind == keyRune && typing(c.cur):
+		c.cur.handle(k) // a search field: L and the card key are letters there
+	case k.kind == keyRune && k.r == 'L':
 		c.lang = c.lang.other()
-	} else {
+	case !c.pressCard(k):
 		c.cur.handle(k)
 	}
 	c.paint()
@@ -317,7 +351,16 @@ func (c *Customer) show(v view) {
 	c.paint()
 }
 
-func (c *Customer) paint() { c.frame.paint(c.cur, c.lang, c.countdown()) }
+func (c *Customer) paint() {
+	if c.screen != nil {
+		c.frame.screenWidth, _ = c.screen.Size()
+	}
+	v := c.cur
+	if !typing(v) {
+		v = c.withCardKey(v)
+	}
+	c.frame.paint(v, c.lang, c.countdown())
+}
 
 // warnBefore is how long before a question's deadline the screen starts
 // counting down.
@@ -332,7 +375,7 @@ func (c *Customer) countdown() Text {
 		return Text{}
 	}
 	switch c.cur {
-	case view(c.docs), view(c.options), view(c.pin), view(c.pay):
+	case view(c.docs), view(c.options), view(c.picker), view(c.pin), view(c.pay):
 	default:
 		return Text{} // the finish screen's deadline is its reminder time
 	}
@@ -353,7 +396,7 @@ func (c *Customer) pause() {
 
 // drop abandons every open question, zeroing what it holds (PIN digits).
 func (c *Customer) drop() {
-	for _, v := range []view{c.docs, c.options, c.pin, c.pay, c.finish} {
+	for _, v := range []view{c.docs, c.options, c.picker, c.pin, c.pay, c.finish} {
 		v.reset()
 	}
 	c.welcome.reset()
@@ -362,7 +405,7 @@ func (c *Customer) drop() {
 // wipe forgets the session: every view's data, the language, the PIN
 // state; the welcome screen is all that is left.
 func (c *Customer) wipe() {
-	c.lang, c.lastTries = c.defLang, 0
+	c.lang, c.lastTries, c.order = c.defLang, 0, nil
 	for _, v := range c.views() {
 		v.reset()
 		v.render(c.lang)
@@ -391,9 +434,18 @@ func (c *Customer) Choose(ctx context.Context) (terminal.Order, error) {
 	ch, err := ask(ctx, c, func(answer func(choice)) {
 		c.docs.open(func(t protocol.DocType) {
 			info, _ := protocol.LookupDoc(t)
-			c.options.open(info, c.muniChoices(t), func(muni string, spec protocol.DocSpec) {
-				answer(choice{order: terminal.Order{Muni: muni, Doc: spec}})
-			}, func() { c.show(c.docs) })
+			slot := c.muniSlot(t)
+			c.options.open(info, slot, func(muni string, spec protocol.DocSpec) {
+				o := terminal.Order{Muni: muni, Doc: spec}
+				c.order = c.summarize(o)
+				answer(choice{order: o})
+			}, func() { c.show(c.docs) }, func() {
+				c.picker.open(slot.role, t, slot.presets, func(code string) {
+					c.options.chose(code)
+					c.show(c.options)
+				}, func() { c.show(c.options) })
+				c.show(c.picker)
+			})
 			c.show(c.options)
 		}, func() { answer(choice{back: true}) })
 		c.show(c.docs)
@@ -432,7 +484,7 @@ func (c *Customer) PIN(ctx context.Context, triesLeft int) ([]byte, error) {
 // pressed Enter.
 func (c *Customer) Pay(ctx context.Context, fee int) error {
 	paid, err := ask(ctx, c, func(answer func(bool)) {
-		c.pay.open(fee, answer)
+		c.pay.open(fee, c.order, answer)
 		c.show(c.pay)
 	}, c.pause, nil)
 	switch {
@@ -458,8 +510,10 @@ func (c *Customer) Progress(p terminal.Progress) {
 }
 
 // Finish shows the outcome and reminds the resident to take the card
-// (and paper) until each is acknowledged or ctx ends; then it wipes the
-// screen.
+// (and paper) until each is acknowledged with Enter or ctx ends; then it
+// wipes the screen. A session on a card the card loop follows uses the
+// panel of WithCard instead, whose finish screen waits for the card to
+// leave.
 func (c *Customer) Finish(ctx context.Context, r terminal.Result) {
 	_, _ = ask(ctx, c, func(answer func(struct{})) {
 		c.finish.open(explain(r), ref(r.Session), answer)
@@ -484,32 +538,51 @@ func (c *Customer) panelErr(ctx context.Context, err error) error {
 // ref is the reference number shown for staff (terminal.Reference).
 func ref(session string) string { return terminal.Reference(session) }
 
-// muniName is a municipality's name, or its code when unknown.
-func (c *Customer) muniName(code string) string {
+// muniName is a municipality's name in Japanese (with its prefecture),
+// or its code when unknown.
+func (c *Customer) muniName(code string) string { return c.muniLabel(code, Japanese) }
+
+// muniLabel is a municipality's name for a reader of l: 神奈川県横浜市, or
+// "Yokohama-shi, Kanagawa" in English (issue 17, item 12); the
+// configured name where the directory does not know the code.
+func (c *Customer) muniLabel(code string, l Lang) string {
+	if d, ok := c.dir.Lookup(code); ok {
+		if l == English {
+			return c.dir.English(d)
+		}
+		return c.dir.FullName(d)
+	}
 	if m, ok := c.munis[code]; ok && m.Name != "" {
 		return m.Name
 	}
 	return code
 }
 
-// muniChoices are the municipalities a request for t may go to.
-func (c *Customer) muniChoices(t protocol.DocType) []muniChoice {
-	if c.home == "" {
-		// A store machine cannot read the address from the card: the
-		// resident picks the municipality from the list.
-		out := make([]muniChoice, 0, len(c.muniOrder))
-		for _, code := range c.muniOrder {
-			name := c.muniName(code)
-			out = append(out, muniChoice{code, T(name, name)})
-		}
-		return out
+// muniSlot is where a request for t may go. A 住民票 and the like go to
+// the 住所地: fixed when the kiosk knows it, else chosen by the resident.
+// A family register document goes to the 本籍地, always chosen by the
+// resident, with the 住所地 and the known 本籍地 offered first and no
+// default (issue 17, item 1: a preselected 住所地 sent R0023's request to
+// the wrong city).
+func (c *Customer) muniSlot(t protocol.DocType) muniSlot {
+	if !t.FamilyRegister() {
+		return muniSlot{role: T("住所地", "residence"), fixed: c.home}
 	}
-	out := []muniChoice{{c.home, T("住所地（"+c.muniName(c.home)+"）", "Residence ("+c.muniName(c.home)+")")}}
-	if t.FamilyRegister() && c.honseki != "" && c.honseki != c.home {
-		out = append(out, muniChoice{c.honseki,
-			T("本籍地（"+c.muniName(c.honseki)+"）", "Registered domicile ("+c.muniName(c.honseki)+")")})
+	slot := muniSlot{role: T("本籍地", "registered domicile"), home: c.home}
+	if c.honseki != "" {
+		slot.presets = append(slot.presets, muniChoice{c.honseki,
+			T("本籍地（"+c.muniName(c.honseki)+"）", "Registered domicile ("+c.muniLabel(c.honseki, English)+")")})
 	}
-	return out
+	if c.home != "" && c.home != c.honseki {
+		slot.presets = append(slot.presets, muniChoice{c.home,
+			T("住所地と同じ（"+c.muniName(c.home)+"）", "Same as residence ("+c.muniLabel(c.home, English)+")")})
+	}
+	return slot
+}
+
+// availableNow is available at the UI's clock.
+func (c *Customer) availableNow(code string, t protocol.DocType) availability {
+	return c.available(code, t, c.now())
 }
 
 // estimate is the expected fee per copy of t at muni.
@@ -526,15 +599,37 @@ func (c *Customer) estimate(l Lang, muni string, t protocol.DocType) (int, strin
 	return fee, remark, ok
 }
 
-// docNote is the remark beside a document in the list.
+// docNote is the remark beside a document in the list: where the kiosk
+// knows the municipality (the 住所地; the 本籍地 for a family register),
+// the fee or why it cannot be had now; on a store machine, only what
+// closes the whole service.
 func (c *Customer) docNote(l Lang, t protocol.DocType) string {
-	fee, remark, ok := c.estimate(l, c.home, t)
-	if !ok {
+	code := c.home
+	if t.FamilyRegister() && c.honseki != "" {
+		code = c.honseki
+	}
+	if code == "" {
+		if why := serviceClosed(c.now()); !why.Empty() {
+			return "× " + T("本日は発行できません", "not available now").In(l)
+		}
 		return ""
 	}
-	s := yen(l, fee)
-	if remark != "" {
-		s += " " + T("（平日のみ）", "(weekdays only)").In(l)
+	a := c.availableNow(code, t)
+	switch {
+	case a.ok:
+		return yen(l, a.fee)
+	case !a.short.Empty():
+		return "× " + a.short.In(l)
 	}
-	return s
+	return "× " + T("発行できません", "not available").In(l)
+}
+
+// textEntry is a view with a text field that takes letters.
+type textEntry interface{ takesText() bool }
+
+// typing reports whether v takes letters now: then no letter is a
+// global key (language, card), and the keymap does not offer them.
+func typing(v view) bool {
+	t, ok := v.(textEntry)
+	return ok && t.takesText()
 }

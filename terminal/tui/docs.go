@@ -57,7 +57,26 @@ func (v *docsView) render(l Lang) {
 			b.WriteString(" " + line + "\n")
 		}
 	}
+	if first, last := v.familyRange(); first > 0 {
+		b.WriteString("\n" + tagDim + esc(T(fmt.Sprintf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。", first, last),
+			fmt.Sprintf("%d–%d (family register) are for Japanese nationals only.", first, last)).In(l)) + tagOff + "\n")
+	}
 	v.tv.SetText(b.String())
+}
+
+// familyRange is the first and last list number of the family register
+// documents (0, 0 when none): foreign residents have no 戸籍 (issue 17,
+// item 12), and the list says so rather than letting them try.
+func (v *docsView) familyRange() (first, last int) {
+	for i, d := range v.docs {
+		if d.Type.FamilyRegister() {
+			if first == 0 {
+				first = i + 1
+			}
+			last = i + 1
+		}
+	}
+	return first, last
 }
 
 func docName(d protocol.DocInfo, l Lang) string { return T(d.JA, d.EN).In(l) }

@@ -60,6 +60,8 @@ type frame struct {
 	body   *tview.Pages
 	notice *tview.TextView // one line above the keymap while a countdown runs
 	keymap *tview.TextView
+	// screenWidth is the screen's width as last drawn (0: not yet).
+	screenWidth int
 }
 
 func newFrame() *frame {
@@ -92,7 +94,18 @@ func (f *frame) paint(v view, l Lang, notice Text) {
 	f.body.SetTitle(" " + v.title(l) + " ")
 	f.body.SwitchToPage(v.name())
 	v.render(l)
-	f.keymap.SetText(keymapLine(l, append(v.hints(l), hintLang(l))))
+	if tv, ok := v.primitive().(*tview.TextView); ok && f.screenWidth > 0 {
+		// Break lines at phrase boundaries, not inside a word. The body
+		// is the screen less the box's border and padding and the text
+		// view's own padding; before the first draw the width is
+		// unknown and tview wraps.
+		tv.SetText(wrapText(tv.GetText(false), f.screenWidth-6))
+	}
+	hs := v.hints(l)
+	if !typing(v) {
+		hs = append(hs, hintLang(l))
+	}
+	f.keymap.SetText(keymapLine(l, hs))
 	if notice.Empty() {
 		f.notice.SetText("")
 		f.root.ResizeItem(f.notice, 0, 0)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"kofu/internal/testclock"
 	"kofu/terminal/payment"
 )
 
@@ -24,7 +25,9 @@ type harness struct {
 func testMunis() []Municipality {
 	return []Municipality{
 		{Code: "141003", Name: "神奈川県横浜市", Fees: map[string]int{"juminhyo": 250, "inkan": 250, "koseki-zenbu": 400}},
-		{Code: "362018", Name: "徳島県徳島市", Fees: map[string]int{"juminhyo": 300, "koseki-zenbu": 450}, KosekiWeekdaysOnly: true},
+		{Code: "362018", Name: "徳島県徳島市", Fees: map[string]int{"juminhyo": 300, "inkan": 300, "koseki-zenbu": 450}, KosekiWeekdaysOnly: true},
+		{Code: "402206", Name: "福岡県宗像市", Fees: map[string]int{"juminhyo": 200, "koseki-zenbu": 350},
+			Hours: map[string]string{"koseki-zenbu": "09:00-17:00"}},
 	}
 }
 
@@ -44,6 +47,12 @@ func newHarness(t *testing.T, o Options) *harness {
 	}
 	if o.Municipalities == nil {
 		o.Municipalities = testMunis()
+	}
+	if o.Now == nil {
+		// What can be had now depends on the day and the hour: pin them
+		// (a Monday morning, open for every document of testMunis).
+		now := testclock.OpenAfter(testclock.Base(t))
+		o.Now = func() time.Time { return now }
 	}
 	c, err := NewCustomer(o)
 	if err != nil {

@@ -75,11 +75,16 @@ type hint struct {
 	Does Text
 }
 
+// nbsp is U+00A0, a space no line breaks at.
+const nbsp = "\u00a0"
+
 // keymapLine renders hints k9s-style: "<Enter> 決定  <Esc> 戻る".
 func keymapLine(l Lang, hs []hint) string {
 	parts := make([]string, 0, len(hs))
 	for _, h := range hs {
-		parts = append(parts, "[aqua::b]<"+esc(h.Keys)+">"+tagOff+" "+esc(h.Does.In(l)))
+		// No-break spaces inside an entry: the keymap wraps between
+		// entries, never between a key and what it does.
+		parts = append(parts, "[aqua::b]<"+esc(h.Keys)+">"+tagOff+nbsp+strings.ReplaceAll(esc(h.Does.In(l)), " ", nbsp))
 	}
 	return strings.Join(parts, "   ")
 }

@@ -13,28 +13,46 @@ import (
 // resident (住所地, and 本籍地 for koseki documents when it differs).
 type muniChoice struct {
 	Code  string
-	Label Text // "住所地：神奈川県横浜市"
+	Label Text // "住所地（神奈川県横浜市）"
 }
 
-// optionsView sets the options of one document type, the copies and,
-// where there is a choice, the municipality; Enter confirms.
+// muniSlot is what the options screen knows about where the request goes:
+// one municipality the kiosk knows (a 住民票 goes to the 住所地), or a
+// choice the resident makes in the picker, with the kiosk's own
+// candidates offered first. Nothing is chosen for the resident.
+type muniSlot struct {
+	role    Text   // 住所地 / 本籍地
+	fixed   string // the only municipality, when there is no choice
+	presets []muniChoice
+	home    string // the resident's 住所地 when the kiosk knows it
+}
+
+// optionsView sets the options of one document type, the copies and the
+// municipality; Enter confirms once a municipality is chosen and the
+// document can be had there now.
 type optionsView struct {
 	tv     *tview.TextView
 	info   protocol.DocInfo
 	vals   []int // index into info.Options[i].Values
 	copies int
-	munis  []muniChoice
-	muni   int
+	slot   muniSlot
+	muni   string // the chosen municipality ("" until chosen)
 	sel    int
+	msg    Text
 	// estimate returns the expected fee per copy at a municipality, and a
 	// remark (weekdays only …); ok false when unknown.
 	estimate func(l Lang, muni string, t protocol.DocType) (fee int, remark string, ok bool)
-	done     func(muni string, spec protocol.DocSpec) // nil when nobody is choosing
-	back     func()
+	// avail says whether the document can be had at a municipality now.
+	avail func(code string, t protocol.DocType) availability
+	// label is a municipality's name in the resident's language.
+	label      func(code string, l Lang) string
+	done       func(muni string, spec protocol.DocSpec) // nil when nobody is choosing
+	back       func()
+	openPicker func() // shows the picker for the slot
 }
 
-func newOptions(estimate func(Lang, string, protocol.DocType) (int, string, bool)) *optionsView {
-	return &optionsView{tv: newBody(), estimate: estimate}
+func newOptions(estimate func(Lang, string, protocol.DocType) (int, string, bool), avail func(string, protocol.DocType) availability, label func(string, Lang) string) *optionsView {
+	return &optionsView{tv: newBody(), estimate: estimate, avail: avail, label: label}
 }
 
 func (v *optionsView) name() string               { return "options" }
@@ -45,28 +63,44 @@ func (v *optionsView) title(l Lang) string {
 }
 
 // open starts setting the options of info with every option at its
-// default, one copy and the first municipality.
-func (v *optionsView) open(info protocol.DocInfo, munis []muniChoice, done func(string, protocol.DocSpec), back func()) {
-	v.info, v.munis, v.done, v.back = info, munis, done, back
+// default, one copy and, unless the slot is fixed, no municipality.
+func (v *optionsView) open(info protocol.DocInfo, slot muniSlot, done func(string, protocol.DocSpec), back, openPicker func()) {
+	v.info, v.slot, v.done, v.back, v.openPicker = info, slot, done, back, openPicker
 	v.vals = make([]int, len(info.Options))
-	v.copies, v.muni, v.sel = 1, 0, 0
+	v.copies, v.muni, v.sel, v.msg = 1, slot.fixed, 0, Text{}
+}
+
+// chose records the picker's answer and comes back to the list.
+func (v *optionsView) chose(code string) {
+	v.muni, v.msg = code, Text{}
+	v.sel = v.muniRow()
 }
 
 func (v *optionsView) reset() {
-	v.info, v.vals, v.munis, v.done, v.back = protocol.DocInfo{}, nil, nil, nil, nil
-	v.copies, v.muni, v.sel = 1, 0, 0
+	v.info, v.vals, v.done, v.back, v.openPicker = protocol.DocInfo{}, nil, nil, nil, nil
+	v.slot, v.muni, v.msg = muniSlot{}, "", Text{}
+	v.copies, v.sel = 1, 0
+}
+
+// muniRow is the row of the municipality, or -1 when it is fixed.
+func (v *optionsView) muniRow() int {
+	if v.slot.fixed != "" {
+		return -1
+	}
+	return len(v.info.Options) + 1
 }
 
 // rows is the number of selectable rows: options, copies, municipality.
 func (v *optionsView) rows() int {
 	n := len(v.info.Options) + 1
-	if len(v.munis) > 1 {
+	if v.muniRow() >= 0 {
 		n++
 	}
 	return n
 }
 
-// cycle moves row r's value by d.
+// cycle moves row r's value by d; on the municipality row it opens the
+// picker.
 func (v *optionsView) cycle(r, d int) {
 	switch {
 	case r < len(v.info.Options):
@@ -75,7 +109,7 @@ func (v *optionsView) cycle(r, d int) {
 	case r == len(v.info.Options):
 		v.copies = (v.copies-1+d+protocol.MaxCopies)%protocol.MaxCopies + 1
 	default:
-		v.muni = (v.muni + d + len(v.munis)) % len(v.munis)
+		v.openPicker()
 	}
 }
 
@@ -86,6 +120,19 @@ func (v *optionsView) spec() protocol.DocSpec {
 		opts[o.Key] = o.Values[v.vals[i]]
 	}
 	return protocol.DocSpec{Type: v.info.Type, Opts: opts, Copies: v.copies}
+}
+
+// cautions are the warnings the options as set call for: 個人番号 printed
+// on a 住民票 may be handed only to the bodies the law names.
+func (v *optionsView) cautions() []Text {
+	var out []Text
+	for i, o := range v.info.Options {
+		if o.Key == "kojin-bango" && o.Values[v.vals[i]] == "include" {
+			out = append(out, T("個人番号（マイナンバー）入りの住民票は、法律で定められた提出先（勤務先の手続きなど）にしか出せません。必要な場合だけ選んでください。",
+				"A certificate showing your My Number may be given only to the bodies the law allows (e.g. your employer's tax forms). Choose it only if you were asked for it."))
+		}
+	}
+	return out
 }
 
 func (v *optionsView) render(l Lang) {
@@ -100,11 +147,15 @@ func (v *optionsView) render(l Lang) {
 	type row struct{ label, value string }
 	var rows []row
 	for i, o := range v.info.Options {
-		rows = append(rows, row{T(o.JA, o.EN).In(l), valueLabel(o.Key, o.Values[v.vals[i]]).In(l)})
+		rows = append(rows, row{optionLabel(o).In(l), valueLabel(o.Key, o.Values[v.vals[i]]).In(l)})
 	}
 	rows = append(rows, row{T("部数", "Copies").In(l), T(fmt.Sprintf("%d通", v.copies), fmt.Sprint(v.copies)).In(l)})
-	if len(v.munis) > 1 {
-		rows = append(rows, row{T("請求先", "Request to").In(l), v.munis[v.muni].Label.In(l)})
+	if v.muniRow() >= 0 {
+		value := T("未選択（Enter で選びます）", "not chosen (press Enter)").In(l)
+		if v.muni != "" {
+			value = v.label(v.muni, l)
+		}
+		rows = append(rows, row{T("請求先（"+v.slot.role.JA+"）", "Request to ("+v.slot.role.EN+")").In(l), value})
 	}
 	width := 0
 	for _, r := range rows {
@@ -118,24 +169,44 @@ func (v *optionsView) render(l Lang) {
 			fmt.Fprintf(&b, "  %d  %s     %s\n", i+1, label, esc(r.value))
 		}
 	}
-	muni := ""
-	if len(v.munis) > 0 {
-		muni = v.munis[v.muni].Code
-		if len(v.munis) == 1 {
-			b.WriteString("\n" + esc(T("請求先：", "Request to: ").In(l)+v.munis[0].Label.In(l)) + "\n")
-		}
+	if v.slot.fixed != "" {
+		b.WriteString("\n" + esc(T("請求先：", "Request to: ").In(l)+v.slot.role.In(l)+T("（", " (").In(l)+v.label(v.slot.fixed, l)+T("）", ")").In(l)) + "\n")
 	}
-	if v.estimate != nil {
-		if fee, remark, ok := v.estimate(l, muni, v.info.Type); ok {
+	if v.muni != "" && v.estimate != nil {
+		if fee, remark, ok := v.estimate(l, v.muni, v.info.Type); ok {
 			b.WriteString("\n" + esc(T(
 				fmt.Sprintf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）", yen(Japanese, fee), v.copies, yen(Japanese, fee*v.copies)),
 				fmt.Sprintf("Expected fee: %s × %d = %s (confirmed after your PIN)", yen(English, fee), v.copies, yen(English, fee*v.copies))).In(l)) + "\n")
 			if remark != "" {
-				b.WriteString(tagWarn + esc(remark) + tagOff + "\n")
+				b.WriteString(tagDim + esc(remark) + tagOff + "\n")
 			}
 		}
+		if a := v.avail(v.muni, v.info.Type); !a.ok {
+			b.WriteString(tagError + esc(a.why.In(l)) + tagOff + "\n")
+		}
+		if n := requirementNote(v.info.Type, v.muni != v.slot.home); !n.Empty() {
+			b.WriteString(tagDim + esc(n.In(l)) + tagOff + "\n")
+		}
+	}
+	for _, c := range v.cautions() {
+		b.WriteString("\n" + tagWarn + esc(c.In(l)) + tagOff + "\n")
+	}
+	if !v.msg.Empty() {
+		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
 	}
 	v.tv.SetText(b.String())
+}
+
+// optionLabel is an option's label; the table's English for 個人番号 is
+// the wire's ("Individual number"), a resident knows it as My Number.
+func optionLabel(o protocol.Option) Text {
+	switch o.Key {
+	case "kojin-bango":
+		return T(o.JA, "My Number")
+	case "honseki":
+		return T(o.JA, "Registered domicile and head of family register")
+	}
+	return T(o.JA, o.EN)
 }
 
 func (v *optionsView) hints(Lang) []hint {
@@ -152,6 +223,7 @@ func (v *optionsView) handle(k key) {
 	if v.done == nil {
 		return
 	}
+	v.msg = Text{}
 	n := v.rows()
 	switch {
 	case k.kind == keyUp:
@@ -166,12 +238,27 @@ func (v *optionsView) handle(k key) {
 		v.sel = k.digit() - 1
 		v.cycle(v.sel, 1)
 	case k.kind == keyEnter:
-		muni := ""
-		if len(v.munis) > 0 {
-			muni = v.munis[v.muni].Code
-		}
-		v.done(muni, v.spec())
+		v.next()
 	case k.back():
 		v.back()
+	}
+}
+
+// next confirms the options: the municipality must be chosen, and the
+// document to be had there now; otherwise the screen says what is
+// missing and stays.
+func (v *optionsView) next() {
+	switch {
+	case v.muni == "" && v.sel == v.muniRow():
+		v.openPicker()
+	case v.muni == "":
+		v.sel = v.muniRow()
+		v.msg = T("請求先の市区町村を選んでください。", "Please choose the municipality.")
+	default:
+		if a := v.avail(v.muni, v.info.Type); !a.ok {
+			v.msg = a.why
+			return
+		}
+		v.done(v.muni, v.spec())
 	}
 }

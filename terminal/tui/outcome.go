@@ -50,6 +50,10 @@ func explain(r terminal.Result) words {
 		w.Staff = true
 		return w
 	case protocol.ResultUnknown:
+		if f := printerFaultOf(r.Reason); f != faultNone {
+			faultStop(f, r.Pages, &w) // the printer said why it stopped
+			return w
+		}
 		w.Title = T("印刷が完了したか確認できませんでした。", "We could not confirm that printing finished.")
 		w.What = T("印刷の途中で問題が起きました。", "A problem occurred while printing.")
 		w.Do = T("出てきた用紙をお取りのうえ、店員にお知らせください。", "Please take any paper that came out and tell the store staff.")
@@ -137,6 +141,12 @@ func failureWords(reason string, w *words) {
 		w.Do = T("カードをお持ちのうえ、お住まいの市区町村の窓口で電子証明書の発行を受けてください。",
 			"Please take your card to your municipal office to have the certificate issued.")
 		w.Office = true
+	case reason == "card-certificate-expired":
+		w.Title = notIssued
+		w.What = T("このカードの利用者証明用電子証明書は有効期限が切れています。", "This card's authentication certificate has expired.")
+		w.Do = T("カードをお持ちのうえ、お住まいの市区町村の窓口で電子証明書の更新手続きをしてください。",
+			"Please take your card to your municipal office to have the certificate renewed.")
+		w.Office = true
 	case reason == "card-pin-counter":
 		w.Title = notIssued
 		w.What = T("カードの状態を正しく確認できませんでした。", "The card's state could not be confirmed.")
@@ -162,6 +172,16 @@ func failureWords(reason string, w *words) {
 		w.Title = stopped
 		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = again
+	case strings.HasPrefix(reason, "print-"):
+		// The printer could not take the job: nothing was sent.
+		if f := printerFaultOf(reason); f != faultNone {
+			faultBeforePrint(f, w)
+			break
+		}
+		w.Title = notIssued
+		w.What = T("証明書を印刷できませんでした。", "The certificate could not be printed.")
+		w.Do = T("店員にお知らせください。", "Please tell the store staff.")
+		w.Staff = true
 	case strings.HasSuffix(reason, "-timeout") && residentStage(strings.TrimSuffix(reason, "-timeout")):
 		w.Title = stopped
 		w.What = T("一定時間操作がなかったため、手続きを中止しました。", "Nothing was pressed for a while, so the request was cancelled.")
@@ -170,11 +190,6 @@ func failureWords(reason string, w *words) {
 		w.Title = notIssued
 		w.What = T("交付センターから応答がありませんでした。", "The issuance center did not answer.")
 		w.Do = T("カードをお取りください。しばらくしてから、もう一度お試しください。", "Please take your card and try again later.")
-	case strings.HasPrefix(reason, "print-"):
-		w.Title = notIssued
-		w.What = T("証明書を印刷できませんでした。", "The certificate could not be printed.")
-		w.Do = T("店員にお知らせください。", "Please tell the store staff.")
-		w.Staff = true
 	case reason == "payment-insufficient":
 		w.Title = stopped
 		w.What = T("投入金額が足りませんでした。", "Not enough money was inserted.")

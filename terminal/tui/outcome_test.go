@@ -47,6 +47,26 @@ func TestExplain(t *testing.T) {
 		{protocol.ResultFailed, "internal-illegal-transition", "none", []string{"システムの不具合"}, []string{"system problem"}, false, true, false},
 		{protocol.ResultPrinted, "", "capture-failed", []string{"精算が完了していません", "店員"}, []string{"Payment could not be completed"}, false, false, true},
 		{protocol.ResultFailed, "print-error", "release-failed", []string{"返却できませんでした"}, []string{"could not be returned"}, false, true, false},
+		// The printer said why it stopped (issue 17, item 2): the fault by
+		// name, the page that came out, the rest not printed, no fee.
+		{protocol.ResultUnknown, "print-paper-out", "released",
+			[]string{"用紙切れ", "印刷された1枚をお取りください。", "残りのページは印刷されていません。", "店員をお呼びください。", "料金はいただいていません"},
+			[]string{"out of paper", "Please take the page that was printed.", "The rest of the certificate was not printed.", "call a member of the store staff", "You have not been charged"},
+			false, true, true},
+		{protocol.ResultUnknown, "print-jam", "released",
+			[]string{"紙づまり", "印刷された1枚をお取りください。", "詰まった用紙は店員が取り除きます", "店員をお呼びください。"},
+			[]string{"paper jam", "Please take the page that was printed.", "leave the jammed paper", "You have not been charged"}, false, true, true},
+		{protocol.ResultUnknown, "print-cover-open", "released", []string{"カバーが開いています", "印刷された1枚をお取りください。", "店員をお呼びください。"},
+			[]string{"cover is open", "Please take the page that was printed."}, false, true, true},
+		{protocol.ResultUnknown, "print-offline", "released", []string{"プリンターが停止", "出てきた用紙があればお取りください", "店員をお呼びください。"},
+			[]string{"stopped working", "any paper that came out"}, false, true, true},
+		{protocol.ResultUnknown, "print-unconfirmed", "released", []string{"確認できませんでした", "店員にお知らせください"}, []string{"could not confirm"}, false, true, true},
+		// The printer could not take the job: nothing went out.
+		{protocol.ResultFailed, "print-paper-out", "released", []string{"用紙切れ", "印刷していません", "店員をお呼びください。", "返却しました"},
+			[]string{"out of paper", "Nothing was printed.", "has been returned"}, false, true, false},
+		{protocol.ResultFailed, "print-jam", "none", []string{"紙づまり", "印刷していません"}, []string{"paper jam", "Nothing was printed."}, false, true, false},
+		{protocol.ResultFailed, "print-cover-open", "none", []string{"カバーが開いています", "印刷していません"}, []string{"cover is open"}, false, true, false},
+		{protocol.ResultFailed, "print-offline", "none", []string{"プリンター", "印刷していません"}, []string{"not available"}, false, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.outcome)+"/"+tc.reason+"/"+tc.payment, func(t *testing.T) {

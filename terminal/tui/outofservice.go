@@ -8,10 +8,13 @@ import (
 )
 
 // Fault is one failing preflight check as the out-of-service screen
-// names it: what, in the resident's words, and the check's own detail
-// for staff (technician English).
+// names it: what, in the resident's words; what the store clerk does
+// about it, in the clerk's language (issue 17, item 6: the action was in
+// technician English only); and the check's own detail for the
+// technician.
 type Fault struct {
 	What   Text
+	Do     Text
 	Detail string
 }
 
@@ -21,11 +24,12 @@ type Fault struct {
 type outOfServiceView struct {
 	tv       *tview.TextView
 	faults   []Fault
-	idleKeys // only the Quit keys work here
+	helpdesk string // who the clerk calls ("": not configured)
+	idleKeys        // only the Quit keys work here
 }
 
-func newOutOfService(keys []IdleKey) *outOfServiceView {
-	v := &outOfServiceView{tv: newBody()}
+func newOutOfService(keys []IdleKey, helpdesk string) *outOfServiceView {
+	v := &outOfServiceView{tv: newBody(), helpdesk: helpdesk}
 	for _, k := range keys {
 		if k.Quit {
 			v.keys = append(v.keys, k)
@@ -56,9 +60,15 @@ func (v *outOfServiceView) render(l Lang) {
 	b.WriteString(tagTitle + esc(T("点検が必要な項目：", "Needs attention:").In(l)) + tagOff + "\n")
 	for _, f := range v.faults {
 		b.WriteString(tagWarn + "● " + esc(f.What.In(l)) + tagOff + "\n")
+		if !f.Do.Empty() {
+			b.WriteString("    " + esc(T("店員の方へ：", "Staff: ").In(l)+f.Do.In(l)) + "\n")
+		}
 	}
 	b.WriteString("\n" + esc(T("復旧すると、自動的にご利用いただけるようになります。",
 		"Service resumes by itself once this is fixed.").In(l)) + "\n")
+	if v.helpdesk != "" {
+		b.WriteString(esc(T("直らない場合の連絡先：", "If it stays out of service, call: ").In(l)+v.helpdesk) + "\n")
+	}
 	if len(v.faults) > 0 {
 		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + tagDim +
 			esc(T("係員向け（kiosk selftest）：", "For staff (kiosk selftest):").In(l)) + tagOff + "\n")

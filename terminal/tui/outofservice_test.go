@@ -15,9 +15,9 @@ func TestOutOfService(t *testing.T) {
 	h := newHarness(t, Options{IdleKeys: []IdleKey{
 		{Key: 'C', Label: T("カードを置く", "Place card")},
 		{Key: 'Q', Label: T("終了", "Quit"), Quit: true},
-	}})
+	}, Helpdesk: "ヘルプデスク 0120-000-000"})
 	faults := []Fault{
-		{What: T("プリンタ", "Printer"), Detail: "printer: paper out: load A4 paper and close the tray"},
+		{What: T("プリンタ", "Printer"), Do: T("A4 用紙を補充してください。", "Load A4 paper."), Detail: "printer: paper out: load A4 paper and close the tray"},
 		{What: T("交付センターとの通信", "Connection to the issuance center"), Detail: "center: nothing listens at 127.0.0.1:1"},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -28,11 +28,11 @@ func TestOutOfService(t *testing.T) {
 	got := make(chan answer, 1)
 	go func() { k, err := h.c.OutOfService(ctx, faults); got <- answer{k, err} }()
 	s := h.waitFor("ただいま、この端末はご利用いただけません", "点検が必要な項目", "● プリンタ", "● 交付センターとの通信",
-		"復旧すると、自動的に", "printer: paper out: load A4 paper", "center: nothing listens", "<Q> 終了", "休止中")
+		"復旧すると、自動的に", "店員の方へ：A4 用紙を補充してください。", "直らない場合の連絡先：ヘルプデスク 0120-000-000", "printer: paper out: load A4 paper", "center: nothing listens", "<Q> 終了", "休止中")
 	absent(t, s, "<C>", "カード置き場に置いてください")
 	h.press('C') // no card can be placed while out of service
 	h.press('L')
-	h.waitFor("This machine is out of service", "Needs attention:", "● Printer", "Service resumes by itself", "<Q> Quit", "<L> 日本語")
+	h.waitFor("This machine is out of service", "Needs attention:", "● Printer", "Staff: Load A4 paper.", "Service resumes by itself", "<Q> Quit", "<L> 日本語")
 	select {
 	case a := <-got:
 		t.Fatalf("C answered the out-of-service screen: %+v", a)

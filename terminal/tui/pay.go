@@ -25,6 +25,7 @@ type payView struct {
 	tv     *tview.TextView
 	coins  *payment.Coins // nil: a payment device outside this UI takes the money
 	fee    int
+	order  []summaryRow // what the resident asked for, shown before paying
 	msg    Text
 	guard  cancelGuard
 	answer func(bool) // true: paid; false: back. nil when nobody waits.
@@ -39,13 +40,13 @@ func (v *payView) title(l Lang) string {
 	return esc(T("手数料のお支払い", "Payment").In(l))
 }
 
-func (v *payView) open(fee int, answer func(bool)) {
-	v.fee, v.answer, v.msg = fee, answer, Text{}
+func (v *payView) open(fee int, order []summaryRow, answer func(bool)) {
+	v.fee, v.order, v.answer, v.msg = fee, order, answer, Text{}
 	v.guard.reset()
 }
 
 func (v *payView) reset() {
-	v.fee, v.answer, v.msg = 0, nil, Text{}
+	v.fee, v.order, v.answer, v.msg = 0, nil, nil, Text{}
 	v.guard.reset()
 }
 
@@ -59,6 +60,11 @@ func (v *payView) credit() int {
 
 func (v *payView) render(l Lang) {
 	var b strings.Builder
+	if len(v.order) > 0 {
+		b.WriteString(esc(T("ご請求の内容をご確認ください。", "Please check your request.").In(l)) + "\n")
+		writeSummary(&b, v.order, l)
+		b.WriteString("\n")
+	}
 	b.WriteString(tagTitle + esc(T(fmt.Sprintf("手数料　%s", yen(Japanese, v.fee)), fmt.Sprintf("Fee: %s", yen(English, v.fee))).In(l)) + tagOff + "\n\n")
 	if v.coins != nil {
 		in := v.credit()

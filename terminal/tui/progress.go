@@ -48,6 +48,9 @@ func (v *progressView) step() step {
 }
 
 func (v *progressView) title(l Lang) string {
+	if v.p.Stopped != "" {
+		return esc(T("印刷を中止しました", "Printing stopped").In(l))
+	}
 	if v.p.State == terminal.StatePrint {
 		return esc(T("印刷中", "Printing").In(l))
 	}
@@ -74,6 +77,10 @@ func (v *progressView) what() Text {
 }
 
 func (v *progressView) render(l Lang) {
+	if v.p.Stopped != "" {
+		v.renderStopped(l)
+		return
+	}
 	var b strings.Builder
 	spinner := []string{"◐", "◓", "◑", "◒"}
 	b.WriteString(tagTitle + spinner[v.spin%len(spinner)] + " " + esc(v.what().In(l)) + tagOff + "\n\n")
@@ -89,5 +96,27 @@ func (v *progressView) render(l Lang) {
 	if !v.wait && v.p.State != terminal.StateCard {
 		b.WriteString(esc(T("カードは取り外さないでください。", "Do not remove your card.").In(l)) + "\n")
 	}
+	v.tv.SetText(b.String())
+}
+
+// renderStopped says, the moment a print job ends short, why (用紙切れ,
+// 紙づまり …) and what to do with the pages that came out, while the
+// session settles; the finish screen says it again with the fee.
+func (v *progressView) renderStopped(l Lang) {
+	var w words
+	if f := printerFaultOf(v.p.Stopped); f != faultNone {
+		faultStop(f, v.p.Page, &w)
+	} else {
+		w.Title = T("印刷が完了したか確認できませんでした。", "We could not confirm that printing finished.")
+		w.Do = T("出てきた用紙をお取りのうえ、店員にお知らせください。", "Please take any paper that came out and tell the store staff.")
+	}
+	var b strings.Builder
+	b.WriteString(tagError + esc(w.Title.In(l)) + tagOff + "\n\n")
+	for _, t := range []Text{w.What, w.Do} {
+		if !t.Empty() {
+			b.WriteString(esc(t.In(l)) + "\n")
+		}
+	}
+	b.WriteString("\n" + tagDim + esc(T("お待ちください…", "Please wait…").In(l)) + tagOff + "\n")
 	v.tv.SetText(b.String())
 }

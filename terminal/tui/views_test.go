@@ -36,8 +36,8 @@ func TestScreens(t *testing.T) {
 		{
 			name:  "document list with fees",
 			setup: func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
-			ja:    []string{"取得する証明書を選んでください", "1 住民票の写し 250円", "3 印鑑登録証明書", "7 所得・課税証明書", "<1-7> 選択", "<Esc> 中止"},
-			en:    []string{"Which certificate do you need?", "1 Certificate of residence ¥250", "Seal registration certificate", "<Esc> Cancel"},
+			ja:    []string{"取得する証明書を選んでください", "1 住民票の写し 250円", "3 印鑑登録証明書", "7 所得・課税証明書", "<1-7> 選択", "<Esc> 中止", "4〜6 の戸籍の証明書は、日本国籍の方のみ取得できます。"},
+			en:    []string{"Which certificate do you need?", "1 Certificate of residence ¥250", "Seal registration certificate", "<Esc> Cancel", "4–6 (family register) are for Japanese nationals only."},
 		},
 		{
 			name: "options, copies and fee estimate",
@@ -49,7 +49,7 @@ func TestScreens(t *testing.T) {
 				h.press(tcell.KeyUp, tcell.KeyRight, tcell.KeyRight) // copies 1 → 3
 			},
 			ja: []string{"記載範囲", "本人のみ", "個人番号", "記載しない", "部数", "◀ 3通 ▶", "請求先：住所地（神奈川県横浜市）", "手数料のめやす：250円 × 3通 ＝ 750円"},
-			en: []string{"Who is listed", "Only me", "Individual number", "Copies", "◀ 3 ▶", "Expected fee: ¥250 × 3 = ¥750"},
+			en: []string{"Who is listed", "Only me", "My Number", "Copies", "◀ 3 ▶", "Expected fee: ¥250 × 3 = ¥750", "Request to: residence (Yokohama-shi, Kanagawa)"},
 		},
 		{
 			name: "koseki offers the 本籍地 when it differs",
@@ -58,11 +58,14 @@ func TestScreens(t *testing.T) {
 				go h.c.Choose(ctx)
 				h.waitFor("戸籍全部事項証明書")
 				h.press('4')
-				h.waitFor("請求先")
-				h.press(tcell.KeyUp, tcell.KeyRight)
+				h.waitFor("請求先（本籍地）", "未選択")
+				h.press(tcell.KeyUp, tcell.KeyRight) // the picker, presets first
+				h.waitFor("本籍地（徳島県徳島市）", "住所地と同じ（神奈川県横浜市）")
+				h.press(tcell.KeyEnter)
 			},
-			ja: []string{"戸籍全部事項証明書", "請求先", "◀ 本籍地（徳島県徳島市） ▶", "450円 × 1通", "戸籍の証明書は平日のみ取得できます"},
-			en: []string{"Family register (all members)", "Registered domicile (徳島県徳島市)", "weekdays only"},
+			ja: []string{"戸籍全部事項証明書", "請求先（本籍地）", "◀ 徳島県徳島市 ▶", "450円 × 1通", "戸籍の証明書は平日のみ取得できます",
+				"本籍地が住所地と異なる場合は、事前に本籍地の市区町村への利用登録申請が必要です。"},
+			en: []string{"Family register (all members)", "Request to (registered domicile)", "Tokushima-shi, Tokushima", "weekdays only"},
 		},
 		{
 			name: "PIN masked with tries left",
@@ -93,6 +96,24 @@ func TestScreens(t *testing.T) {
 			},
 			ja: []string{"手数料250円", "投入金額100円", "あと150円を投入してください", "<1> 10円", "<5> 1,000円", "<Enter> 印刷開始"},
 			en: []string{"Fee: ¥250", "Inserted: ¥100", "Please insert ¥150 more", "<3> ¥100"},
+		},
+		{
+			// Issue 17, item 8: the request is summed up before paying.
+			name: "summary before paying",
+			opts: Options{Coins: payment.NewCoins()},
+			setup: func(ctx context.Context, h *harness) {
+				go func() {
+					if _, err := h.c.Choose(ctx); err == nil {
+						h.c.Pay(ctx, 500)
+					}
+				}()
+				h.waitFor("取得する証明書を選んでください")
+				h.press('1')
+				h.waitFor("記載範囲")
+				h.press('1', '5', '5', tcell.KeyEnter) // household; copies 1 → 2 → 3
+			},
+			ja: []string{"ご請求の内容をご確認ください。", "証明書", "住民票の写し", "記載範囲", "世帯全員", "部数", "3通", "請求先", "神奈川県横浜市", "手数料　500円"},
+			en: []string{"Please check your request.", "Certificate of residence", "Whole household", "Copies", "Yokohama-shi, Kanagawa", "Fee: ¥500"},
 		},
 		{
 			name:  "waiting for the center",
@@ -134,11 +155,13 @@ func TestScreens(t *testing.T) {
 		},
 		{
 			name: "refused: not issued, no fee, ask staff",
+			opts: Options{Helpdesk: "ヘルプデスク 0120-000-000"},
 			setup: func(ctx context.Context, h *harness) {
 				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Fee: 250,
 					Payment: "released", Session: "4821-9930-1177.abcdefghijklmnop"})
 			},
-			ja:  []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "お問い合わせ番号：4821-9930-1177", "カードをお取りください"},
+			ja: []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "お問い合わせ番号：4821-9930-1177", "カードをお取りください",
+				"店員の方へ：ヘルプデスク 0120-000-000にお問い合わせ番号をお伝えください。"},
 			en:  []string{"This certificate could not be issued.", "You have not been charged.", "tell the store staff"},
 			not: []string{"envelope", "subject", "証明書をお取りください"},
 		},
@@ -340,16 +363,28 @@ func TestChooseOrder(t *testing.T) {
 				Opts: map[string]string{"scope": "household", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
 		{name: "back to the list, then seal certificate", keys: []any{'1', tcell.KeyEscape, tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
-		{name: "koseki at the 本籍地", honseki: "362018", keys: []any{'4', '2', tcell.KeyEnter},
+		{name: "koseki at the 本籍地", honseki: "362018", keys: []any{'4', '2', tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "362018", Doc: protocol.DocSpec{Type: protocol.DocKosekiZenbu, Copies: 1, Opts: map[string]string{}}}},
+		{name: "koseki: Enter with nothing chosen leads to the choice, 住所地 chosen explicitly", honseki: "362018",
+			keys: []any{'4', tcell.KeyEnter, tcell.KeyEnter, tcell.KeyDown, tcell.KeyEnter, tcell.KeyEnter},
+			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocKosekiZenbu, Copies: 1, Opts: map[string]string{}}}},
+		{name: "koseki: another 本籍地 found by its reading", honseki: "362018",
+			keys: []any{'4', '2', tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter, "むなかた", tcell.KeyEnter, tcell.KeyEnter},
+			want: terminal.Order{Muni: "402206", Doc: protocol.DocSpec{Type: protocol.DocKosekiZenbu, Copies: 1, Opts: map[string]string{}}}},
 		{name: "no 本籍地 choice for a residence document", honseki: "362018", keys: []any{'1', '6', tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 1,
 				Opts: map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
 		{name: "Esc on the list cancels", keys: []any{tcell.KeyEscape}, err: terminal.ErrCancelled},
-		{name: "store machine: the first municipality of the list", muni: storeMachine, keys: []any{'3', tcell.KeyEnter},
+		{name: "store machine: by the 6-digit code", muni: storeMachine, keys: []any{'3', tcell.KeyEnter, tcell.KeyEnter, "141003", tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
-		{name: "store machine: the resident picks the second", muni: storeMachine, keys: []any{'3', tcell.KeyDown, tcell.KeyRight, tcell.KeyEnter},
+		{name: "store machine: prefecture, then municipality", muni: storeMachine,
+			keys: []any{'3', '2', down(13), tcell.KeyEnter, tcell.KeyEnter, tcell.KeyEnter},
+			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
+		{name: "store machine: by reading in Latin letters", muni: storeMachine, keys: []any{'3', '2', "tokushima", tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "362018", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
+		{name: "store machine: Esc in the picker keeps nothing chosen", muni: storeMachine,
+			keys: []any{'3', '2', "1410", tcell.KeyEscape, tcell.KeyEnter, "141003", tcell.KeyEnter, tcell.KeyEnter},
+			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,6 +396,12 @@ func TestChooseOrder(t *testing.T) {
 			}()
 			h.waitFor("取得する証明書を選んでください")
 			for _, k := range tc.keys {
+				if d, ok := k.(down); ok {
+					for range int(d) {
+						h.press(tcell.KeyDown)
+					}
+					continue
+				}
 				h.press(k)
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -498,5 +539,84 @@ func TestNewCustomerRejects(t *testing.T) {
 		if _, err := NewCustomer(tc.o); err == nil {
 			t.Errorf("%s: accepted", tc.name)
 		}
+	}
+}
+
+// down is n presses of ↓ in a key list.
+type down int
+
+// TestPickerRefuses: the picker says why and chooses nothing for a
+// municipality outside the service, a document it does not issue, a code
+// whose check digit is wrong, or a family register on a weekend where it
+// is issued on weekdays only.
+func TestPickerRefuses(t *testing.T) {
+	saturday := time.Date(2026, 12, 12, 10, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	cases := []struct {
+		name string
+		now  time.Time
+		keys []any
+		want []string
+	}{
+		{name: "not in the service", keys: []any{'3', '2', "011002", tcell.KeyEnter},
+			want: []string{"この市区町村はコンビニ交付を行っていません。"}},
+		{name: "check digit", keys: []any{'3', '2', "141004", tcell.KeyEnter},
+			want: []string{"市区町村コードが正しくありません"}},
+		{name: "document not issued there", keys: []any{'7', '3', "362018", tcell.KeyEnter},
+			want: []string{"この市区町村では、この証明書はコンビニ交付の対象外です。"}},
+		{name: "weekdays only, on a Saturday", now: saturday, keys: []any{'4', '2', "362018", tcell.KeyEnter},
+			want: []string{"戸籍の証明書は平日のみの発行です（本日は土曜日）。"}},
+		{name: "a document's own hours", now: time.Date(2026, 12, 7, 18, 30, 0, 0, time.FixedZone("JST", 9*3600)),
+			keys: []any{'4', '2', "402206", tcell.KeyEnter}, want: []string{"この証明書の発行は 9:00〜17:00 です。"}},
+		{name: "the service's hours", now: time.Date(2026, 12, 7, 23, 30, 0, 0, time.FixedZone("JST", 9*3600)),
+			keys: []any{'1', '6', "141003", tcell.KeyEnter}, want: []string{"証明書を発行できるのは 6:30〜23:00 です。"}},
+		{name: "year-end closure", now: time.Date(2026, 12, 30, 10, 0, 0, 0, time.FixedZone("JST", 9*3600)),
+			keys: []any{'1', '6', "141003", tcell.KeyEnter}, want: []string{"年末年始（12月29日〜1月3日）は証明書を発行できません。"}},
+		{name: "the list says so before anything is chosen", now: saturday, keys: []any{'4', '2', "とくしま"},
+			want: []string{"× 362018  徳島県徳島市  平日のみ（本日は発行できません）"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Options{Muni: storeMachine}
+			if !tc.now.IsZero() {
+				o.Now = func() time.Time { return tc.now }
+			}
+			h := newHarness(t, o)
+			ordered := make(chan terminal.Order, 1)
+			go func() {
+				if o, err := h.c.Choose(context.Background()); err == nil {
+					ordered <- o
+				}
+			}()
+			h.waitFor("取得する証明書を選んでください")
+			for _, k := range tc.keys {
+				h.press(k)
+				time.Sleep(20 * time.Millisecond)
+			}
+			h.waitFor(tc.want...)
+			h.press(tcell.KeyEnter)
+			select {
+			case o := <-ordered:
+				t.Fatalf("ordered %+v", o)
+			case <-time.After(100 * time.Millisecond):
+			}
+		})
+	}
+}
+
+// TestPickerTakesLetters: in the search field C and L are letters, not
+// the emulator's card key or the language key (千代田 is Chiyoda).
+func TestPickerTakesLetters(t *testing.T) {
+	var toggled int
+	present := true
+	h := newHarness(t, Options{Muni: storeMachine, Card: &CardKey{Key: 'C', Present: func() bool { return present }, Toggle: func() { toggled++ }}})
+	go h.c.Choose(context.Background())
+	h.waitFor("取得する証明書を選んでください")
+	h.press('1', '6')
+	h.waitFor("住所地の市区町村を選んでください。")
+	h.press("chiyoda")
+	s := h.waitFor("東京都千代田区", "群馬県千代田町", "検索： CHIYODA_")
+	absent(t, s, "<C>", "<L>")
+	if toggled != 0 {
+		t.Fatalf("typing C in the search pulled the card %d times", toggled)
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // IdleKey is a key the idle (welcome) screen answers to besides the
-// language key, e.g. the emulator's "insert card" and "quit".
+// language key, e.g. the emulator's "quit" (its card is a CardKey).
 type IdleKey struct {
 	Key   rune // upper case; the lower case works too
 	Label Text // shown in the keymap

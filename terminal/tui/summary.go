@@ -1,0 +1,45 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"kofu/protocol"
+	"kofu/terminal"
+)
+
+// summaryRow is one line of the request's summary: a label and a value.
+type summaryRow struct{ label, value Text }
+
+// summarize is the request as the resident set it — the certificate, its
+// options, the copies and the municipality — for the payment screen
+// (issue 17, item 8: nothing said what was about to be paid for).
+func (c *Customer) summarize(o terminal.Order) []summaryRow {
+	info, ok := protocol.LookupDoc(o.Doc.Type)
+	if !ok {
+		return nil
+	}
+	rows := []summaryRow{{T("証明書", "Certificate"), T(info.JA, info.EN)}}
+	for _, opt := range info.Options {
+		if v, ok := o.Doc.Opts[opt.Key]; ok {
+			rows = append(rows, summaryRow{optionLabel(opt), valueLabel(opt.Key, v)})
+		}
+	}
+	rows = append(rows,
+		summaryRow{T("部数", "Copies"), T(fmt.Sprintf("%d通", o.Doc.Copies), fmt.Sprint(o.Doc.Copies))},
+		summaryRow{T("請求先", "Request to"), T(c.muniLabel(o.Muni, Japanese), c.muniLabel(o.Muni, English))})
+	return rows
+}
+
+// writeSummary writes rows as an aligned two-column list.
+func writeSummary(b *strings.Builder, rows []summaryRow, l Lang) {
+	width := 0
+	for _, r := range rows {
+		width = max(width, tview.TaggedStringWidth(esc(r.label.In(l))))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "  %s  %s\n", tagDim+pad(esc(r.label.In(l)), width)+tagOff, esc(r.value.In(l)))
+	}
+}

@@ -1,0 +1,280 @@
+package tui
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rivo/tview"
+)
+
+// Line breaking a resident can read (issue 17, item 13). tview breaks
+// Japanese between any two characters, which left orphans (くださ / い。)
+// and split words. wrapText breaks at phrase boundaries instead: after
+// punctuation and spaces, and after a particle that ends a phrase (を, は,
+// が, で, に, と, へ, も, の, や) before a word that is not a kana ending;
+// never before closing punctuation or a small kana (kinsoku); a phrase
+// longer than the line is cut as a last resort. Colour tags take no room.
+
+// noLineStart are characters a line must not begin with.
+const noLineStart = "、。，．・：；？！」』）】〕〉》ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ々…‥,.)!?:;"
+
+// noLineEnd are characters a line must not end with.
+const noLineEnd = "「『（【〔〈《(["
+
+// particles end a phrase when a word that is not more kana follows.
+const particles = "をはがでにとへもの や"
+
+// token is a piece of a line that is never broken inside: a phrase, or a
+// space.
+type token struct {
+	text  string // with colour tags
+	width int    // screen cells, tags not counted
+	space bool
+}
+
+// wrapText wraps every line of s (tview colour tags allowed) to width
+// cells. A width under 8 leaves s to tview.
+func wrapText(s string, width int) string {
+	if width < 8 {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = wrapLine(line, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapLine wraps one line. Continuation lines keep the line's leading
+// spaces (the indent of a list item).
+func wrapLine(line string, width int) string {
+	if tview.TaggedStringWidth(line) <= width {
+		return line
+	}
+	indent := leadingSpaces(line)
+	if indent > width/2 {
+		indent = 0
+	}
+	var out strings.Builder
+	cur, curW := "", 0
+	flush := func() {
+		out.WriteString(strings.TrimRight(cur, " "))
+		out.WriteByte('\n')
+		cur, curW = strings.Repeat(" ", indent), indent
+	}
+	for _, t := range tokens(line) {
+		switch {
+		case t.space && curW+t.width > width:
+			flush()
+		case t.space:
+			if curW > indent {
+				cur, curW = cur+t.text, curW+t.width
+			}
+		case curW+t.width <= width:
+			cur, curW = cur+t.text, curW+t.width
+		case t.width <= width-indent:
+			flush()
+			cur, curW = cur+t.text, curW+t.width
+		default:
+			// A phrase longer than a line: break it where a kana ending
+			// meets the next word's kanji (やり|直して), and cut only
+			// what is longer still, never before a character that may
+			// not start a line.
+			for _, sub := range subphrases(t.text) {
+				sw := tview.TaggedStringWidth(sub)
+				if curW > indent && curW+sw > width {
+					flush()
+				}
+				if curW+sw <= width {
+					cur, curW = cur+sub, curW+sw
+					continue
+				}
+				for _, piece := range cut(sub, width-curW, width-indent) {
+					if curW > indent && curW+tview.TaggedStringWidth(piece) > width {
+						flush()
+					}
+					cur, curW = cur+piece, curW+tview.TaggedStringWidth(piece)
+				}
+			}
+		}
+	}
+	out.WriteString(strings.TrimRight(cur, " "))
+	return out.String()
+}
+
+func leadingSpaces(s string) int {
+	return len(s) - len(strings.TrimLeft(s, " "))
+}
+
+// tokens splits a line into phrases and spaces. A colour tag sticks to
+// the text after it.
+func tokens(line string) []token {
+	var out []token
+	var b strings.Builder
+	w := 0
+	emit := func() {
+		if b.Len() > 0 {
+			out = append(out, token{text: b.String(), width: w})
+			b.Reset()
+			w = 0
+		}
+	}
+	rs := []rune(line)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if r == '[' {
+			if j := tagEnd(rs, i); j > i {
+				b.WriteString(string(rs[i : j+1]))
+				i = j
+				continue
+			}
+		}
+		if r == ' ' {
+			emit()
+			out = append(out, token{text: " ", width: 1, space: true})
+			continue
+		}
+		b.WriteRune(r)
+		w += runeWidth(r)
+		if i+1 < len(rs) && breakAfter(rs, i) {
+			emit()
+		}
+	}
+	emit()
+	return out
+}
+
+// tagEnd returns the index of the ']' closing a tview colour tag opened
+// at rs[i], or -1 when rs[i] opens no tag.
+func tagEnd(rs []rune, i int) int {
+	for j := i + 1; j < len(rs) && j < i+40; j++ {
+		switch {
+		case rs[j] == ']':
+			if j == i+1 {
+				return -1
+			}
+			return j
+		case rs[j] == '[' || rs[j] == ' ':
+			return -1
+		}
+	}
+	return -1
+}
+
+// breakAfter reports whether a line may break between rs[i] and the next
+// visible character.
+func breakAfter(rs []rune, i int) bool {
+	r := rs[i]
+	next, ok := nextVisible(rs, i+1)
+	if !ok || strings.ContainsRune(noLineStart, next) || strings.ContainsRune(noLineEnd, r) {
+		return false
+	}
+	switch {
+	case strings.ContainsRune("、。，．！？」』）】〕〉》", r):
+		return true
+	case strings.ContainsRune(particles, r) && isHiragana(r):
+		// A particle ends a phrase when a word follows: kanji, katakana,
+		// Latin, digits, an opening bracket, or the honorific お/ご
+		// before kanji.
+		if !isHiragana(next) {
+			return true
+		}
+		if next == 'お' || next == 'ご' {
+			after, ok := nextVisible(rs, indexAfter(rs, i+1, next)+1)
+			return ok && !isHiragana(after) && !isKatakana(after)
+		}
+	}
+	return false
+}
+
+// nextVisible is the first character at or after rs[i] outside colour
+// tags.
+func nextVisible(rs []rune, i int) (rune, bool) {
+	for i < len(rs) {
+		if rs[i] == '[' {
+			if j := tagEnd(rs, i); j > i {
+				i = j + 1
+				continue
+			}
+		}
+		return rs[i], true
+	}
+	return 0, false
+}
+
+// indexAfter is the index of the first r at or after i.
+func indexAfter(rs []rune, i int, r rune) int {
+	for ; i < len(rs); i++ {
+		if rs[i] == r {
+			return i
+		}
+	}
+	return len(rs)
+}
+
+// subphrases splits a phrase before each kanji or katakana that follows
+// hiragana: the weaker boundaries used only when a phrase does not fit.
+func subphrases(s string) []string {
+	var out []string
+	rs := []rune(s)
+	start := 0
+	var prev rune
+	for i := 0; i < len(rs); i++ {
+		if rs[i] == '[' {
+			if j := tagEnd(rs, i); j > i {
+				i = j
+				continue
+			}
+		}
+		r := rs[i]
+		if i > start && isHiragana(prev) && (unicode.Is(unicode.Han, r) || isKatakana(r) && r != 'ー') {
+			out = append(out, string(rs[start:i]))
+			start = i
+		}
+		prev = r
+	}
+	return append(out, string(rs[start:]))
+}
+
+// cut splits a phrase too long for a line into pieces: the first fits
+// first cells, the others full cells; a piece never begins with a
+// character that may not start a line.
+func cut(s string, first, full int) []string {
+	var out []string
+	var b strings.Builder
+	w, limit := 0, max(first, 1)
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if r == '[' {
+			if j := tagEnd(rs, i); j > i {
+				b.WriteString(string(rs[i : j+1]))
+				i = j
+				continue
+			}
+		}
+		rw := runeWidth(r)
+		if w+rw > limit && w > 0 && !strings.ContainsRune(noLineStart, r) {
+			out = append(out, b.String())
+			b.Reset()
+			w, limit = 0, full
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func isHiragana(r rune) bool { return unicode.Is(unicode.Hiragana, r) }
+func isKatakana(r rune) bool { return unicode.Is(unicode.Katakana, r) || r == 'ー' }
+
+// runeWidth is the cells a character takes, as tview measures it.
+func runeWidth(r rune) int {
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	return tview.TaggedStringWidth(string(buf[:n]))
+}

@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rivo/tview"
+)
+
+// TestWrapText: lines fit, nothing is lost, no line begins with closing
+// punctuation or a small kana, and the breaks fall between phrases.
+func TestWrapText(t *testing.T) {
+	cases := []struct {
+		in    string
+		width int
+		want  []string // exact lines, when given
+	}{
+		{in: "カードをお取りください。必要な場合は、最初からやり直してください。", width: 24,
+			want: []string{"カードをお取りください。", "必要な場合は、", "最初からやり", "直してください。"}},
+		{in: "カードをお持ちのうえ、お住まいの市区町村の窓口で暗証番号の再設定（ロック解除）の手続きをしてください。", width: 40},
+		{in: "[yellow::b]投入金額が足りません。[-:-:-]もう一度お確かめください。", width: 20},
+		{in: "  ● プリンタの用紙、紙づまり、カバー、電源とケーブルを確認してください。", width: 30},
+		{in: "Please take your card to your municipal office to have the PIN reset.", width: 30,
+			want: []string{"Please take your card to your", "municipal office to have the", "PIN reset."}},
+		{in: "短い行", width: 40, want: []string{"短い行"}},
+	}
+	for _, tc := range cases {
+		got := wrapText(tc.in, tc.width)
+		lines := strings.Split(got, "\n")
+		if tc.want != nil && strings.Join(lines, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrap(%q, %d):\n got %q\nwant %q", tc.in, tc.width, lines, tc.want)
+		}
+		joined := ""
+		for i, l := range lines {
+			if w := tview.TaggedStringWidth(l); w > tc.width {
+				t.Errorf("wrap(%q): line %q is %d cells > %d", tc.in, l, w, tc.width)
+			}
+			plain := strings.TrimLeft(tview.Escape(stripTags(l)), " ")
+			if i > 0 && plain != "" && strings.ContainsRune(noLineStart, []rune(plain)[0]) {
+				t.Errorf("wrap(%q): line %q begins with %q", tc.in, l, []rune(plain)[0])
+			}
+			if strings.HasSuffix(stripTags(l), "くださ") {
+				t.Errorf("wrap(%q): くださ / い", tc.in)
+			}
+			sep := ""
+			if i > 0 && isASCIIWordEnd(joined) {
+				sep = " "
+			}
+			joined += sep + strings.TrimLeft(l, " ")
+		}
+		if strings.ReplaceAll(joined, " ", "") != strings.ReplaceAll(tc.in, " ", "") {
+			t.Errorf("wrap(%q) lost text: %q", tc.in, joined)
+		}
+	}
+}
+
+func stripTags(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		if rs[i] == '[' {
+			if j := tagEnd(rs, i); j > i {
+				i = j
+				continue
+			}
+		}
+		b.WriteRune(rs[i])
+	}
+	return b.String()
+}
+
+func isASCIIWordEnd(s string) bool {
+	return s != "" && s[len(s)-1] < 0x80 && s[len(s)-1] != ' '
+}
