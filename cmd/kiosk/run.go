@@ -118,7 +118,28 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	if f.logFormat != "" {
 		format = f.logFormat
 	}
-	log, err := newLogger(stderr, format, cfg.Log.Level)
+	logTo := stderr
+	if !f.autopilot && isTerminal(stderr) {
+		// The customer UI draws on this terminal: log lines written to
+		// it would tear the resident's screen. They go to a file beside
+		// the emulator's output, or the journal, instead.
+		dir := f.out
+		if !f.emu {
+			dir = filepath.Dir(cfg.Journal.Path)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return 2, err
+		}
+		path := filepath.Join(dir, "kiosk.log")
+		lf, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return 2, fmt.Errorf("the log file (the customer UI has the terminal): %w", err)
+		}
+		defer lf.Close()
+		fmt.Fprintf(stderr, "kiosk: logging to %s while the customer UI has the terminal\n", path)
+		logTo = lf
+	}
+	log, err := newLogger(logTo, format, cfg.Log.Level)
 	if err != nil {
 		return 2, err
 	}
@@ -544,3 +565,13 @@ type repeated []string
 
 func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -105,7 +105,7 @@ func (f *frame) paint(v view, l Lang, notice Text) {
 	if !typing(v) {
 		hs = append(hs, hintLang(l))
 	}
-	f.keymap.SetText(keymapLine(l, hs))
+	f.keymap.SetText(wrapKeymap(keymapLine(l, hs), f.screenWidth-1))
 	if notice.Empty() {
 		f.notice.SetText("")
 		f.root.ResizeItem(f.notice, 0, 0)

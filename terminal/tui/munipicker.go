@@ -143,19 +143,19 @@ func (v *pickerView) render(l Lang) {
 		b.WriteString(tagDim + esc(T("よみ（かな・ローマ字）か、市区町村コード（6桁）を入力できます。",
 			"Type the name (kana or Latin letters) or the 6-digit code.").In(l)) + tagOff + "\n")
 	}
-	where := T("都道府県を選んでください", "Choose the prefecture")
+	where := T("都道府県を選んでください。", "Choose the prefecture.")
 	if p, ok := v.dir.Prefecture(v.pref); ok {
-		where = T(p.Name, p.English)
+		where = T(p.Name+"の市区町村", "Municipalities of "+p.English)
 	}
 	switch {
 	case !v.browse:
-		b.WriteString("\n")
+		b.WriteString("\n\n")
 	case len(v.query) > 0:
-		fmt.Fprintf(&b, "%s %s[::u]%s[::-]_\n", esc(T("検索：", "Search:").In(l)), tagTitle, esc(string(v.query)))
+		fmt.Fprintf(&b, "%s %s[::u]%s[::-]_\n%s\n", esc(T("検索：", "Search:").In(l)), tagTitle, esc(string(v.query)),
+			tagOff+tagDim+esc(T("全国から探しています", "Searching all of Japan").In(l))+tagOff)
 	default:
-		fmt.Fprintf(&b, "%s %s\n", esc(T("検索：", "Search:").In(l)), tagDim+esc(where.In(l))+tagOff)
+		fmt.Fprintf(&b, "%s %s\n%s\n", esc(T("検索：", "Search:").In(l)), tagDim+"＿"+tagOff, esc(where.In(l)))
 	}
-	b.WriteString("\n")
 	rows := v.rows()
 	if v.sel >= len(rows) {
 		v.sel = max(len(rows)-1, 0)
@@ -202,8 +202,11 @@ func (v *pickerView) hints(Lang) []hint {
 		hs = append(hs, hint{"←→", T("ページ", "Page")})
 	}
 	hs = append(hs, hintEnter())
-	if v.browse && (len(v.query) > 0 || v.pref != "") {
-		hs = append(hs, hint{"BS", T("1文字戻る", "Erase")})
+	switch {
+	case v.browse && len(v.query) > 0:
+		hs = append(hs, hint{"BS", T("1文字消す", "Erase")})
+	case v.browse && v.pref != "":
+		hs = append(hs, hint{"BS", T("都道府県へ", "Prefectures")})
 	}
 	return append(hs, hintBack())
 }

@@ -83,8 +83,11 @@ func (v *payView) render(l Lang) {
 			}
 			b.WriteString(tagOK + esc(T("Enter を押すと印刷を始めます。", "Press Enter to start printing.").In(l)) + tagOff + "\n")
 		}
-		b.WriteString("\n" + tagDim + esc(T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
-			"You are only charged once printing is complete; otherwise your money is returned.").In(l)) + tagOff + "\n")
+		if !v.guard.asking {
+			// While the question is open it needs the room (80×24).
+			b.WriteString("\n" + tagDim + esc(T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
+				"You are only charged once printing is complete; otherwise your money is returned.").In(l)) + tagOff + "\n")
+		}
 	} else {
 		b.WriteString(esc(T("精算機で料金をお支払いのうえ、Enter を押してください。",
 			"Please pay at the payment unit, then press Enter.").In(l)) + "\n")

@@ -22,10 +22,17 @@ func (c *Customer) summarize(o terminal.Order) []summaryRow {
 		return nil
 	}
 	rows := []summaryRow{{T("証明書", "Certificate"), T(info.JA, info.EN)}}
+	// The options on one line ("記載範囲：本人のみ、個人番号：記載しない"):
+	// at 80×24 a row each would push the fee and the question off screen.
+	var ja, en []string
 	for _, opt := range info.Options {
 		if v, ok := o.Doc.Opts[opt.Key]; ok {
-			rows = append(rows, summaryRow{optionLabel(opt), valueLabel(opt.Key, v)})
+			ja = append(ja, optionLabel(opt).JA+"："+valueLabel(opt.Key, v).JA)
+			en = append(en, optionLabel(opt).EN+": "+valueLabel(opt.Key, v).EN)
 		}
+	}
+	if len(ja) > 0 {
+		rows = append(rows, summaryRow{T("内容", "Details"), T(strings.Join(ja, "、"), strings.Join(en, "; "))})
 	}
 	rows = append(rows,
 		summaryRow{T("部数", "Copies"), T(fmt.Sprintf("%d通", o.Doc.Copies), fmt.Sprint(o.Doc.Copies))},

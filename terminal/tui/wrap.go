@@ -57,7 +57,7 @@ func wrapLine(line string, width int) string {
 		indent = 0
 	}
 	var out strings.Builder
-	cur, curW := "", 0
+	cur, curW := strings.Repeat(" ", indent), indent
 	flush := func() {
 		out.WriteString(strings.TrimRight(cur, " "))
 		out.WriteByte('\n')
@@ -277,4 +277,32 @@ func runeWidth(r rune) int {
 	var buf [utf8.UTFMax]byte
 	n := utf8.EncodeRune(buf[:], r)
 	return tview.TaggedStringWidth(string(buf[:n]))
+}
+
+// keymapSep separates the keymap's entries (keymapLine).
+const keymapSep = "   "
+
+// wrapKeymap breaks the keymap line between entries only: tview would
+// break inside a Japanese label (次 / へ). width 0: left to tview.
+func wrapKeymap(line string, width int) string {
+	if width <= 0 || tview.TaggedStringWidth(line) <= width {
+		return line
+	}
+	var b strings.Builder
+	w := 0
+	for i, e := range strings.Split(line, keymapSep) {
+		ew := tview.TaggedStringWidth(e)
+		switch {
+		case i == 0:
+		case w+len(keymapSep)+ew > width:
+			b.WriteByte('\n')
+			w = 0
+		default:
+			b.WriteString(keymapSep)
+			w += len(keymapSep)
+		}
+		b.WriteString(e)
+		w += ew
+	}
+	return b.String()
 }

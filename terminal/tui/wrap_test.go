@@ -72,3 +72,18 @@ func stripTags(s string) string {
 func isASCIIWordEnd(s string) bool {
 	return s != "" && s[len(s)-1] < 0x80 && s[len(s)-1] != ' '
 }
+
+// TestWrapKeymap: the keymap breaks between entries, never inside one.
+func TestWrapKeymap(t *testing.T) {
+	line := keymapLine(Japanese, []hint{{"C", T("カードを抜く", "")}, {"1-2", T("項目を切り替え", "")},
+		{"↑↓", T("移動", "")}, {"←→", T("変更", "")}, {"Enter", T("次へ", "")}, {"Esc", T("戻る", "")}})
+	got := strings.Split(wrapKeymap(line, 60), "\n")
+	if len(got) != 2 || !strings.HasPrefix(stripTags(got[1]), "<←→>") {
+		t.Fatalf("keymap lines %q", got)
+	}
+	for _, l := range got {
+		if w := tview.TaggedStringWidth(l); w > 60 {
+			t.Errorf("line %q is %d cells", l, w)
+		}
+	}
+}
