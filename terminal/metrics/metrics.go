@@ -31,6 +31,12 @@ const (
 
 var statuses = []string{StatusUnknown, StatusReady, StatusOffline, StatusError}
 
+// PaymentResults are the values of kofu_kiosk_payments_total's result
+// label (terminal.Result.Payment). Each has a series from the start, at
+// zero, so that increase() sees the first failed settlement after a
+// restart: a series born at 1 has no earlier sample to increase from.
+var PaymentResults = []string{"captured", "released", "none", "returned", "capture-failed", "release-failed", "return-failed"}
+
 // Metrics holds one kiosk's series. It implements terminal.Observer.
 type Metrics struct {
 	reg      *prometheus.Registry
@@ -113,6 +119,9 @@ func New(o Options) *Metrics {
 	for _, o := range []protocol.Result{protocol.ResultPrinted, protocol.ResultRefused, protocol.ResultFailed,
 		protocol.ResultCancelled, protocol.ResultUnknown} {
 		m.sessions.WithLabelValues(string(o)) // a zero series for each outcome, so rates and alerts work from the start
+	}
+	for _, r := range PaymentResults {
+		m.payments.WithLabelValues(r) // likewise for each settlement result (KofuPaymentSettlementFailed)
 	}
 	m.SetPrinter(StatusUnknown)
 	m.SetReader(StatusUnknown)

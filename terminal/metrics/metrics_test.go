@@ -133,3 +133,39 @@ func TestJournalWritable(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroSeries: a fresh kiosk exports every outcome and every payment
+// result at zero, so the alerts' increase() sees the first printed,
+// unknown or failed-settlement event after a restart (a series born at 1
+// has no earlier sample to increase from).
+func TestZeroSeries(t *testing.T) {
+	m := New(Options{SW: "kofu-kiosk/1+abc cfg=0123456789abcdef", Profile: "laptop"})
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[[3]string]float64{}
+	for _, mf := range mfs {
+		for _, s := range mf.Metric {
+			for _, l := range s.Label {
+				have[[3]string{mf.GetName(), l.GetName(), l.GetValue()}] = s.GetCounter().GetValue()
+			}
+		}
+	}
+	var want [][3]string
+	for _, o := range []string{"printed", "refused", "failed", "cancelled", "unknown"} {
+		want = append(want, [3]string{"kofu_kiosk_sessions_total", "outcome", o})
+	}
+	for _, r := range []string{"captured", "released", "none", "returned", "capture-failed", "release-failed", "return-failed"} {
+		want = append(want, [3]string{"kofu_kiosk_payments_total", "result", r})
+	}
+	if len(PaymentResults) != 7 {
+		t.Errorf("PaymentResults = %v: a result added to the kiosk needs a line here and in the operator guide", PaymentResults)
+	}
+	for _, w := range want {
+		v, ok := have[w]
+		if !ok || v != 0 {
+			t.Errorf("%s{%s=%q} = %v (present %v), want a zero series", w[0], w[1], w[2], v, ok)
+		}
+	}
+}
