@@ -57,6 +57,8 @@ install:
 	install -m 0644 terminal/config/municipalities.example.toml $(DESTDIR)$(SYSCONFDIR)/kofu/municipalities.toml.example
 	install -m 0644 docs/operator.md $(DESTDIR)$(DOCDIR)/operator.md
 	install -m 0644 docs/technician.md $(DESTDIR)$(DOCDIR)/technician.md
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/fleet
+	install -m 0644 deploy/prometheus/kofu-rules.yml deploy/prometheus/kofu-attested.yml deploy/grafana/kofu-fleet.json $(DESTDIR)$(DOCDIR)/fleet/
 	@echo "installed; next: useradd --system --user-group --home-dir $(STATEDIR) kofu, then docs/operator.md §2"
 
 # The side-by-side performance report (docs/PERFORMANCE.md): Markdown on

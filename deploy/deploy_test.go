@@ -125,7 +125,7 @@ func TestMakeInstall(t *testing.T) {
 			}{
 				{tc.bin, 0o755}, {"/etc/systemd/system/kofu-kiosk.service", 0o644},
 				{"/etc/kofu/kiosk.toml.example", 0o644}, {"/etc/kofu/municipalities.toml.example", 0o644},
-				{tc.doc, 0o644}, {filepath.Join(filepath.Dir(tc.doc), "technician.md"), 0o644}, {"/var/lib/kofu", os.ModeDir | 0o700},
+				{tc.doc, 0o644}, {filepath.Join(filepath.Dir(tc.doc), "technician.md"), 0o644}, {filepath.Join(filepath.Dir(tc.doc), "fleet", "kofu-rules.yml"), 0o644}, {"/var/lib/kofu", os.ModeDir | 0o700},
 			} {
 				fi, err := os.Stat(filepath.Join(dest, f.path))
 				if err != nil {
