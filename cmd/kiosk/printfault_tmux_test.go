@@ -105,7 +105,7 @@ func TestPrinterFaultTmux(t *testing.T) {
 					fail("%q on the end screen:\n%s", code, s)
 				}
 			}
-			p.send("L")
+			p.send("L", "2") // the language list, then English
 			s = waitScreen(t, p.capture, 10*time.Second, tc.en...)
 			if strings.Contains(s, "page(s)") {
 				fail("\"page(s)\" on the English screen:\n%s", s)
@@ -133,7 +133,7 @@ func TestPrinterFaultTmux(t *testing.T) {
 
 			// The resident takes the card and the page; the printer still
 			// has no paper, so the kiosk waits out of service; Q quits.
-			p.send("L", "C")
+			p.send("L", "1", "C") // back to Japanese
 			waitScreen(t, p.capture, 10*time.Second, "印刷された1枚をお取りください", "<Enter>")
 			p.send("Enter")
 			waitScreen(t, p.capture, 20*time.Second, "<Q> 終了")

@@ -76,7 +76,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
 	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE, or right after the coin unit captured the fee (captured)")
 	fs.IntVar(&f.dpi, "dpi", 300, "emulator: center page resolution (300 or 600)")
-	fs.StringVar(&f.lang, "lang", "ja", "customer UI: the language a session starts in (ja or en)")
+	fs.StringVar(&f.lang, "lang", "ja", "customer UI: the language a session starts in (ja, en, zh, ko, pt or vi)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log on stderr: json or text (default: the config's log.format, else JSON unless stderr is a terminal)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus /metrics on this loopback ADDR (default: the config's metrics.listen)")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", 90*time.Second, "on SIGTERM: how long a print in progress may take to finish before it is aborted")
@@ -357,7 +357,8 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 		// The customer UI: sessions until the resident quits (Q when idle),
 		// C placing the card on the emulated reader and pulling it off.
 		opts := []uiOption{withJournalPath(f.journal), withResults(svc), withOutbox(outbox), withCoins(coins),
-			withTimeouts(rc.sessionTimeouts()), withLog(rc.log), withHelpdesk(rc.cfg.UI.Helpdesk)}
+			withTimeouts(rc.sessionTimeouts()), withLog(rc.log), withHelpdesk(rc.cfg.UI.Helpdesk),
+			withLanguages(rc.cfg.UI.Languages)}
 		if d := cfg.UI.Recheck.Duration; d > 0 {
 			opts = append(opts, withRecheck(d))
 		}

@@ -113,7 +113,7 @@ func TestSelftestStoreMachine(t *testing.T) {
 		unplug := s.Insert(t, e, 0)
 		defer unplug()
 		sim := tcell.NewSimulationScreen("UTF-8")
-		d, closeParts, err := newDiag(ctx, partsFlags{config: good}, partsHooks{}, sim)
+		d, closeParts, err := newDiag(ctx, diagFlags{partsFlags: partsFlags{config: good}}, partsHooks{}, sim)
 		if err != nil {
 			t.Fatal(err)
 		}

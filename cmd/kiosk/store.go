@@ -148,10 +148,14 @@ func newStoreUI(m *storeMachine, munis []tui.Municipality, lang string, checks [
 	if err != nil {
 		return nil, err
 	}
+	langs, err := uiLanguages(m.cfg.UI.Languages)
+	if err != nil {
+		return nil, err
+	}
 	// No idle keys: a resident must not be able to close a store machine
 	// (issue 17); it stops when its service is stopped.
-	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l, Now: m.now,
-		Helpdesk: m.cfg.UI.Helpdesk})
+	c, err := tui.NewCustomer(tui.Options{Screen: screen, Coins: m.coins, Municipalities: munis, Lang: l, Languages: langs,
+		Now: m.now, Helpdesk: m.cfg.UI.Helpdesk})
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,7 @@ type ui struct {
 	timeouts   terminal.Timeouts // the sessions' (zero fields: the defaults)
 	log        *slog.Logger      // nil: none
 	helpdesk   string            // who the clerk calls (ui.helpdesk)
+	languages  []string          // the languages offered (ui.languages; none: all)
 }
 
 // uiOption adds to the customer UI's loop.
@@ -134,6 +135,23 @@ func withTimeouts(t terminal.Timeouts) uiOption { return func(u *ui) { u.timeout
 // withHelpdesk sets who the clerk calls, shown where the screen asks for
 // staff (the configuration's ui.helpdesk).
 func withHelpdesk(s string) uiOption { return func(u *ui) { u.helpdesk = s } }
+
+// withLanguages sets the languages the resident may choose (the
+// configuration's ui.languages; none: every language of the UI).
+func withLanguages(codes []string) uiOption { return func(u *ui) { u.languages = codes } }
+
+// uiLanguages reads ui.languages for the customer UI (nil: all).
+func uiLanguages(codes []string) ([]tui.Lang, error) {
+	var out []tui.Lang
+	for _, c := range codes {
+		l, err := tui.ParseLang(c)
+		if err != nil {
+			return nil, fmt.Errorf("ui.languages: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
 
 // withLog logs the card loop's events (a card left in the reader).
 func withLog(l *slog.Logger) uiOption { return func(u *ui) { u.log = l } }
@@ -197,13 +215,16 @@ func newUI(env *emulator.Env, res *fixtures.Resident, j *journal.Journal, sink t
 	for _, o := range opts {
 		o(u)
 	}
+	langs, err := uiLanguages(u.languages)
+	if err != nil {
+		return nil, err
+	}
 	u.customer, err = tui.NewCustomer(tui.Options{
-		Screen: screen, Coins: u.coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni, Lang: l,
+		Screen: screen, Coins: u.coins, Municipalities: munis, Muni: res.Muni, HonsekiMuni: res.HonsekiMuni, Lang: l, Languages: langs,
 		Now:      env.Now, // the emulated world's instant (--clock): what can be had now is told by it
 		Helpdesk: u.helpdesk,
-		Note: tui.T(
-			fmt.Sprintf("［エミュレータ］テスト利用者 %s のカード（暗証番号 %s）。C キーでカードを置き、もう一度 C キーで抜きます（手続きの途中でも）。硬貨は 1〜5 キーで投入します。", res.ID, res.PIN),
-			fmt.Sprintf("[emulator] Card of test resident %s (PIN %s). Press C to place the card and C again to pull it (at any step); keys 1–5 insert coins.", res.ID, res.PIN)),
+		Note: tui.Tf("［エミュレータ］テスト利用者 %s のカード（暗証番号 %s）。C キーでカードを置き、もう一度 C キーで抜きます（手続きの途中でも）。硬貨は 1〜5 キーで投入します。",
+			"[emulator] Card of test resident %s (PIN %s). Press C to place the card and C again to pull it (at any step); keys 1–5 insert coins.", res.ID, res.PIN),
 		Card: &tui.CardKey{Key: 'C', Present: u.reader.Present, Toggle: func() { u.reader.Toggle() }},
 		IdleKeys: []tui.IdleKey{
 			{Key: 'Q', Label: tui.T("終了", "Quit"), Quit: true},
@@ -314,5 +335,5 @@ func checkName(name string) tui.Text {
 	case "disk":
 		return tui.T("記憶装置の空き容量", "Free storage")
 	}
-	return tui.T(name, name)
+	return tui.Name(name, name)
 }

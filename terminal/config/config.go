@@ -34,6 +34,10 @@ type Config struct {
 	Profile  Profile  `toml:"profile"`
 	Metrics  Metrics  `toml:"metrics"`
 	Log      Log      `toml:"log"`
+
+	// Diag is the technician UI, kiosk diag (docs/technician.md).
+	Diag       Diag       `toml:"diag"`
+	Technician Technician `toml:"technician"`
 }
 
 // Center is where requests go and whom to trust for what.
@@ -95,9 +99,23 @@ type Session struct {
 	Finish  Duration `toml:"finish"`
 }
 
+// LanguageCodes are the customer UI's languages (ui.languages,
+// ui.default): Japanese, English, Chinese (simplified), Korean,
+// Portuguese (Brazilian) and Vietnamese.
+func LanguageCodes() []string { return []string{"ja", "en", "zh", "ko", "pt", "vi"} }
+
+// languageList is LanguageCodes for a validation message.
+func languageList() string {
+	codes := LanguageCodes()
+	for i, c := range codes {
+		codes[i] = strconv.Quote(c)
+	}
+	return "one of " + strings.Join(codes, ", ")
+}
+
 // UI languages.
 type UI struct {
-	Languages []string `toml:"languages"` // of "ja", "en"
+	Languages []string `toml:"languages"` // of LanguageCodes; none: all of them
 	Default   string   `toml:"default"`
 	// Municipalities names the service's municipality list (names, fees)
 	// the customer UI offers in store mode (municipalities.go).
@@ -128,6 +146,66 @@ type Metrics struct {
 type Log struct {
 	Format string `toml:"format"` // "json" or "text"; empty: JSON unless stderr is a terminal
 	Level  string `toml:"level"`  // "debug", "info" (default), "warn", "error"
+}
+
+// Diag is how often the technician UI (kiosk diag) asks each part again
+// while its screen is shown; zero: the default.
+type Diag struct {
+	RefreshChecks  Duration `toml:"refresh_checks"`  // the overview's checks (default 1m)
+	RefreshPrinter Duration `toml:"refresh_printer"` // the printer's status (default 5s)
+	RefreshReader  Duration `toml:"refresh_reader"`  // the readers and the card (default 5s)
+	RefreshCenter  Duration `toml:"refresh_center"`  // the center probe (default 1m)
+	RefreshJournal Duration `toml:"refresh_journal"` // the journal, counters and outbox (default 10s)
+}
+
+// Technician is who may use kiosk diag on this machine: each account's
+// id is journaled with every diag action that changes something; its PIN
+// is kept only as a salted Argon2id hash (kiosk diag --hash-pin).
+type Technician struct {
+	Accounts []TechnicianAccount `toml:"account"`
+}
+
+// TechnicianAccount is one technician.
+type TechnicianAccount struct {
+	ID      string `toml:"id"`       // 1–32 of A–Z a–z 0–9 . _ -
+	PINHash string `toml:"pin_hash"` // argon2id$v=19$m=…,t=…,p=…$SALT$HASH
+}
+
+var pinHashRe = regexp.MustCompile(`^argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$`)
+
+// validateDiag checks the [diag] intervals — a second at least (the
+// printer is asked while it holds a job), an hour at most — and the
+// technician accounts.
+func (c *Config) validateDiag() []error {
+	var errs []error
+	ids := map[string]bool{}
+	for i, a := range c.Technician.Accounts {
+		key := fmt.Sprintf("technician.account[%d]", i)
+		if !idRe.MatchString(a.ID) || ids[a.ID] {
+			errs = append(errs, &FieldError{key + ".id", strconv.Quote(a.ID), "1–32 of A–Z a–z 0–9 . _ -, each account its own"})
+		}
+		ids[a.ID] = true
+		if !pinHashRe.MatchString(a.PINHash) {
+			shown := a.PINHash
+			if shown != "" {
+				shown = "a value that is not an Argon2id hash"
+			}
+			errs = append(errs, &FieldError{key + ".pin_hash", shown, `the PIN's salted hash "argon2id$v=19$m=…,t=…,p=…$SALT$HASH" from kiosk diag --hash-pin (never the PIN itself)`})
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{
+		{"diag.refresh_checks", c.Diag.RefreshChecks}, {"diag.refresh_printer", c.Diag.RefreshPrinter},
+		{"diag.refresh_reader", c.Diag.RefreshReader}, {"diag.refresh_center", c.Diag.RefreshCenter},
+		{"diag.refresh_journal", c.Diag.RefreshJournal},
+	} {
+		if d.v.Duration != 0 && (d.v.Duration < time.Second || d.v.Duration > time.Hour) {
+			errs = append(errs, &FieldError{d.key, strconv.Quote(d.v.String()), "between 1s and 1h0m0s (or leave it out for the default)"})
+		}
+	}
+	return errs
 }
 
 // Duration is a TOML string like "90s".
@@ -271,15 +349,18 @@ func (c *Config) validate() []error {
 	if c.Center.MaxPages < 0 || c.Center.MaxPages > 12 {
 		bad("center.max_pages", strconv.Itoa(c.Center.MaxPages), "0 (default) to 12")
 	}
+	codes := LanguageCodes()
 	for _, l := range c.UI.Languages {
-		if l != "ja" && l != "en" {
-			bad("ui.languages", quote(l), `"ja" or "en"`)
+		if !slices.Contains(codes, l) {
+			bad("ui.languages", quote(l), languageList())
 		}
 	}
 	switch {
+	case c.UI.Default == "" && len(c.UI.Languages) > 0 && !slices.Contains(c.UI.Languages, "ja"):
+		bad("ui.default", "", `one of ui.languages (the default, "ja", is not offered)`)
 	case c.UI.Default == "":
-	case c.UI.Default != "ja" && c.UI.Default != "en":
-		bad("ui.default", quote(c.UI.Default), `"ja" or "en"`)
+	case !slices.Contains(codes, c.UI.Default):
+		bad("ui.default", quote(c.UI.Default), languageList())
 	case len(c.UI.Languages) > 0 && !slices.Contains(c.UI.Languages, c.UI.Default):
 		bad("ui.default", quote(c.UI.Default), "one of ui.languages")
 	}
@@ -307,6 +388,7 @@ func (c *Config) validate() []error {
 	default:
 		bad("log.level", quote(c.Log.Level), `one of "debug", "info", "warn", "error"`)
 	}
+	errs = append(errs, c.validateDiag()...)
 	return errs
 }
 

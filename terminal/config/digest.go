@@ -76,7 +76,7 @@ func (c *Config) Canonical(t *Trust) []byte {
 		e.Printer = "file:*" + e.Printer[strings.LastIndexByte(e.Printer, '.'):]
 	}
 	if len(e.Languages) == 0 {
-		e.Languages = []string{"ja", "en"}
+		e.Languages = LanguageCodes()
 	}
 	if e.Default == "" {
 		e.Default = "ja"

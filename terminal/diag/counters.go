@@ -2,54 +2,105 @@ package diag
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/rivo/tview"
+	"time"
 
 	"kofu/terminal/health"
 )
 
-// countersView counts the journal's sessions by outcome, and refusals
-// and failures by reason.
+// countersView counts the sessions of a time window (today, the last 7
+// days, the whole journal) by outcome, and the refusals and failures by
+// reason, grouped as the operator guide explains them.
 type countersView struct {
-	tv *tview.TextView
+	p   *pane
+	win window
+	s   *health.Summary
+	r   health.Result
 }
 
-func newCounters() *countersView { return &countersView{tv: newBody()} }
+func newCounters() *countersView { return &countersView{p: newPane(false)} }
 
-func (v *countersView) name() string               { return "Counters" }
-func (v *countersView) primitive() tview.Primitive { return v.tv }
-func (v *countersView) hints() []hint              { return nil }
-func (v *countersView) handle(k key) action        { scroll(v.tv, k); return actNone }
-func (v *countersView) pending()                   { v.tv.SetText(loading) }
+func (v *countersView) name() string { return "Counters" }
+func (v *countersView) pane() *pane  { return v.p }
 
-func (v *countersView) set(s *health.Summary, r health.Result) {
-	var b strings.Builder
-	if r.Status != health.OK {
-		b.WriteString(resultLine(r) + "\n")
-	}
-	if s != nil {
-		counts(&b, "Sessions by outcome", s.Outcomes)
-		counts(&b, "Refusals by reason (a document not bound to the request: never printed)", s.Refusals)
-		counts(&b, "Failed and unknown sessions by reason", s.Failures)
-		section(&b, "Kiosk")
-		field(&b, "starts", fmt.Sprint(s.Opens))
-		field(&b, "records", fmt.Sprint(s.Records))
-	}
-	v.tv.SetText(b.String())
+func (v *countersView) bindings() []binding {
+	return append([]binding{
+		{keys: []key{rk('W')}, label: "W", does: "next window (today, 7 days, whole journal)", act: actWindow, keymap: true},
+		filterBinding("the reasons"),
+		escBinding("clear the filter"),
+	}, scrollBindings()...)
 }
 
-func counts(b *strings.Builder, title string, m map[string]int) {
-	section(b, title)
-	if len(m) == 0 {
-		b.WriteString(tagDim + "none" + tagOff + "\n")
+// nextWindow moves to the next time window.
+func (v *countersView) nextWindow() { v.win = (v.win + 1) % nWindows }
+
+func (v *countersView) set(s *health.Summary, r health.Result) { v.s, v.r = s, r }
+
+// draw counts the window as it stands at now, in zone z.
+func (v *countersView) draw(z *time.Location, now time.Time) {
+	var d doc
+	if v.r.Status != health.OK {
+		d.result(v.r)
+	}
+	var tabs []seg
+	for w := range nWindows {
+		tag := tagDim
+		if w == v.win {
+			tag = tagSel
+		}
+		tabs = append(tabs, seg{tag, " " + w.String() + " "}, seg{"", " "})
+	}
+	d.add(line{lead: []seg{{tagDim, "window  "}}, body: tabs})
+	if v.s == nil {
+		v.p.set(d.lines)
 		return
 	}
-	for _, c := range health.Sorted(m) {
-		key := c.Key
-		if key == "" {
-			key = "(no reason)"
+	from := v.win.since(now, z)
+	t := count(v.s.Sessions, from)
+	since := "the first record"
+	if !from.IsZero() {
+		since = from.In(z).Format("2006-01-02 15:04 MST")
+	}
+	d.text(tagDim, fmt.Sprintf("sessions ended since %s; %d ended, %d open", since, t.ended, t.open))
+	d.section("Sessions by outcome")
+	if len(t.outcomes) == 0 {
+		d.text(tagDim, "none")
+	}
+	for _, c := range health.Sorted(t.outcomes) {
+		d.add(countLine(c.Key, c.Count, outcomeTag(c.Key)))
+	}
+	d.section("Refusals by reason (nothing printed, the fee released)")
+	groupLines(&d, t.refusals)
+	d.section("Failed, unknown and cancelled sessions by reason")
+	groupLines(&d, t.failures)
+	d.section("Kiosk (whole journal)")
+	d.field("starts", fmt.Sprint(v.s.Opens))
+	d.field("records", fmt.Sprint(v.s.Records))
+	v.p.set(d.lines)
+}
+
+func countLine(key string, n int, tag string) line {
+	if key == "" {
+		key = "(no reason)"
+	}
+	return line{row: true, lead: []seg{{"", "  "}, {tag, fmt.Sprintf("%-30s", key)}}, body: []seg{{"", fmt.Sprintf("%6d", n)}}}
+}
+
+// groupLines lists counts under their group's title.
+func groupLines(d *doc, cs []reasonCount) {
+	if len(cs) == 0 {
+		d.text(tagDim, "none")
+		return
+	}
+	group := "\x00"
+	for _, c := range cs {
+		if c.group != group {
+			group = c.group
+			d.add(line{lead: []seg{{"", " "}}, body: []seg{{tagTitle, group}}})
 		}
-		fmt.Fprintf(b, "  %-28s %6d\n", esc(key), c.Count)
+		l := countLine(c.reason, c.n, "")
+		if x, ok := explain(c.reason); ok {
+			l.extra = []seg{{tagDim, "  " + x.meaning}}
+		}
+		d.add(l)
 	}
 }

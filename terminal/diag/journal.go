@@ -3,56 +3,91 @@ package diag
 import (
 	"fmt"
 	"strings"
-
-	"github.com/rivo/tview"
+	"time"
 
 	"kofu/terminal"
 	"kofu/terminal/health"
 )
 
-// journalView lists the journal's sessions, newest first, with their
-// state trail and outcome, under the chain check's result.
+// journalView lists the journal's sessions, newest first, one row each
+// in fixed-width columns and local time, under the chain check's result.
+// Enter opens a session; / finds one by the resident's reference number,
+// its outcome or its reason.
 type journalView struct {
-	tv *tview.TextView
+	p        *pane
+	sessions []health.Session
 }
 
-func newJournal() *journalView { return &journalView{tv: newBody()} }
+func newJournal() *journalView { return &journalView{p: newPane(true)} }
 
-func (v *journalView) name() string               { return "Journal" }
-func (v *journalView) primitive() tview.Primitive { return v.tv }
-func (v *journalView) hints() []hint              { return scrollHints() }
-func (v *journalView) handle(k key) action        { scroll(v.tv, k); return actNone }
-func (v *journalView) pending()                   { v.tv.SetText(loading) }
+func (v *journalView) name() string { return "Journal" }
+func (v *journalView) pane() *pane  { return v.p }
 
-func (v *journalView) set(s *health.Summary, r health.Result) {
-	var b strings.Builder
-	b.WriteString(resultLine(r) + "\n")
+func (v *journalView) bindings() []binding {
+	return append([]binding{
+		{keys: []key{{kind: keyEnter}}, label: "Enter", does: "open the session", act: actOpen, keymap: true},
+		filterBinding("by reference number, outcome or reason"),
+		escBinding("clear the filter"),
+	}, listBindings()...)
+}
+
+// outcomeTag colors an outcome.
+func outcomeTag(outcome string) string {
+	switch outcome {
+	case "", "open":
+		return tagWarn
+	case "refused", "failed", "unknown":
+		return tagFail
+	case "cancelled":
+		return tagDim
+	}
+	return tagOK
+}
+
+func (v *journalView) set(s *health.Summary, r health.Result, z *time.Location, now time.Time) {
+	var d doc
+	d.result(r)
 	if s != nil {
-		section(&b, fmt.Sprintf("Sessions, newest first (%s)", s.Path))
+		v.sessions = s.Sessions
+		d.section(fmt.Sprintf("Sessions, newest first (%s; %d)", s.Path, len(s.Sessions)))
+		d.add(line{lead: []seg{{tagDim, fmt.Sprintf("%-14s %-14s %-9s ", "TIME "+zoneName(z, now), "REFERENCE", "OUTCOME")}},
+			body: []seg{{tagDim, fmt.Sprintf("%-24s %4s %5s", "REASON", "FEE", "PAGES")}}, extra: []seg{{tagDim, "   STATES"}}})
 		if len(s.Sessions) == 0 {
-			b.WriteString(tagDim + "no session recorded" + tagOff + "\n")
+			d.text(tagDim, "no session recorded")
 		}
 		for _, ss := range s.Sessions {
-			outcome := ss.Outcome
-			tag := tagOK
-			switch outcome {
-			case "":
-				outcome, tag = "open", tagWarn
-			case "refused", "failed", "unknown":
-				tag = tagFail
-			case "cancelled":
-				tag = tagDim
-			}
-			id := terminal.Reference(ss.ID)
-			fmt.Fprintf(&b, "%s %s %s%-9s%s", esc(ss.Start), esc(id), tag, esc(outcome), tagOff)
-			if ss.Reason != "" {
-				b.WriteString(" " + esc(ss.Reason))
-			}
-			if ss.Fee > 0 || ss.Pages > 0 {
-				fmt.Fprintf(&b, " fee %d (%s) pages %d", ss.Fee, esc(ss.Billing), ss.Pages)
-			}
-			b.WriteString("\n   " + tagDim + esc(strings.Join(ss.States, " → ")) + tagOff + "\n")
+			d.add(sessionRow(ss, z))
 		}
 	}
-	v.tv.SetText(b.String())
+	v.p.set(d.lines)
+}
+
+// sessionRow is one session in the journal's columns.
+func sessionRow(ss health.Session, z *time.Location) line {
+	outcome := ss.Outcome
+	if outcome == "" {
+		outcome = "open"
+	}
+	fee, pages := "-", "-"
+	if ss.Fee > 0 || ss.Pages > 0 {
+		fee, pages = fmt.Sprint(ss.Fee), fmt.Sprint(ss.Pages)
+	}
+	body := []seg{{"", fmt.Sprintf("%-24s %4s %5s", orDash(ss.Reason), fee, pages)}}
+	return line{id: ss.ID,
+		lead: []seg{{"", journalTime(ss.Start, z, false) + " "}, {tagTitle, fmt.Sprintf("%-14s", terminal.Reference(ss.ID))},
+			{"", " "}, {outcomeTag(ss.Outcome), fmt.Sprintf("%-9s", outcome)}, {"", " "}},
+		body:  body,
+		extra: []seg{{tagDim, "   " + strings.Join(ss.States, " → ")}},
+		match: func(q string) bool { return sessionMatches(ss, q) },
+	}
+}
+
+// session returns the listed session with id.
+func (v *journalView) session(id string) (health.Session, bool) {
+	for _, s := range v.sessions {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return health.Session{}, false
 }

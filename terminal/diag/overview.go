@@ -4,56 +4,46 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rivo/tview"
-
 	"kofu/terminal/health"
 )
 
 // overviewView lists every preflight check with its verdict, as
 // `kiosk selftest` prints them.
-type overviewView struct {
-	tv  *tview.TextView
-	rep *health.Report
-}
+type overviewView struct{ p *pane }
 
-func newOverview() *overviewView { return &overviewView{tv: newBody()} }
+func newOverview() *overviewView { return &overviewView{p: newPane(true)} }
 
-func (v *overviewView) name() string               { return "Overview" }
-func (v *overviewView) primitive() tview.Primitive { return v.tv }
-func (v *overviewView) hints() []hint              { return scrollHints() }
-func (v *overviewView) handle(k key) action        { scroll(v.tv, k); return actNone }
+func (v *overviewView) name() string { return "Overview" }
+func (v *overviewView) pane() *pane  { return v.p }
 
-func (v *overviewView) pending() {
-	if v.rep == nil {
-		v.tv.SetText(loading)
-		return
-	}
-	v.tv.SetText(v.text() + "\n" + loading)
+func (v *overviewView) bindings() []binding {
+	return append([]binding{
+		{keys: []key{{kind: keyEnter}}, label: "Enter", does: "open the check's screen", act: actOpen, keymap: true},
+		filterBinding("the checks"),
+		escBinding("clear the filter"),
+	}, listBindings()...)
 }
 
 func (v *overviewView) set(rep health.Report) {
-	v.rep = &rep
-	v.tv.SetText(v.text())
-}
-
-func (v *overviewView) text() string {
-	var b strings.Builder
-	for _, o := range v.rep.Outcomes {
+	var d doc
+	for _, o := range rep.Outcomes {
 		block := "blocking"
 		if !o.Blocking {
 			block = "info"
 		}
-		fmt.Fprintf(&b, "%s  %s%-8s%s %s%-8s%s %s\n", badge(o.Status), tagTitle, o.Name, tagOff, tagDim, block, tagOff, esc(o.Detail))
+		d.add(line{id: o.Name,
+			lead: []seg{badge(o.Status), {"", "  "}, {tagTitle, fmt.Sprintf("%-8s", o.Name)}, {tagDim, fmt.Sprintf(" %-8s ", block)}},
+			body: []seg{{"", o.Detail}}})
 	}
-	b.WriteString("\n")
-	if failed := v.rep.Blocking(); len(failed) > 0 {
+	d.blank()
+	if failed := rep.Blocking(); len(failed) > 0 {
 		names := make([]string, len(failed))
 		for i, o := range failed {
 			names[i] = o.Name
 		}
-		b.WriteString(tagFail + "OUT OF SERVICE" + tagOff + ": the customer UI stays closed while " + esc(strings.Join(names, ", ")) + " fails\n")
+		d.add(line{lead: []seg{{tagFail, "OUT OF SERVICE"}}, body: []seg{{"", ": the customer UI stays closed while " + strings.Join(names, ", ") + " fails"}}})
 	} else {
-		b.WriteString(tagOK + "READY" + tagOff + ": no blocking check fails\n")
+		d.add(line{lead: []seg{{tagOK, "READY"}}, body: []seg{{"", ": no blocking check fails"}}})
 	}
-	return b.String()
+	v.p.set(d.lines)
 }

@@ -62,7 +62,7 @@ func newWorld(t *testing.T, sc printer.Scenario) *world {
 		t.Fatal(err)
 	}
 	jpath := filepath.Join(t.TempDir(), "journal")
-	j, _, err := journal.Open(jpath, make([]byte, 32), nil)
+	j, _, err := journal.Open(jpath, make([]byte, 32), func() time.Time { return base().Add(-time.Hour) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,35 +104,6 @@ func newWorld(t *testing.T, sc printer.Scenario) *world {
 		health.CenterCheck(w.parts.Center), health.JournalCheck(jpath),
 	}
 	return w
-}
-
-// harness runs a Diag on a 110×40 simulation screen.
-type harness struct {
-	t   *testing.T
-	sim tcell.SimulationScreen
-	d   *Diag
-}
-
-func newHarness(t *testing.T, be Backend) *harness {
-	t.Helper()
-	sim := tcell.NewSimulationScreen("UTF-8")
-	d, err := New(Options{Backend: be, Title: "emulator", Screen: sim})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.SetSize(110, 40)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
-	return &harness{t: t, sim: sim, d: d}
 }
 
 func (h *harness) press(keys ...any) {
@@ -189,7 +160,8 @@ func absent(t *testing.T, s string, not ...string) {
 	}
 }
 
-// TestScreens opens each screen with its key and reads it back.
+// TestScreens opens each screen with its key and reads it back, over
+// kofu's real parts (emulated card, printer, center; a real journal).
 func TestScreens(t *testing.T) {
 	w := newWorld(t, printer.Scenario{})
 	fx := w.env.Fixtures
@@ -200,25 +172,26 @@ func TestScreens(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"overview", '1', []string{"1 Overview", "2 Reader & card", "6 Counters", "OK reader blocking kofu emulated reader 00",
+		{"overview", '1', []string{"1 Overview", "2 Reader", "7 Outbox", "OK reader blocking kofu emulated reader 00",
 			"OK card info kofu emulated reader 00: My Number card", "OK printer blocking kofu Emulated Laser 5 (SN EMU0001): ready",
 			"OK center blocking", "reachable over mutual TLS (TLS 1.3)", "OK journal blocking", "READY: no blocking check fails",
-			"<1-6> screen", "<R> re-run", "<Q> quit"}, nil},
+			"<?> help", "<R> refresh", "<Q> quit", "sw kofu-kiosk/test+abc", "profile laptop", "up 1d02h", "refreshed 10:00"}, nil},
 		{"reader and card", '2', []string{"Readers", "kofu emulated reader 00", "Card (JPKI applet check, no PIN)",
 			"ATR 3B E0 00 FF 81 31 FE 45 14", "token JPKIAPICCTOKEN2", "serial " + res.CardCert.SerialNumber.Text(16),
-			"PIN tries left 3", "APDU trace of this check", "kofu emulated reader 00 > 00 A4 04 0C", "<R> re-run"},
+			"PIN tries left 3", "APDU trace of this check", "kofu emulated reader 00 > 00 A4 04 0C"},
 			[]string{res.PIN + " "}},
-		{"printer", '3', []string{"OK kofu Emulated Laser 5 (SN EMU0001): ready", "manufacturer kofu", "model Emulated Laser 5",
-			"command set PJL,PCL,PCL5E,PWG", "device 0525:a4a8", "protocol 2 (bidirectional)", "path pjl+pcl5", "confirmation yes",
-			"port status 0x18 (selected)", "PJL 10001", "state ready", "<T> print a test page"}, nil},
+		{"printer", '3', []string{"OK kofu Emulated Laser 5 (SN EMU0001): ready", "state ready", "port status 0x18 (selected)", "PJL 10001",
+			"manufacturer kofu", "model Emulated Laser 5", "command set PJL,PCL,PCL5E,PWG", "device 0525:a4a8",
+			"protocol 2 (bidirectional)", "path pjl+pcl5", "confirmation yes", "<T> print a test page"}, nil},
 		{"center", '4', []string{"OK 127.0.0.1:", "URL " + w.env.Center.URL, "answer HTTP 404 unknown-ticket", "version TLS 1.3",
 			"cipher TLS_", "peer subject " + fx.CenterTLS.Cert.Subject.String(), "peer expires", "skew 0s"}, nil},
-		{"journal", '5', []string{"OK chain verified: 7 records", "Sessions, newest first", "bbbbbbbb refused page-qr-mismatch",
-			"card → verify", "aaaaaaaa printed fee 300 (captured) pages 1", "card → print"}, nil},
-		{"counters", '6', []string{"Sessions by outcome", "printed 1", "refused 1", "Refusals by reason", "page-qr-mismatch 1",
-			"Failed and unknown sessions by reason", "none", "starts 1", "records 7"}, nil},
+		{"journal", '5', []string{"OK chain verified: 7 records", "Sessions, newest first", "bbbbbbbb", "refused page-qr-mismatch",
+			"aaaaaaaa printed - 300 1 card → print", "TIME JST REFERENCE OUTCOME REASON FEE PAGES STATES"}, nil},
+		{"counters", '6', []string{"Sessions by outcome", "printed 1", "refused 1", "Refusals by reason", "Refused because of a page",
+			"page-qr-mismatch 1", "Failed, unknown and cancelled sessions by reason", "none", "starts 1", "records 7"}, nil},
+		{"outbox", '7', []string{"Outcomes the center has not heard yet (0)", "none: the center has heard every outcome", "<S> send"}, nil},
 	}
-	h := newHarness(t, w.parts.Backend())
+	h := newHarness(t, w.parts.Backend(), 110, 40)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h.t = t
@@ -236,29 +209,29 @@ func TestScreens(t *testing.T) {
 // and R checks again.
 func TestScreensShowFaults(t *testing.T) {
 	w := newWorld(t, printer.Scenario{PaperOutAt: 1})
-	h := newHarness(t, w.parts.Backend())
+	h := newHarness(t, w.parts.Backend(), 110, 40)
 	h.waitFor("READY")
 
-	// The test page runs the printer out of paper; the printer screen
-	// says so and the overview, re-run, closes the kiosk.
+	// The test page runs the printer out of paper: FAIL with the reason,
+	// and the printer screen says so.
 	h.press('3')
 	h.waitFor("state ready")
 	h.press('T')
 	h.waitFor("Test page", "FAIL test page NOT printed", "paper out", "FAIL kofu Emulated Laser 5 (SN EMU0001): paper out: load A4 paper",
-		"state NOT READY (paper out)")
+		"state NOT READY", "fault PAPER OUT: load A4 paper and close the tray")
 	h.press('1', 'R')
 	h.waitFor("FAIL printer blocking", "OUT OF SERVICE: the customer UI stays closed while printer fails")
 
 	// The card is pulled: the applet check asks for a test card.
 	w.card.Remove()
-	h.press('2')
+	h.press('2', 'R')
 	h.waitFor("WARN no card inserted: insert a test card", "no APDU exchanged")
 
 	// The journal is tampered with.
 	data, _ := os.ReadFile(w.parts.Journal)
 	os.WriteFile(w.parts.Journal, []byte(strings.Replace(string(data), `"fee":300`, `"fee":3000`, 1)), 0o600)
-	h.press('5')
-	h.waitFor("FAIL CHAIN BROKEN: journal line 4", "the first 3 records verify", "aaaaaaaa open", "card → print")
+	h.press('5', 'R')
+	h.waitFor("FAIL CHAIN BROKEN: journal line 4", "the first 3 records verify", "aaaaaaaa open")
 	absent(t, h.d.Snapshot(), "aaaaaaaa printed", "bbbbbbbb")
 
 	// The center goes down.
@@ -266,11 +239,11 @@ func TestScreensShowFaults(t *testing.T) {
 	h.press('4')
 	h.waitFor("FAIL nothing listens at 127.0.0.1:", "connection refused")
 
-	h.press('Q')
+	h.press('Q', 'Y')
 	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
 	for h.d.Snapshot() != "" {
 		if time.Now().After(deadline) {
-			t.Fatal("Q did not quit")
+			t.Fatal("Q Y did not quit")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -279,7 +252,7 @@ func TestScreensShowFaults(t *testing.T) {
 // TestTestPagePrinted: T prints a test page the printer confirms.
 func TestTestPagePrinted(t *testing.T) {
 	w := newWorld(t, printer.Scenario{})
-	h := newHarness(t, w.parts.Backend())
+	h := newHarness(t, w.parts.Backend(), 110, 40)
 	h.press('3')
 	h.waitFor("state ready")
 	h.press('T')

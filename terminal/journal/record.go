@@ -30,6 +30,11 @@ const (
 	// KindSettled is written after a hold is captured or released
 	// (billing), naming the hold (note); also at start-up recovery.
 	KindSettled Kind = "settled"
+	// KindDiag is an action of a technician's in kiosk diag that changed
+	// something (a test page, an outbox send, an export): the action
+	// (state), its result (reason), who did it (note, "by:ID"), the
+	// session concerned (sid) and a count (pages).
+	KindDiag Kind = "diag"
 )
 
 // IntentCapture, in the Billing field of a state record, says the session
@@ -103,7 +108,7 @@ func (r Record) validate() error {
 		return fmt.Errorf("time: %w", err)
 	}
 	switch r.Kind {
-	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair, KindOutbox, KindReported, KindHold, KindSettled:
+	case KindOpen, KindState, KindEnd, KindRecovered, KindRepair, KindOutbox, KindReported, KindHold, KindSettled, KindDiag:
 	default:
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	}

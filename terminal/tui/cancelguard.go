@@ -37,13 +37,8 @@ func (g *cancelGuard) reset() { g.asking = false }
 // question is the prompt shown while the guard asks; refund, when not
 // empty, says what is given back.
 func (g *cancelGuard) question(refund Text) Text {
-	ja := "手続きを中止しますか？　中止する場合は、もう一度 Esc を押してください。続ける場合は、ほかのキーを押してください。"
-	en := "Stop here? Press Esc again to stop; press any other key to go on."
-	if !refund.Empty() {
-		ja += refund.JA
-		en += " " + refund.EN
-	}
-	return T(ja, en)
+	return Cat(T("手続きを中止しますか？　中止する場合は、もう一度 Esc を押してください。続ける場合は、ほかのキーを押してください。",
+		"Stop here? Press Esc again to stop; press any other key to go on."), refund)
 }
 
 // hints are the keymap while the guard asks.

@@ -81,9 +81,9 @@ func TestFinishFollowsTheCard(t *testing.T) {
 
 			close(gone)
 			h.waitFor(tc.out...)
-			h.press('L')
+			h.press('L', '2') // English
 			h.waitFor(tc.outEN...)
-			h.press('L')
+			h.press('L', '1') // Japanese
 			if tc.key {
 				returned(t, done, 200*time.Millisecond, false)
 				h.press(tcell.KeyEnter)
@@ -104,10 +104,10 @@ func TestFinishCardAlreadyOut(t *testing.T) {
 	done := finishing(context.Background(), h, gone, terminal.Result{Outcome: protocol.ResultCancelled, Reason: "card-removed", Payment: "none"})
 	s := h.waitFor("カードが取り外されたため、手続きを中止しました", "<Enter> 閉じる")
 	absent(t, s, "カードをお取りください", "▶▶", "✓")
-	h.press('L')
+	h.press('L', '2')
 	s = h.waitFor("The card was removed")
 	absent(t, s, "Please take your card")
-	h.press('L')
+	h.press('L', '1')
 	returned(t, done, 5*time.Second, true) // the linger time
 	h.waitFor("マイナンバーカードをカード置き場に置いてください")
 }
@@ -149,9 +149,9 @@ func TestFinishCardLeft(t *testing.T) {
 			lctx, lcancel := context.WithCancel(context.Background())
 			left := make(chan struct{})
 			go func() { h.c.CardLeft(lctx, tc.r); close(left) }()
-			h.press(tcell.KeyEnter, tcell.KeyEscape, tcell.KeyCtrlC, 'L')
+			h.press(tcell.KeyEnter, tcell.KeyEscape, tcell.KeyCtrlC, 'L', '2')
 			h.waitFor(tc.en...)
-			h.press('L')
+			h.press('L', '1')
 			h.waitFor(tc.ja...)
 			returned(t, left, 200*time.Millisecond, false)
 			lcancel()

@@ -29,9 +29,9 @@ func TestTimeoutCountdown(t *testing.T) {
 	h.waitFor("⏱ あと 10 秒で時間切れとなり、手続きを中止します")
 	now.Store(deadline.Add(-3*time.Second - time.Millisecond).UnixNano())
 	h.waitFor("⏱ あと 4 秒で時間切れ")
-	h.press('L')
+	h.press('L', '2')
 	h.waitFor("Time runs out in 4 s")
-	h.press('L')
+	h.press('L', '1')
 
 	h.press("1234", tcell.KeyEnter)
 	if p := <-done; string(p) != "1234" {

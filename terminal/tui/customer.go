@@ -1,6 +1,8 @@
 // Package tui is the kiosk's customer UI: a tview application that walks a
 // resident through document, PIN, fee, printing and reminders, in Japanese
-// with English on a key. Customer is a terminal.Panel; views only show and ask.
+// or, chosen with the L key, English, Chinese, Korean, Portuguese or
+// Vietnamese (text.go). Customer is a terminal.Panel; views only show and
+// ask.
 package tui
 
 import (
@@ -51,8 +53,13 @@ type Options struct {
 	// request (the kiosk cannot read the address from the card).
 	// HonsekiMuni, when it differs, is offered for koseki documents.
 	Muni, HonsekiMuni string
-	// Lang is the language a session starts in.
+	// Lang is the language a session starts in; every session starts in
+	// it again.
 	Lang Lang
+	// Languages are the languages the resident may choose on the L key,
+	// in the order the list shows them (config ui.languages); nil: all
+	// of AllLangs. Lang must be one of them.
+	Languages []Lang
 	// Hours are the service hours shown on the welcome screen; zero: the
 	// real service's 6:30–23:00.
 	Hours Text
@@ -90,6 +97,8 @@ type Customer struct {
 	dir       *localgov.Directory
 	honseki   string
 	defLang   Lang
+	langs     []Lang    // the languages offered
+	cats      *catalogs // the translations, parsed once
 	tickEach  time.Duration
 	card      *CardKey      // the emulator's card key; nil: none
 	linger    time.Duration // the finish screen once the card has left
@@ -98,7 +107,7 @@ type Customer struct {
 	running   atomic.Bool
 
 	// Owned by the event loop.
-	lang      Lang
+	lang      Locale
 	frame     *frame
 	cur       view
 	lastTries int          // tries left at the last PIN question of this session
@@ -114,6 +123,7 @@ type Customer struct {
 	pay      *payView
 	progress *progressView
 	finish   *finishView
+	langList *langView // the language list, over the current view while open
 
 	outOfService *outOfServiceView
 }
@@ -132,6 +142,14 @@ func NewCustomer(o Options) (*Customer, error) {
 			return nil, fmt.Errorf("tui: idle key %q is reserved", k.Key)
 		}
 		o.IdleKeys[i].Key = r
+	}
+	langs, err := offered(o.Lang, o.Languages)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := loadCatalogs()
+	if err != nil {
+		return nil, fmt.Errorf("tui: %w", err)
 	}
 	if o.Hours.Empty() {
 		o.Hours = T("6:30〜23:00（12月29日〜1月3日を除く）", "6:30–23:00 (closed Dec 29 – Jan 3)")
@@ -158,8 +176,8 @@ func NewCustomer(o Options) (*Customer, error) {
 	}
 	c := &Customer{
 		app: app, munis: map[string]Municipality{}, home: o.Muni, honseki: o.HonsekiMuni,
-		defLang: o.Lang, tickEach: o.Tick, card: card, linger: o.Linger, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
-		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys),
+		defLang: o.Lang, langs: langs, cats: cats, langList: newLangView(langs), tickEach: o.Tick, card: card, linger: o.Linger, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
+		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys, langs),
 		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(o.Helpdesk),
 		outOfService: newOutOfService(o.IdleKeys, o.Helpdesk),
 	}
@@ -173,7 +191,7 @@ func NewCustomer(o Options) (*Customer, error) {
 		c.muniOrder = append(c.muniOrder, m.Code)
 	}
 	c.docs = newDocs(c.docNote)
-	c.options = newOptions(c.estimate, c.availableNow, c.muniLabel)
+	c.options = newOptions(c.estimate, c.availableNow, c.muniText)
 	c.picker = newPicker(dir, c.availableNow)
 	for _, v := range c.views() {
 		c.frame.add(v)
@@ -186,7 +204,7 @@ func NewCustomer(o Options) (*Customer, error) {
 }
 
 func (c *Customer) views() []view {
-	return []view{c.welcome, c.docs, c.options, c.picker, c.pin, c.pay, c.progress, c.finish, c.outOfService}
+	return []view{c.welcome, c.docs, c.options, c.picker, c.pin, c.pay, c.progress, c.finish, c.outOfService, c.langList}
 }
 
 // Run runs the UI until ctx ends or Stop is called. It may be called once.
@@ -329,15 +347,20 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 	return zero, ErrStopped
 }
 
-// onKey routes every key: L switches the language, the rest goes to the
-// current view. Nothing reaches tview's own handlers (Ctrl-C included).
+// onKey routes every key: L opens the language list (a digit there
+// chooses), the rest goes to the current view. Nothing reaches tview's
+// own handlers (Ctrl-C included).
 func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	k := readKey(ev)
 	switch {
 	case k.kind == keyRune && typing(c.cur):
 		c.cur.handle(k) // a search field: L and the card key are letters there
-	case k.kind == keyRune && k.r == 'L':
-		c.lang = c.lang.other()
+	case c.langList.shown && k.kind != keyQuit:
+		if !c.pressCard(k) {
+			c.langList.handle(k)
+		}
+	case k.kind == keyRune && k.r == 'L' && len(c.langs) > 1:
+		c.langList.open(c.lang.Lang, func(l Lang) { c.lang = c.cats.locale(l) })
 	case !c.pressCard(k):
 		c.cur.handle(k)
 	}
@@ -345,8 +368,11 @@ func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	return nil
 }
 
-// show makes v the current view.
+// show makes v the current view; a new screen closes the language list.
 func (c *Customer) show(v view) {
+	if v != c.cur {
+		c.langList.reset()
+	}
 	c.cur = v
 	c.paint()
 }
@@ -356,10 +382,15 @@ func (c *Customer) paint() {
 		c.frame.screenWidth, _ = c.screen.Size()
 	}
 	v := c.cur
+	if c.langList.shown {
+		c.langList.under = v
+		v = c.langList
+	}
 	if !typing(v) {
 		v = c.withCardKey(v)
 	}
-	c.frame.paint(v, c.lang, c.countdown())
+	langKey := len(c.langs) > 1 && !c.langList.shown && !typing(c.cur)
+	c.frame.paint(v, c.lang, c.countdown(), langKey)
 }
 
 // warnBefore is how long before a question's deadline the screen starts
@@ -384,8 +415,7 @@ func (c *Customer) countdown() Text {
 		return Text{}
 	}
 	n := int((left + time.Second - 1) / time.Second)
-	return T(fmt.Sprintf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", n),
-		fmt.Sprintf("⏱ Time runs out in %d s and the request stops.", n))
+	return Tf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", "⏱ Time runs out in %d s and the request stops.", n)
 }
 
 // pause shows "please wait" between two questions.
@@ -405,7 +435,7 @@ func (c *Customer) drop() {
 // wipe forgets the session: every view's data, the language, the PIN
 // state; the welcome screen is all that is left.
 func (c *Customer) wipe() {
-	c.lang, c.lastTries, c.order = c.defLang, 0, nil
+	c.lang, c.lastTries, c.order = c.cats.locale(c.defLang), 0, nil
 	for _, v := range c.views() {
 		v.reset()
 		v.render(c.lang)
@@ -538,24 +568,18 @@ func (c *Customer) panelErr(ctx context.Context, err error) error {
 // ref is the reference number shown for staff (terminal.Reference).
 func ref(session string) string { return terminal.Reference(session) }
 
-// muniName is a municipality's name in Japanese (with its prefecture),
-// or its code when unknown.
-func (c *Customer) muniName(code string) string { return c.muniLabel(code, Japanese) }
-
-// muniLabel is a municipality's name for a reader of l: 神奈川県横浜市, or
-// "Yokohama-shi, Kanagawa" in English (issue 17, item 12); the
-// configured name where the directory does not know the code.
-func (c *Customer) muniLabel(code string, l Lang) string {
+// muniText is a municipality's name: 神奈川県横浜市 for a reader of kanji,
+// "Yokohama-shi, Kanagawa" for the others (issue 17, item 12); the
+// configured name where the directory does not know the code, else the
+// code.
+func (c *Customer) muniText(code string) Text {
 	if d, ok := c.dir.Lookup(code); ok {
-		if l == English {
-			return c.dir.English(d)
-		}
-		return c.dir.FullName(d)
+		return Name(c.dir.FullName(d), c.dir.English(d))
 	}
 	if m, ok := c.munis[code]; ok && m.Name != "" {
-		return m.Name
+		return Name(m.Name, m.Name)
 	}
-	return code
+	return Name(code, code)
 }
 
 // muniSlot is where a request for t may go. A 住民票 and the like go to
@@ -571,11 +595,11 @@ func (c *Customer) muniSlot(t protocol.DocType) muniSlot {
 	slot := muniSlot{role: T("本籍地", "registered domicile"), home: c.home}
 	if c.honseki != "" {
 		slot.presets = append(slot.presets, muniChoice{c.honseki,
-			T("本籍地（"+c.muniName(c.honseki)+"）", "Registered domicile ("+c.muniLabel(c.honseki, English)+")")})
+			Tf("本籍地（%s）", "Registered domicile (%s)", c.muniText(c.honseki))})
 	}
 	if c.home != "" && c.home != c.honseki {
 		slot.presets = append(slot.presets, muniChoice{c.home,
-			T("住所地と同じ（"+c.muniName(c.home)+"）", "Same as residence ("+c.muniLabel(c.home, English)+")")})
+			Tf("住所地と同じ（%s）", "Same as residence (%s)", c.muniText(c.home))})
 	}
 	return slot
 }
@@ -586,7 +610,7 @@ func (c *Customer) availableNow(code string, t protocol.DocType) availability {
 }
 
 // estimate is the expected fee per copy of t at muni.
-func (c *Customer) estimate(l Lang, muni string, t protocol.DocType) (int, string, bool) {
+func (c *Customer) estimate(l Locale, muni string, t protocol.DocType) (int, string, bool) {
 	m, ok := c.munis[muni]
 	if !ok {
 		return 0, "", false
@@ -603,7 +627,7 @@ func (c *Customer) estimate(l Lang, muni string, t protocol.DocType) (int, strin
 // knows the municipality (the 住所地; the 本籍地 for a family register),
 // the fee or why it cannot be had now; on a store machine, only what
 // closes the whole service.
-func (c *Customer) docNote(l Lang, t protocol.DocType) string {
+func (c *Customer) docNote(l Locale, t protocol.DocType) string {
 	code := c.home
 	if t.FamilyRegister() && c.honseki != "" {
 		code = c.honseki

@@ -16,19 +16,19 @@ type docsView struct {
 	sel  int
 	// note returns a short remark for a type at the resident's municipality
 	// (the fee, "weekdays only"); it may be nil.
-	note func(l Lang, t protocol.DocType) string
+	note func(l Locale, t protocol.DocType) string
 	pick func(protocol.DocType) // nil when nobody is choosing
 	back func()
 }
 
-func newDocs(note func(Lang, protocol.DocType) string) *docsView {
+func newDocs(note func(Locale, protocol.DocType) string) *docsView {
 	return &docsView{tv: newBody(), docs: protocol.DocTypes(), note: note}
 }
 
 func (v *docsView) name() string               { return "docs" }
 func (v *docsView) primitive() tview.Primitive { return v.tv }
 func (v *docsView) step() step                 { return stepChoose }
-func (v *docsView) title(l Lang) string {
+func (v *docsView) title(l Locale) string {
 	return esc(T("証明書の選択", "Choose a certificate").In(l))
 }
 
@@ -39,7 +39,7 @@ func (v *docsView) open(pick func(protocol.DocType), back func()) {
 
 func (v *docsView) reset() { v.sel, v.pick, v.back = 0, nil, nil }
 
-func (v *docsView) render(l Lang) {
+func (v *docsView) render(l Locale) {
 	var b strings.Builder
 	b.WriteString(tagTitle + esc(T("取得する証明書を選んでください。", "Which certificate do you need?").In(l)) + tagOff + "\n\n")
 	width := 0
@@ -58,8 +58,8 @@ func (v *docsView) render(l Lang) {
 		}
 	}
 	if first, last := v.familyRange(); first > 0 {
-		b.WriteString("\n" + tagDim + esc(T(fmt.Sprintf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。", first, last),
-			fmt.Sprintf("%d–%d (family register) are for Japanese nationals only.", first, last)).In(l)) + tagOff + "\n")
+		b.WriteString("\n" + tagDim + esc(Tf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。",
+			"%d–%d (family register) are for Japanese nationals only.", first, last).In(l)) + tagOff + "\n")
 	}
 	v.tv.SetText(b.String())
 }
@@ -79,9 +79,12 @@ func (v *docsView) familyRange() (first, last int) {
 	return first, last
 }
 
-func docName(d protocol.DocInfo, l Lang) string { return T(d.JA, d.EN).In(l) }
+func docName(d protocol.DocInfo, l Locale) string { return docText(d).In(l) }
 
-func (v *docsView) hints(Lang) []hint {
+// docText is a document type's name.
+func docText(d protocol.DocInfo) Text { return fromTable(d.JA, d.EN) }
+
+func (v *docsView) hints(Locale) []hint {
 	return []hint{
 		{fmt.Sprintf("1-%d", len(v.docs)), T("選択", "Choose")},
 		{"↑↓", T("移動", "Move")},

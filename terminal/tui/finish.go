@@ -51,7 +51,7 @@ func (v *finishView) name() string               { return "finish" }
 func (v *finishView) primitive() tview.Primitive { return v.tv }
 func (v *finishView) step() step                 { return stepTake }
 func (v *finishView) tick()                      { v.blink++ }
-func (v *finishView) title(l Lang) string {
+func (v *finishView) title(l Locale) string {
 	switch {
 	case v.left:
 		return esc(T("カードの取り忘れ", "Card left behind").In(l))
@@ -125,7 +125,7 @@ func (v *finishView) reset() {
 	*v = finishView{tv: v.tv, gen: gen, helpdesk: v.helpdesk}
 }
 
-func (v *finishView) render(l Lang) {
+func (v *finishView) render(l Locale) {
 	switch {
 	case v.left:
 		v.renderLeft(l)
@@ -144,12 +144,12 @@ func (v *finishView) render(l Lang) {
 	}
 	b.WriteString("\n" + tagTitle + esc(v.w.Fee.In(l)) + tagOff + "\n")
 	if (v.w.Staff || v.w.Level == levelError) && v.ref != "" {
-		b.WriteString(tagDim + esc(T("お問い合わせ番号：", "Reference: ").In(l)+v.ref) + tagOff + "\n")
+		b.WriteString(tagDim + esc(Tf("お問い合わせ番号：%s", "Reference: %s", v.ref).In(l)) + tagOff + "\n")
 	}
 	if (v.w.Staff || v.w.Level == levelError) && v.helpdesk != "" {
 		// Issue 17, item 6: the clerk needs someone to call, and the
 		// reference to give them.
-		b.WriteString(tagDim + esc(T("店員の方へ：", "Staff: ").In(l)+v.helpdesk+T("にお問い合わせ番号をお伝えください。", " — give them the reference.").In(l)) + tagOff + "\n")
+		b.WriteString(tagDim + esc(Tf("店員の方へ：%sにお問い合わせ番号をお伝えください。", "Staff: %s — give them the reference.", v.helpdesk).In(l)) + tagOff + "\n")
 	}
 	b.WriteString("\n")
 	cur := v.current()
@@ -177,7 +177,7 @@ func (v *finishView) render(l Lang) {
 
 // renderLeft is the staff's screen: the card stayed in the reader after
 // the session ended and the resident may have gone.
-func (v *finishView) renderLeft(l Lang) {
+func (v *finishView) renderLeft(l Locale) {
 	var b strings.Builder
 	style := tagError
 	if v.blink%2 == 1 {
@@ -197,14 +197,14 @@ func (v *finishView) renderLeft(l Lang) {
 			"If printed paper is left in the output tray, keep it with the card.").In(l)) + "\n")
 	}
 	if v.ref != "" {
-		b.WriteString("\n" + tagDim + esc(T("お問い合わせ番号：", "Reference: ").In(l)+v.ref) + tagOff + "\n")
+		b.WriteString("\n" + tagDim + esc(Tf("お問い合わせ番号：%s", "Reference: %s", v.ref).In(l)) + tagOff + "\n")
 	}
 	b.WriteString("\n" + tagDim + esc(T("カードを取り出すと、この画面は終わります。",
 		"This screen closes when the card is taken out.").In(l)) + tagOff + "\n")
 	v.tv.SetText(b.String())
 }
 
-func (v *finishView) hints(Lang) []hint {
+func (v *finishView) hints(Locale) []hint {
 	switch {
 	case v.answer == nil, v.left, v.follow && !v.cardOut:
 		return nil // the card itself answers, not a key

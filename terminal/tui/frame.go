@@ -37,10 +37,10 @@ func steps() []Text {
 type view interface {
 	name() string
 	primitive() tview.Primitive
-	title(l Lang) string
+	title(l Locale) string
 	step() step
-	render(l Lang)
-	hints(l Lang) []hint
+	render(l Locale)
+	hints(l Locale) []hint
 	handle(k key)
 	// reset forgets everything the view holds about a session.
 	reset()
@@ -86,8 +86,8 @@ func newFrame() *frame {
 func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
 
 // paint shows v with everything around it in language l, and the notice
-// line when there is one.
-func (f *frame) paint(v view, l Lang, notice Text) {
+// line when there is one; langKey: the keymap offers the language key.
+func (f *frame) paint(v view, l Locale, notice Text, langKey bool) {
 	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
 		tagOff + "[white:navy]   kofu")
 	f.crumbs.SetText(crumbLine(v.step(), l))
@@ -102,8 +102,8 @@ func (f *frame) paint(v view, l Lang, notice Text) {
 		tv.SetText(wrapText(tv.GetText(false), f.screenWidth-6))
 	}
 	hs := v.hints(l)
-	if !typing(v) {
-		hs = append(hs, hintLang(l))
+	if langKey {
+		hs = append(hs, hintLang())
 	}
 	f.keymap.SetText(wrapKeymap(keymapLine(l, hs), f.screenWidth-1))
 	if notice.Empty() {
@@ -116,7 +116,7 @@ func (f *frame) paint(v view, l Lang, notice Text) {
 }
 
 // crumbLine renders the steps, the current one highlighted.
-func crumbLine(cur step, l Lang) string {
+func crumbLine(cur step, l Locale) string {
 	if cur == stepNone {
 		return ""
 	}

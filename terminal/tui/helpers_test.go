@@ -13,8 +13,8 @@ import (
 	"kofu/terminal/payment"
 )
 
-// harness runs a Customer on a 100×35 simulation screen (the size of the
-// tmux pane in the e2e test).
+// harness runs a Customer on a simulation screen: 100×35 (the size of the
+// tmux pane in the e2e test), or another size (newHarnessAt).
 type harness struct {
 	t     *testing.T
 	sim   tcell.SimulationScreen
@@ -37,6 +37,12 @@ const storeMachine = "store"
 
 func newHarness(t *testing.T, o Options) *harness {
 	t.Helper()
+	return newHarnessAt(t, o, 100, 35)
+}
+
+// newHarnessAt is newHarness on a screen of w×h cells.
+func newHarnessAt(t *testing.T, o Options, w, h int) *harness {
+	t.Helper()
 	sim := tcell.NewSimulationScreen("UTF-8")
 	o.Screen = sim
 	switch o.Muni {
@@ -58,7 +64,7 @@ func newHarness(t *testing.T, o Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim.SetSize(100, 35)
+	sim.SetSize(w, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()

@@ -15,7 +15,7 @@ type idleKeys struct {
 }
 
 // hints advertise the idle keys only while they work.
-func (ik *idleKeys) hints(Lang) []hint {
+func (ik *idleKeys) hints(Locale) []hint {
 	if ik.answer == nil {
 		return nil
 	}
@@ -84,7 +84,7 @@ type keyed struct {
 	first hint
 }
 
-func (v keyed) hints(l Lang) []hint { return append([]hint{v.first}, v.view.hints(l)...) }
+func (v keyed) hints(l Locale) []hint { return append([]hint{v.first}, v.view.hints(l)...) }
 
 // withCardKey is v with the card key in its keymap, when it works there.
 func (c *Customer) withCardKey(v view) view {

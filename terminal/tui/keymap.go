@@ -79,7 +79,7 @@ type hint struct {
 const nbsp = "\u00a0"
 
 // keymapLine renders hints k9s-style: "<Enter> 決定  <Esc> 戻る".
-func keymapLine(l Lang, hs []hint) string {
+func keymapLine(l Locale, hs []hint) string {
 	parts := make([]string, 0, len(hs))
 	for _, h := range hs {
 		// No-break spaces inside an entry: the keymap wraps between
@@ -92,9 +92,6 @@ func keymapLine(l Lang, hs []hint) string {
 // Hints shared by several views.
 func hintBack() hint  { return hint{"Esc", T("戻る", "Back")} }
 func hintEnter() hint { return hint{"Enter", T("決定", "OK")} }
-func hintLang(l Lang) hint {
-	if l == English {
-		return hint{"L", T("日本語", "日本語")}
-	}
-	return hint{"L", T("English", "English")}
-}
+
+// hintLang is the language key's entry: it opens the language list.
+func hintLang() hint { return hint{"L", hintLangText()} }

@@ -49,10 +49,12 @@ func serviceClosed(now time.Time) Text {
 	return Text{}
 }
 
-// weekdayNames are the days of the week as a resident reads them.
+// weekdayName is a day of the week as a resident reads it.
 func weekdayName(d time.Weekday) Text {
-	ja := [...]string{"日曜日", "月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日"}
-	return T(ja[d], d.String())
+	return [...]Text{
+		T("日曜日", "Sunday"), T("月曜日", "Monday"), T("火曜日", "Tuesday"), T("水曜日", "Wednesday"),
+		T("木曜日", "Thursday"), T("金曜日", "Friday"), T("土曜日", "Saturday"),
+	}[d]
 }
 
 // parseHours reads "HH:MM-HH:MM" into minutes after midnight.
@@ -66,11 +68,6 @@ func parseHours(s string) (from, until int, ok bool) {
 		return 0, 0, false
 	}
 	return from, until, true
-}
-
-// hoursText is "8:30〜17:15".
-func hoursText(from, until int) string {
-	return fmt.Sprintf("%d:%02d〜%d:%02d", from/60, from%60, until/60, until%60)
 }
 
 // available says whether t can be requested from the municipality code
@@ -97,8 +94,8 @@ func (c *Customer) available(code string, t protocol.DocType, now time.Time) ava
 	local := now.In(jst())
 	if t.FamilyRegister() && m.KosekiWeekdaysOnly {
 		if wd := local.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			a.why = T(fmt.Sprintf("戸籍の証明書は平日のみの発行です（本日は%s）。", weekdayName(wd).JA),
-				fmt.Sprintf("Family register documents are issued on weekdays only (today is %s).", weekdayName(wd).EN))
+			a.why = Tf("戸籍の証明書は平日のみの発行です（本日は%s）。",
+				"Family register documents are issued on weekdays only (today is %s).", weekdayName(wd))
 			a.short = T("平日のみ（本日は発行できません）", "weekdays only")
 			return a
 		}
@@ -106,9 +103,9 @@ func (c *Customer) available(code string, t protocol.DocType, now time.Time) ava
 	if h, ok := m.Hours[string(t)]; ok {
 		if from, until, ok := parseHours(h); ok {
 			if mins := local.Hour()*60 + local.Minute(); mins < from || mins >= until {
-				a.why = T(fmt.Sprintf("この証明書の発行は %s です。", hoursText(from, until)),
-					fmt.Sprintf("This certificate is issued %s.", strings.ReplaceAll(hoursText(from, until), "〜", "–")))
-				a.short = T(hoursText(from, until)+" のみ", strings.ReplaceAll(hoursText(from, until), "〜", "–")+" only")
+				hours := timeRange{from, until}
+				a.why = Tf("この証明書の発行は %s です。", "This certificate is issued %s.", hours)
+				a.short = Tf("%s のみ", "%s only", hours)
 				return a
 			}
 		}

@@ -51,7 +51,7 @@ func (v *pickerView) takesText() bool { return v.pick != nil && v.browse }
 
 func (v *pickerView) primitive() tview.Primitive { return v.tv }
 func (v *pickerView) step() step                 { return stepChoose }
-func (v *pickerView) title(l Lang) string {
+func (v *pickerView) title(l Locale) string {
 	return esc(T("請求先の市区町村", "Municipality").In(l))
 }
 
@@ -97,7 +97,7 @@ func (v *pickerView) rows() []pickRow {
 		prefs := v.dir.Prefectures()
 		out := make([]pickRow, 0, len(prefs))
 		for _, p := range prefs {
-			out = append(out, pickRow{pref: p.JIS, label: T(p.JIS+"  "+p.Name, p.JIS+"  "+p.English)})
+			out = append(out, pickRow{pref: p.JIS, label: Name(p.JIS+"  "+p.Name, p.JIS+"  "+p.English)})
 		}
 		return out
 	}
@@ -114,7 +114,7 @@ func (v *pickerView) muniRow(m localgov.Municipality, withPref bool) pickRow {
 		p, _ := v.dir.Prefecture(m.Pref())
 		ja, en = p.Name+m.Name, v.dir.English(m)
 	}
-	return pickRow{code: m.Code, label: T(m.Code+"  "+ja, m.Code+"  "+en), a: v.avail(m.Code, v.doc)}
+	return pickRow{code: m.Code, label: Name(m.Code+"  "+ja, m.Code+"  "+en), a: v.avail(m.Code, v.doc)}
 }
 
 // page is the number of rows shown at once: what fits below the header
@@ -126,7 +126,7 @@ func (v *pickerView) page() int {
 	return 8
 }
 
-func (v *pickerView) render(l Lang) {
+func (v *pickerView) render(l Locale) {
 	if v.pick == nil {
 		v.tv.SetText("")
 		return
@@ -135,7 +135,7 @@ func (v *pickerView) render(l Lang) {
 	const chrome = 7 // title, hint, search, blank, blank, page line, message
 	v.pageLen = h - chrome
 	var b strings.Builder
-	b.WriteString(tagTitle + esc(T(v.role.JA+"の市区町村を選んでください。", "Choose your "+v.role.EN+" municipality.").In(l)) + tagOff + "\n")
+	b.WriteString(tagTitle + esc(Tf("%sの市区町村を選んでください。", "Choose your %s municipality.", v.role).In(l)) + tagOff + "\n")
 	switch {
 	case !v.browse:
 		b.WriteString(esc(T("↑↓ で選び、Enter で決定します。", "Move with ↑↓ and press Enter.").In(l)) + "\n")
@@ -145,7 +145,7 @@ func (v *pickerView) render(l Lang) {
 	}
 	where := T("都道府県を選んでください。", "Choose the prefecture.")
 	if p, ok := v.dir.Prefecture(v.pref); ok {
-		where = T(p.Name+"の市区町村", "Municipalities of "+p.English)
+		where = Tf("%sの市区町村", "Municipalities of %s", Name(p.Name, p.English))
 	}
 	switch {
 	case !v.browse:
@@ -169,8 +169,7 @@ func (v *pickerView) render(l Lang) {
 		b.WriteString(v.rowLine(rows[i], i == v.sel, l) + "\n")
 	}
 	if pages := (len(rows) + n - 1) / n; pages > 1 {
-		fmt.Fprintf(&b, "%s%s%s\n", tagDim, esc(T(fmt.Sprintf("%d / %d ページ（←→ でページ送り）", first/n+1, pages),
-			fmt.Sprintf("page %d of %d (←→ turns pages)", first/n+1, pages)).In(l)), tagOff)
+		fmt.Fprintf(&b, "%s%s%s\n", tagDim, esc(Tf("%d / %d ページ（←→ でページ送り）", "page %d of %d (←→ turns pages)", first/n+1, pages).In(l)), tagOff)
 	}
 	if !v.msg.Empty() {
 		b.WriteString(tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
@@ -180,7 +179,7 @@ func (v *pickerView) render(l Lang) {
 
 // rowLine is one row: the mark, the name, and for a municipality whether
 // the document can be had there now (the fee, or why not).
-func (v *pickerView) rowLine(r pickRow, sel bool, l Lang) string {
+func (v *pickerView) rowLine(r pickRow, sel bool, l Locale) string {
 	mark := "  "
 	if sel {
 		mark = tagSel + "▶" + tagOff + " "
@@ -190,13 +189,13 @@ func (v *pickerView) rowLine(r pickRow, sel bool, l Lang) string {
 	case r.code == "":
 		return mark + label + " ›"
 	case r.a.ok:
-		return fmt.Sprintf("%s%s○%s %s  %s%s%s", mark, tagOK, tagOff, label, tagDim, esc(yen(l, r.a.fee)+T("／通", "/copy").In(l)), tagOff)
+		return fmt.Sprintf("%s%s○%s %s  %s%s%s", mark, tagOK, tagOff, label, tagDim, esc(Tf("%s／通", "%s/copy", Yen(r.a.fee)).In(l)), tagOff)
 	default:
 		return fmt.Sprintf("%s%s×%s %s  %s%s%s", mark, tagError, tagOff, label, tagDim, esc(r.a.shortOrWhy().In(l)), tagOff)
 	}
 }
 
-func (v *pickerView) hints(Lang) []hint {
+func (v *pickerView) hints(Locale) []hint {
 	hs := []hint{{"↑↓", T("選ぶ", "Move")}}
 	if v.browse {
 		hs = append(hs, hint{"←→", T("ページ", "Page")})

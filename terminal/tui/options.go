@@ -41,24 +41,24 @@ type optionsView struct {
 	msg    Text
 	// estimate returns the expected fee per copy at a municipality, and a
 	// remark (weekdays only …); ok false when unknown.
-	estimate func(l Lang, muni string, t protocol.DocType) (fee int, remark string, ok bool)
+	estimate func(l Locale, muni string, t protocol.DocType) (fee int, remark string, ok bool)
 	// avail says whether the document can be had at a municipality now.
 	avail func(code string, t protocol.DocType) availability
-	// label is a municipality's name in the resident's language.
-	label      func(code string, l Lang) string
+	// label is a municipality's name.
+	label      func(code string) Text
 	done       func(muni string, spec protocol.DocSpec) // nil when nobody is choosing
 	back       func()
 	openPicker func() // shows the picker for the slot
 }
 
-func newOptions(estimate func(Lang, string, protocol.DocType) (int, string, bool), avail func(string, protocol.DocType) availability, label func(string, Lang) string) *optionsView {
+func newOptions(estimate func(Locale, string, protocol.DocType) (int, string, bool), avail func(string, protocol.DocType) availability, label func(string) Text) *optionsView {
 	return &optionsView{tv: newBody(), estimate: estimate, avail: avail, label: label}
 }
 
 func (v *optionsView) name() string               { return "options" }
 func (v *optionsView) primitive() tview.Primitive { return v.tv }
 func (v *optionsView) step() step                 { return stepChoose }
-func (v *optionsView) title(l Lang) string {
+func (v *optionsView) title(l Locale) string {
 	return esc(T("内容の確認", "Options").In(l))
 }
 
@@ -135,13 +135,13 @@ func (v *optionsView) cautions() []Text {
 	return out
 }
 
-func (v *optionsView) render(l Lang) {
+func (v *optionsView) render(l Locale) {
 	if v.done == nil {
 		v.tv.SetText("")
 		return
 	}
 	var b strings.Builder
-	b.WriteString(tagTitle + esc(T(v.info.JA, v.info.EN).In(l)) + tagOff + "\n")
+	b.WriteString(tagTitle + esc(docText(v.info).In(l)) + tagOff + "\n")
 	b.WriteString(esc(T("内容を確認してください。よろしければ Enter で次へ進みます。",
 		"Check the options, then press Enter to continue.").In(l)) + "\n\n")
 	type row struct{ label, value string }
@@ -149,13 +149,13 @@ func (v *optionsView) render(l Lang) {
 	for i, o := range v.info.Options {
 		rows = append(rows, row{optionLabel(o).In(l), valueLabel(o.Key, o.Values[v.vals[i]]).In(l)})
 	}
-	rows = append(rows, row{T("部数", "Copies").In(l), T(fmt.Sprintf("%d通", v.copies), fmt.Sprint(v.copies)).In(l)})
+	rows = append(rows, row{T("部数", "Copies").In(l), Tf("%d通", "%d", v.copies).In(l)})
 	if v.muniRow() >= 0 {
 		value := T("未選択（Enter で選びます）", "not chosen (press Enter)").In(l)
 		if v.muni != "" {
-			value = v.label(v.muni, l)
+			value = v.label(v.muni).In(l)
 		}
-		rows = append(rows, row{T("請求先（"+v.slot.role.JA+"）", "Request to ("+v.slot.role.EN+")").In(l), value})
+		rows = append(rows, row{Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value})
 	}
 	width := 0
 	for _, r := range rows {
@@ -170,13 +170,12 @@ func (v *optionsView) render(l Lang) {
 		}
 	}
 	if v.slot.fixed != "" {
-		b.WriteString("\n" + esc(T("請求先：", "Request to: ").In(l)+v.slot.role.In(l)+T("（", " (").In(l)+v.label(v.slot.fixed, l)+T("）", ")").In(l)) + "\n")
+		b.WriteString("\n" + esc(Tf("請求先：%s（%s）", "Request to: %s (%s)", v.slot.role, v.label(v.slot.fixed)).In(l)) + "\n")
 	}
 	if v.muni != "" && v.estimate != nil {
 		if fee, remark, ok := v.estimate(l, v.muni, v.info.Type); ok {
-			b.WriteString("\n" + esc(T(
-				fmt.Sprintf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）", yen(Japanese, fee), v.copies, yen(Japanese, fee*v.copies)),
-				fmt.Sprintf("Expected fee: %s × %d = %s (confirmed after your PIN)", yen(English, fee), v.copies, yen(English, fee*v.copies))).In(l)) + "\n")
+			b.WriteString("\n" + esc(Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
+				"Expected fee: %s × %d = %s (confirmed after your PIN)", Yen(fee), v.copies, Yen(fee*v.copies)).In(l)) + "\n")
 			if remark != "" {
 				b.WriteString(tagDim + esc(remark) + tagOff + "\n")
 			}
@@ -202,14 +201,14 @@ func (v *optionsView) render(l Lang) {
 func optionLabel(o protocol.Option) Text {
 	switch o.Key {
 	case "kojin-bango":
-		return T(o.JA, "My Number")
+		return fromTable(o.JA, "My Number")
 	case "honseki":
-		return T(o.JA, "Registered domicile and head of family register")
+		return fromTable(o.JA, "Registered domicile and head of family register")
 	}
-	return T(o.JA, o.EN)
+	return fromTable(o.JA, o.EN)
 }
 
-func (v *optionsView) hints(Lang) []hint {
+func (v *optionsView) hints(Locale) []hint {
 	return []hint{
 		{fmt.Sprintf("1-%d", max(v.rows(), 1)), T("項目を切り替え", "Change item")},
 		{"↑↓", T("移動", "Move")},

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"kofu/protocol"
@@ -38,7 +37,7 @@ func explain(r terminal.Result) words {
 	case protocol.ResultPrinted:
 		w.Level = levelOK
 		w.Title = T("証明書の印刷が完了しました。", "Your certificate has been printed.")
-		w.What = T(fmt.Sprintf("%d枚印刷しました。", r.Pages), fmt.Sprintf("%d page(s) printed.", r.Pages))
+		w.What = Tf("%s印刷しました。", "%s printed.", pageCount(r.Pages))
 		w.Do = T("カードと証明書をお取りください。", "Please take your card and your certificate.")
 		w.Paper = T("証明書をお取りください", "Please take your certificate")
 		return w
@@ -72,8 +71,8 @@ func explain(r terminal.Result) words {
 func feeWords(r terminal.Result) Text {
 	w := paymentWords(r)
 	if r.Refund == "return-failed" && r.Payment != "return-failed" {
-		w = T(w.JA+"投入したお金の一部を返却できませんでした。店員にお知らせください。",
-			w.EN+" Some of the money you inserted could not be returned. Please tell the store staff.")
+		w = Cat(w, T("投入したお金の一部を返却できませんでした。店員にお知らせください。",
+			"Some of the money you inserted could not be returned. Please tell the store staff."))
 	}
 	return w
 }
@@ -82,8 +81,7 @@ func feeWords(r terminal.Result) Text {
 func paymentWords(r terminal.Result) Text {
 	switch r.Payment {
 	case "captured":
-		return T(fmt.Sprintf("料金 %s をいただきました。おつりがある場合はお取りください。", yen(Japanese, r.Fee)),
-			fmt.Sprintf("You paid %s. Please take any change.", yen(English, r.Fee)))
+		return Tf("料金 %s をいただきました。おつりがある場合はお取りください。", "You paid %s. Please take any change.", Yen(r.Fee))
 	case "released", "returned":
 		return T("料金はいただいていません。投入したお金は返却しましたので、返却口からお取りください。",
 			"You have not been charged. The money you inserted has been returned; please take it from the return slot.")
@@ -159,7 +157,7 @@ func failureWords(reason string, w *words) {
 	case strings.HasPrefix(reason, "center-"):
 		p, _ := protocol.LookupProblem(protocol.ProblemType(strings.TrimPrefix(reason, "center-")))
 		w.Title = notIssued
-		w.What = T(p.JA, p.EN)
+		w.What = fromTable(p.JA, p.EN)
 		w.Do = T("カードをお取りください。", "Please take your card.")
 		switch p.Type {
 		case protocol.ProbCardRevoked, protocol.ProbCardExpired, protocol.ProbCardUntrusted, protocol.ProbNotEligible,

@@ -71,7 +71,7 @@ func TestExplain(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(string(tc.outcome)+"/"+tc.reason+"/"+tc.payment, func(t *testing.T) {
 			w := explain(terminal.Result{Outcome: tc.outcome, Reason: tc.reason, Payment: tc.payment, Fee: 300, Pages: 1})
-			for _, l := range []Lang{Japanese, English} {
+			for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 				all := ""
 				for _, x := range []Text{w.Title, w.What, w.Do, w.Fee} {
 					if x.In(l) == "" {
@@ -80,7 +80,7 @@ func TestExplain(t *testing.T) {
 					all += x.In(l) + "\n"
 				}
 				want := tc.ja
-				if l == English {
+				if l.Lang == English {
 					want = tc.en
 				}
 				for _, s := range want {
@@ -93,23 +93,50 @@ func TestExplain(t *testing.T) {
 				}
 			}
 			if w.Office != tc.office || w.Staff != tc.staff || w.Paper.Empty() == tc.paper {
-				t.Errorf("office %v staff %v paper %q", w.Office, w.Staff, w.Paper)
+				t.Errorf("office %v staff %v paper %q", w.Office, w.Staff, w.Paper.JA)
 			}
 		})
 	}
 }
 
+// TestYen: money as a reader of each language writes it.
 func TestYen(t *testing.T) {
 	cases := []struct {
-		n      int
-		ja, en string
-	}{{0, "0円", "¥0"}, {250, "250円", "¥250"}, {1000, "1,000円", "¥1,000"}, {1234567, "1,234,567円", "¥1,234,567"}, {-50, "-50円", "-¥50"}}
+		n    int
+		want [numLangs]string // by Lang
+	}{
+		{0, [numLangs]string{"0円", "¥0", "0日元", "0엔", "¥0", "0 yên"}},
+		{250, [numLangs]string{"250円", "¥250", "250日元", "250엔", "¥250", "250 yên"}},
+		{1000, [numLangs]string{"1,000円", "¥1,000", "1,000日元", "1,000엔", "¥1.000", "1.000 yên"}},
+		{1234567, [numLangs]string{"1,234,567円", "¥1,234,567", "1,234,567日元", "1,234,567엔", "¥1.234.567", "1.234.567 yên"}},
+		{-50, [numLangs]string{"-50円", "-¥50", "-50日元", "-50엔", "-¥50", "-50 yên"}},
+	}
 	for _, tc := range cases {
-		if got := yen(Japanese, tc.n); got != tc.ja {
-			t.Errorf("%d: %q", tc.n, got)
+		for _, l := range AllLangs() {
+			if got := yen(Locale{Lang: l}, tc.n); got != tc.want[l] {
+				t.Errorf("%d in %s: %q, want %q", tc.n, l, got, tc.want[l])
+			}
 		}
-		if got := yen(English, tc.n); got != tc.en {
-			t.Errorf("%d: %q", tc.n, got)
+	}
+}
+
+// TestCounts: pages read naturally in each language, never "page(s)".
+func TestCounts(t *testing.T) {
+	cases := []struct {
+		v    localized
+		want [numLangs]string
+	}{
+		{pageCount(1), [numLangs]string{"1枚", "1 page", "1页", "1장", "1 página", "1 trang"}},
+		{pageCount(3), [numLangs]string{"3枚", "3 pages", "3页", "3장", "3 páginas", "3 trang"}},
+		{printedPages(1), [numLangs]string{"1枚", "the page that was printed", "1页", "1장", "1 página", "1 trang"}},
+		{printedPages(2), [numLangs]string{"2枚", "the 2 pages that were printed", "2页", "2장", "2 páginas", "2 trang"}},
+		{timeRange{9 * 60, 17*60 + 15}, [numLangs]string{"9:00〜17:15", "9:00–17:15", "9:00–17:15", "9:00~17:15", "9:00–17:15", "9:00–17:15"}},
+	}
+	for _, tc := range cases {
+		for _, l := range AllLangs() {
+			if got := tc.v.in(Locale{Lang: l}); got != tc.want[l] {
+				t.Errorf("%v in %s: %q, want %q", tc.v, l, got, tc.want[l])
+			}
 		}
 	}
 }
@@ -119,11 +146,20 @@ func TestParseLang(t *testing.T) {
 		in   string
 		want Lang
 		ok   bool
-	}{{"", Japanese, true}, {"ja", Japanese, true}, {"EN", English, true}, {"fr", Japanese, false}}
+	}{
+		{"", Japanese, true}, {"ja", Japanese, true}, {"EN", English, true}, {"zh", Chinese, true}, {"zh-Hans", Chinese, true},
+		{"ko", Korean, true}, {"pt", Portuguese, true}, {"pt-BR", Portuguese, true}, {"vi", Vietnamese, true},
+		{"fr", Japanese, false}, {"zh-tw", Japanese, false},
+	}
 	for _, tc := range cases {
 		got, err := ParseLang(tc.in)
 		if got != tc.want || (err == nil) != tc.ok {
 			t.Errorf("%q: %v %v", tc.in, got, err)
+		}
+	}
+	for _, l := range AllLangs() {
+		if got, err := ParseLang(l.String()); got != l || err != nil {
+			t.Errorf("%s does not read back: %v %v", l, got, err)
 		}
 	}
 }
@@ -136,13 +172,55 @@ func TestRefundFailedAfterCapture(t *testing.T) {
 		Japanese: {"料金 300円 をいただきました", "一部を返却できませんでした", "店員"},
 		English:  {"You paid ¥300", "could not be returned", "store staff"},
 	} {
+		l := Locale{Lang: l}
 		for _, s := range want {
 			if !strings.Contains(w.Fee.In(l), s) {
 				t.Errorf("%s: %q missing from %q", l, s, w.Fee.In(l))
 			}
 		}
 	}
-	if strings.Contains(w.Fee.In(English), "not been charged") {
-		t.Errorf("says not charged: %q", w.Fee.In(English))
+	if en := w.Fee.In(Locale{Lang: English}); strings.Contains(en, "not been charged") {
+		t.Errorf("says not charged: %q", en)
+	}
+}
+
+// TestJoins: sentences join with nothing after 。 and a space after "."; a
+// list with its own separator; empty parts left out.
+func TestJoins(t *testing.T) {
+	a, b := T("証明書は印刷していません。", "Nothing was printed."), T("店員にお知らせください。", "Please tell the store staff.")
+	cases := []struct {
+		name string
+		t    Text
+		want [numLangs]string
+	}{
+		{"sentences", Cat(a, Text{}, b), [numLangs]string{
+			"証明書は印刷していません。店員にお知らせください。", "Nothing was printed. Please tell the store staff.",
+			"证明书未打印。请告知店员。", "증명서는 인쇄하지 않았습니다. 점원에게 알려 주십시오.",
+			"Nada foi impresso. Avise um funcionário da loja.", "Giấy tờ chưa được in. Vui lòng báo cho nhân viên cửa hàng."}},
+		{"list", List(T("本人のみ", "Only me"), Text{}, T("記載しない", "Omit")), [numLangs]string{
+			"本人のみ、記載しない", "Only me; Omit", "仅本人；不记载", "본인만; 기재 안 함", "Somente eu; Não incluir", "Chỉ bản thân; Không ghi"}},
+		{"a list of sentences", List(Cat(a, b)), [numLangs]string{
+			"証明書は印刷していません。店員にお知らせください。", "Nothing was printed. Please tell the store staff.",
+			"证明书未打印。请告知店员。", "증명서는 인쇄하지 않았습니다. 점원에게 알려 주십시오.",
+			"Nada foi impresso. Avise um funcionário da loja.", "Giấy tờ chưa được in. Vui lòng báo cho nhân viên cửa hàng."}},
+		{"a name", Name("神奈川県横浜市", "Yokohama-shi, Kanagawa"), [numLangs]string{
+			"神奈川県横浜市", "Yokohama-shi, Kanagawa", "神奈川県横浜市", "Yokohama-shi, Kanagawa", "Yokohama-shi, Kanagawa", "Yokohama-shi, Kanagawa"}},
+		{"a value in a format", Tf("料金 %s をいただきました。おつりがある場合はお取りください。", "You paid %s. Please take any change.", Yen(1250)),
+			[numLangs]string{"料金 1,250円 をいただきました。おつりがある場合はお取りください。", "You paid ¥1,250. Please take any change.",
+				"已收取费用 1,250日元。如有找零，请取走。", "요금 1,250엔을 받았습니다. 거스름돈이 있으면 가져가 주십시오.",
+				"Você pagou ¥1.250. Se houver troco, retire-o.", "Đã thu lệ phí 1.250 yên. Nếu có tiền thừa, vui lòng lấy lại."}},
+		{"no translation: the English", T("テストだけの文", "A test-only sentence"), [numLangs]string{
+			"テストだけの文", "A test-only sentence", "A test-only sentence", "A test-only sentence", "A test-only sentence", "A test-only sentence"}},
+	}
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		for _, l := range AllLangs() {
+			if got := tc.t.In(cats.locale(l)); got != tc.want[l] {
+				t.Errorf("%s in %s: %q, want %q", tc.name, l, got, tc.want[l])
+			}
+		}
 	}
 }

@@ -42,7 +42,7 @@ func (v *outOfServiceView) name() string               { return "out-of-service"
 func (v *outOfServiceView) primitive() tview.Primitive { return v.tv }
 func (v *outOfServiceView) step() step                 { return stepNone }
 func (v *outOfServiceView) reset()                     { v.answer = nil }
-func (v *outOfServiceView) title(l Lang) string {
+func (v *outOfServiceView) title(l Locale) string {
 	return esc(T("休止中", "Out of service").In(l))
 }
 
@@ -51,7 +51,7 @@ func (v *outOfServiceView) open(faults []Fault, answer func(IdleKey)) {
 	v.faults, v.answer = append([]Fault(nil), faults...), answer
 }
 
-func (v *outOfServiceView) render(l Lang) {
+func (v *outOfServiceView) render(l Locale) {
 	var b strings.Builder
 	b.WriteString(tagError + esc(T("ただいま、この端末はご利用いただけません。",
 		"This machine is out of service at the moment.").In(l)) + tagOff + "\n\n")
@@ -61,13 +61,13 @@ func (v *outOfServiceView) render(l Lang) {
 	for _, f := range v.faults {
 		b.WriteString(tagWarn + "● " + esc(f.What.In(l)) + tagOff + "\n")
 		if !f.Do.Empty() {
-			b.WriteString("    " + esc(T("店員の方へ：", "Staff: ").In(l)+f.Do.In(l)) + "\n")
+			b.WriteString("    " + esc(Tf("店員の方へ：%s", "Staff: %s", f.Do).In(l)) + "\n")
 		}
 	}
 	b.WriteString("\n" + esc(T("復旧すると、自動的にご利用いただけるようになります。",
 		"Service resumes by itself once this is fixed.").In(l)) + "\n")
 	if v.helpdesk != "" {
-		b.WriteString(esc(T("直らない場合の連絡先：", "If it stays out of service, call: ").In(l)+v.helpdesk) + "\n")
+		b.WriteString(esc(Tf("直らない場合の連絡先：%s", "If it stays out of service, call: %s", v.helpdesk).In(l)) + "\n")
 	}
 	if len(v.faults) > 0 {
 		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + tagDim +

@@ -31,8 +31,8 @@ func TestOutOfService(t *testing.T) {
 		"復旧すると、自動的に", "店員の方へ：A4 用紙を補充してください。", "直らない場合の連絡先：ヘルプデスク 0120-000-000", "printer: paper out: load A4 paper", "center: nothing listens", "<Q> 終了", "休止中")
 	absent(t, s, "<C>", "カード置き場に置いてください")
 	h.press('C') // no card can be placed while out of service
-	h.press('L')
-	h.waitFor("This machine is out of service", "Needs attention:", "● Printer", "Staff: Load A4 paper.", "Service resumes by itself", "<Q> Quit", "<L> 日本語")
+	h.press('L', '2')
+	h.waitFor("This machine is out of service", "Needs attention:", "● Printer", "Staff: Load A4 paper.", "Service resumes by itself", "<Q> Quit", "<L> Language / 言語")
 	select {
 	case a := <-got:
 		t.Fatalf("C answered the out-of-service screen: %+v", a)

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rivo/tview"
@@ -36,7 +35,7 @@ func newPay(coins *payment.Coins) *payView { return &payView{tv: newBody(), coin
 func (v *payView) name() string               { return "pay" }
 func (v *payView) primitive() tview.Primitive { return v.tv }
 func (v *payView) step() step                 { return stepPay }
-func (v *payView) title(l Lang) string {
+func (v *payView) title(l Locale) string {
 	return esc(T("手数料のお支払い", "Payment").In(l))
 }
 
@@ -58,28 +57,25 @@ func (v *payView) credit() int {
 	return v.coins.Ledger().Credit
 }
 
-func (v *payView) render(l Lang) {
+func (v *payView) render(l Locale) {
 	var b strings.Builder
 	if len(v.order) > 0 {
 		b.WriteString(esc(T("ご請求の内容をご確認ください。", "Please check your request.").In(l)) + "\n")
 		writeSummary(&b, v.order, l)
 		b.WriteString("\n")
 	}
-	b.WriteString(tagTitle + esc(T(fmt.Sprintf("手数料　%s", yen(Japanese, v.fee)), fmt.Sprintf("Fee: %s", yen(English, v.fee))).In(l)) + tagOff + "\n\n")
+	b.WriteString(tagTitle + esc(Tf("手数料　%s", "Fee: %s", Yen(v.fee)).In(l)) + tagOff + "\n\n")
 	if v.coins != nil {
 		in := v.credit()
-		b.WriteString(esc(T(fmt.Sprintf("投入金額　%s", yen(Japanese, in)), fmt.Sprintf("Inserted: %s", yen(English, in))).In(l)) + "\n")
+		b.WriteString(esc(Tf("投入金額　%s", "Inserted: %s", Yen(in)).In(l)) + "\n")
 		switch {
 		case in == 0:
-			b.WriteString(tagWarn + esc(T(fmt.Sprintf("%s を投入してください。", yen(Japanese, v.fee)),
-				fmt.Sprintf("Please insert %s.", yen(English, v.fee))).In(l)) + tagOff + "\n")
+			b.WriteString(tagWarn + esc(Tf("%s を投入してください。", "Please insert %s.", Yen(v.fee)).In(l)) + tagOff + "\n")
 		case in < v.fee:
-			b.WriteString(tagWarn + esc(T(fmt.Sprintf("あと %s を投入してください。", yen(Japanese, v.fee-in)),
-				fmt.Sprintf("Please insert %s more.", yen(English, v.fee-in))).In(l)) + tagOff + "\n")
+			b.WriteString(tagWarn + esc(Tf("あと %s を投入してください。", "Please insert %s more.", Yen(v.fee-in)).In(l)) + tagOff + "\n")
 		default:
 			if in > v.fee {
-				b.WriteString(esc(T(fmt.Sprintf("おつり　%s（印刷後にお返しします）", yen(Japanese, in-v.fee)),
-					fmt.Sprintf("Change: %s (returned after printing)", yen(English, in-v.fee))).In(l)) + "\n")
+				b.WriteString(esc(Tf("おつり　%s（印刷後にお返しします）", "Change: %s (returned after printing)", Yen(in-v.fee)).In(l)) + "\n")
 			}
 			b.WriteString(tagOK + esc(T("Enter を押すと印刷を始めます。", "Press Enter to start printing.").In(l)) + tagOff + "\n")
 		}
@@ -98,22 +94,21 @@ func (v *payView) render(l Lang) {
 	if v.guard.asking {
 		var refund Text
 		if in := v.credit(); in > 0 {
-			refund = T(fmt.Sprintf("投入された %s はお返しします。", yen(Japanese, in)),
-				fmt.Sprintf("The %s you inserted will be returned.", yen(English, in)))
+			refund = Tf("投入された %s はお返しします。", "The %s you inserted will be returned.", Yen(in))
 		}
 		b.WriteString("\n" + tagWarn + esc(v.guard.question(refund).In(l)) + tagOff + "\n")
 	}
 	v.tv.SetText(b.String())
 }
 
-func (v *payView) hints(l Lang) []hint {
+func (v *payView) hints(l Locale) []hint {
 	if v.guard.asking {
 		return v.guard.hints()
 	}
 	var hs []hint
 	if v.coins != nil {
 		for _, c := range coinKeys() {
-			hs = append(hs, hint{string(c.r), T(yen(Japanese, c.yen), yen(English, c.yen))})
+			hs = append(hs, hint{string(c.r), valueText(Yen(c.yen))})
 		}
 	}
 	return append(hs, hint{"Enter", T("印刷開始", "Start printing")}, hint{"Esc", T("中止", "Cancel")})

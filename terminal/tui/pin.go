@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rivo/tview"
@@ -37,7 +36,7 @@ func newPIN() *pinView { return &pinView{tv: newBody()} }
 func (v *pinView) name() string               { return "pin" }
 func (v *pinView) primitive() tview.Primitive { return v.tv }
 func (v *pinView) step() step                 { return stepPIN }
-func (v *pinView) title(l Lang) string {
+func (v *pinView) title(l Locale) string {
 	return esc(T("暗証番号の入力", "Enter your PIN").In(l))
 }
 
@@ -72,7 +71,7 @@ func (v *pinView) masked() string {
 	return strings.Join(cells, " ")
 }
 
-func (v *pinView) render(l Lang) {
+func (v *pinView) render(l Locale) {
 	if v.answer == nil && v.n == 0 {
 		v.tv.SetText("")
 		return
@@ -84,7 +83,7 @@ func (v *pinView) render(l Lang) {
 	if v.wrong {
 		b.WriteString(tagError + esc(T("暗証番号が違います。もう一度入力してください。", "Wrong PIN. Please enter it again.").In(l)) + tagOff + "\n")
 	}
-	b.WriteString(esc(T(fmt.Sprintf("残りの入力回数：%d回", v.tries), fmt.Sprintf("Tries left: %d", v.tries)).In(l)) + "\n")
+	b.WriteString(esc(Tf("残りの入力回数：%d回", "Tries left: %d", v.tries).In(l)) + "\n")
 	if v.tries == 1 {
 		b.WriteString("\n" + tagError + esc(T("ご注意：あと1回間違えると、カードの暗証番号がロックされます。ロックされると、市区町村の窓口での手続きが必要です。暗証番号がわからない場合は、入力せずに Esc で中止してください。",
 			"Warning: one more wrong PIN locks your card. A locked card must be reset at your municipal office. If you are not sure of your PIN, press Esc to stop.").In(l)) + tagOff + "\n")
@@ -100,7 +99,7 @@ func (v *pinView) render(l Lang) {
 	v.tv.SetText(b.String())
 }
 
-func (v *pinView) hints(Lang) []hint {
+func (v *pinView) hints(Locale) []hint {
 	if v.guard.asking {
 		return v.guard.hints()
 	}

@@ -37,14 +37,22 @@ func printerFaultOf(reason string) printerFault {
 	return faultNone
 }
 
-// printedPages is "the page that was printed" / "the 2 pages that were
-// printed": no "page(s)".
-func printedPages(n int) string {
+// printedPages is the pages that came out: "the page that was printed" /
+// "the 2 pages that were printed" in English (no "page(s)"), the count
+// with its unit in the other languages (pageCount).
+type printedPages int
+
+func (n printedPages) in(l Locale) string {
+	if l.Lang != English {
+		return pageCount(n).in(l)
+	}
 	if n == 1 {
 		return "the page that was printed"
 	}
 	return fmt.Sprintf("the %d pages that were printed", n)
 }
+
+func (n printedPages) String() string { return n.in(Locale{}) }
 
 // faultStop fills w for a session whose job the printer stopped (outcome
 // unknown: job bytes reached the printer). out is how many pages the
@@ -56,45 +64,35 @@ func faultStop(f printerFault, out int, w *words) {
 	callStaff := T("店員をお呼びください。", "Please call a member of the store staff.")
 	take, rest := Text{}, Text{}
 	if out > 0 {
-		take = T(fmt.Sprintf("印刷された%d枚をお取りください。", out),
-			fmt.Sprintf("Please take %s.", printedPages(out)))
+		take = Tf("印刷された%sをお取りください。", "Please take %s.", printedPages(out))
 		rest = T("残りのページは印刷されていません。", "The rest of the certificate was not printed.")
-		w.Paper = T(fmt.Sprintf("印刷された%d枚をお取りください", out), "Please take "+printedPages(out))
-	}
-	join := func(parts ...Text) Text {
-		var ja, en []string
-		for _, p := range parts {
-			if !p.Empty() {
-				ja, en = append(ja, p.JA), append(en, p.EN)
-			}
-		}
-		return T(strings.Join(ja, ""), strings.Join(en, " "))
+		w.Paper = Tf("印刷された%sをお取りください", "Please take %s", printedPages(out))
 	}
 	switch f {
 	case faultPaperOut:
 		w.Title = T("用紙切れのため、印刷を中止しました。", "Printing stopped: the printer is out of paper.")
 		if out > 0 {
-			w.What = join(T("プリンターの用紙がなくなりました。", "The printer ran out of paper."), take, rest)
+			w.What = Cat(T("プリンターの用紙がなくなりました。", "The printer ran out of paper."), take, rest)
 		} else {
 			w.What = T("プリンターの用紙がなくなったため、証明書を印刷できませんでした。",
 				"The printer ran out of paper, so your certificate could not be printed.")
 		}
-		w.Do = join(callStaff, T("用紙が補充されたあと、最初からやり直すことができます。", "Once paper is loaded, you can start again."))
+		w.Do = Cat(callStaff, T("用紙が補充されたあと、最初からやり直すことができます。", "Once paper is loaded, you can start again."))
 	case faultJam:
 		w.Title = T("紙づまりのため、印刷を中止しました。", "Printing stopped: paper jam.")
 		jammed := T("詰まった用紙は店員が取り除きますので、そのままにしてください。",
 			"Please leave the jammed paper; the store staff will remove it.")
 		if out > 0 {
-			w.What = join(T("プリンターの中で用紙が詰まりました。", "Paper jammed inside the printer."), take, rest, jammed)
+			w.What = Cat(T("プリンターの中で用紙が詰まりました。", "Paper jammed inside the printer."), take, rest, jammed)
 		} else {
-			w.What = join(T("プリンターの中で用紙が詰まったため、証明書を印刷できませんでした。",
+			w.What = Cat(T("プリンターの中で用紙が詰まったため、証明書を印刷できませんでした。",
 				"Paper jammed inside the printer, so your certificate could not be printed."), jammed)
 		}
 		w.Do = callStaff
 	case faultCoverOpen:
 		w.Title = T("プリンターのカバーが開いています。印刷を中止しました。", "The printer's cover is open. Printing stopped.")
 		if out > 0 {
-			w.What = join(T("印刷の途中でプリンターのカバーが開きました。", "The printer's cover was opened while printing."), take, rest)
+			w.What = Cat(T("印刷の途中でプリンターのカバーが開きました。", "The printer's cover was opened while printing."), take, rest)
 		} else {
 			w.What = T("プリンターのカバーが開いているため、証明書を印刷できませんでした。",
 				"The printer's cover is open, so your certificate could not be printed.")
@@ -118,19 +116,19 @@ func faultBeforePrint(f printerFault, w *words) {
 	switch f {
 	case faultPaperOut:
 		w.Title = T("用紙切れのため、印刷できませんでした。", "The printer is out of paper.")
-		w.What = T("プリンターの用紙がなくなっています。"+notPrinted.JA, "The printer has no paper. "+notPrinted.EN)
-		w.Do = T(callStaff.JA+"用紙が補充されたあと、最初からやり直すことができます。", callStaff.EN+" Once paper is loaded, you can start again.")
+		w.What = Cat(T("プリンターの用紙がなくなっています。", "The printer has no paper."), notPrinted)
+		w.Do = Cat(callStaff, T("用紙が補充されたあと、最初からやり直すことができます。", "Once paper is loaded, you can start again."))
 	case faultJam:
 		w.Title = T("紙づまりのため、印刷できませんでした。", "The printer has a paper jam.")
-		w.What = T("プリンターの中で用紙が詰まっています。"+notPrinted.JA, "Paper is jammed inside the printer. "+notPrinted.EN)
+		w.What = Cat(T("プリンターの中で用紙が詰まっています。", "Paper is jammed inside the printer."), notPrinted)
 		w.Do = callStaff
 	case faultCoverOpen:
 		w.Title = T("プリンターのカバーが開いています。", "The printer's cover is open.")
-		w.What = T("カバーが開いているため、印刷できませんでした。"+notPrinted.JA, "Printing could not start. "+notPrinted.EN)
+		w.What = Cat(T("カバーが開いているため、印刷できませんでした。", "Printing could not start."), notPrinted)
 		w.Do = callStaff
 	default:
 		w.Title = T("プリンターが使えないため、印刷できませんでした。", "The printer is not available.")
-		w.What = T("プリンターが応答しません。"+notPrinted.JA, "The printer is not responding. "+notPrinted.EN)
+		w.What = Cat(T("プリンターが応答しません。", "The printer is not responding."), notPrinted)
 		w.Do = callStaff
 	}
 }

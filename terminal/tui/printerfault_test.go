@@ -27,10 +27,10 @@ func TestPrinterFaultPages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		w := explain(terminal.Result{Outcome: protocol.ResultUnknown, Reason: tc.reason, Payment: "released", Pages: tc.pages, Fee: 450})
-		for _, l := range []Lang{Japanese, English} {
+		for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 			all := strings.Join([]string{w.Title.In(l), w.What.In(l), w.Do.In(l), w.Fee.In(l), w.Paper.In(l)}, "\n")
 			want := tc.ja
-			if l == English {
+			if l.Lang == English {
 				want = tc.en
 			}
 			for _, s := range want {
@@ -45,7 +45,7 @@ func TestPrinterFaultPages(t *testing.T) {
 			}
 		}
 		if w.Paper.Empty() == tc.paper || !w.Staff {
-			t.Errorf("%s %d: paper %q staff %v", tc.reason, tc.pages, w.Paper, w.Staff)
+			t.Errorf("%s %d: paper %q staff %v", tc.reason, tc.pages, w.Paper.JA, w.Staff)
 		}
 	}
 }
@@ -67,11 +67,11 @@ func TestProgressStopped(t *testing.T) {
 	for _, tc := range cases {
 		v := newProgress()
 		v.show(terminal.Progress{State: terminal.StateSettle, Page: 1, Pages: 3, Stopped: tc.stopped})
-		for _, l := range []Lang{Japanese, English} {
+		for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 			v.render(l)
 			s := v.title(l) + "\n" + v.tv.GetText(true)
 			want := tc.ja
-			if l == English {
+			if l.Lang == English {
 				want = tc.en
 			}
 			for _, x := range want {

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/rivo/tview"
@@ -23,7 +22,7 @@ func newProgress() *progressView { return &progressView{tv: newBody()} }
 
 func (v *progressView) name() string               { return "progress" }
 func (v *progressView) primitive() tview.Primitive { return v.tv }
-func (v *progressView) hints(Lang) []hint          { return nil }
+func (v *progressView) hints(Locale) []hint        { return nil }
 func (v *progressView) handle(key)                 {}
 func (v *progressView) tick()                      { v.spin++ }
 func (v *progressView) reset()                     { v.p, v.wait, v.spin = terminal.Progress{}, false, 0 }
@@ -47,7 +46,7 @@ func (v *progressView) step() step {
 	return stepNone
 }
 
-func (v *progressView) title(l Lang) string {
+func (v *progressView) title(l Locale) string {
 	if v.p.Stopped != "" {
 		return esc(T("印刷を中止しました", "Printing stopped").In(l))
 	}
@@ -76,7 +75,7 @@ func (v *progressView) what() Text {
 	return T("お待ちください…", "Please wait…")
 }
 
-func (v *progressView) render(l Lang) {
+func (v *progressView) render(l Locale) {
 	if v.p.Stopped != "" {
 		v.renderStopped(l)
 		return
@@ -86,8 +85,7 @@ func (v *progressView) render(l Lang) {
 	b.WriteString(tagTitle + spinner[v.spin%len(spinner)] + " " + esc(v.what().In(l)) + tagOff + "\n\n")
 	if v.p.State == terminal.StatePrint && v.p.Pages > 0 {
 		k := min(max(v.p.Page, 1), v.p.Pages)
-		b.WriteString(tagOK + esc(T(fmt.Sprintf("%d / %d ページ目を印刷しています", k, v.p.Pages),
-			fmt.Sprintf("Printing page %d of %d", k, v.p.Pages)).In(l)) + tagOff + "\n\n")
+		b.WriteString(tagOK + esc(Tf("%d / %d ページ目を印刷しています", "Printing page %d of %d", k, v.p.Pages).In(l)) + tagOff + "\n\n")
 	}
 	if !v.wait && v.step() >= stepPIN {
 		b.WriteString(tagWarn + esc(T("この場を離れないでください。印刷まで2分以上かかることがあります。",
@@ -102,7 +100,7 @@ func (v *progressView) render(l Lang) {
 // renderStopped says, the moment a print job ends short, why (用紙切れ,
 // 紙づまり …) and what to do with the pages that came out, while the
 // session settles; the finish screen says it again with the fee.
-func (v *progressView) renderStopped(l Lang) {
+func (v *progressView) renderStopped(l Locale) {
 	var w words
 	if f := printerFaultOf(v.p.Stopped); f != faultNone {
 		faultStop(f, v.p.Page, &w)

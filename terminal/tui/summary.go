@@ -21,27 +21,26 @@ func (c *Customer) summarize(o terminal.Order) []summaryRow {
 	if !ok {
 		return nil
 	}
-	rows := []summaryRow{{T("証明書", "Certificate"), T(info.JA, info.EN)}}
+	rows := []summaryRow{{T("証明書", "Certificate"), docText(info)}}
 	// The options on one line ("記載範囲：本人のみ、個人番号：記載しない"):
 	// at 80×24 a row each would push the fee and the question off screen.
-	var ja, en []string
+	var opts []Text
 	for _, opt := range info.Options {
 		if v, ok := o.Doc.Opts[opt.Key]; ok {
-			ja = append(ja, optionLabel(opt).JA+"："+valueLabel(opt.Key, v).JA)
-			en = append(en, optionLabel(opt).EN+": "+valueLabel(opt.Key, v).EN)
+			opts = append(opts, Tf("%s：%s", "%s: %s", optionLabel(opt), valueLabel(opt.Key, v)))
 		}
 	}
-	if len(ja) > 0 {
-		rows = append(rows, summaryRow{T("内容", "Details"), T(strings.Join(ja, "、"), strings.Join(en, "; "))})
+	if len(opts) > 0 {
+		rows = append(rows, summaryRow{T("内容", "Details"), List(opts...)})
 	}
 	rows = append(rows,
-		summaryRow{T("部数", "Copies"), T(fmt.Sprintf("%d通", o.Doc.Copies), fmt.Sprint(o.Doc.Copies))},
-		summaryRow{T("請求先", "Request to"), T(c.muniLabel(o.Muni, Japanese), c.muniLabel(o.Muni, English))})
+		summaryRow{T("部数", "Copies"), Tf("%d通", "%d", o.Doc.Copies)},
+		summaryRow{T("請求先", "Request to"), c.muniText(o.Muni)})
 	return rows
 }
 
 // writeSummary writes rows as an aligned two-column list.
-func writeSummary(b *strings.Builder, rows []summaryRow, l Lang) {
+func writeSummary(b *strings.Builder, rows []summaryRow, l Locale) {
 	width := 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label.In(l))))

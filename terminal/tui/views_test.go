@@ -30,8 +30,10 @@ func TestScreens(t *testing.T) {
 			opts: Options{Note: T("テスト利用者 R0001（暗証番号 1234）", "Test resident R0001 (PIN 1234)"),
 				IdleKeys: []IdleKey{{Key: 'C', Label: T("カードを挿入", "Insert card")}}},
 			setup: func(ctx context.Context, h *harness) { go h.c.Idle(ctx) },
-			ja:    []string{"マイナンバーカードをカード置き場に置いてください", "サービス提供時間：6:30〜23:00", "R0001（暗証番号 1234）", "<C> カードを挿入", "<L> English"},
-			en:    []string{"Please place your My Number card", "Service hours: 6:30–23:00", "<C> Insert card", "<L> 日本語"},
+			ja: []string{"マイナンバーカードをカード置き場に置いてください", "サービス提供時間：6:30〜23:00", "R0001（暗証番号 1234）", "<C> カードを挿入",
+				"<L> Language / 言語", "L ▸ English · 中文（简体） · 한국어 · Português · Tiếng Việt"},
+			en: []string{"Please place your My Number card", "Service hours: 6:30–23:00", "<C> Insert card", "<L> Language / 言語",
+				"L ▸ 日本語 · 中文（简体） · 한국어 · Português · Tiếng Việt"},
 		},
 		{
 			name:  "document list with fees",
@@ -192,10 +194,10 @@ func TestScreens(t *testing.T) {
 			tc.setup(ctx, h)
 			s := h.waitFor(tc.ja...)
 			absent(t, s, tc.not...)
-			h.press('L')
+			h.press('L', '2') // the language list, then English
 			s = h.waitFor(tc.en...)
 			absent(t, s, tc.not...)
-			h.press('l')
+			h.press('l', '1') // and back to Japanese
 			h.waitFor(tc.ja...)
 		})
 	}
@@ -457,9 +459,9 @@ func TestFinishAcknowledged(t *testing.T) {
 		close(done)
 	}()
 	h.waitFor("▶▶ カードをお取りください ◀◀", "（くりかえしお知らせしています）")
-	h.press('L')
+	h.press('L', '2')
 	h.waitFor("(reminder repeating)")
-	h.press('L', tcell.KeyEnter)
+	h.press('L', '1', tcell.KeyEnter)
 	h.waitFor("▶▶ 証明書をお取りください ◀◀")
 	select {
 	case <-done:

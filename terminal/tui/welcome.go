@@ -20,11 +20,12 @@ type welcomeView struct {
 	tv    *tview.TextView
 	hours Text
 	note  Text
+	langs []Lang // the languages offered on the L key
 	idleKeys
 }
 
-func newWelcome(hours, note Text, keys []IdleKey) *welcomeView {
-	return &welcomeView{tv: newBody(), hours: hours, note: note, idleKeys: idleKeys{keys: keys}}
+func newWelcome(hours, note Text, keys []IdleKey, langs []Lang) *welcomeView {
+	return &welcomeView{tv: newBody(), hours: hours, note: note, langs: langs, idleKeys: idleKeys{keys: keys}}
 }
 
 func (v *welcomeView) name() string               { return "welcome" }
@@ -34,11 +35,11 @@ func (v *welcomeView) reset()                     { v.answer = nil }
 
 // open waits for an idle key.
 func (v *welcomeView) open(answer func(IdleKey)) { v.answer = answer }
-func (v *welcomeView) title(l Lang) string {
+func (v *welcomeView) title(l Locale) string {
 	return esc(T("ようこそ", "Welcome").In(l))
 }
 
-func (v *welcomeView) render(l Lang) {
+func (v *welcomeView) render(l Locale) {
 	var b strings.Builder
 	b.WriteString(tagTitle + esc(T("マイナンバーカードで、住民票の写しなどの証明書を取得できます。",
 		"Get official certificates, such as a certificate of residence, with your My Number card.").In(l)) + tagOff + "\n\n")
@@ -46,11 +47,27 @@ func (v *welcomeView) render(l Lang) {
 		"▶ Please place your My Number card on the card reader.").In(l)) + tagOff + "\n\n")
 	b.WriteString(esc(T("取得できる証明書：住民票の写し、住民票記載事項証明書、印鑑登録証明書、戸籍証明書、戸籍の附票の写し、所得・課税証明書（市区町村により異なります）",
 		"Certificates: residence, resident record items, seal registration, family register, family register supplement, income and tax (depending on the municipality)").In(l)) + "\n\n")
-	b.WriteString(esc(T("サービス提供時間：", "Service hours: ").In(l)+v.hours.In(l)) + "\n")
+	b.WriteString(esc(Tf("サービス提供時間：%s", "Service hours: %s", v.hours).In(l)) + "\n")
 	b.WriteString(esc(T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。",
 		"You need the 4-digit PIN of your card's authentication certificate.").In(l)) + "\n")
+	if others := v.otherLangs(l.Lang); others != "" {
+		// Each language in its own words: a resident finds theirs
+		// without reading the one on screen.
+		b.WriteString("\n[aqua::b]L[-:-:-] ▸ " + esc(others) + "\n")
+	}
 	if !v.note.Empty() {
 		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + esc(v.note.In(l)) + "\n")
 	}
 	v.tv.SetText(b.String())
+}
+
+// otherLangs are the languages offered besides cur, in their own words.
+func (v *welcomeView) otherLangs(cur Lang) string {
+	var names []string
+	for _, l := range v.langs {
+		if l != cur {
+			names = append(names, l.Name())
+		}
+	}
+	return strings.Join(names, " · ")
 }

@@ -155,8 +155,8 @@ func tagEnd(rs []rune, i int) int {
 				return -1
 			}
 			return j
-		case rs[j] == '[' || rs[j] == ' ':
-			return -1
+		case rs[j] == '[' || rs[j] == ' ' || rs[j] > unicode.MaxASCII:
+			return -1 // tview's tags are ASCII: "[에뮬레이터]" is text
 		}
 	}
 	return -1

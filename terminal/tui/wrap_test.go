@@ -23,6 +23,10 @@ func TestWrapText(t *testing.T) {
 		{in: "Please take your card to your municipal office to have the PIN reset.", width: 30,
 			want: []string{"Please take your card to your", "municipal office to have the", "PIN reset."}},
 		{in: "短い行", width: 40, want: []string{"短い行"}},
+		// Hangul in brackets is text, not a colour tag; Korean breaks at
+		// spaces.
+		{in: "[에뮬레이터] 테스트 이용자 R0001의 카드 (비밀번호 1234). C 키로 카드를 놓고, C 키를 한 번 더 누르면 뺍니다.", width: 40,
+			want: []string{"[에뮬레이터] 테스트 이용자 R0001의 카드", "(비밀번호 1234). C 키로 카드를 놓고, C", "키를 한 번 더 누르면 뺍니다."}},
 	}
 	for _, tc := range cases {
 		got := wrapText(tc.in, tc.width)
@@ -75,7 +79,7 @@ func isASCIIWordEnd(s string) bool {
 
 // TestWrapKeymap: the keymap breaks between entries, never inside one.
 func TestWrapKeymap(t *testing.T) {
-	line := keymapLine(Japanese, []hint{{"C", T("カードを抜く", "")}, {"1-2", T("項目を切り替え", "")},
+	line := keymapLine(Locale{}, []hint{{"C", T("カードを抜く", "")}, {"1-2", T("項目を切り替え", "")},
 		{"↑↓", T("移動", "")}, {"←→", T("変更", "")}, {"Enter", T("次へ", "")}, {"Esc", T("戻る", "")}})
 	got := strings.Split(wrapKeymap(line, 60), "\n")
 	if len(got) != 2 || !strings.HasPrefix(stripTags(got[1]), "<←→>") {

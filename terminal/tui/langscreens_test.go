@@ -1,0 +1,440 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+
+	"kofu/protocol"
+	"kofu/terminal"
+	"kofu/terminal/payment"
+)
+
+// TestScreensInEachLanguage drives every main screen at 80×24, chooses
+// each language on the L key, and reads the screen back: the screen's
+// messages in that language (the first and the last of the body, so a
+// screen that runs off the bottom fails), no Japanese left over on a
+// screen in another language but the document names kept in parentheses
+// and the languages' own names, and no English where a translation
+// exists.
+func TestScreensInEachLanguage(t *testing.T) {
+	juminhyo, _ := protocol.LookupDoc(protocol.DocJuminhyo)
+	inkan, _ := protocol.LookupDoc(protocol.DocInkan)
+	printerName := T("プリンタ", "Printer")
+	printerDo := T("プリンタの用紙、紙づまり、カバー、電源とケーブルを確認してください。", "Check the printer's paper, jams, covers, power and cable.")
+	session := "4821-9930-1177.abcdefghijklmnop"
+	cases := []struct {
+		name  string
+		opts  Options
+		coins bool                                  // a fresh emulated coin unit
+		open  func(ctx context.Context, h *harness) // shows the screen (or the one before it)
+		ready Text                                  // on screen before the language is chosen (zero: want[0])
+		keys  []any                                 // after the language is chosen
+		want  []Text                                // on screen, in the language chosen
+		also  func(l Locale) []string               // more on screen (values, keymap entries)
+	}{
+		{
+			name:  "welcome",
+			opts:  Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}},
+			open:  func(ctx context.Context, h *harness) { go h.c.Idle(ctx) },
+			ready: T("終了", "Quit"), // in the keymap once Idle waits (it starts the session's language anew)
+			want: []Text{
+				T("マイナンバーカードで、住民票の写しなどの証明書を取得できます。", "Get official certificates, such as a certificate of residence, with your My Number card."),
+				T("▶ マイナンバーカードをカード置き場に置いてください。", "▶ Please place your My Number card on the card reader."),
+				Tf("サービス提供時間：%s", "Service hours: %s", T("6:30〜23:00（12月29日〜1月3日を除く）", "6:30–23:00 (closed Dec 29 – Jan 3)")),
+				T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。", "You need the 4-digit PIN of your card's authentication certificate."),
+			},
+			also: func(l Locale) []string { return []string{"L ▸ ", "<L> " + hintLangText().In(l)} },
+		},
+		{
+			// cmd/kiosk's emulator adds its note: the welcome screen
+			// still fits.
+			name:  "welcome with the emulator's note",
+			opts:  Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}, Note: emulatorNote()},
+			open:  func(ctx context.Context, h *harness) { go h.c.Idle(ctx) },
+			ready: T("終了", "Quit"),
+			want: []Text{
+				T("マイナンバーカードで、住民票の写しなどの証明書を取得できます。", "Get official certificates, such as a certificate of residence, with your My Number card."),
+				T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。", "You need the 4-digit PIN of your card's authentication certificate."),
+				emulatorNote(),
+			},
+		},
+		{
+			name:  "language list",
+			opts:  Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}},
+			open:  func(ctx context.Context, h *harness) { go h.c.Idle(ctx) },
+			ready: T("終了", "Quit"),
+			keys:  []any{'L'},
+			want:  []Text{T("言語を番号で選んでください。", "Choose a language by its number.")},
+			also: func(Locale) []string {
+				var names []string
+				for i, l := range AllLangs() {
+					names = append(names, fmt.Sprintf("%d %s", i+1, l.Name()))
+				}
+				return names
+			},
+		},
+		{
+			name: "document list",
+			open: func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			want: []Text{
+				T("取得する証明書を選んでください。", "Which certificate do you need?"),
+				docText(juminhyo), docText(inkan),
+				Tf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。", "%d–%d (family register) are for Japanese nationals only.", 4, 6),
+			},
+			also: func(l Locale) []string { return []string{yen(l, 250), "<Esc> " + T("中止", "Cancel").In(l)} },
+		},
+		{
+			name:  "options",
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1', tcell.KeyUp, tcell.KeyRight, tcell.KeyRight}, // copies 1 → 3
+			want: []Text{
+				docText(juminhyo),
+				T("内容を確認してください。よろしければ Enter で次へ進みます。", "Check the options, then press Enter to continue."),
+				fromTable("記載範囲", "Who is listed"), T("本人のみ", "Only me"),
+				Tf("請求先：%s（%s）", "Request to: %s (%s)", T("住所地", "residence"), Name("神奈川県横浜市", "Yokohama-shi, Kanagawa")),
+				Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
+					"Expected fee: %s × %d = %s (confirmed after your PIN)", Yen(250), 3, Yen(750)),
+			},
+			also: func(l Locale) []string { return []string{"<Enter> " + T("次へ", "Next").In(l)} },
+		},
+		{
+			name:  "options: My Number caution",
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1', '4'},
+			want: []Text{
+				docText(juminhyo),
+				T("個人番号（マイナンバー）入りの住民票は、法律で定められた提出先（勤務先の手続きなど）にしか出せません。必要な場合だけ選んでください。",
+					"A certificate showing your My Number may be given only to the bodies the law allows (e.g. your employer's tax forms). Choose it only if you were asked for it."),
+			},
+		},
+		{
+			name:  "municipality picker",
+			opts:  Options{Muni: storeMachine},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'3', '2'},
+			want: []Text{
+				Tf("%sの市区町村を選んでください。", "Choose your %s municipality.", T("住所地", "residence")),
+				T("よみ（かな・ローマ字）か、市区町村コード（6桁）を入力できます。", "Type the name (kana or Latin letters) or the 6-digit code."),
+				T("都道府県を選んでください。", "Choose the prefecture."),
+				Name("01  北海道", "01  Hokkaido"),
+			},
+			also: func(l Locale) []string { return []string{"<Esc> " + T("戻る", "Back").In(l)} },
+		},
+		{
+			name: "PIN, the last try",
+			open: func(ctx context.Context, h *harness) { go h.c.PIN(ctx, 1) },
+			keys: []any{"12"},
+			want: []Text{
+				T("利用者証明用電子証明書の暗証番号（数字4桁）を入力し、Enter を押してください。",
+					"Enter the 4-digit PIN of your card's authentication certificate and press Enter."),
+				Tf("残りの入力回数：%d回", "Tries left: %d", 1),
+				T("ご注意：あと1回間違えると、カードの暗証番号がロックされます。ロックされると、市区町村の窓口での手続きが必要です。暗証番号がわからない場合は、入力せずに Esc で中止してください。",
+					"Warning: one more wrong PIN locks your card. A locked card must be reset at your municipal office. If you are not sure of your PIN, press Esc to stop."),
+				T("暗証番号は画面に表示されません。周りの人に見られないようご注意ください。", "Your PIN is never shown. Make sure nobody is watching."),
+			},
+			also: func(Locale) []string { return []string{"●●--"} },
+		},
+		{
+			name:  "payment with the summary",
+			coins: true,
+			open: func(ctx context.Context, h *harness) {
+				go func() {
+					if _, err := h.c.Choose(ctx); err == nil {
+						h.c.Pay(ctx, 500)
+					}
+				}()
+			},
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1', '1', '5', '5', tcell.KeyEnter, '3'}, // household, 3 copies; then a 100 yen coin
+			want: []Text{
+				T("ご請求の内容をご確認ください。", "Please check your request."),
+				docText(juminhyo), Tf("%d通", "%d", 3),
+				Tf("手数料　%s", "Fee: %s", Yen(500)),
+				Tf("投入金額　%s", "Inserted: %s", Yen(100)),
+				Tf("あと %s を投入してください。", "Please insert %s more.", Yen(400)),
+				T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
+					"You are only charged once printing is complete; otherwise your money is returned."),
+			},
+			also: func(l Locale) []string {
+				return []string{"<5> " + yen(l, 1000), "<Esc> " + T("中止", "Cancel").In(l)}
+			},
+		},
+		{
+			name:  "payment: the cancel question",
+			coins: true,
+			open: func(ctx context.Context, h *harness) {
+				go func() {
+					if _, err := h.c.Choose(ctx); err == nil {
+						h.c.Pay(ctx, 500)
+					}
+				}()
+			},
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1', '1', '5', '5', tcell.KeyEnter, '3', tcell.KeyEscape},
+			want: []Text{
+				Tf("手数料　%s", "Fee: %s", Yen(500)),
+				new(cancelGuard).question(Tf("投入された %s はお返しします。", "The %s you inserted will be returned.", Yen(100))),
+			},
+			also: func(l Locale) []string { return []string{"<Enter> " + T("続ける", "Go on").In(l)} },
+		},
+		{
+			name: "printing page 2 of 3",
+			open: func(_ context.Context, h *harness) {
+				h.c.Progress(terminal.Progress{State: terminal.StatePrint, Page: 2, Pages: 3})
+			},
+			want: []Text{
+				T("証明書を印刷しています。", "Printing your certificate."),
+				Tf("%d / %d ページ目を印刷しています", "Printing page %d of %d", 2, 3),
+				T("この場を離れないでください。印刷まで2分以上かかることがあります。", "Please stay at the machine. Printing can take more than two minutes."),
+				T("カードは取り外さないでください。", "Do not remove your card."),
+			},
+		},
+		{
+			name: "finish: printed",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultPrinted, Pages: 2, Fee: 500, Payment: "captured"})
+			},
+			want: []Text{
+				T("証明書の印刷が完了しました。", "Your certificate has been printed."),
+				Tf("%s印刷しました。", "%s printed.", pageCount(2)),
+				Tf("料金 %s をいただきました。おつりがある場合はお取りください。", "You paid %s. Please take any change.", Yen(500)),
+				T("カードをお取りください", "Please take your card"),
+				T("証明書をお取りください", "Please take your certificate"),
+			},
+		},
+		{
+			name: "finish: refused",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Fee: 250,
+					Payment: "released", Session: session})
+			},
+			want: []Text{
+				T("この証明書は発行できませんでした。", "This certificate could not be issued."),
+				T("届いた証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
+					"We could not confirm that the certificate we received is the one you asked for, so it was not printed."),
+				T("料金はいただいていません。投入したお金は返却しましたので、返却口からお取りください。",
+					"You have not been charged. The money you inserted has been returned; please take it from the return slot."),
+				Tf("お問い合わせ番号：%s", "Reference: %s", ref(session)),
+				T("カードをお取りください", "Please take your card"),
+			},
+		},
+		{
+			name: "finish: cancelled",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pin-cancelled", Payment: "none"})
+			},
+			want: []Text{
+				T("手続きを中止しました。", "The request was cancelled."),
+				T("証明書は発行していません。", "No certificate was issued."),
+				T("カードをお取りください。必要な場合は、最初からやり直してください。", "Please take your card. Start again if you wish."),
+				T("料金はいただいていません。", "You have not been charged."),
+			},
+		},
+		{
+			name: "finish: paper out after a page",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-paper-out", Pages: 1, Fee: 450,
+					Payment: "released", Session: session})
+			},
+			want: []Text{
+				T("用紙切れのため、印刷を中止しました。", "Printing stopped: the printer is out of paper."),
+				Tf("印刷された%sをお取りください。", "Please take %s.", printedPages(1)),
+				T("店員をお呼びください。", "Please call a member of the store staff."),
+				Tf("印刷された%sをお取りください", "Please take %s", printedPages(1)),
+			},
+		},
+		{
+			name: "out of service",
+			opts: Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}},
+			open: func(ctx context.Context, h *harness) {
+				go h.c.OutOfService(ctx, []Fault{{What: printerName, Do: printerDo, Detail: "printer: paper out"}})
+			},
+			want: []Text{
+				T("ただいま、この端末はご利用いただけません。", "This machine is out of service at the moment."),
+				printerName,
+				Tf("店員の方へ：%s", "Staff: %s", printerDo),
+				T("復旧すると、自動的にご利用いただけるようになります。", "Service resumes by itself once this is fixed."),
+				T("係員向け（kiosk selftest）：", "For staff (kiosk selftest):"),
+			},
+			also: func(l Locale) []string { return []string{"printer: paper out", "<Q> " + T("終了", "Quit").In(l)} },
+		},
+	}
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	english := englishOf(sourceMessages(t))
+	for _, tc := range cases {
+		for i, lang := range AllLangs() {
+			t.Run(tc.name+"/"+lang.String(), func(t *testing.T) {
+				l := cats.locale(lang)
+				o := tc.opts
+				if tc.coins {
+					o.Coins = payment.NewCoins()
+				}
+				h := newHarnessAt(t, o, 80, 24)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				tc.open(ctx, h)
+				ready := tc.ready
+				if ready.Empty() {
+					ready = tc.want[0]
+				}
+				h.waitFor(ready.In(cats.locale(Japanese))) // the screen is up, not the welcome screen before it
+				h.press('L', rune('1'+i))
+				h.press(tc.keys...)
+				want := make([]string, 0, len(tc.want))
+				for _, w := range tc.want {
+					want = append(want, w.In(l))
+				}
+				if tc.also != nil {
+					want = append(want, tc.also(l)...)
+				}
+				s := h.waitFor(want...)
+				if lang == Japanese {
+					return
+				}
+				if left := leftoverJapanese(lang, s); left != "" {
+					t.Errorf("Japanese on the %s screen (%q):\n%s", lang, left, s)
+				}
+				if lang != English {
+					for _, en := range english {
+						if strings.Contains(norm(s), norm(en)) {
+							t.Errorf("English fallback on the %s screen (%q):\n%s", lang, en, s)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// englishOf are the English sentences of msgs long enough not to match by
+// chance: on a screen in a translated language, each is a fallback.
+func englishOf(msgs []message) []string {
+	var out []string
+	for _, m := range msgs {
+		if len(m.en) >= 15 && strings.Contains(m.en, " ") && !strings.Contains(m.en, "%") && !slices.Contains(out, m.en) {
+			out = append(out, m.en)
+		}
+	}
+	return out
+}
+
+// keptJapanese is the Japanese a screen in another language may show: the
+// document names residents must recognise on paper (in parentheses after
+// the translation), and the languages' own names.
+func keptJapanese() []string {
+	var out []string
+	for _, d := range protocol.DocTypes() {
+		out = append(out, d.JA)
+	}
+	for _, l := range AllLangs() {
+		out = append(out, l.Name())
+	}
+	return append(out, "Language / 言語")
+}
+
+// leftoverJapanese is the first Japanese on screen s, in lang, once the
+// kept terms are taken out: any kana, and for a reader of another script
+// than Chinese, any kanji. "" when there is none.
+func leftoverJapanese(lang Lang, s string) string {
+	s = norm(s) // a term wrapped over two lines is whole again
+	for _, k := range keptJapanese() {
+		s = strings.ReplaceAll(s, norm(k), "")
+	}
+	re := regexp.MustCompile(`[\p{Hiragana}\p{Katakana}]+`)
+	if lang != Chinese {
+		re = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]+`)
+	}
+	return re.FindString(s)
+}
+
+// emulatorNote is cmd/kiosk's note on the emulator's welcome screen
+// (ui.go), with its test resident.
+func emulatorNote() Text {
+	return Tf("［エミュレータ］テスト利用者 %s のカード（暗証番号 %s）。C キーでカードを置き、もう一度 C キーで抜きます（手続きの途中でも）。硬貨は 1〜5 キーで投入します。",
+		"[emulator] Card of test resident %s (PIN %s). Press C to place the card and C again to pull it (at any step); keys 1–5 insert coins.", "R0001", "1234")
+}
+
+// TestLanguageChoice: the L key offers the configured languages only, in
+// their order; a digit beyond them does nothing; with one language there
+// is no language key; a session's language goes back to the default.
+func TestLanguageChoice(t *testing.T) {
+	cases := []struct {
+		name  string
+		langs []Lang
+		def   Lang
+		keys  []any
+		want  []string // after keys
+		not   []string
+	}{
+		{name: "all six by default", keys: []any{'L'},
+			want: []string{"1 日本語", "2 English", "3 中文（简体）", "4 한국어", "5 Português", "6 Tiếng Việt", "<1-6>"}},
+		{name: "two configured", langs: []Lang{Japanese, Vietnamese}, keys: []any{'L'},
+			want: []string{"1 日本語", "2 Tiếng Việt", "<1-2>"}, not: []string{"English", "한국어"}},
+		{name: "a digit chooses", langs: []Lang{Japanese, Vietnamese}, keys: []any{'L', '2'},
+			want: []string{"Vui lòng đặt thẻ My Number", "L ▸ 日本語", "<L> Ngôn ngữ / Language"}},
+		{name: "a digit beyond the list does nothing", langs: []Lang{Japanese, Vietnamese}, keys: []any{'L', '3'},
+			want: []string{"1 日本語", "2 Tiếng Việt"}},
+		{name: "Esc closes the list", keys: []any{'L', tcell.KeyEscape},
+			want: []string{"マイナンバーカードをカード置き場に置いてください"}, not: []string{"1 日本語"}},
+		{name: "the default language first", langs: []Lang{Portuguese, English}, def: Portuguese,
+			want: []string{"Coloque o seu cartão My Number", "L ▸ English"}},
+		{name: "one language: no language key", langs: []Lang{Japanese}, keys: []any{'L'},
+			want: []string{"マイナンバーカードをカード置き場に置いてください", "<Q> 終了"}, not: []string{"<L>", "L ▸", "1 日本語"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Options{Lang: tc.def, Languages: tc.langs, IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}})
+			go h.c.Idle(context.Background())
+			h.waitFor("<Q>")
+			h.press(tc.keys...)
+			s := h.waitFor(tc.want...)
+			absent(t, s, tc.not...)
+		})
+	}
+}
+
+// TestLanguageResets: the language chosen lasts the session, and the next
+// session starts in the default language again.
+func TestLanguageResets(t *testing.T) {
+	h := newHarness(t, Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}})
+	idle := func() { go h.c.Idle(context.Background()); h.waitFor("<Q>") }
+	idle()
+	h.press('L', '4')
+	h.waitFor("마이넘버 카드를 카드 놓는 곳에 놓아 주십시오")
+	go h.c.Finish(context.Background(), terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pin-cancelled", Payment: "none"})
+	h.waitFor("절차를 중지했습니다.")
+	h.press(tcell.KeyEnter) // the card reminder: Finish wipes the session
+	h.waitFor("マイナンバーカードをカード置き場に置いてください")
+	idle()
+	s := h.waitFor("<L> Language / 言語")
+	absent(t, s, "마이넘버")
+}
+
+// TestLanguagesRejected: the default must be among the languages offered.
+func TestLanguagesRejected(t *testing.T) {
+	cases := []struct {
+		name string
+		o    Options
+	}{
+		{"default not offered", Options{Muni: "141003", Lang: Korean, Languages: []Lang{Japanese, English}}},
+		{"unknown language", Options{Muni: "141003", Languages: []Lang{Japanese, numLangs}}},
+	}
+	for _, tc := range cases {
+		tc.o.Screen = tcell.NewSimulationScreen("UTF-8")
+		if _, err := NewCustomer(tc.o); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}
