@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,22 +149,13 @@ func TestRunUICardRemoval(t *testing.T) {
 // the card pulled at the PIN, and a card left at the finish screen until
 // the card-left screen shows and the card is pulled.
 func TestKioskTmuxCardRemoval(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and runs tmux")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	bin := buildKiosk(t)
+	tmux := needTmux(t)
 	fx, err := fixtures.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, _ := fx.Resident("R0001")
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	cfg := testConfig(t, "laptop", "[session]\nfinish = \"5s\"\n")
 	for _, tc := range removalCases(res.PIN) {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"kofu/internal/testclock"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 )
@@ -16,13 +15,7 @@ import (
 // empty, and no PNG, PCL, PJL or PWG bytes are anywhere but in --out,
 // where the emulated printer puts what it printed.
 func TestKilledLeavesNoDocumentBytes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kiosk binary")
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildKiosk(t)
 	for _, state := range []string{"fetch", "print", "settle"} {
 		t.Run(state, func(t *testing.T) {
 			out, tmp, work := t.TempDir(), t.TempDir(), t.TempDir()

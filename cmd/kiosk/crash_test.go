@@ -26,13 +26,7 @@ import (
 // the cash box. The center hears the killed session's outcome once: one
 // reported record, and a third start sends nothing more.
 func TestKillInEveryState(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kiosk binary 16 times")
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildKiosk(t)
 	// holdOpen is how many holds the killed session has open in the coin
 	// unit when killed on entering each state: the hold is taken in fee
 	// and settled only at the session's end. hasTicket: killed on entering

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,10 +63,7 @@ func diagJournal(t *testing.T, dir string) string {
 // width×height and returns it once the overview's checks are in.
 func startTmuxDiag(t *testing.T, bin string, width, height int, args ...string) (*tmuxPane, string) {
 	t.Helper()
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	tmux := needTmux(t)
 	dir := t.TempDir()
 	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}
 	all := append([]string{"diag", "--emulator", "--clock", diagClock().Format(time.RFC3339), "--out", filepath.Join(dir, "out")}, args...)
@@ -233,10 +229,7 @@ func absent(t *testing.T, s string, not ...string) {
 func TestDiagTmuxLogin(t *testing.T) {
 	bin := buildKiosk(t)
 	jpath := diagJournal(t, t.TempDir())
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	tmux := needTmux(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}

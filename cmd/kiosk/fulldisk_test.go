@@ -31,13 +31,8 @@ import (
 //
 // It needs root (mount) and tmux, and skips without them.
 func TestFullDiskThroughBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and mounts a tmpfs")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	bin := buildKiosk(t)
+	tmux := needTmux(t)
 	disk := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=300m,mode=0700", "tmpfs", disk).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here (%v: %s): the journal's own tests cover ENOSPC with RLIMIT_FSIZE", err, bytes.TrimSpace(out))
@@ -45,10 +40,6 @@ func TestFullDiskThroughBinary(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", disk).Run() })
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	cfg := testConfig(t, "laptop", "[ui]\nrecheck = \"1s\"\n")
 	out := filepath.Join(disk, "out")
 	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}

@@ -44,9 +44,7 @@ import (
 //   - no document bytes (PNG, PCL, PJL, PWG Raster) are on disk outside
 //     --out, even after the process died by the signal.
 func TestSecretsAfterTheTransaction(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kiosk binary")
-	}
+	bin := buildKiosk(t)
 	if _, err := os.Stat("/proc/self/mem"); err != nil {
 		t.Skip("no /proc: cannot read the live process's memory")
 	}
@@ -58,10 +56,6 @@ func TestSecretsAfterTheTransaction(t *testing.T) {
 	res, ok := fx.Resident(resident)
 	if !ok {
 		t.Fatalf("no resident %s", resident)
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
 	}
 	wrongPIN := unusedPIN(t, fx, bin)
 	for _, tc := range []struct {

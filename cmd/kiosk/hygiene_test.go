@@ -22,16 +22,10 @@ import (
 // text fields carry only codes, the PIN is in none of them, and TMPDIR
 // stays empty.
 func TestSecretHygiene(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kiosk binary")
-	}
+	bin := buildKiosk(t)
 	fx, err := fixtures.Load()
 	if err != nil {
 		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
 	}
 	for _, tc := range []struct{ resident, doc, fault string }{
 		{"R0001", "juminhyo", ""},

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,13 +22,8 @@ import (
 // staff, says no fee was taken, and never shows the reason code; the
 // journal ends the session unknown with that reason and one page out.
 func TestPrinterFaultTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and runs tmux")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	bin := buildKiosk(t)
+	tmux := needTmux(t)
 	fx, err := fixtures.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -37,10 +31,6 @@ func TestPrinterFaultTmux(t *testing.T) {
 	res, ok := fx.Resident("R0004")
 	if !ok {
 		t.Fatal("no resident R0004")
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cases := []struct {
 		scenario string

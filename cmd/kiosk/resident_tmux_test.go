@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,10 +16,7 @@ import (
 // pane once the welcome screen shows.
 func startTmuxKiosk(t *testing.T, bin, resident string, width, height int) *tmuxPane {
 	t.Helper()
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	tmux := needTmux(t)
 	dir := t.TempDir()
 	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}
 	args := fmt.Sprintf("run --emulator --resident %s %s --out %s", resident, testclock.Flag(t), filepath.Join(dir, "out"))
@@ -31,19 +27,6 @@ func startTmuxKiosk(t *testing.T, bin, resident string, width, height int) *tmux
 	t.Cleanup(func() { p.cmd("kill-server") })
 	waitScreen(t, p.capture, 30*time.Second, "カード置き場に置いてください", resident)
 	return p
-}
-
-// buildKiosk builds the kiosk binary into a temporary directory.
-func buildKiosk(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and runs tmux")
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // TestResidentTmux walks the real binary as residents would, one case per

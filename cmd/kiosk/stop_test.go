@@ -23,13 +23,7 @@ import (
 // --stop-timeout; past it, the print is aborted and the session ends
 // unknown with the fee released, for staff to look.
 func TestSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kiosk binary")
-	}
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildKiosk(t)
 	cases := []struct {
 		name    string
 		args    []string

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,13 +33,8 @@ import (
 //   - A card left in the reader: after the finish time the staff's
 //     card-left screen, never the welcome screen, until it is taken out.
 func TestStoreTmuxCardRemoval(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and runs tmux")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	bin := buildKiosk(t)
+	tmux := needTmux(t)
 	s := pcsctest.Start(t)
 	fx, err := fixtures.Load()
 	if err != nil {
@@ -66,10 +60,6 @@ func TestStoreTmuxCardRemoval(t *testing.T) {
 	fmt.Fprintln(f, "[ui]\nmunicipalities = \"municipalities.toml\"\n[session]\nfinish = \"5s\"\nchoose = \"5s\"")
 	f.Close()
 
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}
 	stderr := filepath.Join(dir, "stderr")
 	var env []string // this test's pcscd (a private socket when run as root)

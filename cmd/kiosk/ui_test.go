@@ -257,22 +257,13 @@ func (p *tmuxPane) send(keys ...string) {
 // skips while `kiosk run` still refuses to start without --autopilot.
 // With KOFU_TUI_SCREENSHOTS=DIR it saves the welcome and PIN screens there.
 func TestKioskTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: builds the binary and runs tmux")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
+	bin := buildKiosk(t)
+	tmux := needTmux(t)
 	fx, err := fixtures.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, _ := fx.Resident("R0001")
-	bin := filepath.Join(t.TempDir(), "kiosk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	shots := os.Getenv("KOFU_TUI_SCREENSHOTS")
 	for _, tc := range uiCases() {
 		t.Run(tc.name, func(t *testing.T) {
