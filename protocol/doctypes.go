@@ -90,11 +90,13 @@ func LookupDoc(t DocType) (DocInfo, bool) {
 	return DocInfo{}, false
 }
 
-// DocSpec is the document a request asks for: type, options, copies.
+// DocSpec is the document a request asks for: type, options, copies and,
+// for a two-sided document, sides (faces.go; absent: one-sided).
 type DocSpec struct {
 	Type   DocType           `json:"type"`
 	Opts   map[string]string `json:"opts"`
 	Copies int               `json:"copies"`
+	Sides  Sides             `json:"sides,omitempty"`
 }
 
 // NewDocSpec returns a spec for t with every option at its default and one
@@ -122,6 +124,9 @@ func (d DocSpec) Validate() error {
 	if d.Copies < 1 || d.Copies > MaxCopies {
 		return fmt.Errorf("copies %d outside 1..%d", d.Copies, MaxCopies)
 	}
+	if d.Sides != "" && d.Sides != SidesTwoSided {
+		return fmt.Errorf("sides %q: only %q or absent", d.Sides, SidesTwoSided)
+	}
 	if len(d.Opts) != len(info.Options) {
 		return fmt.Errorf("document %s takes %d options, got %d", d.Type, len(info.Options), len(d.Opts))
 	}
@@ -139,7 +144,7 @@ func (d DocSpec) Validate() error {
 
 // Equal reports whether two specs ask for the same document.
 func (d DocSpec) Equal(o DocSpec) bool {
-	return d.Type == o.Type && d.Copies == o.Copies && maps.Equal(d.Opts, o.Opts)
+	return d.Type == o.Type && d.Copies == o.Copies && d.Sides == o.Sides && maps.Equal(d.Opts, o.Opts)
 }
 
 // String is a short human form for logs ("juminhyo scope=self ×1").
@@ -148,5 +153,9 @@ func (d DocSpec) String() string {
 	for _, k := range slices.Sorted(maps.Keys(d.Opts)) {
 		s += " " + k + "=" + d.Opts[k]
 	}
-	return s + " ×" + strconv.Itoa(d.Copies)
+	s += " ×" + strconv.Itoa(d.Copies)
+	if d.Sides != "" {
+		s += " " + string(d.Sides)
+	}
+	return s
 }

@@ -39,6 +39,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 
 	strict := fuzzcorpus.New("FuzzDecodeStrict")
 	strict.Add("envelope", mustJSON(fl.envelope(a4Refs(3))))
+	strict.Add("envelope-two-sided", mustJSON(fl.envelope(faceRefs("1f 1b 2f 2b"))))
 	strict.Add("ticket", mustJSON(fl.tk))
 	strict.Add("request", mustJSON(fl.req))
 	for _, jws := range [][]byte{fl.tkJWS, fl.compact} {
@@ -73,6 +74,14 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		for i, x := range v {
 			qr.Add("vector", "KOFU1|"+b64url(bytes.Repeat([]byte{byte(i)}, TIDSize))+"|"+x.Binding+"|"+x.Subject+"|1/1")
 		}
+	}
+	for _, face := range []struct {
+		n, total, sheet, sheets int
+		face                    Face
+	}{{1, 2, 1, 1, FaceFront}, {2, 2, 1, 1, FaceBack}, {4, 6, 2, 3, FaceBack}, {24, 24, 12, 12, FaceBack}} {
+		q := fl.qrFor(face.n, face.total)
+		q.Sheet, q.Sheets, q.Face = SheetNo(face.sheet), face.sheets, face.face
+		qr.Add("two-sided", q.String())
 	}
 	good := fl.qrFor(2, 3).String()
 	qr.Add("padded-base64", strings.Replace(good, "|2/3", "=|2/3", 1))

@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,19 @@ type signedFlow struct {
 	signers []roleSigner
 	vt      *protocol.VerifiedTicket // the stable ticket, verified
 	docs    []protocol.DocSpec
+	// answers are the requests an envelope may answer: [0] the stable
+	// flow's (one-sided), [1] the same request asking for two sides.
+	answers [2]answer
+}
+
+// answer is one request an envelope answers, with its verified ticket and
+// the documents the fuzzer picks from (the request's own first).
+type answer struct {
+	req  protocol.Request
+	sent *protocol.Sent
+	tk   protocol.Ticket
+	vt   *protocol.VerifiedTicket
+	docs []protocol.DocSpec
 }
 
 func newSignedFlow(tb testing.TB) *signedFlow {
@@ -133,21 +147,36 @@ func newSignedFlow(tb testing.TB) *signedFlow {
 	if err != nil {
 		tb.Fatalf("the stable ticket is refused: %v", err)
 	}
-	household := sf.req.Doc
-	household.Opts = map[string]string{}
-	for k, val := range sf.req.Doc.Opts {
-		household.Opts[k] = val
+	docs := docsFor(tb, sf.req.Doc)
+	out := &signedFlow{stableFlow: sf, v: v, signers: signers, vt: vt, docs: docs}
+	out.answers[0] = answer{req: sf.req, sent: sf.sent, tk: sf.tk, vt: vt, docs: docs}
+	two := newStableFlowSides(tb, protocol.SidesTwoSided)
+	vt2, err := v.Ticket(two.sign(tb, two.tk), two.sent)
+	if err != nil {
+		tb.Fatalf("the two-sided stable ticket is refused: %v", err)
 	}
+	out.answers[1] = answer{req: two.req, sent: two.sent, tk: two.tk, vt: vt2, docs: docsFor(tb, two.req.Doc)}
+	return out
+}
+
+// docsFor is the documents a fuzzer picks from for a request for base:
+// base itself, another type, other options, other copies, invalid ones,
+// and base with the other sides.
+func docsFor(tb testing.TB, base protocol.DocSpec) []protocol.DocSpec {
+	household := base.Clone()
 	household.Opts["scope"] = "household"
 	inkan, err := protocol.NewDocSpec(protocol.DocInkan)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	twoCopies, noCopies, unknownOpt := sf.req.Doc, sf.req.Doc, household
+	twoCopies, noCopies, unknownOpt, otherSides := base, base, household, base
 	twoCopies.Copies, noCopies.Copies = 2, 0
 	unknownOpt.Opts = map[string]string{"photo": "include"}
-	docs := []protocol.DocSpec{sf.req.Doc, inkan, household, twoCopies, noCopies, unknownOpt}
-	return &signedFlow{stableFlow: sf, v: v, signers: signers, vt: vt, docs: docs}
+	otherSides.Sides = protocol.SidesTwoSided
+	if base.Sides == protocol.SidesTwoSided {
+		otherSides.Sides = ""
+	}
+	return []protocol.DocSpec{base, inkan, household, twoCopies, noCopies, unknownOpt, otherSides}
 }
 
 // signRaw signs header.payload as JWS ES256 with key: the input is taken
@@ -219,7 +248,7 @@ func knownReasons(stage protocol.Stage) map[protocol.Reason]bool {
 	}
 	if stage == protocol.StageEnvelope {
 		for _, r := range []protocol.Reason{protocol.ReasonTID, protocol.ReasonSubject, protocol.ReasonAsOf,
-			protocol.ReasonCount, protocol.ReasonGeometry} {
+			protocol.ReasonCount, protocol.ReasonGeometry, protocol.ReasonFaces, protocol.ReasonBackMissing, protocol.ReasonSides} {
 			m[r] = true
 		}
 	}
@@ -227,14 +256,16 @@ func knownReasons(stage protocol.Stage) map[protocol.Reason]bool {
 }
 
 // checkRefusal fails t unless err is a *RefusalError of stage with a
-// known reason, naming a page only for a page's geometry.
+// known reason, naming a page only for a page's geometry or the faces'
+// structure.
 func checkRefusal(t *testing.T, stage protocol.Stage, err error) *protocol.RefusalError {
 	t.Helper()
 	r, ok := protocol.AsRefusal(err)
 	if !ok {
 		t.Fatalf("refusal is not a RefusalError: %v", err)
 	}
-	if r.Stage != stage || !knownReasons(stage)[r.Reason] || (r.Page != 0) != (r.Reason == protocol.ReasonGeometry) {
+	pageReason := r.Reason == protocol.ReasonGeometry || r.Reason == protocol.ReasonFaces || r.Reason == protocol.ReasonBackMissing
+	if r.Stage != stage || !knownReasons(stage)[r.Reason] || (r.Page != 0) != pageReason {
 		t.Fatalf("refusal %s (page %d) is not a known %s reason", r.Code(), r.Page, stage)
 	}
 	return r
@@ -329,9 +360,55 @@ func FuzzTicketRules(f *testing.F) {
 	})
 }
 
-// envelopeCode is the oracle of the envelope rules after the signature.
+// envelopeCode is the oracle of the envelope rules after the signature,
+// for an envelope answering the stable one-sided request.
 func (sf *signedFlow) envelopeCode(e protocol.Envelope, extra string) string {
-	tk := sf.vt.Ticket()
+	return sf.answerCode(e, extra, sf.answers[0])
+}
+
+// facesCode restates the structure rules of the faces (issue 19): in
+// print order, for sheet s = 1, 2, …, the front of s, then the back of s
+// (required for a two-sided request, else absent); after a front only its
+// back or the next front. Pages without face fields are the fronts of
+// sheets 1..n.
+func facesCode(e protocol.Envelope, sides protocol.Sides) string {
+	type face struct {
+		sheet int
+		back  bool
+	}
+	fs := make([]face, len(e.Pages))
+	for i, p := range e.Pages {
+		fs[i] = face{i + 1, false}
+		if p.Face != "" {
+			fs[i] = face{int(p.Sheet), p.Face == protocol.FaceBack}
+		}
+	}
+	backs := 0
+	for s, i := 1, 0; i < len(fs); s++ {
+		if fs[i] != (face{s, false}) {
+			return "faces"
+		}
+		if i++; i < len(fs) && fs[i] == (face{s, true}) {
+			i, backs = i+1, backs+1
+			continue
+		}
+		if i < len(fs) && fs[i] != (face{s + 1, false}) {
+			return "faces"
+		}
+		if sides == protocol.SidesTwoSided {
+			return "back-missing"
+		}
+	}
+	if sides != protocol.SidesTwoSided && backs > 0 {
+		return "sides"
+	}
+	return ""
+}
+
+// answerCode is the oracle of the envelope rules after the signature, for
+// an envelope answering a.
+func (sf *signedFlow) answerCode(e protocol.Envelope, extra string, a answer) string {
+	tk := a.tk
 	switch {
 	case flagged[extra]:
 		return "error-flagged"
@@ -341,20 +418,32 @@ func (sf *signedFlow) envelopeCode(e protocol.Envelope, extra string) string {
 		return "fields"
 	case !bytes.Equal(e.TID, tk.TID):
 		return "tid"
-	case !bytes.Equal(e.RID, sf.req.RID):
+	case !bytes.Equal(e.RID, a.req.RID):
 		return "rid"
-	case !bytes.Equal(e.Binding, sf.sent.Binding()):
+	case !bytes.Equal(e.Binding, a.sent.Binding()):
 		return "binding"
-	case !e.Doc.Equal(sf.req.Doc):
+	case !e.Doc.Equal(a.req.Doc):
 		return "doc"
-	case !bytes.Equal(e.Subject, sf.sent.Subject()):
+	case !bytes.Equal(e.Subject, a.sent.Subject()):
 		return "subject"
 	}
 	if _, err := time.Parse(time.RFC3339, e.AsOf); err != nil {
 		return "asof"
 	}
-	if len(e.Pages) < 1 || len(e.Pages) > protocol.MaxPages {
+	// The limit counts sheets: the highest sheet declared, or the pages
+	// of an envelope without face fields; at most two faces a sheet.
+	sheets := len(e.Pages)
+	if len(e.Pages) > 0 && e.Pages[0].Face != "" {
+		sheets = 0
+		for _, p := range e.Pages {
+			sheets = max(sheets, int(p.Sheet))
+		}
+	}
+	if len(e.Pages) < 1 || len(e.Pages) > 2*protocol.MaxPages || sheets > protocol.MaxPages {
 		return "count"
+	}
+	if c := facesCode(e, a.req.Doc.Sides); c != "" {
+		return c
 	}
 	for _, p := range e.Pages {
 		// A4 in pixels at 300 and 600 dpi (210 × 297 mm).
@@ -365,29 +454,44 @@ func (sf *signedFlow) envelopeCode(e protocol.Envelope, extra string) string {
 	return timesCode(sf.now, e.IAT, e.EXP, tk.IAT)
 }
 
-// FuzzEnvelopeRules: as FuzzTicketRules for the envelope answering the
-// stable flow's verified ticket: the fuzzer picks the signer, the ids,
-// the subject, the document, asof, the page count (0..MaxPages+1) and
-// dpi and the times.
+// FuzzEnvelopeRules: as FuzzTicketRules for the envelope answering a
+// verified ticket of the stable flow — its one-sided request or, with
+// twoSided, the same request asking for two sides: the fuzzer picks the
+// signer, the ids, the subject, the document, asof, the page count
+// (0..MaxFaces+1) and dpi, the times, and the pages' face fields (faces[i]
+// declares page i: sheet faces[i]>>1, the back when faces[i]&1; pages
+// past len(faces) declare none).
 func FuzzEnvelopeRules(f *testing.F) {
 	sf := newSignedFlow(f)
 	for _, s := range envelopeRuleSeeds(sf) {
-		f.Add(s.signer, s.tid, s.rid, s.binding, s.subject, s.doc, s.asof, s.pages, s.dpi, s.iatOff, s.expOff, s.extra)
+		f.Add(s.signer, s.tid, s.rid, s.binding, s.subject, s.doc, s.asof, s.pages, s.dpi, s.iatOff, s.expOff, s.extra,
+			s.twoSided, s.faces)
 	}
 	f.Fuzz(func(t *testing.T, signer uint8, tid, rid, binding, subject []byte, doc uint8, asof string,
-		pages uint8, dpi int, iatOff, expOff int64, extra string) {
+		pages uint8, dpi int, iatOff, expOff int64, extra string, twoSided bool, faces []byte) {
 		s := sf.signers[int(signer)%len(sf.signers)]
-		e := protocol.Envelope{V: protocol.Version, TID: or(tid, sf.tk.TID), RID: or(rid, sf.req.RID),
-			Binding: or(binding, sf.sent.Binding()), Subject: or(subject, sf.sent.Subject()),
-			Doc: sf.docs[int(doc)%len(sf.docs)], Serial: "YK-2026-000123", AsOf: asof,
+		a := sf.answers[0]
+		if twoSided {
+			a = sf.answers[1]
+		}
+		e := protocol.Envelope{V: protocol.Version, TID: or(tid, a.tk.TID), RID: or(rid, a.req.RID),
+			Binding: or(binding, a.sent.Binding()), Subject: or(subject, a.sent.Subject()),
+			Doc: a.docs[int(doc)%len(a.docs)], Serial: "YK-2026-000123", AsOf: asof,
 			IAT: sf.now.Unix() + iatOff, EXP: sf.now.Unix() + expOff}
 		w, h := 2480, 3508
 		if dpi == 600 {
 			w, h = 4961, 7016
 		}
-		for i := range int(pages) % (protocol.MaxPages + 2) {
+		for i := range int(pages) % (protocol.MaxFaces + 2) {
 			d := sha256.Sum256([]byte("page " + strconv.Itoa(i+1)))
-			e.Pages = append(e.Pages, protocol.PageRef{N: i + 1, SHA256: d[:], W: w, H: h, DPI: dpi})
+			p := protocol.PageRef{N: i + 1, SHA256: d[:], W: w, H: h, DPI: dpi}
+			if i < len(faces) {
+				p.Sheet, p.Face = protocol.SheetNo(faces[i]>>1), protocol.FaceFront
+				if faces[i]&1 == 1 {
+					p.Face = protocol.FaceBack
+				}
+			}
+			e.Pages = append(e.Pages, p)
 		}
 		payload, err := json.Marshal(e)
 		if err != nil {
@@ -399,9 +503,9 @@ func FuzzEnvelopeRules(f *testing.F) {
 		case len(compact) > protocol.MaxEnvelopeJWS:
 			want = "too-large"
 		case want == "":
-			want = sf.envelopeCode(e, extra)
+			want = sf.answerCode(e, extra, a)
 		}
-		ve, err := sf.v.Envelope(compact, sf.vt)
+		ve, err := sf.v.Envelope(compact, a.vt)
 		got := ""
 		if err != nil {
 			got = string(checkRefusal(t, protocol.StageEnvelope, err).Reason)
@@ -551,6 +655,22 @@ type envelopeRuleSeed struct {
 	dpi                        int
 	iatOff, expOff             int64
 	extra                      string
+	twoSided                   bool
+	faces                      []byte
+}
+
+// faceBytes encodes a layout for FuzzEnvelopeRules' faces: "1f 1b 2f".
+func faceBytes(layout string) []byte {
+	var out []byte
+	for _, f := range strings.Fields(layout) {
+		n, _ := strconv.Atoi(f[:len(f)-1])
+		b := byte(n << 1)
+		if f[len(f)-1] == 'b' {
+			b |= 1
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 func envelopeRuleSeeds(sf *signedFlow) []envelopeRuleSeed {
@@ -592,6 +712,31 @@ func envelopeRuleSeeds(sf *signedFlow) []envelopeRuleSeed {
 	add("problem-member", func(s *envelopeRuleSeed) { s.extra = "problem" })
 	add("unknown-member", func(s *envelopeRuleSeed) { s.extra = "note" })
 	add("duplicate-subject", func(s *envelopeRuleSeed) { s.extra = "subject" })
+	// Two-sided documents (issue 19).
+	twelve := ""
+	for i := 1; i <= protocol.MaxPages; i++ {
+		twelve += fmt.Sprintf("%df %db ", i, i)
+	}
+	duplex := func(name, layout string, pages int) {
+		add(name, func(s *envelopeRuleSeed) {
+			s.twoSided, s.faces, s.pages = true, faceBytes(layout), uint8(pages)
+		})
+	}
+	duplex("two-sided-valid", "1f 1b 2f 2b", 4)
+	duplex("two-sided-12-sheets", twelve, 24)
+	duplex("two-sided-13-sheets", twelve+"13f 13b", 26)
+	duplex("two-sided-back-missing", "1f 1b 2f 3f 3b", 5)
+	duplex("two-sided-last-back-missing", "1f 1b 2f", 3)
+	duplex("two-sided-no-face-fields", "", 2)
+	duplex("two-sided-back-first", "1b 1f", 2)
+	duplex("two-sided-two-fronts", "1f 1f 1b", 3)
+	duplex("two-sided-gap", "1f 1b 3f 3b", 4)
+	duplex("two-sided-some-pages-undeclared", "1f 1b", 4)
+	duplex("two-sided-sheet-0", "0f 0b", 2)
+	add("two-sided-answered-one-sided", func(s *envelopeRuleSeed) { s.twoSided, s.doc = true, 6 })
+	add("one-sided-answered-two-sided", func(s *envelopeRuleSeed) { s.doc, s.faces, s.pages = 6, faceBytes("1f 1b"), 2 })
+	add("one-sided-with-a-back", func(s *envelopeRuleSeed) { s.faces, s.pages = faceBytes("1f 1b 2f"), 3 })
+	add("one-sided-fronts-declared", func(s *envelopeRuleSeed) { s.faces, s.pages = faceBytes("1f 2f 3f"), 3 })
 	return out
 }
 
@@ -641,7 +786,8 @@ func TestWriteSignedFuzzCorpus(t *testing.T) {
 		tr.Add(s.name, s.signer, s.tid, s.rid, s.binding, s.doc, s.fee, s.iatOff, s.expOff, s.extra)
 	}
 	for _, s := range envelopeRuleSeeds(sf) {
-		er.Add(s.name, s.signer, s.tid, s.rid, s.binding, s.subject, s.doc, s.asof, s.pages, s.dpi, s.iatOff, s.expOff, s.extra)
+		er.Add(s.name, s.signer, s.tid, s.rid, s.binding, s.subject, s.doc, s.asof, s.pages, s.dpi, s.iatOff, s.expOff, s.extra,
+			s.twoSided, s.faces)
 	}
 	names := []string{"valid", "alg-none", "alg-hs256", "alg-es384", "typ-jwt", "no-typ", "no-x5c", "kid", "jwk", "jku",
 		"crit", "b64-false", "duplicate-alg", "header-array", "header-empty", "payload-empty-object", "payload-null",

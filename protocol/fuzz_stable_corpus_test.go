@@ -173,6 +173,14 @@ func TestWriteStableVerifyCorpus(t *testing.T) {
 		"expired":                    func(e *protocol.Envelope) { e.IAT, e.EXP = e.IAT-7200, e.IAT-3600 },
 		"page-600dpi":                func(e *protocol.Envelope) { e.Pages[0].DPI, e.Pages[0].W, e.Pages[0].H = 600, 4961, 7016 },
 		"page-numbers-repeat":        func(e *protocol.Envelope) { e.Pages = append(pages(2), pages(1)...) },
+		// Faces of a two-sided document on this one-sided request (issue
+		// 19): refused envelope-sides, after every face field is read.
+		"two-sided-faces": func(e *protocol.Envelope) {
+			e.Pages = pages(4)
+			for i := range e.Pages {
+				e.Pages[i].Sheet, e.Pages[i].Face = protocol.SheetNo(i/2+1), []protocol.Face{protocol.FaceFront, protocol.FaceBack}[i%2]
+			}
+		},
 	} {
 		e := sf.env
 		e.Pages = append([]protocol.PageRef(nil), e.Pages...)

@@ -31,6 +31,13 @@ type stableFlow struct {
 
 func newStableFlow(tb testing.TB) *stableFlow {
 	tb.Helper()
+	return newStableFlowSides(tb, "")
+}
+
+// newStableFlowSides is the stable flow of a request asking for sides
+// (issue 19: "" one-sided, protocol.SidesTwoSided).
+func newStableFlowSides(tb testing.TB, sides protocol.Sides) *stableFlow {
+	tb.Helper()
 	of := newOutcomeFlow(tb)
 	fx := of.fx
 	r, ok := fx.Resident("R0001")
@@ -46,6 +53,7 @@ func newStableFlow(tb testing.TB) *stableFlow {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	doc.Sides = sides
 	req, err := protocol.NewRequest("T0001", "S0001", r.Muni, doc, now, "kofu-kiosk/fuzz+0000000")
 	if err != nil {
 		tb.Fatal(err)

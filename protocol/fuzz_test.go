@@ -139,13 +139,29 @@ func FuzzParseQRText(f *testing.F) {
 	f.Add("KOFU1|" + b64url(q.TID) + "|" + b64url(q.Binding) + "|" + b64url(q.Subject) + "|01/2")
 	f.Add("KOFU2|x|y|z|1/1")
 	f.Add("")
+	// Faces of a two-sided document (issue 19).
+	q.N, q.Total, q.Sheet, q.Sheets, q.Face = 4, 6, 2, 3, FaceBack
+	f.Add(q.String())
+	q.N, q.Total, q.Sheet, q.Sheets, q.Face = 1, 24, 1, 12, FaceFront
+	f.Add(q.String())
+	f.Add(strings.Replace(q.String(), "|1/12F", "|1/12b", 1))
 	f.Fuzz(func(t *testing.T, s string) {
 		q, err := ParseQRText(s)
 		if err != nil {
 			return
 		}
+		limit := MaxPages
+		if q.Face != "" {
+			limit = MaxFaces
+			if q.Face != FaceFront && q.Face != FaceBack || q.Sheet < 1 || int(q.Sheet) > q.Sheets ||
+				q.Sheets > MaxPages || q.Total < q.Sheets || q.Total > 2*q.Sheets {
+				t.Fatalf("accepted out-of-range face from %q", s)
+			}
+		} else if q.Sheet != 0 || q.Sheets != 0 {
+			t.Fatalf("sheet without a face from %q", s)
+		}
 		if len(q.TID) != TIDSize || len(q.Binding) != DigestSize || len(q.Subject) != DigestSize ||
-			q.N < 1 || q.N > q.Total || q.Total > MaxPages {
+			q.N < 1 || q.N > q.Total || q.Total > limit {
 			t.Fatalf("accepted out-of-range values from %q", s)
 		}
 		back, err := ParseQRText(q.String())
@@ -162,6 +178,8 @@ func FuzzParseQRText(f *testing.F) {
 func FuzzDecodeStrict(f *testing.F) {
 	fl := newFlow(f)
 	f.Add(mustJSON(fl.envelope(a4Refs(2))))
+	f.Add(mustJSON(fl.envelope(faceRefs("1f 1b 2f 2b"))))
+	f.Add([]byte(`{"pages":[{"sheet":0,"face":"front"}]}`))
 	f.Add(mustJSON(fl.tk))
 	f.Add(mustJSON(fl.req))
 	f.Add([]byte(`{"v":1,"v":2}`))

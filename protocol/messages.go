@@ -18,7 +18,7 @@ const (
 	NonceSize   = 32
 	TIDSize     = 16
 	DigestSize  = 32 // binding, subject, page sha256
-	MaxPages    = 12 // hard upper bound on pages in one envelope
+	MaxPages    = 12 // hard upper bound on sheets in one envelope (pages of a one-sided one; faces: MaxFaces)
 	MaxSerial   = 64
 	MaxTermID   = 32
 	MaxSWString = 128
@@ -61,13 +61,17 @@ type Ticket struct {
 	EXP     int64   `json:"exp"`
 }
 
-// PageRef is one page as declared in an envelope.
+// PageRef is one page as declared in an envelope: one face of a sheet.
+// Sheet and Face are both set or both absent in every page of an
+// envelope; absent, page n is the front of sheet n (faces.go).
 type PageRef struct {
-	N      int   `json:"n"`
-	SHA256 Bytes `json:"sha256"`
-	W      int   `json:"w"`
-	H      int   `json:"h"`
-	DPI    int   `json:"dpi"`
+	N      int     `json:"n"`
+	SHA256 Bytes   `json:"sha256"`
+	W      int     `json:"w"`
+	H      int     `json:"h"`
+	DPI    int     `json:"dpi"`
+	Sheet  SheetNo `json:"sheet,omitempty"`
+	Face   Face    `json:"face,omitempty"`
 }
 
 // Envelope is the issuer-signed description of a rendered document
@@ -246,6 +250,9 @@ func (e *Envelope) Validate() error {
 		if len(p.SHA256) != DigestSize {
 			return fmt.Errorf("page %d: sha256 has %d bytes", p.N, len(p.SHA256))
 		}
+	}
+	if err := e.validateFaceFields(); err != nil {
+		return err
 	}
 	return e.Doc.Validate()
 }

@@ -450,6 +450,12 @@ func newFlowDoc(tb testing.TB, dt DocType) *flow {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newFlowSpec(tb, p, doc)
+}
+
+// newFlowSpec is the flow of a request for doc.
+func newFlowSpec(tb testing.TB, p *testPKI, doc DocSpec) *flow {
+	tb.Helper()
 	req, err := NewRequest("K-0001", "S-0042", "141003", doc, testNow, "kofu-kiosk/test+0123abc")
 	if err != nil {
 		tb.Fatal(err)

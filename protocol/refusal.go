@@ -48,7 +48,10 @@ const (
 	ReasonSubject      Reason = "subject"       // rendered from another record or card
 	ReasonDoc          Reason = "doc"           // another document type, options or copies
 	ReasonAsOf         Reason = "asof"          // record version missing or malformed
-	ReasonCount        Reason = "count"         // page count outside 1..limit
+	ReasonCount        Reason = "count"         // sheet count outside 1..limit, or more than two faces a sheet
+	ReasonFaces        Reason = "faces"         // faces out of structure: sheets not 1..n in order, a second front or back, a back before its front
+	ReasonBackMissing  Reason = "back-missing"  // a two-sided document with a sheet that has no back face
+	ReasonSides        Reason = "sides"         // back faces on a document the request asked one-sided
 	ReasonGeometry     Reason = "geometry"      // declared page size/dpi not A4 at 300/600
 	ReasonExpired      Reason = "expired"       // exp passed
 	ReasonNotYetValid  Reason = "not-yet-valid" // iat in the future beyond the skew
@@ -69,6 +72,10 @@ const (
 	ReasonQRSearch   Reason = "qr-search"   // the symbol search could not run on the face (the decoder failed on hostile content)
 	ReasonQRMismatch Reason = "qr-mismatch" // the symbol names another ticket, request, subject or page
 	ReasonMissing    Reason = "missing"     // a declared page was not supplied, or an extra one was
+	// Duplex faces (issue 19): the face's own KOFU symbol names its sheet
+	// and face, checked against the envelope's declaration of the page.
+	ReasonFaceSwapped Reason = "face-swapped" // this document's symbol for the other face of the same sheet: front and back swapped
+	ReasonBackForeign Reason = "back-foreign" // a back face whose symbol names another ticket, request or subject: a back from another document
 )
 
 // RefusalError says that a message was refused and why. Every check of

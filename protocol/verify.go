@@ -196,7 +196,8 @@ func (v *Verifier) Ticket(compact []byte, s *Sent) (*VerifiedTicket, error) {
 // Envelope checks the issuer's envelope against the ticket and the request
 // (§3.4 rule 2): ES256 under the issuer CA only; tid, rid, binding, doc
 // equal; subject equal to the kiosk's own computation; asof present;
-// 1 ≤ pages ≤ limit with A4 geometry; times.
+// 1 ≤ sheets ≤ limit; the faces in structure (faces.go); A4 geometry;
+// times.
 func (v *Verifier) Envelope(compact []byte, t *VerifiedTicket) (*VerifiedEnvelope, error) {
 	jv, err := verifyCompact(compact, role{stage: StageEnvelope, alg: AlgCenter, typ: TypEnvelope,
 		maxSize: MaxEnvelopeJWS, roots: v.IssuerRoots, eku: EKUEnvelopeSigner, other: v.CenterRoots}, v.now())
@@ -229,8 +230,13 @@ func (v *Verifier) Envelope(compact []byte, t *VerifiedTicket) (*VerifiedEnvelop
 	if _, err := time.Parse(time.RFC3339, e.AsOf); err != nil {
 		return nil, refuse(StageEnvelope, ReasonAsOf, "", err)
 	}
-	if len(e.Pages) < 1 || len(e.Pages) > v.maxPages() {
-		return nil, refuse(StageEnvelope, ReasonCount, fmt.Sprintf("%d pages", len(e.Pages)), nil)
+	// The limit counts sheets (paper); a sheet has at most two faces. For
+	// an envelope without face fields both are its page count.
+	if len(e.Pages) < 1 || len(e.Pages) > 2*v.maxPages() || e.Sheets() > v.maxPages() {
+		return nil, refuse(StageEnvelope, ReasonCount, fmt.Sprintf("%d pages on %d sheets", len(e.Pages), e.Sheets()), nil)
+	}
+	if r, n, detail := checkFaces(&e, s.req.Doc.Sides); r != "" {
+		return nil, &RefusalError{Stage: StageEnvelope, Reason: r, Page: n, Detail: detail}
 	}
 	for _, p := range e.Pages {
 		w, h, ok := pages.PageSize(p.DPI)

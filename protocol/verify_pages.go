@@ -22,12 +22,25 @@ import (
 // between the check and the print.
 type VerifiedPage struct {
 	n, dpi int
+	sheet  SheetNo
+	face   Face
 	bmp    *pages.Bitmap
 	test   bool
+	qr     image.Rectangle // the KOFU symbol with its quiet zone, as checkFace found it (QRZone)
 }
 
-// N returns the 1-based page number within its document.
+// N returns the 1-based page number within its document: the face's
+// place in print order.
 func (p *VerifiedPage) N() int { return p.n }
+
+// Sheet returns the 1-based sheet the page is a face of (the page number
+// for a single-sided document).
+func (p *VerifiedPage) Sheet() int { return int(p.sheet) }
+
+// Back reports whether the page is the back face of its sheet. The pages
+// Verifier.Pages returns are in print order, each sheet's front then its
+// back: a duplex printer puts a back on the reverse of the front before it.
+func (p *VerifiedPage) Back() bool { return p.face == FaceBack }
 
 // DPI returns the page's resolution (300 or 600 for a resident's page).
 func (p *VerifiedPage) DPI() int { return p.dpi }
@@ -66,7 +79,7 @@ func TechnicianTestPage(img *image.Gray, dpi int) (*VerifiedPage, error) {
 	if dpi <= 0 {
 		return nil, fmt.Errorf("protocol: test page at %d dpi", dpi)
 	}
-	return &VerifiedPage{n: 1, dpi: dpi, bmp: pages.Binarize(img), test: true}, nil
+	return &VerifiedPage{n: 1, dpi: dpi, sheet: 1, face: FaceFront, bmp: pages.Binarize(img), test: true}, nil
 }
 
 // Pages checks every page of a verified envelope (§3.4 rules 3 and 4).
@@ -117,7 +130,8 @@ func (v *Verifier) page(env *VerifiedEnvelope, n int, data []byte) (*VerifiedPag
 	if err != nil {
 		return nil, pageErr(imageReason(err), "", err)
 	}
-	vp := &VerifiedPage{n: n, dpi: ref.DPI, bmp: bmp}
+	sheet, face := e.FaceOf(n - 1)
+	vp := &VerifiedPage{n: n, dpi: ref.DPI, sheet: sheet, face: face, bmp: bmp}
 	if err := v.checkFace(env, vp); err != nil {
 		vp.Wipe()
 		return nil, err
@@ -173,13 +187,38 @@ func (v *Verifier) checkFace(env *VerifiedEnvelope, vp *VerifiedPage) error {
 	if detail := placement(s, vp.bmp.W, vp.bmp.H, vp.dpi, v.PageLimits.Margin()); detail != "" {
 		return pageErr(ReasonQRPosition, detail, nil)
 	}
+	vp.qr = s.Quiet
 	got, err := ParseQRText(s.Text)
 	want := QRText{TID: env.ticket.t.TID, Binding: env.ticket.sent.binding, Subject: env.ticket.sent.subject,
 		N: n, Total: len(e.Pages)}
-	if err != nil || !got.Equal(want) {
-		return pageErr(ReasonQRMismatch, qrDiff(got, want), err)
+	if e.HasFaces() {
+		// The face the envelope declares this page to be, in the symbol.
+		want.Sheet, want.Face = vp.sheet, vp.face
+		want.Sheets = e.Sheets()
+	}
+	if err != nil {
+		return pageErr(ReasonQRMismatch, "symbol text malformed", err)
+	}
+	if !got.Equal(want) {
+		return pageErr(faceReason(got, want), qrDiff(got, want), nil)
 	}
 	return nil
+}
+
+// faceReason names a symbol that is not the one this face must carry:
+// this document's symbol for the other face of the same sheet (front and
+// back swapped), another document's symbol on a declared back face (a
+// back from another document), or any other mismatch.
+func faceReason(got, want QRText) Reason {
+	switch {
+	case want.Face == "":
+		return ReasonQRMismatch
+	case got.sameDocument(want) && got.Face != "" && got.Sheet == want.Sheet && got.Face != want.Face:
+		return ReasonFaceSwapped
+	case !got.sameDocument(want) && want.Face == FaceBack:
+		return ReasonBackForeign
+	}
+	return ReasonQRMismatch
 }
 
 // placement returns why the KOFU symbol s sits where it must not on a w×h
@@ -216,6 +255,9 @@ func qrDiff(got, want QRText) string {
 	}
 	if got.N != want.N || got.Total != want.Total {
 		d = append(d, "page")
+	}
+	if got.Sheet != want.Sheet || got.Sheets != want.Sheets || got.Face != want.Face {
+		d = append(d, "face")
 	}
 	return "differs in " + strings.Join(d, ",")
 }

@@ -36,6 +36,7 @@ type row struct {
 	name     string
 	resident string           // default R0001
 	doc      protocol.DocType // default juminhyo
+	sides    protocol.Sides   // default one-sided
 	wc       worldConfig
 	arm      func(w *world, s *slot, p *panel)
 	want     want
@@ -298,6 +299,25 @@ func TestFaultMatrix(t *testing.T) {
 			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultPageSwap}} }},
 			want:     want{outcome: protocol.ResultRefused, reason: "page-qr-mismatch", payment: "released", reported: "refused/voided"},
 			happened: injected(center.FaultPageSwap)},
+		// Two-sided documents (issue 19): R0019's 戸籍 is three sheets, six
+		// faces, each with its own symbol naming its sheet and face.
+		{name: "no fault, two-sided (control)", resident: "R0019", doc: protocol.DocKosekiZenbu, sides: protocol.SidesTwoSided,
+			want: printed, happened: twoSidedPaper},
+		{name: "center serves another document's back (back-foreign) @ page", resident: "R0019", doc: protocol.DocKosekiZenbu,
+			sides:    protocol.SidesTwoSided,
+			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultBackForeign}} }},
+			want:     want{outcome: protocol.ResultRefused, reason: "page-back-foreign", payment: "released", reported: "refused/voided"},
+			happened: injected(center.FaultBackForeign)},
+		{name: "center loses a back face (back-missing) @ document", resident: "R0019", doc: protocol.DocKosekiZenbu,
+			sides:    protocol.SidesTwoSided,
+			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultBackMissing}} }},
+			want:     want{outcome: protocol.ResultRefused, reason: "envelope-back-missing", payment: "released", reported: "refused/voided"},
+			happened: injected(center.FaultBackMissing)},
+		{name: "center swaps fronts and backs (front-back-swap) @ page", resident: "R0019", doc: protocol.DocKosekiZenbu,
+			sides:    protocol.SidesTwoSided,
+			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultFrontBackSwap}} }},
+			want:     want{outcome: protocol.ResultRefused, reason: "page-face-swapped", payment: "released", reported: "refused/voided"},
+			happened: injected(center.FaultFrontBackSwap)},
 		{name: "center renders another's record (wrong-record) @ document",
 			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultWrongRecord}} }},
 			want:     want{outcome: protocol.ResultRefused, reason: "envelope-subject", payment: "released", reported: "refused/voided"},
@@ -334,6 +354,24 @@ func marked(name string) func(t *testing.T, w *world, r terminal.Result) {
 	}
 }
 
+// twoSidedPaper checks the paper of a two-sided document: each sheet's
+// front, then its back, every face naming this ticket, its sheet and face.
+func twoSidedPaper(t *testing.T, w *world, r terminal.Result) {
+	paper := w.prn.Paper()
+	if len(paper) != 6 {
+		t.Fatalf("%d faces on paper, want 6 (3 sheets)", len(paper))
+	}
+	for i, q := range paper {
+		face := protocol.FaceFront
+		if i%2 == 1 {
+			face = protocol.FaceBack
+		}
+		if q.Sheet != protocol.SheetNo(i/2+1) || q.Sheets != 3 || q.Face != face {
+			t.Errorf("face %d on paper is %s of sheet %d/%d, want %s of sheet %d/3", i+1, q.Face, q.Sheet, q.Sheets, face, i/2+1)
+		}
+	}
+}
+
 // injected checks the center really served the mix-up for this ticket.
 func injected(f center.FaultName) func(t *testing.T, w *world, r terminal.Result) {
 	return func(t *testing.T, w *world, r terminal.Result) {
@@ -359,7 +397,7 @@ func runRow(t *testing.T, fx *fixtures.Set, rw row) {
 	if rw.arm != nil {
 		rw.arm(w, s, p)
 	}
-	r := w.serve(card, s.res, rw.doc, p)
+	r := w.serve(card, s.res, rw.doc, rw.sides, p)
 	t.Logf("%s/%s fee %d payment %s billing %q pages %d; proxy %+v", r.Outcome, r.Reason, r.Fee, r.Payment, r.Billing,
 		r.Pages, w.proxy.Stats())
 	check(t, w, r, rw.want)

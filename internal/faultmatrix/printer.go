@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 )
@@ -30,12 +31,12 @@ func Patient() printer.Options {
 
 // Printer is kofu's real printer code (PDL choice, PJL job confirmation)
 // driving the emulated USB printer, which plays a scenario (paper-out@K,
-// jam@K, no-end, unplug@BYTES, …; see printer.ParseScenario). It is a
+// jam@K, no-end, unplug@BYTES, …; see emuprinter.ParseConfig, which also takes ipp and unidir). It is a
 // terminal.Sink. Unlike the emulator-mode printer it writes nothing to
 // disk, takes printer.Options, and lets a test unplug the device at any
 // moment and read back what came out on paper.
 type Printer struct {
-	Emu *printer.Emulator
+	Emu *emuprinter.Printer
 	p   *printer.Printer
 
 	mu     sync.Mutex
@@ -48,14 +49,14 @@ type Printer struct {
 // NewPrinter starts an emulated printer playing scenario ("" for none)
 // with keep printed pages kept for inspection (0: the emulator default).
 func NewPrinter(ctx context.Context, scenario string, keep int, opts printer.Options) (*Printer, error) {
-	sc, err := printer.ParseScenario(scenario)
+	cfg, err := emuprinter.ParseConfig(scenario)
 	if err != nil {
 		return nil, err
 	}
-	emu := printer.NewEmulator(printer.EmulatorConfig{Scenario: sc, Keep: keep})
-	p, err := printer.NewPrinter(ctx, emu, opts)
+	cfg.Keep = keep
+	emu := emuprinter.New(cfg)
+	p, err := printer.New(ctx, printer.OnLink(emu), opts)
 	if err != nil {
-		emu.Close()
 		return nil, err
 	}
 	if plan := p.Plan(); plan.Err != nil {
@@ -91,6 +92,12 @@ func (e *Printer) Ready(ctx context.Context) error {
 		fn(ctx)
 	}
 	return e.p.Ready(ctx)
+}
+
+// Prepare composites and checks the ground pattern of opts, if any,
+// before the move to print (terminal.Preparer).
+func (e *Printer) Prepare(ctx context.Context, vp []*protocol.VerifiedPage) error {
+	return e.p.Prepare(ctx, vp)
 }
 
 // ID identifies the printer (its device ID).

@@ -233,12 +233,13 @@ func (s *slot) pull() { s.ec.Remove() }
 
 // serve runs one session with the autopilot behind panel hooks and
 // returns its result.
-func (w *world) serve(card terminal.Card, res *fixtures.Resident, doc protocol.DocType, pnl *panel) terminal.Result {
+func (w *world) serve(card terminal.Card, res *fixtures.Resident, doc protocol.DocType, sides protocol.Sides, pnl *panel) terminal.Result {
 	w.t.Helper()
 	spec, err := protocol.NewDocSpec(doc)
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	spec.Sides = sides
 	pnl.Autopilot = terminal.NewAutopilot(emulator.OrderFor(res, spec), []byte(res.PIN), w.coins)
 	return w.k.Serve(w.ctx, card, pnl)
 }

@@ -64,6 +64,7 @@ type Center struct {
 	jpki     protocol.CardTrust // JPKI root and the generation-2 intermediate
 	opRoots  *x509.CertPool
 	renderer *pages.Renderer
+	backKey  []byte // keys the backs' scrambled fronts and verification codes (crypto/rand, never leaves the center)
 	ocsp     *ocspChecker
 	m        *metrics
 	log      *slog.Logger
@@ -140,12 +141,16 @@ func New(cfg Config) (*Center, error) {
 	}
 	op := x509.NewCertPool()
 	op.AddCert(fx.OperatorCA.Cert)
+	backKey, err := protocol.RandomID(32)
+	if err != nil {
+		return nil, fmt.Errorf("center: back key: %w", err)
+	}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, err
 	}
 	c := &Center{
-		cfg: cfg, fx: fx, jpki: jp, opRoots: op, renderer: r, m: m, log: cfg.Logger,
+		cfg: cfg, fx: fx, jpki: jp, opRoots: op, renderer: r, backKey: backKey, m: m, log: cfg.Logger,
 		sem:       make(chan struct{}, 4),
 		rng:       rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		jobs:      map[string]*job{},

@@ -39,7 +39,23 @@ const (
 	FaultQRInBody         FaultName = "qr-in-body"         // a foreign KOFU symbol in the page body
 	FaultQRBandStraddle   FaultName = "qr-band-straddle"   // a foreign KOFU symbol across the top of the band
 	FaultQREdge           FaultName = "qr-edge"            // own symbol ending 2 mm above the sheet's bottom edge
+
+	// Faults of two-sided documents (issue 19): the faces of a sheet
+	// mixed up. They only strike a ticket whose request asked for two
+	// sides (doc.sides); see faults_duplex.go.
+	FaultBackForeign   FaultName = "back-foreign"    // one sheet's back replaced by the same sheet's back of another document
+	FaultBackMissing   FaultName = "back-missing"    // one sheet's back lost; the envelope lists the faces that are left
+	FaultFrontBackSwap FaultName = "front-back-swap" // every sheet's front served as its back and the back as its front
 )
+
+// Duplex reports whether the fault needs a two-sided document.
+func (f Fault) Duplex() bool {
+	switch f.Name {
+	case FaultBackForeign, FaultBackMissing, FaultFrontBackSwap:
+		return true
+	}
+	return false
+}
 
 // Fault is one configured fault mode; Delay is the DUR of slow:DUR.
 type Fault struct {
@@ -66,12 +82,14 @@ func (f Fault) Mixup() bool {
 }
 
 // AllFaults lists every fault mode with its default parameters, in the
-// order of DESIGN §4, then the attacks on the printed bitmap (issue 14).
+// order of DESIGN §4, then the attacks on the printed bitmap (issue 14),
+// then the faults of two-sided documents (issue 19).
 func AllFaults() []Fault {
 	names := []FaultName{FaultLockTimeoutRelease, FaultSameSecond, FaultSyncOverwrite, FaultSingleServer,
 		FaultFIFODispatch, FaultWrongRecord, FaultPageSwap, FaultStaleReplay, FaultForeignTerminal,
 		FaultBadSignature, FaultExpired, FaultErrorWithDocument, FaultSlow, FaultDrop, FaultLateDelivery,
-		FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge}
+		FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge,
+		FaultBackForeign, FaultBackMissing, FaultFrontBackSwap}
 	out := make([]Fault, len(names))
 	for i, n := range names {
 		out[i] = Fault{Name: n}

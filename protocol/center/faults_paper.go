@@ -55,8 +55,7 @@ func (c *Center) paperFault(ctx context.Context, j *job, genuine *document, inj 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: page %d: %w", j.fault.Name, k+1, err)
 	}
-	g := genuine.env
-	own := protocol.QRText{TID: g.TID, Binding: g.Binding, Subject: g.Subject, N: k + 1, Total: len(genuine.pages)}.String()
+	own := envelopeQR(genuine.env, k).String()
 	var foreign string
 	inj.Source = "own"
 	switch j.fault.Name {
@@ -65,9 +64,7 @@ func (c *Center) paperFault(ctx context.Context, j *job, genuine *document, inj 
 		if err != nil {
 			return nil, nil, err
 		}
-		o := other.env
-		n := min(k+1, len(o.Pages))
-		foreign = protocol.QRText{TID: o.TID, Binding: o.Binding, Subject: o.Subject, N: n, Total: len(o.Pages)}.String()
+		foreign = envelopeQR(other.env, min(k, len(other.env.Pages)-1)).String()
 		inj.Source = src
 	}
 	if err := craftPage(img, c.cfg.DPI, j.fault.Name, own, foreign); err != nil {
@@ -156,6 +153,18 @@ func craftPage(img *image.Gray, dpi int, fault FaultName, own, foreign string) e
 		return pages.PaintSymbol(img, own, at.At(at.X, y), pages.SymbolInk{Light: 255})
 	}
 	return fmt.Errorf("%s is not a printed-bitmap fault", fault)
+}
+
+// envelopeQR is the symbol text face i (0-based) of the document e
+// describes carries: its ids, its place, and its face when e declares
+// faces.
+func envelopeQR(e protocol.Envelope, i int) protocol.QRText {
+	q := protocol.QRText{TID: e.TID, Binding: e.Binding, Subject: e.Subject, N: i + 1, Total: len(e.Pages)}
+	if e.HasFaces() {
+		q.Sheet, q.Face = e.FaceOf(i)
+		q.Sheets = e.Sheets()
+	}
+	return q
 }
 
 // grayPage decodes a page PNG the center rendered into an 8-bit image it

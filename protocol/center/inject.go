@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,11 +12,17 @@ import (
 )
 
 // pickFaultLocked decides whether a new ticket gets a fault, and which.
+// The faults of two-sided documents are only picked for a request that
+// asked for two sides, so that every fault picked really happens.
 func (c *Center) pickFaultLocked(doc protocol.DocSpec) *Fault {
-	if len(c.cfg.Faults) == 0 || c.rng.Float64() >= c.cfg.FaultRate {
+	faults := c.cfg.Faults
+	if doc.Sides != protocol.SidesTwoSided {
+		faults = slices.DeleteFunc(slices.Clone(faults), Fault.Duplex)
+	}
+	if len(faults) == 0 || c.rng.Float64() >= c.cfg.FaultRate {
 		return nil
 	}
-	f := c.cfg.Faults[c.rng.IntN(len(c.cfg.Faults))]
+	f := faults[c.rng.IntN(len(faults))]
 	return &f
 }
 
@@ -216,6 +223,9 @@ func (c *Center) applyFault(ctx context.Context, j *job, genuine *document) (*do
 
 	case FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge:
 		return c.paperFault(ctx, j, genuine, inj)
+
+	case FaultBackForeign, FaultBackMissing, FaultFrontBackSwap:
+		return c.duplexFault(ctx, j, genuine, inj)
 	}
 	return genuine, nil, nil
 }
@@ -240,7 +250,7 @@ func (c *Center) otherDocument(ctx context.Context, j *job, keep func(*job) bool
 // reseal builds and signs a new envelope for j over pngs (the pages the
 // issuer now holds), optionally edited.
 func (c *Center) reseal(j *job, genuine *document, pngs [][]byte, edit func(*protocol.Envelope)) (*document, error) {
-	env := c.envelope(j.source(), genuine.env.Serial, pngs)
+	env := c.envelope(j.source(), genuine.env.Serial, pngs, genuine.env.Pages)
 	env.AsOf = genuine.env.AsOf
 	if edit != nil {
 		edit(&env)

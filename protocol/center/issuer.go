@@ -2,8 +2,11 @@ package center
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"strconv"
 	"time"
 
 	"kofu/internal/fixtures"
@@ -89,15 +92,28 @@ func (c *Center) renderDocument(ctx context.Context, src source) (*document, err
 		return nil, err
 	}
 	specs := c.composeDoc(src.record, src.doc, src.asof, serial)
-	pngs := make([][]byte, len(specs))
-	for i, s := range specs {
-		q := protocol.QRText{TID: src.tid, Binding: src.binding, Subject: src.subject, N: s.N, Total: s.Total}
-		s.QRText = q.String()
-		if pngs[i], err = c.renderPage(ctx, s); err != nil {
+	layout := faceLayout(len(specs), src.doc.Sides == protocol.SidesTwoSided)
+	pngs := make([][]byte, 0, len(layout))
+	for _, s := range specs {
+		// Each face's symbol names its place in print order and, on a
+		// two-sided document, its sheet and face. The printed "n / total"
+		// counts sheets, as the paper does.
+		s.QRText = faceQR(src, layout, len(pngs)).String()
+		front, err := c.renderPage(ctx, s)
+		if err != nil {
 			return nil, err
 		}
+		pngs = append(pngs, front)
+		if len(layout) == len(specs) {
+			continue
+		}
+		back, err := c.renderBack(ctx, src, s, front, faceQR(src, layout, len(pngs)).String())
+		if err != nil {
+			return nil, err
+		}
+		pngs = append(pngs, back)
 	}
-	env := c.envelope(src, serial, pngs)
+	env := c.envelope(src, serial, pngs, layout)
 	signed, err := c.seal(env)
 	if err != nil {
 		return nil, err
@@ -125,16 +141,94 @@ func (c *Center) renderPage(ctx context.Context, s pages.Spec) ([]byte, error) {
 	return data, nil
 }
 
+// faceLayout is the faces of a document of n sheets in print order: for a
+// one-sided document n pages without face fields (DESIGN §3.2 as it
+// stands), for a two-sided one each sheet's front, then its back.
+func faceLayout(n int, twoSided bool) []protocol.PageRef {
+	if !twoSided {
+		return make([]protocol.PageRef, n)
+	}
+	out := make([]protocol.PageRef, 0, 2*n)
+	for s := range n {
+		sheet := protocol.SheetNo(s + 1)
+		out = append(out, protocol.PageRef{Sheet: sheet, Face: protocol.FaceFront}, protocol.PageRef{Sheet: sheet, Face: protocol.FaceBack})
+	}
+	return out
+}
+
+// faceQR is the symbol text of face i (0-based) of a document for src
+// laid out as layout: KOFU1|tid|binding|subject|n/total, and the face
+// field when the layout declares faces.
+func faceQR(src source, layout []protocol.PageRef, i int) protocol.QRText {
+	q := protocol.QRText{TID: src.tid, Binding: src.binding, Subject: src.subject, N: i + 1, Total: len(layout)}
+	if l := layout[i]; l.Face != "" {
+		sheets := 0
+		for _, p := range layout {
+			sheets = max(sheets, int(p.Sheet))
+		}
+		q.Sheet, q.Sheets, q.Face = l.Sheet, sheets, l.Face
+	}
+	return q
+}
+
+// renderBack renders the back of the sheet whose front spec and PNG are
+// given (pages.RenderBack), under the render semaphore: the front's
+// content scrambled under a seed only this center can derive, the sheet's
+// verification code, the anti-forgery mark and the back's own symbol.
+func (c *Center) renderBack(ctx context.Context, src source, front pages.Spec, frontPNG []byte, qr string) ([]byte, error) {
+	img, err := grayPage(frontPNG)
+	if err != nil {
+		return nil, fmt.Errorf("back of sheet %d: %w", front.N, err)
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	seed, code := c.backKeys(front.Serial, front.N)
+	back, err := c.renderer.RenderBack(pages.BackSpec{DPI: front.DPI, Front: img, Seed: seed, Code: code,
+		Title: front.Title, Serial: front.Serial, AsOf: front.AsOf, Sheet: front.N, Sheets: front.Total, QRText: qr})
+	if err != nil {
+		return nil, fmt.Errorf("back of sheet %d: %w", front.N, err)
+	}
+	data, err := pages.EncodePNG(back, front.DPI)
+	if err != nil {
+		return nil, fmt.Errorf("back of sheet %d: %w", front.N, err)
+	}
+	return data, nil
+}
+
+// backKeys derives, from the center's back key, the seed that scrambles
+// sheet's front onto its back and the sheet's verification code (16
+// digits, what a recipient types at the inquiry site). Only the holder of
+// the key can make or undo either.
+func (c *Center) backKeys(serial string, sheet int) (seed [32]byte, code string) {
+	mac := func(label string) []byte {
+		m := hmac.New(sha256.New, c.backKey)
+		m.Write([]byte(label + "|" + serial + "|" + strconv.Itoa(sheet)))
+		return m.Sum(nil)
+	}
+	copy(seed[:], mac("kofu-back-scramble"))
+	v := binary.BigEndian.Uint64(mac("kofu-back-code")) % 10_000_000_000_000_000
+	d := fmt.Sprintf("%016d", v)
+	return seed, d[0:4] + "-" + d[4:8] + "-" + d[8:12] + "-" + d[12:16]
+}
+
 // envelope builds the envelope payload for src over the given page bytes
-// (DESIGN §3.2). The hashes are of whatever pages the issuer holds: a
-// faulty issuer signs what it has.
-func (c *Center) envelope(src source, serial string, pngs [][]byte) protocol.Envelope {
+// (DESIGN §3.2), the faces as layout declares them (a layout shorter than
+// pngs declares none). The hashes are of whatever pages the issuer holds:
+// a faulty issuer signs what it has.
+func (c *Center) envelope(src source, serial string, pngs [][]byte, layout []protocol.PageRef) protocol.Envelope {
 	now := c.cfg.Now()
 	w, h, _ := pages.PageSize(c.cfg.DPI)
 	refs := make([]protocol.PageRef, len(pngs))
 	for i, p := range pngs {
 		sum := sha256.Sum256(p)
 		refs[i] = protocol.PageRef{N: i + 1, SHA256: sum[:], W: w, H: h, DPI: c.cfg.DPI}
+		if len(layout) == len(pngs) {
+			refs[i].Sheet, refs[i].Face = layout[i].Sheet, layout[i].Face
+		}
 	}
 	return protocol.Envelope{V: protocol.Version, TID: src.tid, RID: src.rid, Binding: src.binding,
 		Subject: src.subject, Doc: src.doc, Serial: serial, AsOf: src.asof.In(jst()).Format(time.RFC3339),

@@ -53,6 +53,7 @@ type Renderer struct {
 	zw        sync.Pool              // *flate.Writer at BestSpeed, reused by templates
 	templates templateCache          // EncodePage's recent templates
 	plans     planCache              // QR plans by version and mask
+	marks     [2]markTile            // the back's anti-forgery mark, per dpi, drawn on first use
 }
 
 // The faces of a page, in faceSet order, and their sizes in points.
