@@ -21,7 +21,7 @@ func ReadDeviceID(ctx context.Context, l Link) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("GET_DEVICE_ID: %w", err)
 	}
-	return DecodeDeviceIDReply(buf, n)
+	return decodeDeviceIDReply(buf, n)
 }
 
 // PortStatus is GET_PORT_STATUS's byte.

@@ -100,13 +100,13 @@ func cmdOrEmpty(id DeviceID) string { return strings.Join(id.Commands, ",") }
 // "<LENGTH>MFG:x;MDL:y;" (CUPS backend/ieee1284.c).
 const minDeviceIDLen = 14
 
-// DecodeDeviceIDReply extracts the ID text from a GET_DEVICE_ID reply of n
+// decodeDeviceIDReply extracts the ID text from a GET_DEVICE_ID reply of n
 // transferred bytes. The 2-byte length prefix is big-endian and counts
 // itself; if it is absurd (over the buffer or under 14) the little-endian
 // reading is tried, as CUPS does. The text ends at min(prefix, n): Linux's
 // printer gadget (6.1) puts the text's length, not the reply's, in the
 // prefix and transfers only that many bytes.
-func DecodeDeviceIDReply(buf []byte, n int) (string, error) {
+func decodeDeviceIDReply(buf []byte, n int) (string, error) {
 	if n > len(buf) {
 		n = len(buf)
 	}

@@ -82,7 +82,7 @@ func TestDecodeDeviceIDReply(t *testing.T) {
 			if c.name == "absurd both ways" {
 				buf = c.buf
 			}
-			got, err := DecodeDeviceIDReply(buf, c.n)
+			got, err := decodeDeviceIDReply(buf, c.n)
 			if c.err {
 				if !errors.Is(err, ErrDeviceID) {
 					t.Fatalf("err = %v", err)
@@ -177,7 +177,7 @@ func TestChoosePlan(t *testing.T) {
 }
 
 func TestQuirks(t *testing.T) {
-	rules := append(DefaultQuirks(), QuirkRule{VID: 0x04e8, Flags: QuirkSoftReset}, QuirkRule{VID: 0x04e8, PID: 0x330f, Flags: QuirkUnidir})
+	rules := append(defaultQuirks(), QuirkRule{VID: 0x04e8, Flags: QuirkSoftReset}, QuirkRule{VID: 0x04e8, PID: 0x330f, Flags: QuirkUnidir})
 	for _, c := range []struct {
 		vid, pid uint16
 		want     Quirks
@@ -188,7 +188,7 @@ func TestQuirks(t *testing.T) {
 		{0x04e8, 0x1234, QuirkSoftReset},
 		{0x04e8, 0x330f, QuirkSoftReset | QuirkUnidir},
 	} {
-		if got := LookupQuirks(rules, c.vid, c.pid); got != c.want {
+		if got := lookupQuirks(rules, c.vid, c.pid); got != c.want {
 			t.Errorf("%04x:%04x = %v, want %v", c.vid, c.pid, got, c.want)
 		}
 	}

@@ -11,39 +11,99 @@ type Kind int
 
 // Failure kinds.
 const (
-	KindUnconfirmed Kind = iota + 1 // the job may have printed; no confirmation came
-	KindPaperOut                    // paper empty (port status, PJL 41xxx, IPP media-empty)
-	KindJam                         // paper jam
-	KindCoverOpen                   // a door or cover is open
-	KindOffline                     // printer gone, not ready, in error, or unplugged
-	KindCanceled                    // the printer reports the job canceled or aborted
-	KindHardware                    // the printer reports a hardware fault
-	KindUnsupported                 // no page description language kofu can send
-	KindNoBackend                   // USB support was left out of this build
+	KindUnconfirmed   Kind = iota + 1 // the job may have printed; no confirmation came
+	KindPaperOut                      // paper empty (port status, PJL 41xxx, IPP media-empty)
+	KindJam                           // paper jam
+	KindCoverOpen                     // a door or cover is open
+	KindOffline                       // printer gone, not ready, in error, or unplugged
+	KindCanceled                      // the printer reports the job canceled or aborted
+	KindHardware                      // the printer reports a hardware fault
+	KindUnsupported                   // no page description language kofu can send
+	KindNoBackend                     // USB support was left out of this build
+	KindGroundPattern                 // the copy-evident ground pattern could not be added: the job is not sent
 )
 
+// kindInfo is everything kofu says about one Kind, in one place:
+// the quirks-as-data form (the table of OpenPrinting's ipp-usb and of
+// CUPS's usb-quirks) rather than a switch per question.
+type kindInfo struct {
+	kind     Kind
+	code     string // reason code in journals, outcomes and metrics (Error.ReasonCode)
+	name     string // English name, as a printer's panel would show it (Kind.String)
+	ja       string // Japanese name, for the resident's screen and the clerk
+	sentinel error  // what errors.Is matches
+	// fatal: the printer cannot go on printing until someone acts; while
+	// a job waits for its confirmation it ends the wait at once.
+	fatal bool
+	// clerk is what the store clerk reads (health checks, the
+	// technician's view): the state, then what to do about it.
+	clerk string
+}
+
+// kinds is the table every question about a Kind reads.
+func kinds() []kindInfo {
+	return []kindInfo{
+		{KindUnconfirmed, "unconfirmed", "unconfirmed", "印刷未確認", ErrUnconfirmed, false,
+			"not confirmed: look in the output tray, the job may have printed in part or in whole"},
+		{KindPaperOut, "paper-out", "paper out", "用紙切れ", ErrPaperOut, true,
+			"paper out: load A4 paper and close the tray"},
+		{KindJam, "jam", "paper jam", "紙づまり", ErrJam, true,
+			"paper jam: open the cover, remove the jammed sheet and close the cover"},
+		{KindCoverOpen, "cover-open", "cover open", "カバーが開いています", ErrCoverOpen, true,
+			"a cover or door is open: close it"},
+		{KindOffline, "offline", "offline", "オフライン", ErrOffline, true,
+			"offline or in error: check the printer's power, panel and USB cable"},
+		{KindCanceled, "canceled", "job canceled", "印刷が取り消されました", ErrCanceled, false,
+			"job canceled by the printer: read its panel"},
+		{KindHardware, "hardware", "hardware error", "プリンター故障", ErrHardware, true,
+			"hardware fault reported: read the printer's panel and call its service"},
+		{KindUnsupported, "unsupported", "unsupported printer language", "非対応のプリンター", ErrUnsupported, true,
+			"unsupported printer: connect one that takes PCL 5 (with PJL), PWG Raster or IPP-over-USB"},
+		{KindNoBackend, "no-backend", "USB backend left out", "USB非対応のビルド", ErrNoBackend, true,
+			"no USB backend: install the kiosk build with printer support (built with cgo)"},
+		{KindGroundPattern, "ground-pattern", "ground pattern refused", "地紋を合成できません", ErrGroundPattern, false,
+			"ground pattern refused: nothing was printed; report the session to the operator (the copy-evident pattern could not be added to the verified page)"},
+	}
+}
+
+// info returns k's row of the table (ok false for a Kind not in it).
+func (k Kind) info() (kindInfo, bool) {
+	for _, i := range kinds() {
+		if i.kind == k {
+			return i, true
+		}
+	}
+	return kindInfo{}, false
+}
+
 func (k Kind) String() string {
-	switch k {
-	case KindUnconfirmed:
-		return "unconfirmed"
-	case KindPaperOut:
-		return "paper out"
-	case KindJam:
-		return "paper jam"
-	case KindCoverOpen:
-		return "cover open"
-	case KindOffline:
-		return "offline"
-	case KindCanceled:
-		return "job canceled"
-	case KindHardware:
-		return "hardware error"
-	case KindUnsupported:
-		return "unsupported printer language"
-	case KindNoBackend:
-		return "USB backend left out"
+	if i, ok := k.info(); ok {
+		return i.name
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Japanese is the kind's name in Japanese, as the resident's screen and
+// the clerk read it ("" for a Kind not in the table).
+func (k Kind) Japanese() string {
+	i, _ := k.info()
+	return i.ja
+}
+
+// Fatal reports whether the printer cannot go on until someone acts
+// (paper out, jam, cover open, offline, hardware, a printer kofu cannot
+// drive); a job waiting for its confirmation ends at once on one.
+func (k Kind) Fatal() bool {
+	i, _ := k.info()
+	return i.fatal
+}
+
+// ClerkAction is what the store clerk reads about the kind, one line of
+// English for the health checks and the technician's view: the state,
+// then what to do about it ("" for a Kind not in the table).
+func (k Kind) ClerkAction() string {
+	i, _ := k.info()
+	return i.clerk
 }
 
 // Sentinels for errors.Is. An *Error matches the sentinel of its Kind, and
@@ -60,30 +120,15 @@ var (
 	ErrHardware    = errors.New("printer: hardware error")
 	ErrUnsupported = errors.New("printer: unsupported page description language")
 	ErrNoBackend   = errors.New("printer: USB backend left out: built without cgo")
+	// ErrGroundPattern: compositing the ground pattern failed, or its
+	// check that every verified black pixel and the QR band came through
+	// bit-identical did (printer/groundpattern); nothing was sent.
+	ErrGroundPattern = errors.New("printer: the ground pattern could not be added to a verified page")
 )
 
 func (k Kind) sentinel() error {
-	switch k {
-	case KindUnconfirmed:
-		return ErrUnconfirmed
-	case KindPaperOut:
-		return ErrPaperOut
-	case KindJam:
-		return ErrJam
-	case KindCoverOpen:
-		return ErrCoverOpen
-	case KindOffline:
-		return ErrOffline
-	case KindCanceled:
-		return ErrCanceled
-	case KindHardware:
-		return ErrHardware
-	case KindUnsupported:
-		return ErrUnsupported
-	case KindNoBackend:
-		return ErrNoBackend
-	}
-	return nil
+	i, _ := k.info()
+	return i.sentinel
 }
 
 // Error is a failed or unconfirmed print job.
@@ -131,25 +176,8 @@ func (e *Error) MaybePrinted() bool { return e.Sent }
 // ReasonCode is the error's kind as a code for journals, outcomes and
 // metrics ("paper-out", "jam", "unconfirmed", …).
 func (e *Error) ReasonCode() string {
-	switch e.Kind {
-	case KindUnconfirmed:
-		return "unconfirmed"
-	case KindPaperOut:
-		return "paper-out"
-	case KindJam:
-		return "jam"
-	case KindCoverOpen:
-		return "cover-open"
-	case KindOffline:
-		return "offline"
-	case KindCanceled:
-		return "canceled"
-	case KindHardware:
-		return "hardware"
-	case KindUnsupported:
-		return "unsupported"
-	case KindNoBackend:
-		return "no-backend"
+	if i, ok := e.Kind.info(); ok {
+		return i.code
 	}
 	return "error"
 }

@@ -12,12 +12,12 @@ import (
 	"kofu/protocol"
 )
 
-// OpenFile returns a printer that appends, job after job, the exact bytes
+// openFile returns a printer that appends, job after job, the exact bytes
 // a USB printer would receive to path: PJL + PCL 5 for a path ending in
 // .pcl, PWG Raster for .pwg. This is the one place document bytes land on
 // disk, and only because the caller asked. A job is confirmed once it is
 // completely written and synced.
-func OpenFile(path string) (*Printer, error) {
+func openFile(path string) (*Printer, error) {
 	var cmd string
 	var plan Plan
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -49,7 +49,7 @@ func (p *Printer) printFile(ctx context.Context, pages []*protocol.VerifiedPage)
 		return 0, err
 	}
 	w := newJobWriter(ctx, p.link, &p.opts)
-	if err := writeJob(w, p.plan.Path, job, pages); err != nil {
+	if err := writeJob(w, p.plan.Path, job, pages, &p.opts); err != nil {
 		return 0, fmt.Errorf("printer: file: %w", err)
 	}
 	if err := w.Close(); err != nil {

@@ -24,7 +24,7 @@ func FuzzDeviceID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		buf := make([]byte, deviceIDBufLen)
 		n := copy(buf, reply)
-		text, err := DecodeDeviceIDReply(buf, n)
+		text, err := decodeDeviceIDReply(buf, n)
 		if err != nil {
 			return
 		}
@@ -60,7 +60,7 @@ func FuzzDeviceID(f *testing.F) {
 // one flag or to an error, never both; what parses prints back to a line
 // that parses to the same rule, and the rule applies to its own device.
 func FuzzParseQuirkRule(f *testing.F) {
-	for _, r := range DefaultQuirks() {
+	for _, r := range defaultQuirks() {
 		f.Add(quirkLine(r))
 	}
 	f.Add("0x04f9 blacklist")
@@ -87,57 +87,58 @@ func FuzzParseQuirkRule(f *testing.F) {
 		if pid == 0 {
 			pid = 0x1234
 		}
-		if LookupQuirks([]QuirkRule{r}, r.VID, pid)&r.Flags != r.Flags {
+		if lookupQuirks([]QuirkRule{r}, r.VID, pid)&r.Flags != r.Flags {
 			t.Fatalf("rule %+v does not apply to %04x:%04x", r, r.VID, pid)
 		}
 	})
 }
 
 // quirkLine prints r in usb-quirks syntax.
-func quirkLine(r QuirkRule) string {
-	s := fmt.Sprintf("0x%04x", r.VID)
-	if r.PID != 0 {
-		s += fmt.Sprintf(" 0x%04x", r.PID)
-	}
-	return s + " " + strings.ReplaceAll(r.Flags.String(), ",", " ")
-}
+func quirkLine(r QuirkRule) string { return r.String() }
 
-// FuzzParseSpec: a printer SPEC parses to one of the three kinds or to an
-// error, the same way twice; a USB selector prints back to itself and a
-// file path is the text after "file:".
-func FuzzParseSpec(f *testing.F) {
+// FuzzParseTarget: a printer SPEC parses to one of the three kinds or to
+// an error, the same way twice; it spells back to itself (String), a USB
+// selector prints back to itself and a file path is the text after
+// "file:".
+func FuzzParseTarget(f *testing.F) {
 	for _, s := range []string{"usb", "usb:04f9:0042", "usb:0x03F0:0x0004", "usb:0:1", "emulator",
 		"emulator:ipp", "emulator:unidir,paper-out@1", "emulator:jam@2,result=HOST_CANCELED,page-time=10ms",
 		"emulator:truncate-id@10", "file:/tmp/out.pcl", "file:", "lpt1", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sp, err := ParseSpec(s)
+		tg, err := ParseTarget(s)
 		if err != nil {
-			if !reflect.DeepEqual(sp, Spec{}) {
-				t.Fatalf("spec %+v with error %v", sp, err)
+			if !reflect.DeepEqual(tg, Target{}) {
+				t.Fatalf("target %+v with error %v", tg, err)
 			}
 			return
 		}
-		again, err := ParseSpec(s)
-		if err != nil || !reflect.DeepEqual(again, sp) {
+		again, err := ParseTarget(s)
+		if err != nil || !reflect.DeepEqual(again, tg) {
 			t.Fatalf("%q parses differently the second time", s)
 		}
-		switch sp.Kind {
-		case "usb":
-			if sp.USB.VID != 0 {
-				back, err := ParseSpec(fmt.Sprintf("usb:%04x:%04x", sp.USB.VID, sp.USB.PID))
-				if err != nil || back.USB != sp.USB {
-					t.Fatalf("%q: selector %+v does not print back", s, sp.USB)
+		if back, err := ParseTarget(tg.String()); err != nil || !reflect.DeepEqual(back, tg) {
+			t.Fatalf("%q spells back as %q, which parses to %+v (%v)", s, tg.String(), back, err)
+		}
+		switch tg.Kind {
+		case TargetUSB:
+			if tg.USB.VID != 0 {
+				back, err := ParseTarget(fmt.Sprintf("usb:%04x:%04x", tg.USB.VID, tg.USB.PID))
+				if err != nil || back.USB != tg.USB {
+					t.Fatalf("%q: selector %+v does not print back", s, tg.USB)
 				}
 			}
-		case "file":
-			if sp.Path == "" || "file:"+sp.Path != s {
-				t.Fatalf("%q: path %q", s, sp.Path)
+		case TargetFile:
+			if tg.Path == "" || "file:"+tg.Path != s {
+				t.Fatalf("%q: path %q", s, tg.Path)
 			}
-		case "emulator":
+		case TargetEmulator:
+			if "emulator:"+tg.Emulator != s && (tg.Emulator != "" || s != "emulator") {
+				t.Fatalf("%q: emulator options %q", s, tg.Emulator)
+			}
 		default:
-			t.Fatalf("%q: kind %q", s, sp.Kind)
+			t.Fatalf("%q: kind %q", s, tg.Kind)
 		}
 	})
 }

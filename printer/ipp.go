@@ -25,10 +25,10 @@ const maxIPPResponse = 1 << 20
 // ippRequestTimeout bounds one IPP request and its response.
 const ippRequestTimeout = 60 * time.Second
 
-// IPPClient speaks IPP/1.1 (RFC 8011) over HTTP: to an IPP-over-USB
+// ippClient speaks IPP/1.1 (RFC 8011) over HTTP: to an IPP-over-USB
 // printer through its bulk pipes (Printer does this), or to a network
 // printer such as ippeveprinter in tests.
-type IPPClient struct {
+type ippClient struct {
 	Transport  http.RoundTripper // required
 	URL        string            // HTTP URL of the printer, e.g. http://localhost/ipp/print
 	PrinterURI string            // printer-uri; default: URL with scheme ipp
@@ -38,22 +38,22 @@ type IPPClient struct {
 	reqID uint32
 }
 
-// IPPError is an IPP status other than successful-ok*.
-type IPPError struct {
+// ippError is an IPP status other than successful-ok*.
+type ippError struct {
 	Op     goipp.Op
 	Status goipp.Status
 }
 
-func (e *IPPError) Error() string { return fmt.Sprintf("IPP %v: %v", e.Op, e.Status) }
+func (e *ippError) Error() string { return fmt.Sprintf("IPP %v: %v", e.Op, e.Status) }
 
-func (c *IPPClient) nextID() uint32 {
+func (c *ippClient) nextID() uint32 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reqID++
 	return c.reqID
 }
 
-func (c *IPPClient) printerURI() string {
+func (c *ippClient) printerURI() string {
 	if c.PrinterURI != "" {
 		return c.PrinterURI
 	}
@@ -67,7 +67,7 @@ func (c *IPPClient) printerURI() string {
 
 // request starts a request with the operation attributes every IPP
 // request carries.
-func (c *IPPClient) request(op goipp.Op) *goipp.Message {
+func (c *ippClient) request(op goipp.Op) *goipp.Message {
 	m := goipp.NewRequest(goipp.MakeVersion(1, 1), op, c.nextID())
 	user := c.User
 	if user == "" {
@@ -80,9 +80,9 @@ func (c *IPPClient) request(op goipp.Op) *goipp.Message {
 	return m
 }
 
-// Do sends one request, with doc appended after the IPP message, and
+// do sends one request, with doc appended after the IPP message, and
 // decodes the response. The response body is always read to its end.
-func (c *IPPClient) Do(ctx context.Context, m *goipp.Message, doc []byte) (*goipp.Message, error) {
+func (c *ippClient) do(ctx context.Context, m *goipp.Message, doc []byte) (*goipp.Message, error) {
 	enc, err := m.EncodeBytes()
 	if err != nil {
 		return nil, fmt.Errorf("ipp: encode: %w", err)
@@ -118,7 +118,7 @@ func (c *IPPClient) Do(ctx context.Context, m *goipp.Message, doc []byte) (*goip
 		return nil, fmt.Errorf("ipp: decode response: %w", err)
 	}
 	if out.Code >= 0x100 {
-		return &out, &IPPError{Op: goipp.Op(m.Code), Status: goipp.Status(out.Code)}
+		return &out, &ippError{Op: goipp.Op(m.Code), Status: goipp.Status(out.Code)}
 	}
 	return &out, nil
 }
@@ -192,13 +192,13 @@ type IPPPrinterState struct {
 	AcceptingAbsent bool
 }
 
-// PrinterState queries the printer's attributes.
-func (c *IPPClient) PrinterState(ctx context.Context) (IPPPrinterState, error) {
+// printerState queries the printer's attributes.
+func (c *ippClient) printerState(ctx context.Context) (IPPPrinterState, error) {
 	m := c.request(goipp.OpGetPrinterAttributes)
 	m.Operation.Add(keywords("printer-make-and-model", "printer-state", "printer-state-reasons",
 		"printer-is-accepting-jobs", "document-format-supported", "pwg-raster-document-type-supported",
 		"pwg-raster-document-resolution-supported"))
-	resp, err := c.Do(ctx, m, nil)
+	resp, err := c.do(ctx, m, nil)
 	if err != nil {
 		return IPPPrinterState{}, err
 	}
@@ -254,19 +254,14 @@ const (
 	jobCompleted  = 9
 )
 
-// PrintPWG prints the pages as one PWG Raster job and waits until the
+// printPWG prints the pages as one PWG Raster job and waits until the
 // printer reports it completed with every impression, following
 // DESIGN §6: completed (9) with job-impressions-completed ≥ pages and no
 // fatal printer-state-reason since the job began is printed; canceled
-// (7) or aborted (8) failed; a timeout unknown.
-func (c *IPPClient) PrintPWG(ctx context.Context, pages []*protocol.VerifiedPage, o *Options) (int, error) {
-	return c.printPWG(ctx, pages, o, nil)
-}
-
-// printPWG is PrintPWG passing the impressions the printer reports
-// completed to out (may be nil) while the job runs.
-func (c *IPPClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage, o *Options, out func(int)) (int, error) {
-	st, err := c.PrinterState(ctx)
+// (7) or aborted (8) failed; a timeout unknown. The impressions the
+// printer reports completed go to out (may be nil) while the job runs.
+func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage, o *Options, out func(int)) (int, error) {
+	st, err := c.printerState(ctx)
 	if err != nil {
 		return 0, newError(KindOffline, false, "Get-Printer-Attributes failed", err)
 	}
@@ -293,12 +288,12 @@ func (c *IPPClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	}
 	var doc bytes.Buffer
 	pw := pdl.NewPWGWriter(&doc, typ, len(pages))
+	defer func() { clear(doc.Bytes()) }()
 	for _, pg := range pages {
-		if err := pw.WritePage(pg, pg.DPI()); err != nil {
+		if err := writeFace(pw, pg, o); err != nil {
 			return 0, err
 		}
 	}
-	defer clear(doc.Bytes())
 
 	name, err := newJobName(o)
 	if err != nil {
@@ -307,8 +302,8 @@ func (c *IPPClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	m := c.request(goipp.OpPrintJob)
 	m.Operation.Add(goipp.MakeAttribute("job-name", goipp.TagName, goipp.String(name)))
 	m.Operation.Add(goipp.MakeAttribute("document-format", goipp.TagMimeType, goipp.String("image/pwg-raster")))
-	resp, err := c.Do(ctx, m, doc.Bytes())
-	var ie *IPPError
+	resp, err := c.do(ctx, m, doc.Bytes())
+	var ie *ippError
 	switch {
 	case errors.As(err, &ie):
 		// The printer refused the job: nothing will print.
@@ -334,7 +329,7 @@ func (c *IPPClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 // the fault), or the confirmation time runs out. out, when not nil, hears
 // each rise of job-impressions-completed. With an error it returns the
 // impressions the printer reported completed.
-func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options, out func(int)) (int, error) {
+func (c *ippClient) await(ctx context.Context, jobID, pages int, o *Options, out func(int)) (int, error) {
 	limit := o.confirmTimeout(pages)
 	clk := o.waitClock()
 	timeout, stopTimeout := clk.Timer(limit)
@@ -348,7 +343,7 @@ func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options, out
 		m := c.request(goipp.OpGetJobAttributes)
 		m.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
 		m.Operation.Add(keywords("job-state", "job-state-reasons", "job-impressions-completed"))
-		resp, err := c.Do(ctx, m, nil)
+		resp, err := c.do(ctx, m, nil)
 		if err == nil {
 			state, _ = attrInt(resp.Job, "job-state")
 			if n, ok := attrInt(resp.Job, "job-impressions-completed"); ok {
@@ -360,7 +355,7 @@ func (c *IPPClient) await(ctx context.Context, jobID, pages int, o *Options, out
 			out(reported)
 		}
 		var fault *Error
-		if st, err := c.PrinterState(ctx); err == nil && st.ReasonKind != 0 {
+		if st, err := c.printerState(ctx); err == nil && st.ReasonKind != 0 {
 			fault = newError(st.ReasonKind, true, "printer-state-reasons "+st.ReasonKeyword+" during the job", nil)
 		}
 		switch {
@@ -403,12 +398,12 @@ const ippCancelTimeout = 3 * time.Second
 
 // cancelJob asks the printer to cancel a job kofu has given up on. A
 // failure is only logged: the session ends unknown either way.
-func (c *IPPClient) cancelJob(ctx context.Context, jobID int, o *Options) {
+func (c *ippClient) cancelJob(ctx context.Context, jobID int, o *Options) {
 	m := c.request(goipp.OpCancelJob)
 	m.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ippCancelTimeout)
 	defer cancel()
-	if _, err := c.Do(cctx, m, nil); err != nil {
+	if _, err := c.do(cctx, m, nil); err != nil {
 		o.logger().Warn("Cancel-Job after a printer fault failed", "job", jobID, "err", err)
 	}
 }

@@ -160,10 +160,10 @@ func TestIPPEvePrinter(t *testing.T) {
 		t.Skip("-short: ippeveprinter takes 5 to 15 s to process a job")
 	}
 	url, spool := startIPPEvePrinter(t)
-	c := &IPPClient{Transport: &http.Transport{}, URL: url}
+	c := &ippClient{Transport: &http.Transport{}, URL: url}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := c.PrinterState(ctx)
+	st, err := c.printerState(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestIPPEvePrinter(t *testing.T) {
 	for job, dpi := range []int{300, 600} {
 		pages := testPages(t, 2, dpi)
 		start := time.Now() // measures elapsed time only
-		n, err := c.PrintPWG(ctx, pages, &Options{ConfirmTimeout: time.Minute, PollInterval: 250 * time.Millisecond})
+		n, err := c.printPWG(ctx, pages, &Options{ConfirmTimeout: time.Minute, PollInterval: 250 * time.Millisecond}, nil)
 		if err != nil || n != 2 {
 			t.Fatalf("%d dpi: PrintPWG = %d, %v", dpi, n, err)
 		}

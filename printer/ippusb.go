@@ -56,11 +56,11 @@ func (t *usbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// ippClient returns the printer's IPP client, created on first use: one
+// ippConn returns the printer's IPP client, created on first use: one
 // transport per link, so that its read buffer lives as long as the pipe.
-func (p *Printer) ippClient() *IPPClient {
+func (p *Printer) ippConn() *ippClient {
 	if p.ipp == nil {
-		p.ipp = &IPPClient{Transport: newUSBTransport(p.link, &p.opts), URL: "http://localhost/ipp/print"}
+		p.ipp = &ippClient{Transport: newUSBTransport(p.link, &p.opts), URL: "http://localhost/ipp/print"}
 	}
 	return p.ipp
 }
@@ -68,7 +68,7 @@ func (p *Printer) ippClient() *IPPClient {
 // printIPP prints over IPP-over-USB, passing the impressions the printer
 // reports completed to out (may be nil).
 func (p *Printer) printIPP(ctx context.Context, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
-	return p.ippClient().printPWG(ctx, pages, &p.opts, out)
+	return p.ippConn().printPWG(ctx, pages, &p.opts, out)
 }
 
 // newJobName is a unique job name from the options' random source.

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"kofu/printer/groundpattern"
 )
 
 // controlTimeout bounds every control transfer (gousb's default, 0,
@@ -33,8 +35,22 @@ type Options struct {
 	// (default 1 s). Unsolicited USTATUS DEVICE reports end it as they
 	// arrive.
 	StatusInterval time.Duration
-	// Quirks added to DefaultQuirks (site configuration).
+	// Quirks added to the built-in quirk table when a USB interface is
+	// chosen (the site's [printer] quirks).
 	Quirks []QuirkRule
+	// GroundPattern, when not nil, is the copy-evident ground pattern
+	// (けん制文字) added to every page the printer prints at the
+	// pattern's resolution, after verification and before encoding: only
+	// on pixels white in the verified page and outside its bottom band and
+	// the KOFU symbol's quiet zone (VerifiedPage.QRZone), and checked on
+	// every page to leave every verified black pixel and the whole band
+	// bit-identical. A page that fails is not sent (KindGroundPattern).
+	GroundPattern *groundpattern.Pattern
+	// RequireGroundPattern refuses (KindGroundPattern) a page the pattern
+	// is not built for — a 300-dpi page, as printer/groundpattern is
+	// 600 dpi only — instead of printing it without the pattern and
+	// logging a warning. The store profiles set it.
+	RequireGroundPattern bool
 	// Rand is the source of job names (default crypto/rand).
 	Rand io.Reader
 	// Logger receives diagnostics (default: discarded). Never document
@@ -118,8 +134,4 @@ func (o *Options) logger() *slog.Logger {
 		return o.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-func (o *Options) quirks() []QuirkRule {
-	return append(DefaultQuirks(), o.Quirks...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,15 +76,17 @@ type Printer struct {
 	idErr  error
 	plan   Plan
 	isFile bool
-	ipp    *IPPClient // IPP-over-USB printers, created on first use
+	ipp    *ippClient // IPP-over-USB printers, created on first use
+	// prepared are the pages Prepare last checked the ground pattern
+	// of; the next Print of exactly these pages need not check again.
+	prepared []*protocol.VerifiedPage
 
 	mu sync.Mutex // one job (or status query) at a time
 }
 
-// NewPrinter reads the device ID over an opened link and chooses the
-// plan. It fails only if the link is unusable; an unsupported printer is
-// returned with Plan().Err set, so that it can still be listed.
-func NewPrinter(ctx context.Context, l Link, opts Options) (*Printer, error) {
+// onLink reads the device ID over an opened link and chooses the plan
+// (New). It fails only if the link is unusable.
+func onLink(ctx context.Context, l Link, opts Options) (*Printer, error) {
 	p := &Printer{link: l, opts: opts, info: l.Info()}
 	cctx, cancel := context.WithTimeout(ctx, controlTimeout)
 	raw, err := ReadDeviceID(cctx, l)
@@ -174,6 +177,15 @@ func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*proto
 			return 0, fmt.Errorf("printer: page %d at %d dpi: only 300 and 600", i+1, pg.DPI())
 		}
 	}
+	// The ground pattern: every page is composited and checked before
+	// the first byte goes out (unless Prepare has just done so for these
+	// very pages), so that a page that fails sends no job at all.
+	if !slices.Equal(pages, p.prepared) {
+		if err := p.prepare(ctx, pages); err != nil {
+			return 0, err
+		}
+	}
+	p.prepared = nil
 	log := p.opts.logger()
 	start := time.Now()
 	var n int

@@ -58,10 +58,10 @@ type QuirkRule struct {
 	Note     string
 }
 
-// DefaultQuirks is the built-in table: usblp's (Linux
+// defaultQuirks is the built-in table: usblp's (Linux
 // drivers/usb/class/usblp.c, quirk_printers[]; its BIDIR flag, "reports
 // bidir but requires unidirectional mode", is QuirkUnidir here).
-func DefaultQuirks() []QuirkRule {
+func defaultQuirks() []QuirkRule {
 	return []QuirkRule{
 		{0x03f0, 0x0004, QuirkUnidir, "HP DeskJet 895C"},
 		{0x03f0, 0x0104, QuirkUnidir, "HP DeskJet 880C"},
@@ -81,9 +81,9 @@ func DefaultQuirks() []QuirkRule {
 	}
 }
 
-// LookupQuirks returns the flags of every rule matching vid:pid: vendor
+// lookupQuirks returns the flags of every rule matching vid:pid: vendor
 // rules (PID 0) and the product's own rule combined.
-func LookupQuirks(rules []QuirkRule, vid, pid uint16) Quirks {
+func lookupQuirks(rules []QuirkRule, vid, pid uint16) Quirks {
 	var q Quirks
 	for _, r := range rules {
 		if r.VID == vid && (r.PID == 0 || r.PID == pid) {
@@ -124,4 +124,16 @@ next:
 		return QuirkRule{}, fmt.Errorf("quirk %q: unknown flag %q", line, name)
 	}
 	return r, nil
+}
+
+// String spells the rule as ParseQuirkRule reads it, canonically: the
+// vendor and product in lower-case hexadecimal (no product for a vendor
+// rule), then the flags in the table's order. Two rules that do the same
+// spell the same (the configuration digest counts rules by it).
+func (r QuirkRule) String() string {
+	s := fmt.Sprintf("0x%04x", r.VID)
+	if r.PID != 0 {
+		s += fmt.Sprintf(" 0x%04x", r.PID)
+	}
+	return s + " " + strings.ReplaceAll(r.Flags.String(), ",", " ")
 }

@@ -11,6 +11,7 @@ import (
 	"kofu/printer/pdl"
 	"kofu/printer/pjl"
 	"kofu/protocol"
+	"kofu/protocol/pages"
 )
 
 // printRaw sends a job on the printer-class pipe (PathPJLPCL, PathPCL,
@@ -50,7 +51,7 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, 
 		}()
 	}
 	w := newJobWriter(writeCtx, p.link, &p.opts)
-	err := writeJob(w, p.plan.Path, job, pages)
+	err := writeJob(w, p.plan.Path, job, pages, &p.opts)
 	if err == nil {
 		err = w.Close()
 	}
@@ -75,9 +76,10 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, 
 	return p.awaitPJL(ctx, rb, len(pages))
 }
 
-// writeJob writes the job's bytes: the PJL header, the pages, the PJL
-// footer, as the path requires.
-func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPage) error {
+// writeJob writes the job's bytes: the PJL header, the pages (each as
+// o.face makes it: with the ground pattern when one is configured), the
+// PJL footer, as the path requires.
+func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPage, o *Options) error {
 	if path == PathPJLPCL {
 		if _, err := w.Write(job.Header()); err != nil {
 			return err
@@ -87,7 +89,7 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 	case PathPJLPCL, PathPCL:
 		pw := pdl.NewPCLWriter(w)
 		for _, pg := range pages {
-			if err := pw.WritePage(pg, pg.DPI()); err != nil {
+			if err := writeFace(pw, pg, o); err != nil {
 				return err
 			}
 		}
@@ -97,7 +99,7 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 	case PathPWG:
 		pw := pdl.NewPWGWriter(w, pdl.Black1, len(pages))
 		for _, pg := range pages {
-			if err := pw.WritePage(pg, pg.DPI()); err != nil {
+			if err := writeFace(pw, pg, o); err != nil {
 				return err
 			}
 		}
@@ -110,6 +112,21 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 		}
 	}
 	return nil
+}
+
+// pageWriter is a PDL writer (pdl.PCLWriter, pdl.PWGWriter).
+type pageWriter interface {
+	WritePage(img pages.Raster, dpi int) error
+}
+
+// writeFace writes one page as o.face makes it and wipes what it made.
+func writeFace(pw pageWriter, pg *protocol.VerifiedPage, o *Options) error {
+	img, done, err := o.face(pg)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return pw.WritePage(img, pg.DPI())
 }
 
 // readback reads the bulk IN pipe for the length of one job and feeds a

@@ -34,7 +34,7 @@ func (p *Printer) Status(ctx context.Context) Status {
 		return s
 	}
 	if p.plan.Path == PathIPP {
-		st, err := p.ippClient().PrinterState(ctx)
+		st, err := p.ippConn().printerState(ctx)
 		if err != nil {
 			s.IPPErr = err
 			s.Problem = KindOffline

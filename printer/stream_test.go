@@ -135,25 +135,3 @@ func TestJobWriterStall(t *testing.T) {
 		})
 	}
 }
-
-// TestStallMidJob: paper runs out on page 1 of a job too big for the
-// printer's buffers (six 600 dpi pages: the emulator holds two), and the
-// printer says nothing unasked: the write stalls, the port status says
-// why, and the job ends unconfirmed with paper out.
-func TestStallMidJob(t *testing.T) {
-	opts := fastOptions(8)
-	opts.ConfirmTimeout = time.Minute // the stall, not the confirmation timeout, must end it
-	p, em := openEmulated(t, EmulatorConfig{Scenario: Scenario{PaperOutAt: 1, NoUStatus: true}}, opts)
-	n, err := p.Print(testCtx(t), nil, testPages(t, 6, 600))
-	if n != 0 || !errors.Is(err, ErrPaperOut) || !errors.Is(err, ErrUnconfirmed) {
-		t.Fatalf("Print = %d, %v", n, err)
-	}
-	var pe *Error
-	errors.As(err, &pe)
-	if !bytes.Contains([]byte(pe.Detail), []byte("stopped taking data")) {
-		t.Fatalf("detail %q: not the stall path", pe.Detail)
-	}
-	if len(em.Pages()) != 0 {
-		t.Fatal("a page printed")
-	}
-}

@@ -96,12 +96,12 @@ func ListUSB(ctx context.Context, extra []QuirkRule) ([]USBDevice, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rules := append(DefaultQuirks(), extra...)
+	rules := append(defaultQuirks(), extra...)
 	uctx := gousb.NewContext()
 	defer uctx.Close()
 	var out []USBDevice
 	_, err := uctx.OpenDevices(func(desc *gousb.DeviceDesc) bool {
-		q := LookupQuirks(rules, uint16(desc.Vendor), uint16(desc.Product))
+		q := lookupQuirks(rules, uint16(desc.Vendor), uint16(desc.Product))
 		if c, ok := findCandidate(desc, q); ok && q&QuirkBlacklist == 0 {
 			out = append(out, USBDevice{VID: uint16(desc.Vendor), PID: uint16(desc.Product), Bus: desc.Bus,
 				Address: desc.Address, Protocol: c.proto, Interface: c.ifNum, Quirks: q})
@@ -117,16 +117,16 @@ func ListUSB(ctx context.Context, extra []QuirkRule) ([]USBDevice, error) {
 	return out, nil
 }
 
-// OpenUSB opens the first printer matching sel (by bus, then address) and
+// openUSB opens the first printer matching sel (by bus, then address) and
 // claims its printer interface: usblp is detached automatically,
 // SET_CONFIGURATION is sent only if the configuration differs (gousb's
 // Config), the alternate is set only when there are several, and every
 // control transfer is bounded by a 5 s timeout.
-func OpenUSB(ctx context.Context, sel Selector, extra []QuirkRule) (Link, error) {
+func openUSB(ctx context.Context, sel Selector, extra []QuirkRule) (Link, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rules := append(DefaultQuirks(), extra...)
+	rules := append(defaultQuirks(), extra...)
 	uctx := gousb.NewContext()
 	var cand candidate
 	var quirks Quirks
@@ -137,7 +137,7 @@ func OpenUSB(ctx context.Context, sel Selector, extra []QuirkRule) (Link, error)
 		if sel.Bus != 0 && (desc.Bus != sel.Bus || desc.Address != sel.Address) {
 			return false
 		}
-		q := LookupQuirks(rules, uint16(desc.Vendor), uint16(desc.Product))
+		q := lookupQuirks(rules, uint16(desc.Vendor), uint16(desc.Product))
 		_, ok := findCandidate(desc, q)
 		return ok && q&QuirkBlacklist == 0
 	})
@@ -156,7 +156,7 @@ func OpenUSB(ctx context.Context, sel Selector, extra []QuirkRule) (Link, error)
 	for _, d := range devs[1:] {
 		d.Close()
 	}
-	quirks = LookupQuirks(rules, uint16(dev.Desc.Vendor), uint16(dev.Desc.Product))
+	quirks = lookupQuirks(rules, uint16(dev.Desc.Vendor), uint16(dev.Desc.Product))
 	cand, _ = findCandidate(dev.Desc, quirks)
 	l := &usbLink{uctx: uctx, dev: dev}
 	fail := func(what string, err error) (Link, error) {

@@ -18,7 +18,7 @@ func ListUSB(context.Context, []QuirkRule) ([]USBDevice, error) {
 	return nil, newError(KindNoBackend, false, "built without cgo", nil)
 }
 
-// OpenUSB reports that USB support was left out of this build.
-func OpenUSB(context.Context, Selector, []QuirkRule) (Link, error) {
+// openUSB reports that USB support was left out of this build.
+func openUSB(context.Context, Selector, []QuirkRule) (Link, error) {
 	return nil, newError(KindNoBackend, false, "built without cgo", nil)
 }

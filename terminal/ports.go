@@ -60,6 +60,17 @@ type Preflighter interface {
 	Ready(ctx context.Context) error
 }
 
+// Preparer is implemented by sinks that must make the verified pages into
+// their job before the move to print and can fail doing so — the printer
+// composites the copy-evident ground pattern and checks that every
+// verified black pixel and the QR band came through bit-identical. The
+// session calls Prepare after Ready, before the move to print: an error
+// there ends the session failed with nothing sent and the fee released,
+// as a failed preflight does. Print then prints those same pages.
+type Preparer interface {
+	Prepare(ctx context.Context, pages []*protocol.VerifiedPage) error
+}
+
 // Identity is the kiosk's identity towards the center.
 type Identity struct {
 	Term, Store string

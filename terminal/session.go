@@ -189,7 +189,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return fail(StateFailed, "journal", err)
 	}
 	var order Order
-	if err := stage(ctx, t.Choose, func(c context.Context) (e error) { order, e = panel.Choose(c); return }); err != nil {
+	if err := k.question(ctx, t.Choose, func(c context.Context) (e error) { order, e = panel.Choose(c); return }); err != nil {
 		return fail(StateCancelled, "choose", err)
 	}
 	// The whole request is built and validated before the PIN is asked
@@ -260,7 +260,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return fail(StateFailed, "journal", err)
 	}
 	panel.Progress(Progress{State: StateFee, Fee: s.res.Fee})
-	err = stage(ctx, t.Pay, func(c context.Context) error {
+	err = k.question(ctx, t.Pay, func(c context.Context) error {
 		if err := panel.Pay(c, s.res.Fee); err != nil {
 			return err
 		}
@@ -314,6 +314,11 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	// check and the first byte.
 	if pf, ok := k.Sink.(Preflighter); ok {
 		if err := stage(ctx, t.Print, pf.Ready); err != nil {
+			return fail(StateFailed, "print", err)
+		}
+	}
+	if pp, ok := k.Sink.(Preparer); ok {
+		if err := stage(ctx, t.Print, func(c context.Context) error { return pp.Prepare(c, verified) }); err != nil {
 			return fail(StateFailed, "print", err)
 		}
 	}
@@ -379,7 +384,7 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 		}
 		panel.Progress(Progress{State: StatePIN, TriesLeft: tries})
 		var pin []byte
-		err := stage(ctx, t.PIN, func(c context.Context) (e error) { pin, e = panel.PIN(c, tries); return })
+		err := s.k.question(ctx, t.PIN, func(c context.Context) (e error) { pin, e = panel.PIN(c, tries); return })
 		if err != nil {
 			clear(pin)
 			if cardGone(ctx, err) {

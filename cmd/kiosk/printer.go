@@ -12,6 +12,7 @@ import (
 
 	"kofu/internal/fixtures"
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 )
@@ -19,7 +20,7 @@ import (
 // runPrinter is `kiosk printer list|status|testpage [--printer SPEC]`
 // (DESIGN §8): the technician's view of the printer.
 func runPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	const usage = "usage: kiosk printer list|status|testpage [--printer SPEC] (SPEC: usb | usb:VID:PID | emulator | file:PATH)"
+	const usage = "usage: kiosk printer list|status|testpage [--printer SPEC] (SPEC: " + printer.SpecSyntax + ")"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return 2, errors.New(usage)
 	}
@@ -29,7 +30,7 @@ func runPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	}
 	fs := flag.NewFlagSet("printer "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	spec := fs.String("printer", "usb", "printer: usb | usb:VID:PID | emulator[:SCENARIO] | file:PATH(.pcl|.pwg)")
+	spec := fs.String("printer", "usb", "printer: "+printer.SpecSyntax+" (emulator OPTIONS: ipp, unidir, scenarios)")
 	dpi := fs.Int("dpi", 300, "testpage: resolution of the page (300 or 600)")
 	timeout := fs.Duration("timeout", 3*time.Minute, "testpage: how long to wait for the printer to confirm")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -38,7 +39,7 @@ func runPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	if fs.NArg() > 0 {
 		return 2, fmt.Errorf("unexpected argument %q; %s", fs.Arg(0), usage)
 	}
-	if _, err := printer.ParseSpec(*spec); err != nil {
+	if err := checkSpec(*spec); err != nil {
 		return 2, err
 	}
 	switch sub {
@@ -54,9 +55,9 @@ func runPrinter(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 // printerList lists the printers a SPEC can reach: every USB printer for
 // usb and usb:VID:PID, or the one emulated or file printer.
 func printerList(ctx context.Context, spec string, w io.Writer) (int, error) {
-	sp, _ := printer.ParseSpec(spec)
-	if sp.Kind != "usb" {
-		p, err := printer.Open(ctx, spec, printer.Options{})
+	sp, _ := printer.ParseTarget(spec)
+	if sp.Kind != printer.TargetUSB {
+		p, err := openTarget(ctx, spec, printer.Options{})
 		if err != nil {
 			return 1, err
 		}
@@ -75,15 +76,9 @@ func printerList(ctx context.Context, spec string, w io.Writer) (int, error) {
 		}
 		found++
 		name := fmt.Sprintf("usb:%04x:%04x (bus %d address %d)", d.VID, d.PID, d.Bus, d.Address)
-		l, err := printer.OpenUSB(ctx, printer.Selector{Bus: d.Bus, Address: d.Address}, nil)
+		p, err := printer.New(ctx, printer.Target{Kind: printer.TargetUSB, USB: printer.Selector{Bus: d.Bus, Address: d.Address}}, printer.Options{})
 		if err != nil {
 			fmt.Fprintf(w, "%s: cannot open: %v\n", name, err)
-			continue
-		}
-		p, err := printer.NewPrinter(ctx, l, printer.Options{})
-		if err != nil {
-			l.Close()
-			fmt.Fprintf(w, "%s: %v\n", name, err)
 			continue
 		}
 		describe(w, name, p)
@@ -126,7 +121,7 @@ func quirkNote(q printer.Quirks) string {
 // printerStatus prints the printer's state; exit 0 only if a job could
 // start now.
 func printerStatus(ctx context.Context, spec string, w io.Writer) (int, error) {
-	p, err := printer.Open(ctx, spec, printer.Options{})
+	p, err := openTarget(ctx, spec, printer.Options{})
 	if err != nil {
 		return 1, err
 	}
@@ -176,7 +171,7 @@ func printerTestPage(ctx context.Context, spec string, dpi int, timeout time.Dur
 	if err != nil {
 		return 1, err
 	}
-	p, err := printer.Open(ctx, spec, printer.Options{})
+	p, err := openTarget(ctx, spec, printer.Options{})
 	if err != nil {
 		return 1, err
 	}
@@ -230,4 +225,19 @@ func renderTestPage(dpi int, spec string) (*image.Gray, error) {
 		Total:  1,
 		QRText: "KOFU-TESTPAGE|" + now,
 	})
+}
+
+// checkSpec checks a printer SPEC, an emulator's options included,
+// without opening anything.
+func checkSpec(spec string) error {
+	t, err := printer.ParseTarget(spec)
+	if err != nil {
+		return err
+	}
+	if t.Kind == printer.TargetEmulator {
+		if _, err := emuprinter.ParseConfig(t.Emulator); err != nil {
+			return fmt.Errorf("printer spec %q: %w", spec, err)
+		}
+	}
+	return nil
 }

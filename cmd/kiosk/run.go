@@ -71,7 +71,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.StringVar(&f.pin, "pin", "", "autopilot: "+pinFlagHelp+" (emulator default: the resident's)")
 	fs.BoolVar(&f.pinStdin, "pin-stdin", false, "autopilot: "+pinStdinHelp)
 	fs.StringVar(&f.muni, "muni", "", "store autopilot: the municipality code the request goes to")
-	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:SCENARIO] (bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
+	fs.StringVar(&f.printerSpec, "printer", "emulator", "printer: emulator[:OPTIONS] (ipp: the IPP-over-USB printer, unidir, scenarios such as paper-out@1; bytes and decoded PNG pages to --out), usb, usb:VID:PID, file:PATH.pcl|.pwg")
 	fs.StringVar(&f.out, "out", "kofu-out", "emulator output directory for printed pages")
 	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
 	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE, or right after the coin unit captured the fee (captured)")
@@ -293,7 +293,11 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	sw := emulatorSW(cfg, f.printerSpec, env)
 	env.Identity.SW = sw
 
-	sink, files, err := openPrinter(ctx, f.printerSpec, f.out)
+	popts, err := printerOptions(cfg, rc.log)
+	if err != nil {
+		return 1, fmt.Errorf("printer: %w", err)
+	}
+	sink, files, err := openPrinter(ctx, f.printerSpec, f.out, popts)
 	if err != nil {
 		return 1, fmt.Errorf("printer: %w", err)
 	}
@@ -445,7 +449,11 @@ func (rc *runContext) store(ctx context.Context) (int, error) {
 		return 2, fmt.Errorf("%s: %w", rc.f.config, err)
 	}
 	sw := buildinfo.Attested(buildinfo.SW(), cfg.Digest(trust))
-	sink, err := printer.Open(ctx, cfg.Printer.Spec, printer.Options{})
+	popts, err := printerOptions(cfg, rc.log)
+	if err != nil {
+		return rc.refuse(fmt.Errorf("printer: %w", err))
+	}
+	sink, err := openTarget(ctx, cfg.Printer.Spec, popts)
 	if err != nil {
 		return rc.refuse(fmt.Errorf("printer %s: %w", cfg.Printer.Spec, err))
 	}
@@ -544,17 +552,22 @@ type closingSink interface {
 	Close() error
 }
 
-// openPrinter opens the printer a spec names. The emulated printer also
-// reports the page files it wrote to out; a real printer writes none.
-func openPrinter(ctx context.Context, spec, out string) (closingSink, func() []string, error) {
-	if spec == "emulator" || strings.HasPrefix(spec, "emulator:") {
-		ep, err := emulator.NewPrinter(ctx, out, strings.TrimPrefix(strings.TrimPrefix(spec, "emulator"), ":"))
+// openPrinter opens the printer a spec names with opts. The emulated
+// printer (emulator[:OPTIONS]: ipp, unidir, scenarios) also reports the
+// page files it wrote to out; a real printer writes none.
+func openPrinter(ctx context.Context, spec, out string, opts printer.Options) (closingSink, func() []string, error) {
+	t, err := printer.ParseTarget(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Kind == printer.TargetEmulator {
+		ep, err := emulator.NewPrinterWith(ctx, out, t.Emulator, opts)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("printer spec %q: %w", spec, err)
 		}
 		return ep, func() []string { return ep.Files }, nil
 	}
-	p, err := printer.Open(ctx, spec, printer.Options{})
+	p, err := printer.New(ctx, t, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"kofu/cardreader/emucard"
 	"kofu/internal/clock"
 	"kofu/internal/emulator"
+	"kofu/printer"
 	"kofu/protocol"
 	"kofu/terminal/config"
 	"kofu/terminal/health"
@@ -87,6 +88,7 @@ type parts struct {
 	filter    string
 	card      health.CardOpener
 	printer   health.PrinterOpener
+	quirks    []printer.QuirkRule // the configuration's printer.quirks
 	spec      string
 	center    health.Center
 	centerErr error // the trust anchors could not be loaded
@@ -146,7 +148,7 @@ func openParts(ctx context.Context, f partsFlags, h partsHooks) (*parts, error) 
 	if f.printer != "" {
 		p.spec = f.printer
 	}
-	p.printer = health.OpenSpec(p.spec)
+	p.printer = health.OpenSpec(p.spec, printer.Options{Quirks: p.quirks})
 	if h.printer != nil {
 		p.printer = h.printer(p.spec)
 	}
@@ -235,6 +237,10 @@ func (p *parts) openConfig(f partsFlags) error {
 		return fmt.Errorf("%s: %s", f.config, oneLine(err))
 	}
 	p.mode, p.spec, p.journal, p.filter = f.config, c.Printer.Spec, c.Journal.Path, c.Card.Reader
+	p.quirks, err = c.Printer.QuirkRules() // the same USB interface the kiosk would choose
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.config, err)
+	}
 	p.center = health.Center{URL: c.Center.URL, MaxSkew: c.Center.MaxSkew.Duration}
 	trust, err := c.LoadTrust()
 	if err == nil {

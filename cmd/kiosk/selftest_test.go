@@ -68,7 +68,7 @@ func journalWith(t *testing.T, dir string) string {
 func paperOut(t *testing.T) func(string) health.PrinterOpener {
 	t.Helper()
 	ctx := context.Background()
-	p, err := printer.Open(ctx, "emulator:paper-out@1", printer.Options{ConfirmTimeout: 400 * time.Millisecond, PerPage: time.Millisecond,
+	p, err := openTarget(ctx, "emulator:paper-out@1", printer.Options{ConfirmTimeout: 400 * time.Millisecond, PerPage: time.Millisecond,
 		StallTimeout: 30 * time.Millisecond, WriteTimeout: 2 * time.Second, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestSelftestEmulator(t *testing.T) {
 	roDir := t.TempDir()
 	roJournal := journalWith(t, roDir)
 	absentWant := "no USB printer matches dead:beef; check that the printer is switched on and its USB cable is plugged in"
-	if _, err := printer.Open(context.Background(), "usb:dead:beef", printer.Options{}); errors.Is(err, printer.ErrNoBackend) {
+	if _, err := openTarget(context.Background(), "usb:dead:beef", printer.Options{}); errors.Is(err, printer.ErrNoBackend) {
 		absentWant = "built without USB (no cgo)"
 	}
 

@@ -160,7 +160,7 @@ func TestStoreMachineUI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sink, err := printer.Open(ctx, "emulator", printer.Options{})
+	sink, err := openTarget(ctx, "emulator", printer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"kofu/internal/fixtures"
 	"kofu/internal/testclock"
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/protocol/center"
 	"kofu/terminal"
@@ -354,17 +355,17 @@ func TestRunUIOutOfService(t *testing.T) {
 	cases := []struct {
 		name    string
 		journal bool
-		breakIt func(env *emulator.Env, emu *printer.Emulator, jpath string)
+		breakIt func(env *emulator.Env, emu *emuprinter.Printer, jpath string)
 		want    []string
-		fix     func(emu *printer.Emulator)
+		fix     func(emu *emuprinter.Printer)
 	}{
-		{name: "paper out", breakIt: func(_ *emulator.Env, emu *printer.Emulator, _ string) {
+		{name: "paper out", breakIt: func(_ *emulator.Env, emu *emuprinter.Printer, _ string) {
 			emu.SetStatus(printer.StatusPaperEmpty | printer.StatusSelected)
 		}, want: []string{"● プリンタ", "printer: kofu Emulated Laser 5 (SN EMU0001): paper out: load A4 paper"},
-			fix: func(emu *printer.Emulator) { emu.SetStatus(printer.StatusNotError | printer.StatusSelected) }},
-		{name: "center down", breakIt: func(env *emulator.Env, _ *printer.Emulator, _ string) { env.Center.Close() },
+			fix: func(emu *emuprinter.Printer) { emu.SetStatus(printer.StatusNotError | printer.StatusSelected) }},
+		{name: "center down", breakIt: func(env *emulator.Env, _ *emuprinter.Printer, _ string) { env.Center.Close() },
 			want: []string{"● 交付センターとの通信", "center: nothing listens at", "connection refused"}},
-		{name: "journal tampered with", journal: true, breakIt: func(_ *emulator.Env, _ *printer.Emulator, jpath string) {
+		{name: "journal tampered with", journal: true, breakIt: func(_ *emulator.Env, _ *emuprinter.Printer, jpath string) {
 			data, _ := os.ReadFile(jpath)
 			os.WriteFile(jpath, bytes.Replace(data, []byte(`"kind":"open"`), []byte(`"kind":"state"`), 1), 0o600)
 		}, want: []string{"● 取引の記録", "chain broken at line 1"}},
@@ -384,8 +385,8 @@ func TestRunUIOutOfService(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer j.Close()
-			emu := printer.NewEmulator(printer.EmulatorConfig{})
-			p, err := printer.NewPrinter(ctx, emu, printer.Options{})
+			emu := emuprinter.New(emuprinter.Config{})
+			p, err := printer.New(ctx, printer.OnLink(emu), printer.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,6 +23,7 @@ import (
 	"kofu/internal/emulator"
 	"kofu/internal/fixtures"
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/journal"
@@ -149,10 +150,9 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	defer j.Close()
 
-	emu := printer.NewEmulator(printer.EmulatorConfig{Keep: 1})
-	p, err := printer.NewPrinter(ctx, &firstByteLink{Link: emu, st: st}, printer.Options{})
+	emu := emuprinter.New(emuprinter.Config{Keep: 1})
+	p, err := printer.New(ctx, printer.OnLink(&firstByteLink{Link: emu, st: st}), printer.Options{})
 	if err != nil {
-		emu.Close()
 		return 1, err
 	}
 	defer p.Close()

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 )
@@ -22,25 +23,31 @@ type Printer struct {
 	Files []string // page files written, in order
 
 	p   *printer.Printer
-	emu *printer.Emulator
+	emu *emuprinter.Printer
 	tee *teeLink
 }
 
-// NewPrinter starts an emulated printer playing scenario ("" for none, e.g.
-// "paper-out@2", see printer.ParseScenario).
-func NewPrinter(ctx context.Context, dir, scenario string) (*Printer, error) {
-	sc, err := printer.ParseScenario(scenario)
+// NewPrinter starts the emulated printer an emulator SPEC's options
+// describe ("" for the default PJL + PCL laser; e.g. "paper-out@2", "ipp",
+// "ipp,jam@1": see emuprinter.ParseConfig).
+func NewPrinter(ctx context.Context, dir, options string) (*Printer, error) {
+	return NewPrinterWith(ctx, dir, options, printer.Options{})
+}
+
+// NewPrinterWith is NewPrinter with kofu's printer code tuned by opts (the
+// kiosk's configured status interval, ground pattern, logger).
+func NewPrinterWith(ctx context.Context, dir, options string, opts printer.Options) (*Printer, error) {
+	cfg, err := emuprinter.ParseConfig(options)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	emu := printer.NewEmulator(printer.EmulatorConfig{Scenario: sc})
+	emu := emuprinter.New(cfg)
 	tee := &teeLink{Link: emu}
-	p, err := printer.NewPrinter(ctx, tee, printer.Options{})
+	p, err := printer.New(ctx, printer.OnLink(tee), opts)
 	if err != nil {
-		emu.Close()
 		return nil, err
 	}
 	if plan := p.Plan(); plan.Err != nil {
@@ -62,6 +69,12 @@ func (e *Printer) Device() *printer.Printer { return e.p }
 
 // Ready asks kofu's printer whether it can take a job (terminal.Preflighter).
 func (e *Printer) Ready(ctx context.Context) error { return e.p.Ready(ctx) }
+
+// Prepare composites and checks the ground pattern before the move to
+// print (terminal.Preparer).
+func (e *Printer) Prepare(ctx context.Context, vp []*protocol.VerifiedPage) error {
+	return e.p.Prepare(ctx, vp)
+}
 
 // Print prints through kofu's printer code, then saves what the device got.
 func (e *Printer) Print(ctx context.Context, tid []byte, vp []*protocol.VerifiedPage) (int, error) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 )
 
@@ -142,11 +143,10 @@ type paperPrinter struct {
 // newPaperPrinter starts an emulated printer behind kofu's printer code.
 // It keeps only the last sheet it printed (the judge reads the bytes).
 func newPaperPrinter(ctx context.Context, w *wire) (*paperPrinter, error) {
-	emu := printer.NewEmulator(printer.EmulatorConfig{Keep: 1})
+	emu := emuprinter.New(emuprinter.Config{Keep: 1})
 	tap := &tapLink{Link: emu}
-	p, err := printer.NewPrinter(ctx, tap, printer.Options{})
+	p, err := printer.New(ctx, printer.OnLink(tap), printer.Options{})
 	if err != nil {
-		emu.Close()
 		return nil, err
 	}
 	if plan := p.Plan(); plan.Err != nil {

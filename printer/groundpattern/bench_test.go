@@ -40,6 +40,31 @@ func BenchmarkComposite(b *testing.B) {
 	}
 }
 
+// BenchmarkComposite600 is the print path's cost per face (issue 19:
+// ≤ 10 ms per A4 face at 600 dpi): one A4 certificate page composited
+// with the keep-out the printer passes (the bottom band and the symbol's
+// quiet zone), Verify included, and the result wiped as the printer wipes
+// it once the page is encoded.
+//
+//	go test -run XXX -bench Composite600 -benchtime 50x ./printer/groundpattern
+func BenchmarkComposite600(b *testing.B) {
+	p := standardPattern(b)
+	face := certificate(b)
+	syms, err := pages.FindSymbols(face)
+	if err != nil || len(syms) == 0 {
+		b.Fatalf("the sample page's symbol: %v (%d found)", err, len(syms))
+	}
+	keep := KeepOut(face.W, face.H, DPI, syms[0].Quiet)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := p.Composite(face, keep, DPI)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Wipe()
+	}
+}
+
 // BenchmarkVerify is the check alone, the part of Composite that runs on
 // every page.
 func BenchmarkVerify(b *testing.B) {

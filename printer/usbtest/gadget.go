@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 )
 
 // GadgetConfig configures the gadget side.
@@ -21,13 +23,33 @@ type GadgetConfig struct {
 // (GADGET_SET_PRINTER_STATUS). It prints a marker line for every page
 // printed, job ended and status change, until ctx ends.
 func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.PortStatus) error, cfg GadgetConfig, out io.Writer) error {
-	em := printer.NewEmulator(printer.EmulatorConfig{Scenario: printer.Scenario{PaperOutAt: cfg.PaperOutAt}})
+	em := emuprinter.New(emuprinter.Config{Scenario: emuprinter.Scenario{PaperOutAt: cfg.PaperOutAt}})
 	defer em.Close()
+	// mirror copies the engine's port status into the gadget when it
+	// changed. It runs on the tick and also before any readback goes to
+	// the host, so a host that has read "paper out" from the printer
+	// finds the port status saying so too, as on a real printer.
+	var mu sync.Mutex
+	out = &lockedWriter{w: out}
 	status := em.PortStatus()
 	if err := setStatus(status); err != nil {
 		return fmt.Errorf("set printer status: %w", err)
 	}
 	fmt.Fprintf(out, Marker+"gadget status %v\n", status)
+	mirror := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		s := em.PortStatus()
+		if s == status {
+			return nil
+		}
+		status = s
+		if err := setStatus(s); err != nil {
+			return fmt.Errorf("set printer status: %w", err)
+		}
+		fmt.Fprintf(out, Marker+"gadget status %v\n", s)
+		return nil
+	}
 	errc := make(chan error, 2)
 	go func() { // host → printer
 		buf := make([]byte, 8192)
@@ -53,6 +75,10 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 				errc <- err
 				return
 			}
+			if err := mirror(); err != nil {
+				errc <- err
+				return
+			}
 			if _, err := dev.Write(buf[:n]); err != nil {
 				errc <- fmt.Errorf("write: %w", err)
 				return
@@ -73,12 +99,8 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 			return err
 		case <-tick.C:
 		}
-		if s := em.PortStatus(); s != status {
-			status = s
-			if err := setStatus(s); err != nil {
-				return fmt.Errorf("set printer status: %w", err)
-			}
-			fmt.Fprintf(out, Marker+"gadget status %v\n", s)
+		if err := mirror(); err != nil {
+			return err
 		}
 		for _, p := range em.Pages()[pages:] {
 			pages++
@@ -97,4 +119,17 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 			return err
 		}
 	}
+}
+
+// lockedWriter serialises the gadget's report lines, written from the
+// main loop and from the readback goroutine.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

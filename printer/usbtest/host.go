@@ -124,7 +124,7 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	cancel()
 	check("port-status", err == nil && st == cfg.Want.Status, "%v (%v)", st, err)
 
-	p, err := printer.NewPrinter(ctx, link, cfg.Printer)
+	p, err := printer.New(ctx, printer.OnLink(link), cfg.Printer)
 	if !check("plan", err == nil && p.Plan().Path == printer.PathPJLPCL && p.Plan().Confirm, "%+v %v", planOf(p), err) {
 		link.Close()
 		return false

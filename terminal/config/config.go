@@ -19,6 +19,8 @@ import (
 	"unicode"
 
 	"github.com/BurntSushi/toml"
+
+	"kofu/printer"
 )
 
 // Config is the kiosk configuration. Paths are absolute or relative to
@@ -81,6 +83,40 @@ type Printer struct {
 	// 0 means the floor of DESIGN §3.4, 5 mm; a printer with a wider margin
 	// raises it (the emulated center's symbol leaves 5.9 mm).
 	MarginMM float64 `toml:"margin_mm"`
+	// Quirks are site quirk rules added to kofu's built-in table, one per
+	// string in CUPS's usb-quirks syntax: "0xVVVV [0xPPPP] flag [flag…]"
+	// with the flags unidir, no-reattach, soft-reset, delay-close,
+	// no-alt-set and blacklist (printer.ParseQuirkRule). They change how
+	// a USB printer is driven (a "bidirectional" printer driven as
+	// unidirectional can never confirm a job), so they count in the
+	// configuration digest.
+	Quirks []string `toml:"quirks"`
+	// StatusInterval is how often the printer is asked its state while a
+	// job waits for its confirmation, so that paper out or a jam ends the
+	// job at once (printer.Options.StatusInterval; default 1s, 200ms to
+	// 30s).
+	StatusInterval Duration `toml:"status_interval"`
+	// GroundPattern adds the copy-evident ground pattern (けん制文字,
+	// printer/groundpattern) to every verified page at 600 dpi. Default
+	// true; the store profiles require it. See PatternOn.
+	GroundPattern *bool `toml:"ground_pattern"`
+}
+
+// PatternOn reports whether the copy-evident ground pattern is on: true
+// unless printer.ground_pattern = false.
+func (p Printer) PatternOn() bool { return p.GroundPattern == nil || *p.GroundPattern }
+
+// QuirkRules parses printer.quirks (Check has refused a bad rule).
+func (p Printer) QuirkRules() ([]printer.QuirkRule, error) {
+	out := make([]printer.QuirkRule, 0, len(p.Quirks))
+	for _, q := range p.Quirks {
+		r, err := printer.ParseQuirkRule(q)
+		if err != nil {
+			return nil, fmt.Errorf("printer.quirks: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // Journal is where sessions are recorded.
@@ -320,6 +356,14 @@ func (c *Config) validate() []error {
 	if err := checkPrinterSpec(c.Printer.Spec); err != nil {
 		bad("printer.spec", quote(c.Printer.Spec), err.Error())
 	}
+	for _, q := range c.Printer.Quirks {
+		if _, err := printer.ParseQuirkRule(q); err != nil {
+			bad("printer.quirks", quote(q), `"0xVVVV [0xPPPP] FLAG…" with the flags unidir, no-reattach, soft-reset, delay-close, no-alt-set, blacklist`)
+		}
+	}
+	if spec, ok := LookupProfile(c.Profile.Name); ok && spec.GroundPattern && !c.Printer.PatternOn() {
+		bad("printer.ground_pattern", "false", "true (or leave it out): profile "+quote(c.Profile.Name)+" prints the copy-evident ground pattern")
+	}
 	if m := c.Printer.MarginMM; m != 0 && !(m >= 5 && m <= 25) {
 		bad("printer.margin_mm", strconv.FormatFloat(m, 'g', -1, 64), "0 (default: 5 mm) or 5 to 25 millimetres")
 	}
@@ -340,6 +384,7 @@ func (c *Config) validate() []error {
 		{"session.print", c.Session.Print, 5 * time.Second, 30 * time.Minute},
 		{"session.finish", c.Session.Finish, 5 * time.Second, 30 * time.Minute},
 		{"ui.recheck", c.UI.Recheck, time.Second, 10 * time.Minute},
+		{"printer.status_interval", c.Printer.StatusInterval, 200 * time.Millisecond, 30 * time.Second},
 	}
 	for _, d := range durations {
 		if d.d.Duration != 0 && (d.d.Duration < d.min || d.d.Duration > d.max) {

@@ -43,6 +43,12 @@ func TestErrors(t *testing.T) {
 		from, to string
 		want     string
 	}{
+		{"bad quirk", `spec = "usb"`, "spec = \"usb\"\nquirks = [\"0x04f9 bidir\"]",
+			`printer.quirks: "0x04f9 bidir" is not allowed; "0xVVVV [0xPPPP] FLAG…" with the flags unidir, no-reattach, soft-reset, delay-close, no-alt-set, blacklist`},
+		{"status interval too short", `spec = "usb"`, "spec = \"usb\"\nstatus_interval = \"100ms\"",
+			`printer.status_interval: "100ms" is not allowed; between 200ms and 30s (or leave it out for the default)`},
+		{"ground pattern off on a store profile", `spec = "usb"`, "spec = \"usb\"\nground_pattern = false",
+			`printer.ground_pattern: false is not allowed; true (or leave it out): profile "store-multi" prints the copy-evident ground pattern`},
 		{"unknown key", `[card]`, "[card]\ncolour = \"red\"",
 			`card.colour: an unknown key is not allowed; see kiosk.example.toml for the keys`},
 		{"http URL", `url = "https://center.example.jp:8443"`, `url = "http://center.example.jp"`,

@@ -46,6 +46,14 @@ type effective struct {
 	Munis     string    `json:"municipalities"` // SHA-256 of the parsed list, "" when none
 	Profile   string    `json:"profile"`
 	Helpdesk  string    `json:"helpdesk,omitempty"` // on screen: attested with the rest
+
+	// The printer keys of issue 19 are left out at their defaults, so
+	// that a configuration that does not set them keeps its digest:
+	// quirks (parsed, spelt canonically, sorted), the status interval
+	// when not 1s, and the ground pattern only when off.
+	Quirks         []string `json:"printer_quirks,omitempty"`
+	StatusInterval string   `json:"printer_status_interval,omitempty"`
+	GroundPattern  string   `json:"printer_ground_pattern,omitempty"`
 }
 
 // Canonical returns the canonical effective configuration (JSON) the
@@ -71,6 +79,21 @@ func (c *Config) Canonical(t *Trust) []byte {
 	}
 	if e.Margin <= pages.DefaultMarginMM {
 		e.Margin = 0 // the floor, written out or left out, is the same configuration
+	}
+	if rules, err := c.Printer.QuirkRules(); err != nil {
+		e.Quirks = []string{"unreadable"} // Check refuses it first
+	} else {
+		for _, r := range rules {
+			e.Quirks = append(e.Quirks, r.String())
+		}
+		slices.Sort(e.Quirks)
+		e.Quirks = slices.Compact(e.Quirks)
+	}
+	if d := c.Printer.StatusInterval.Duration; d > 0 && d != time.Second {
+		e.StatusInterval = d.String()
+	}
+	if !c.Printer.PatternOn() {
+		e.GroundPattern = "off"
 	}
 	if PrinterKind(e.Printer) == "file" {
 		e.Printer = "file:*" + e.Printer[strings.LastIndexByte(e.Printer, '.'):]

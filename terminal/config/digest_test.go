@@ -75,6 +75,14 @@ func TestDigest(t *testing.T) {
 		{"printer margin at the floor", r(`spec = "usb"`, "spec = \"usb\"\nmargin_mm = 5"), false},
 		{"default left out", r(`page = "20s"`, ``), false},
 		{"municipality list", r(`municipalities = "municipalities.toml"`, "municipalities = \""+munis(t, 300)+"\""), true},
+		{"printer quirks", r(`spec = "usb"`, "spec = \"usb\"\nquirks = [\"0x04f9 0x0042 unidir\"]"), true},
+		{"printer quirks none", r(`spec = "usb"`, "spec = \"usb\"\nquirks = []"), false},
+		{"printer status interval", r(`spec = "usb"`, "spec = \"usb\"\nstatus_interval = \"500ms\""), true},
+		{"printer status interval default", r(`spec = "usb"`, "spec = \"usb\"\nstatus_interval = \"1s\""), false},
+		{"ground pattern written out", r(`spec = "usb"`, "spec = \"usb\"\nground_pattern = true"), false},
+		{"ground pattern off (laptop)", func(s string) string {
+			return r(`name = "store-multi"`, `name = "laptop"`)(r(`spec = "usb"`, "spec = \"usb\"\nground_pattern = false")(s))
+		}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,5 +114,25 @@ func TestDigestMunicipalities(t *testing.T) {
 	a, b, c := digest(munis(t, 300)), digest(munis(t, 300)), digest(munis(t, 350))
 	if a != b || a == c || a == digest("") {
 		t.Fatalf("300 %s, 300 elsewhere %s, 350 %s", a, b, c)
+	}
+}
+
+// TestDigestQuirksCanonical: quirk rules count by what they do, not how
+// they are spelt or ordered.
+func TestDigestQuirksCanonical(t *testing.T) {
+	digest := func(q ...string) string {
+		c := &Config{Printer: Printer{Spec: "usb", Quirks: q}}
+		return c.Digest(nil)
+	}
+	a := digest("0x04F9 0x0042 unidir soft-reset", "1008 blacklist")
+	b := digest("0x03f0 BLACKLIST", "0x04f9 0x42 SOFT-RESET UNIDIR", "0x03f0 blacklist")
+	if a != b {
+		t.Fatalf("the same rules spelt differently: %s, %s", a, b)
+	}
+	if digest("0x04f9 0x0042 unidir") == digest("0x04f9 0x0042 soft-reset") {
+		t.Fatal("different rules, one digest")
+	}
+	if digest() != (&Config{Printer: Printer{Spec: "usb"}}).Digest(nil) {
+		t.Fatal("no rules and an empty list differ")
 	}
 }

@@ -30,6 +30,11 @@ type ProfileSpec struct {
 	// (the larger of the IPv4 and IPv6 counts, so a dual-stack server is
 	// one endpoint). MaxEndpoints 0: no upper bound.
 	MinEndpoints, MaxEndpoints int
+	// GroundPattern: the profile prints the copy-evident ground pattern
+	// (printer.ground_pattern may not be false), and a page it cannot be
+	// added to (300 dpi: printer/groundpattern refuses) is refused
+	// before the move to print rather than printed without it.
+	GroundPattern bool
 }
 
 // Profiles is the table of deployment profiles.
@@ -39,10 +44,10 @@ func Profiles() []ProfileSpec {
 			PrinterKinds: []string{"emulator", "file", "usb"}, MinEndpoints: 1},
 		{Name: "store-single", About: "a store machine against a single-server center",
 			PrinterKinds: []string{"usb"}, PrinterMFG: `\S`, PrinterMDL: `\S`, Reader: `\S`,
-			MinEndpoints: 1, MaxEndpoints: 1},
+			MinEndpoints: 1, MaxEndpoints: 1, GroundPattern: true},
 		{Name: "store-multi", About: "a store machine against a multi-server center (DNS names ≥2 servers)",
 			PrinterKinds: []string{"usb"}, PrinterMFG: `\S`, PrinterMDL: `\S`, Reader: `\S`,
-			MinEndpoints: 2},
+			MinEndpoints: 2, GroundPattern: true},
 	}
 }
 

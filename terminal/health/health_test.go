@@ -27,6 +27,7 @@ import (
 	"kofu/internal/fixtures"
 	"kofu/internal/testclock"
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/terminal/journal"
 )
@@ -196,10 +197,10 @@ func TestProbeCardTrace(t *testing.T) {
 	}
 }
 
-func emulatedPrinter(t *testing.T, cfg printer.EmulatorConfig) (*printer.Emulator, *printer.Printer) {
+func emulatedPrinter(t *testing.T, cfg emuprinter.Config) (*emuprinter.Printer, *printer.Printer) {
 	t.Helper()
-	emu := printer.NewEmulator(cfg)
-	p, err := printer.NewPrinter(context.Background(), emu, printer.Options{})
+	emu := emuprinter.New(cfg)
+	p, err := printer.New(context.Background(), printer.OnLink(emu), printer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,23 +211,23 @@ func emulatedPrinter(t *testing.T, cfg printer.EmulatorConfig) (*printer.Emulato
 func TestPrinter(t *testing.T) {
 	cases := []struct {
 		name   string
-		cfg    printer.EmulatorConfig
-		break_ func(*printer.Emulator)
+		cfg    emuprinter.Config
+		break_ func(*emuprinter.Printer)
 		st     Status
 		want   []string
 	}{
-		{"ready", printer.EmulatorConfig{}, nil, OK, []string{"kofu Emulated Laser 5 (SN EMU0001): ready", "PJL + PCL 5 raster, confirmed"}},
-		{"paper out", printer.EmulatorConfig{}, func(e *printer.Emulator) { e.SetStatus(printer.StatusPaperEmpty | printer.StatusSelected) },
+		{"ready", emuprinter.Config{}, nil, OK, []string{"kofu Emulated Laser 5 (SN EMU0001): ready", "PJL + PCL 5 raster, confirmed"}},
+		{"paper out", emuprinter.Config{}, func(e *emuprinter.Printer) { e.SetStatus(printer.StatusPaperEmpty | printer.StatusSelected) },
 			Fail, []string{"paper out: load A4 paper", "PJL 41101"}},
-		{"jam", printer.EmulatorConfig{}, func(e *printer.Emulator) { e.SetStatus(printer.StatusJam | printer.StatusSelected) },
+		{"jam", emuprinter.Config{}, func(e *emuprinter.Printer) { e.SetStatus(printer.StatusJam | printer.StatusSelected) },
 			Fail, []string{"paper jam: open the cover"}},
-		{"cover open", printer.EmulatorConfig{}, func(e *printer.Emulator) { e.SetStatus(printer.StatusCoverOpen | printer.StatusNotError) },
+		{"cover open", emuprinter.Config{}, func(e *emuprinter.Printer) { e.SetStatus(printer.StatusCoverOpen | printer.StatusNotError) },
 			Fail, []string{"a cover or door is open"}},
-		{"unplugged", printer.EmulatorConfig{}, func(e *printer.Emulator) { e.Unplug() }, Fail, []string{"offline or in error", "USB cable"}},
-		{"host-based printer", printer.EmulatorConfig{PNP: "MFG:Cheap;MDL:GDI 1;CMD:GDI;"}, nil, Fail,
+		{"unplugged", emuprinter.Config{}, func(e *emuprinter.Printer) { e.Unplug() }, Fail, []string{"offline or in error", "USB cable"}},
+		{"host-based printer", emuprinter.Config{PNP: "MFG:Cheap;MDL:GDI 1;CMD:GDI;"}, nil, Fail,
 			[]string{"Cheap GDI 1 cannot be used", "PCL 5 with PJL, PWG Raster or IPP-over-USB"}},
-		{"unidirectional", printer.EmulatorConfig{Protocol: 1}, nil, Warn, []string{"cannot be confirmed", `"unknown"`}},
-		{"IPP-over-USB", printer.EmulatorConfig{Protocol: 4}, nil, OK, []string{"Emulated IPP Laser", "IPP-over-USB"}},
+		{"unidirectional", emuprinter.Config{Protocol: 1}, nil, Warn, []string{"cannot be confirmed", `"unknown"`}},
+		{"IPP-over-USB", emuprinter.Config{Protocol: 4}, nil, OK, []string{"Emulated IPP Laser", "IPP-over-USB"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,10 +243,10 @@ func TestPrinter(t *testing.T) {
 		})
 	}
 	t.Run("spec that opens nothing", func(t *testing.T) {
-		expect(t, PrinterCheck(OpenSpec("file:/nonexistent/dir/x.pcl")).Run(context.Background()), Fail, "no printer:", "switched on")
+		expect(t, PrinterCheck(OpenSpec("file:/nonexistent/dir/x.pcl", printer.Options{})).Run(context.Background()), Fail, "no printer:", "switched on")
 	})
 	t.Run("spec opened and closed per check", func(t *testing.T) {
-		expect(t, PrinterCheck(OpenSpec("emulator")).Run(context.Background()), OK, "ready")
+		expect(t, PrinterCheck(OpenSpec("emulator", printer.Options{})).Run(context.Background()), OK, "ready")
 	})
 }
 

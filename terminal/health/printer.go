@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 )
 
 // Printer is the printer as the checks see it (*printer.Printer).
@@ -22,10 +23,15 @@ type Printer interface {
 type PrinterOpener func(ctx context.Context) (Printer, func(), error)
 
 // OpenSpec opens the printer a SPEC names for each check and closes it
-// after (`kiosk selftest`, `kiosk diag` while no kiosk holds the printer).
-func OpenSpec(spec string) PrinterOpener {
+// after (`kiosk selftest`, `kiosk diag` while no kiosk holds the printer);
+// an emulator SPEC starts a fresh emulated printer each time.
+func OpenSpec(spec string, opts printer.Options) PrinterOpener {
 	return func(ctx context.Context) (Printer, func(), error) {
-		p, err := printer.Open(ctx, spec, printer.Options{})
+		t, _, err := emuprinter.ParseTarget(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := printer.New(ctx, t, opts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -93,19 +99,8 @@ func printerName(info *PrinterInfo) string {
 
 // problemAdvice says what stops printing and what to do about it.
 func problemAdvice(st printer.Status) string {
-	var s string
-	switch st.Problem {
-	case printer.KindPaperOut:
-		s = "paper out: load A4 paper and close the tray"
-	case printer.KindJam:
-		s = "paper jam: open the cover, remove the jammed sheet and close the cover"
-	case printer.KindCoverOpen:
-		s = "a cover or door is open: close it"
-	case printer.KindOffline:
-		s = "offline or in error: check the printer's power, panel and USB cable"
-	case printer.KindHardware:
-		s = "hardware fault reported: read the printer's panel and call its service"
-	default:
+	s := st.Problem.ClerkAction()
+	if s == "" {
 		s = fmt.Sprintf("not ready (%v)", st.Problem)
 	}
 	switch {

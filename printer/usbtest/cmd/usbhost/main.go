@@ -19,7 +19,13 @@ func main() {
 	defer cancel()
 	ok := usbtest.RunHost(ctx, usbtest.HostConfig{
 		Open: func(ctx context.Context) (printer.Link, error) {
-			return printer.OpenUSB(ctx, printer.Selector{VID: 0x0525, PID: 0xa4a8}, nil)
+			// The host checks run on the link itself (device ID, port
+			// status, soft reset) before a Printer is made on it again.
+			p, err := printer.New(ctx, printer.Target{Kind: printer.TargetUSB, USB: printer.Selector{VID: 0x0525, PID: 0xa4a8}}, printer.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return p.Link(), nil
 		},
 		Driver:   printerDriver,
 		Want:     usbtest.WantGadget(),

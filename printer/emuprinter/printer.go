@@ -1,4 +1,4 @@
-package printer
+package emuprinter
 
 import (
 	"bufio"
@@ -11,29 +11,34 @@ import (
 	"io"
 	"sync"
 
+	"kofu/printer"
 	"kofu/printer/pdl"
 )
 
-// DefaultEmulatorID is the emulated printer's pnp_string: a PJL + PCL 5
+// DefaultID is the emulated printer's pnp_string: a PJL + PCL 5
 // laser that also takes PWG, followed by two spaces because Linux 6.1's
 // gadget drops the last two characters of its reply.
-const DefaultEmulatorID = "MFG:kofu;MDL:Emulated Laser 5;CMD:PJL,PCL,PCL5E,PWG;CLS:PRINTER;DES:kofu emulated printer;SN:EMU0001;  "
+const DefaultID = "MFG:kofu;MDL:Emulated Laser 5;CMD:PJL,PCL,PCL5E,PWG;CLS:PRINTER;DES:kofu emulated printer;SN:EMU0001;  "
 
-// DefaultIPPEmulatorID is the pnp_string of the emulated IPP-over-USB
+// DefaultIPPID is the pnp_string of the emulated IPP-over-USB
 // printer (protocol 4): an AirPrint-class laser.
-const DefaultIPPEmulatorID = "MFG:kofu;MDL:Emulated IPP Laser;CMD:PWG,URF,PDF;CLS:PRINTER;SN:EMU0004;  "
+const DefaultIPPID = "MFG:kofu;MDL:Emulated IPP Laser;CMD:PWG,URF,PDF;CLS:PRINTER;SN:EMU0004;  "
 
-// EmulatorConfig describes an emulated printer.
-type EmulatorConfig struct {
-	PNP      string // pnp_string as configured on the gadget (default DefaultEmulatorID, or DefaultIPPEmulatorID for protocol 4)
+// Config describes an emulated printer.
+type Config struct {
+	PNP      string // pnp_string as configured on the gadget (default DefaultID, or DefaultIPPID for protocol 4)
 	Protocol int    // interface protocol: 1, 2 (default) or 4 (IPP-over-USB)
 	VID, PID uint16 // default 0525:a4a8 (the Linux printer gadget's)
 	Scenario Scenario
 	Limits   pdl.Limits // decoder limits (default pdl.DefaultLimits)
 	Keep     int        // printed pages kept for Pages (default 64; older are dropped)
+	// Quirks are reported in Info as a USB link reports the quirks its
+	// rules matched, so that kofu's printer applies them (soft reset
+	// after an aborted job, …).
+	Quirks printer.Quirks
 }
 
-// Emulator is an emulated USB printer: a Link with the Linux printer
+// Printer is an emulated USB printer: a Link with the Linux printer
 // gadget's (f_printer, 6.1) control semantics — malformed class requests
 // stall; GET_DEVICE_ID's length prefix leaves out its own two bytes and so
 // the reply loses the text's last two characters; SOFT_RESET answers only
@@ -41,9 +46,9 @@ type EmulatorConfig struct {
 // answers PJL (ECHO, INFO STATUS, USTATUS JOB and DEVICE), decodes PCL 5
 // and PWG Raster (or IPP Print-Job requests on protocol 4) back to pages,
 // and plays its Scenario.
-type Emulator struct {
-	cfg  EmulatorConfig
-	info Info
+type Printer struct {
+	cfg  Config
+	info printer.Info
 
 	in      chan []byte        // bulk OUT data to the engine (the printer's input buffer)
 	stop    chan struct{}      // closed by Close
@@ -52,14 +57,14 @@ type Emulator struct {
 	mu       sync.Mutex
 	cond     *sync.Cond // signals readback data and state changes
 	readback bytes.Buffer
-	status   PortStatus
+	status   printer.PortStatus
 	unplug   bool
 	closed   bool
 	received int64
 	sum      hash.Hash
 	pages    []*pdl.Page
 	printed  int // pages printed since start
-	jobs     []EmulatedJob
+	jobs     []Job
 	err      error // first decoding error
 	resets   int
 	// pendingAck is the reset the engine is handling (engine goroutine only).
@@ -67,23 +72,23 @@ type Emulator struct {
 	wg         sync.WaitGroup
 }
 
-// EmulatedJob is one job as the emulated printer saw it.
-type EmulatedJob struct {
+// Job is one job as the emulated printer saw it.
+type Job struct {
 	Name   string
 	Pages  int
 	Ended  bool   // the printer reported its end
 	Result string // reported RESULT
 }
 
-// NewEmulator starts an emulated printer.
-func NewEmulator(cfg EmulatorConfig) *Emulator {
+// New starts an emulated printer.
+func New(cfg Config) *Printer {
 	if cfg.Protocol == 0 {
 		cfg.Protocol = protoBidir
 	}
 	if cfg.PNP == "" {
-		cfg.PNP = DefaultEmulatorID
+		cfg.PNP = DefaultID
 		if cfg.Protocol == protoIPPUSB {
-			cfg.PNP = DefaultIPPEmulatorID
+			cfg.PNP = DefaultIPPID
 		}
 	}
 	if cfg.VID == 0 && cfg.PID == 0 {
@@ -92,33 +97,33 @@ func NewEmulator(cfg EmulatorConfig) *Emulator {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 64
 	}
-	e := &Emulator{cfg: cfg, in: make(chan []byte, 8), stop: make(chan struct{}), resetCh: make(chan chan struct{}, 1),
-		status: StatusNotError | StatusSelected, sum: sha256.New()}
+	e := &Printer{cfg: cfg, in: make(chan []byte, 8), stop: make(chan struct{}), resetCh: make(chan chan struct{}, 1),
+		status: printer.StatusNotError | printer.StatusSelected, sum: sha256.New()}
 	e.cond = sync.NewCond(&e.mu)
-	e.info = Info{VID: cfg.VID, PID: cfg.PID, Bus: 1, Address: 2, Manufacturer: "kofu", Product: "Emulated printer",
+	e.info = printer.Info{VID: cfg.VID, PID: cfg.PID, Bus: 1, Address: 2, Manufacturer: "kofu", Product: "Emulated printer",
 		Serial: "EMU0001", Config: 1, ConfigIndex: 0, Interface: 0, Alt: 0, Protocol: cfg.Protocol,
-		HasIn: cfg.Protocol != protoUnidir, MaxPacketOut: 512, MaxPacketIn: 512}
+		HasIn: cfg.Protocol != protoUnidir, MaxPacketOut: 512, MaxPacketIn: 512, Quirks: cfg.Quirks}
 	e.wg.Add(1)
 	go e.run()
 	return e
 }
 
 // Info describes the emulated interface.
-func (e *Emulator) Info() Info { return e.info }
+func (e *Printer) Info() printer.Info { return e.info }
 
 // Control implements the gadget's class requests.
-func (e *Emulator) Control(ctx context.Context, rType, request uint8, value, index uint16, data []byte) (int, error) {
+func (e *Printer) Control(ctx context.Context, rType, request uint8, value, index uint16, data []byte) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.unplug || e.closed {
-		return 0, ErrNoDevice
+		return 0, printer.ErrNoDevice
 	}
 	// gprinter_req_match: class requests to the interface only.
 	if rType&0x60 != 0x20 || rType&0x1f != 0x01 {
-		return 0, ErrStall
+		return 0, printer.ErrStall
 	}
 	in := rType&0x80 != 0
 	iface := uint16(e.info.Interface)
@@ -157,16 +162,16 @@ func (e *Emulator) Control(ctx context.Context, rType, request uint8, value, ind
 		e.mu.Lock()
 		return 0, nil
 	}
-	return 0, ErrStall
+	return 0, printer.ErrStall
 }
 
 // BulkOut hands p to the printer engine; it blocks while the engine's
 // input buffer is full (a stalled printer).
-func (e *Emulator) BulkOut(ctx context.Context, p []byte) (int, error) {
+func (e *Printer) BulkOut(ctx context.Context, p []byte) (int, error) {
 	e.mu.Lock()
 	if e.unplug || e.closed {
 		e.mu.Unlock()
-		return 0, ErrNoDevice
+		return 0, printer.ErrNoDevice
 	}
 	n := len(p)
 	unplugNow := false
@@ -182,7 +187,7 @@ func (e *Emulator) BulkOut(ctx context.Context, p []byte) (int, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case <-e.stop:
-			return 0, ErrNoDevice
+			return 0, printer.ErrNoDevice
 		}
 		e.mu.Lock()
 		e.received += int64(n)
@@ -191,15 +196,15 @@ func (e *Emulator) BulkOut(ctx context.Context, p []byte) (int, error) {
 	}
 	if unplugNow {
 		e.Unplug()
-		return n, ErrNoDevice
+		return n, printer.ErrNoDevice
 	}
 	return n, nil
 }
 
 // BulkIn returns readback data, blocking until there is some.
-func (e *Emulator) BulkIn(ctx context.Context, p []byte) (int, error) {
+func (e *Printer) BulkIn(ctx context.Context, p []byte) (int, error) {
 	if e.cfg.Protocol == protoUnidir {
-		return 0, fmt.Errorf("%w: no bulk IN endpoint", ErrStall)
+		return 0, fmt.Errorf("%w: no bulk IN endpoint", printer.ErrStall)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		e.mu.Lock()
@@ -211,7 +216,7 @@ func (e *Emulator) BulkIn(ctx context.Context, p []byte) (int, error) {
 	defer e.mu.Unlock()
 	for {
 		if e.unplug || e.closed {
-			return 0, ErrNoDevice
+			return 0, printer.ErrNoDevice
 		}
 		if err := ctx.Err(); err != nil {
 			return 0, err // a cancelled transfer takes no data
@@ -224,7 +229,7 @@ func (e *Emulator) BulkIn(ctx context.Context, p []byte) (int, error) {
 }
 
 // Close stops the emulated printer.
-func (e *Emulator) Close() error {
+func (e *Printer) Close() error {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -238,8 +243,8 @@ func (e *Emulator) Close() error {
 	return nil
 }
 
-// Unplug makes the device vanish: every pipe fails with ErrNoDevice.
-func (e *Emulator) Unplug() {
+// Unplug makes the device vanish: every pipe fails with printer.ErrNoDevice.
+func (e *Printer) Unplug() {
 	e.mu.Lock()
 	e.unplug = true
 	e.cond.Broadcast()
@@ -247,28 +252,28 @@ func (e *Emulator) Unplug() {
 }
 
 // SetStatus sets the port status byte (GADGET_SET_PRINTER_STATUS).
-func (e *Emulator) SetStatus(s PortStatus) {
+func (e *Printer) SetStatus(s printer.PortStatus) {
 	e.mu.Lock()
 	e.status = s
 	e.mu.Unlock()
 }
 
 // Pages returns the pages printed so far (the last Keep of them).
-func (e *Emulator) Pages() []*pdl.Page {
+func (e *Printer) Pages() []*pdl.Page {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]*pdl.Page(nil), e.pages...)
 }
 
 // Jobs returns the jobs seen so far.
-func (e *Emulator) Jobs() []EmulatedJob {
+func (e *Printer) Jobs() []Job {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]EmulatedJob(nil), e.jobs...)
+	return append([]Job(nil), e.jobs...)
 }
 
 // Received returns the bytes received on bulk OUT and their SHA-256.
-func (e *Emulator) Received() (int64, [32]byte) {
+func (e *Printer) Received() (int64, [32]byte) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s [32]byte
@@ -277,28 +282,28 @@ func (e *Emulator) Received() (int64, [32]byte) {
 }
 
 // Resets counts SOFT_RESET requests.
-func (e *Emulator) Resets() int {
+func (e *Printer) Resets() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.resets
 }
 
 // Err returns the first error the engine hit decoding its input.
-func (e *Emulator) Err() error {
+func (e *Printer) Err() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.err
 }
 
 // answer queues readback bytes for the host.
-func (e *Emulator) answer(s string) {
+func (e *Printer) answer(s string) {
 	e.mu.Lock()
 	e.readback.WriteString(s)
 	e.cond.Broadcast()
 	e.mu.Unlock()
 }
 
-func (e *Emulator) setErr(err error) {
+func (e *Printer) setErr(err error) {
 	e.mu.Lock()
 	if e.err == nil {
 		e.err = err
@@ -311,7 +316,7 @@ var errStopped = errors.New("emulator stopped")
 
 // chanReader reads the engine's input: the bulk OUT chunks.
 type chanReader struct {
-	e   *Emulator
+	e   *Printer
 	cur []byte
 }
 
@@ -333,7 +338,7 @@ func (r *chanReader) Read(p []byte) (int, error) {
 }
 
 // run is the printer engine.
-func (e *Emulator) run() {
+func (e *Printer) run() {
 	defer e.wg.Done()
 	br := bufio.NewReaderSize(&chanReader{e: e}, 64<<10)
 	var err error
@@ -351,7 +356,7 @@ func (e *Emulator) run() {
 }
 
 // PortStatus returns the port status byte.
-func (e *Emulator) PortStatus() PortStatus {
+func (e *Printer) PortStatus() printer.PortStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.status

@@ -1,8 +1,10 @@
-package printer
+package printer_test
 
 import (
 	"context"
 	"errors"
+	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,30 +45,31 @@ func TestFatalStateEndsWait(t *testing.T) {
 	for _, c := range []struct {
 		spec    string
 		ticks   int // ticks the wait may have after the fault
-		kind    Kind
+		kind    printer.Kind
 		out     int    // pages returned as out
 		printed int    // pages the emulated printer put on paper
 		via     string // in the error's detail: which channel told
 	}{
-		{"emulator:paper-out@2", 0, KindPaperOut, 1, 1, "status 41101"},
-		{"emulator:jam@2", 0, KindJam, 1, 1, "status 42102"},
-		{"emulator:paper-out@2,no-ustatus", 1, KindPaperOut, 1, 1, "status 41101"},
-		{"emulator:jam@3,no-ustatus", 1, KindJam, 2, 2, "status 42102"},
-		{"emulator:paper-out@2,no-ustatus,no-info", 2, KindPaperOut, 1, 1, "port status"},
-		{"emulator:jam@1,no-ustatus,no-info", 2, KindJam, 0, 0, "port status"},
+		{"emulator:paper-out@2", 0, printer.KindPaperOut, 1, 1, "status 41101"},
+		{"emulator:jam@2", 0, printer.KindJam, 1, 1, "status 42102"},
+		{"emulator:paper-out@2,no-ustatus", 1, printer.KindPaperOut, 1, 1, "status 41101"},
+		{"emulator:jam@3,no-ustatus", 1, printer.KindJam, 2, 2, "status 42102"},
+		{"emulator:paper-out@2,no-ustatus,no-info", 2, printer.KindPaperOut, 1, 1, "port status"},
+		{"emulator:jam@1,no-ustatus,no-info", 2, printer.KindJam, 0, 0, "port status"},
 		// Without its ECHO the readback cannot be told from an earlier
 		// job's: the page reports do not count, the port status does.
-		{"emulator:no-echo,paper-out@2", 2, KindPaperOut, 0, 1, "port status"},
+		{"emulator:no-echo,paper-out@2", 2, printer.KindPaperOut, 0, 1, "port status"},
 	} {
 		t.Run(c.spec, func(t *testing.T) {
-			sp, err := ParseSpec(c.spec)
+			cfg, err := emuprinter.ParseConfig(strings.TrimPrefix(c.spec, "emulator:"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			clk := newStepClock()
 			opts := fastOptions(11)
-			opts.ConfirmTimeout, opts.clock = time.Hour, clk
-			p, em := openEmulated(t, sp.Emulator, opts)
+			opts.ConfirmTimeout = time.Hour
+			printer.SetWaitClock(&opts, clk)
+			p, em := openEmulated(t, cfg, opts)
 			res := make(chan printResult, 1)
 			go func() {
 				n, err := p.Print(testCtx(t), nil, testPages(t, 3, 300))
@@ -101,8 +104,8 @@ func TestFatalStateEndsWait(t *testing.T) {
 					t.Fatalf("ended before the wait: %d, %v", r.n, r.err)
 				}
 			}
-			var pe *Error
-			if !errors.As(r.err, &pe) || pe.Kind != c.kind || !pe.Sent || !errors.Is(r.err, ErrUnconfirmed) {
+			var pe *printer.Error
+			if !errors.As(r.err, &pe) || pe.Kind != c.kind || !pe.Sent || !errors.Is(r.err, printer.ErrUnconfirmed) {
 				t.Fatalf("Print = %d, %v; want kind %v, sent", r.n, r.err, c.kind)
 			}
 			if r.n != c.out || len(em.Pages()) != c.printed {
@@ -125,20 +128,21 @@ func TestFatalStateEndsWaitIPP(t *testing.T) {
 		kind error
 		out  int
 	}{
-		{"emulator:ipp,paper-out@2", ErrPaperOut, 1},
-		{"emulator:ipp,jam@3", ErrJam, 2},
+		{"emulator:ipp,paper-out@2", printer.ErrPaperOut, 1},
+		{"emulator:ipp,jam@3", printer.ErrJam, 2},
 	} {
 		t.Run(c.spec, func(t *testing.T) {
-			sp, err := ParseSpec(c.spec)
+			cfg, err := emuprinter.ParseConfig(strings.TrimPrefix(c.spec, "emulator:"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			clk := newStepClock()
 			opts := fastOptions(12)
-			opts.ConfirmTimeout, opts.clock = time.Hour, clk
-			p, _ := openEmulated(t, sp.Emulator, opts)
+			opts.ConfirmTimeout = time.Hour
+			printer.SetWaitClock(&opts, clk)
+			p, _ := openEmulated(t, cfg, opts)
 			n, err := p.Print(testCtx(t), nil, testPages(t, 3, 300)) // no tick is ever given
-			if n != c.out || !errors.Is(err, c.kind) || !errors.Is(err, ErrUnconfirmed) {
+			if n != c.out || !errors.Is(err, c.kind) || !errors.Is(err, printer.ErrUnconfirmed) {
 				t.Fatalf("Print = %d, %v; want %d, %v", n, err, c.out, c.kind)
 			}
 		})
@@ -151,9 +155,9 @@ func TestFatalStateEndsWaitIPP(t *testing.T) {
 func TestStatusPollHarmless(t *testing.T) {
 	opts := fastOptions(13)
 	opts.ConfirmTimeout, opts.StatusInterval = time.Minute, time.Millisecond
-	em := NewEmulator(EmulatorConfig{Scenario: Scenario{PageTime: 30 * time.Millisecond}})
+	em := emuprinter.New(emuprinter.Config{Scenario: emuprinter.Scenario{PageTime: 30 * time.Millisecond}})
 	cl := &countLink{Link: em}
-	p, err := NewPrinter(testCtx(t), cl, opts)
+	p, err := printer.New(testCtx(t), printer.OnLink(cl), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +184,7 @@ func TestStatusPollHarmless(t *testing.T) {
 
 // countLink counts the PJL status queries written to the printer.
 type countLink struct {
-	Link
+	printer.Link
 	queries atomic.Int32
 }
 

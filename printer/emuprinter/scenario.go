@@ -1,4 +1,4 @@
-package printer
+package emuprinter
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package printer
+package emuprinter
 
 import (
 	"bufio"
@@ -22,7 +22,7 @@ type ippJob struct {
 
 // runIPP is the engine of a protocol 4 printer: HTTP/1.1 requests on bulk
 // OUT, responses on bulk IN, IPP Print-Job with PWG Raster.
-func (e *Emulator) runIPP(br *bufio.Reader) error {
+func (e *Printer) runIPP(br *bufio.Reader) error {
 	s := &ippState{jobs: map[int]*ippJob{}, reasons: []string{"none"}}
 	for {
 		req, err := http.ReadRequest(br)
@@ -65,7 +65,7 @@ type ippState struct {
 	faulted bool
 }
 
-func (e *Emulator) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Message {
+func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Message {
 	resp := goipp.NewResponse(m.Version, goipp.StatusOk, m.RequestID)
 	resp.Operation.Add(goipp.MakeAttribute("attributes-charset", goipp.TagCharset, goipp.String("utf-8")))
 	resp.Operation.Add(goipp.MakeAttribute("attributes-natural-language", goipp.TagLanguage, goipp.String("en")))
@@ -142,7 +142,7 @@ func (e *Emulator) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.M
 
 // printIPPJob decodes and prints a Print-Job document, playing the
 // scenario.
-func (e *Emulator) printIPPJob(s *ippState, j *ippJob, doc []byte) {
+func (e *Printer) printIPPJob(s *ippState, j *ippJob, doc []byte) {
 	sc := e.cfg.Scenario
 	err := pdl.DecodePWG(bytes.NewReader(doc), e.cfg.Limits, func(_ pdl.PWGHeader, p *pdl.Page) error {
 		e.mu.Lock()
@@ -189,4 +189,39 @@ func (e *Emulator) printIPPJob(s *ippState, j *ippJob, doc []byte) {
 	}
 	j.impressions = max(j.impressions-sc.ShortPages, 0)
 	j.state, j.reasons = jobCompleted, []string{"job-completed-successfully"}
+}
+
+// IPP job states the emulated printer reports (RFC 8011 §5.3.7).
+const (
+	jobPending    = 3
+	jobProcessing = 5
+	jobCanceled   = 7
+	jobAborted    = 8
+	jobCompleted  = 9
+)
+
+// attrValues returns a request attribute's values as strings.
+func attrValues(attrs goipp.Attributes, name string) []string {
+	for _, a := range attrs {
+		if a.Name == name {
+			out := make([]string, len(a.Values))
+			for i, v := range a.Values {
+				out[i] = v.V.String()
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// attrInt returns the first value of an integer attribute.
+func attrInt(attrs goipp.Attributes, name string) (int, bool) {
+	for _, a := range attrs {
+		if a.Name == name && len(a.Values) > 0 {
+			if v, ok := a.Values[0].V.(goipp.Integer); ok {
+				return int(v), true
+			}
+		}
+	}
+	return 0, false
 }

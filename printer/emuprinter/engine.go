@@ -1,4 +1,4 @@
-package printer
+package emuprinter
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"kofu/printer"
 	"kofu/printer/pdl"
 	"kofu/printer/pjl"
 )
@@ -20,7 +21,7 @@ var errReset = errors.New("emulator: soft reset")
 type engineState struct {
 	ustatusJob, ustatusDevice bool
 	ustatusPage               bool
-	job                       *EmulatedJob // current PJL job, nil outside one
+	job                       *Job // current PJL job, nil outside one
 	jobIndex                  int
 	faulted                   bool // the scenario's paper-out or jam has happened
 	stopped                   bool // the engine stopped at that fault: pages are held, not printed, until a soft reset
@@ -34,18 +35,18 @@ type engineState struct {
 const emulatorHeldPages = 2
 
 // pjlCode is the PJL status code matching the port status.
-func (e *Emulator) pjlCode() int {
+func (e *Printer) pjlCode() int {
 	e.mu.Lock()
 	s := e.status
 	e.mu.Unlock()
 	switch {
-	case s&StatusPaperEmpty != 0:
+	case s&printer.StatusPaperEmpty != 0:
 		return 41101
-	case s&StatusJam != 0:
+	case s&printer.StatusJam != 0:
 		return 42102
-	case s&StatusCoverOpen != 0:
+	case s&printer.StatusCoverOpen != 0:
 		return 40021
-	case s&StatusNotError == 0:
+	case s&printer.StatusNotError == 0:
 		return 50000
 	}
 	return 10001
@@ -53,7 +54,7 @@ func (e *Emulator) pjlCode() int {
 
 // runPrinterClass is the engine of a protocol 1 or 2 printer: PJL
 // commands, and PCL 5 or PWG Raster data, bare or entered from PJL.
-func (e *Emulator) runPrinterClass(br *bufio.Reader) error {
+func (e *Printer) runPrinterClass(br *bufio.Reader) error {
 	st := &engineState{}
 	for {
 		err := e.step(br, st)
@@ -69,7 +70,7 @@ func (e *Emulator) runPrinterClass(br *bufio.Reader) error {
 }
 
 // flush discards buffered input after a soft reset and acknowledges it.
-func (e *Emulator) flush(br *bufio.Reader) {
+func (e *Printer) flush(br *bufio.Reader) {
 	for {
 		select {
 		case <-e.in:
@@ -84,7 +85,7 @@ func (e *Emulator) flush(br *bufio.Reader) {
 	}
 }
 
-func (e *Emulator) step(br *bufio.Reader, st *engineState) error {
+func (e *Printer) step(br *bufio.Reader, st *engineState) error {
 	b, err := br.Peek(1)
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func readLine(br *bufio.Reader) (string, error) {
 }
 
 // command acts on one PJL command line.
-func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error {
+func (e *Printer) command(br *bufio.Reader, st *engineState, line string) error {
 	c, ok := pjl.ParseCommand(line)
 	if !ok {
 		return nil
@@ -168,10 +169,10 @@ func (e *Emulator) command(br *bufio.Reader, st *engineState, line string) error
 		}
 	case "JOB":
 		e.mu.Lock()
-		e.jobs = append(e.jobs, EmulatedJob{Name: c.Options["NAME"]})
+		e.jobs = append(e.jobs, Job{Name: c.Options["NAME"]})
 		st.jobIndex = len(e.jobs) - 1
 		e.mu.Unlock()
-		st.job = &EmulatedJob{Name: c.Options["NAME"]}
+		st.job = &Job{Name: c.Options["NAME"]}
 		if st.ustatusJob {
 			if sc.Interleave {
 				e.answer("@PJL USTATUS JOB\r\nSTART\r\nNAME=\"kofu-other-job\"\r\n\f")
@@ -228,7 +229,7 @@ func display(code int) string {
 }
 
 // decode reads one PDL stream up to the next UEL and prints its pages.
-func (e *Emulator) decode(br *bufio.Reader, st *engineState, lang string) error {
+func (e *Printer) decode(br *bufio.Reader, st *engineState, lang string) error {
 	r := &uelReader{br: br}
 	var err error
 	if lang == "PWG" {
@@ -249,7 +250,7 @@ func (e *Emulator) decode(br *bufio.Reader, st *engineState, lang string) error 
 // print puts one decoded page on paper, or plays the scenario's fault:
 // the engine stops, says so (port status, and USTATUS DEVICE when asked
 // for), and holds the pages it cannot print.
-func (e *Emulator) print(st *engineState, p *pdl.Page) error {
+func (e *Printer) print(st *engineState, p *pdl.Page) error {
 	sc := e.cfg.Scenario
 	if st.stopped {
 		return e.hold(st)
@@ -259,9 +260,9 @@ func (e *Emulator) print(st *engineState, p *pdl.Page) error {
 	e.mu.Unlock()
 	if !st.faulted && (k == sc.PaperOutAt || k == sc.JamAt) {
 		st.faulted, st.stopped = true, true
-		status, code := StatusPaperEmpty|StatusSelected, 41101
+		status, code := printer.StatusPaperEmpty|printer.StatusSelected, 41101
 		if k == sc.JamAt {
-			status, code = StatusJam|StatusSelected, 42102
+			status, code = printer.StatusJam|printer.StatusSelected, 42102
 		}
 		e.SetStatus(status)
 		if st.ustatusDevice && !sc.NoUStatus {
@@ -298,7 +299,7 @@ func (e *Emulator) print(st *engineState, p *pdl.Page) error {
 // hold keeps a page the stopped engine cannot print. Past
 // emulatorHeldPages the engine stops reading its input until a soft reset
 // (or Close): the input buffer fills and bulk OUT stalls.
-func (e *Emulator) hold(st *engineState) error {
+func (e *Printer) hold(st *engineState) error {
 	st.held++
 	if st.held <= emulatorHeldPages {
 		return nil

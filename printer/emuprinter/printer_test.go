@@ -1,8 +1,14 @@
-package printer
+package emuprinter_test
 
 import (
+	"time"
+
 	"context"
 	"errors"
+	"kofu/printer"
+	"kofu/printer/emuprinter"
+	"kofu/printer/internal/testpage"
+	"kofu/protocol"
 	"testing"
 )
 
@@ -10,7 +16,7 @@ import (
 // printer gadget's rules (f_printer: gprinter_req_match, setup).
 func TestGadgetControl(t *testing.T) {
 	ctx := context.Background()
-	em := NewEmulator(EmulatorConfig{PNP: "MFG:kofu;MDL:Gadget;CMD:PJL,PCL;  "})
+	em := emuprinter.New(emuprinter.Config{PNP: "MFG:kofu;MDL:Gadget;CMD:PJL,PCL;  "})
 	defer em.Close()
 	for _, c := range []struct {
 		name         string
@@ -36,7 +42,7 @@ func TestGadgetControl(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n, err := em.Control(ctx, c.rType, c.req, c.value, c.index, make([]byte, c.len))
-			if c.stall != errors.Is(err, ErrStall) || (!c.stall && (err != nil || n != c.n)) {
+			if c.stall != errors.Is(err, printer.ErrStall) || (!c.stall && (err != nil || n != c.n)) {
 				t.Fatalf("Control = %d, %v", n, err)
 			}
 		})
@@ -47,17 +53,17 @@ func TestGadgetControl(t *testing.T) {
 	if buf[0] != 0 || buf[1] != 34 || n != 34 || string(buf[2:n]) != "MFG:kofu;MDL:Gadget;CMD:PJL,PCL;" {
 		t.Fatalf("reply % x %q", buf[:2], buf[2:n])
 	}
-	id, err := ReadDeviceID(ctx, em)
+	id, err := printer.ReadDeviceID(ctx, em)
 	if err != nil || id != "MFG:kofu;MDL:Gadget;CMD:PJL,PCL;" {
-		t.Fatalf("ReadDeviceID = %q, %v", id, err)
+		t.Fatalf("printer.ReadDeviceID = %q, %v", id, err)
 	}
 	// SOFT_RESET: 0x23 stalls, 0x21 is taken.
 	before := em.Resets()
-	if err := SoftReset(ctx, em); err != nil || em.Resets() != before+1 {
-		t.Fatalf("SoftReset: %v, %d resets", err, em.Resets())
+	if err := printer.SoftReset(ctx, em); err != nil || em.Resets() != before+1 {
+		t.Fatalf("printer.SoftReset: %v, %d resets", err, em.Resets())
 	}
 	em.Unplug()
-	if _, err := ReadPortStatus(ctx, em); !errors.Is(err, ErrNoDevice) {
+	if _, err := printer.ReadPortStatus(ctx, em); !errors.Is(err, printer.ErrNoDevice) {
 		t.Fatalf("after unplug: %v", err)
 	}
 }
@@ -65,24 +71,43 @@ func TestGadgetControl(t *testing.T) {
 // TestSoftResetQuirk: with the soft-reset quirk, an aborted job is
 // followed by SOFT_RESET, which unsticks the engine.
 func TestSoftResetQuirk(t *testing.T) {
-	opts := fastOptions(9)
-	opts.Quirks = []QuirkRule{{VID: 0x0525, Flags: QuirkSoftReset}}
-	em := NewEmulator(EmulatorConfig{Scenario: Scenario{PaperOutAt: 1}})
-	em.info.Quirks = LookupQuirks(opts.quirks(), em.info.VID, em.info.PID)
-	p, err := NewPrinter(testCtx(t), em, opts)
+	em := emuprinter.New(emuprinter.Config{Scenario: emuprinter.Scenario{PaperOutAt: 1}, Quirks: printer.QuirkSoftReset})
+	p, err := printer.New(testCtx(t), printer.OnLink(em), printer.Options{ConfirmTimeout: 400 * time.Millisecond,
+		PerPage: time.Millisecond, StallTimeout: 30 * time.Millisecond, WriteTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if _, err := p.Print(testCtx(t), nil, testPages(t, 1, 300)); !errors.Is(err, ErrPaperOut) {
+	if _, err := p.Print(testCtx(t), nil, testPages(t, 1, 300)); !errors.Is(err, printer.ErrPaperOut) {
 		t.Fatal(err)
 	}
 	if em.Resets() != 1 {
 		t.Fatalf("%d soft resets", em.Resets())
 	}
 	// Paper reloaded: the next job prints.
-	em.SetStatus(StatusNotError | StatusSelected)
+	em.SetStatus(printer.StatusNotError | printer.StatusSelected)
 	if n, err := p.Print(testCtx(t), nil, testPages(t, 1, 300)); err != nil || n != 1 {
 		t.Fatalf("after reset: %d, %v", n, err)
 	}
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// testPages returns n technician test pages of the sample certificate.
+func testPages(t testing.TB, n, dpi int) []*protocol.VerifiedPage {
+	t.Helper()
+	img := testpage.New().Page(t, dpi)
+	out := make([]*protocol.VerifiedPage, n)
+	for i := range out {
+		p, err := protocol.TechnicianTestPage(img, dpi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = p
+	}
+	return out
 }
