@@ -26,6 +26,12 @@ var rules = []rule{
 		Why: "the kiosk's verifier must not share code with the center it judges, nor see the test keys"},
 	{From: []string{"kofu/protocol/...", "kofu/cardreader/...", "kofu/printer/...", "kofu/terminal/..."}, To: []string{"kofu/internal/testclock/...", "kofu/internal/emulator/..."},
 		Why: "test support and emulator wiring stay out of the product's packages"},
+	{From: []string{"kofu/terminal/uikit"}, To: []string{"kofu/..."},
+		Why: "the UI kit is the bottom layer of both terminal UIs: keys, key tables and keymaps, nothing of the kiosk"},
+	{From: []string{"kofu/terminal/tui/..."}, To: []string{"kofu/terminal/diag/..."},
+		Why: "the customer UI and the technician UI share code only through terminal/uikit"},
+	{From: []string{"kofu/terminal/diag/..."}, To: []string{"kofu/terminal/tui/..."},
+		Why: "the customer UI and the technician UI share code only through terminal/uikit"},
 }
 
 func matches(pattern, pkg string) bool {
@@ -123,6 +129,9 @@ func TestLayeringCatchesAForbiddenImport(t *testing.T) {
 		{"kofu/terminal", "kofu/protocol/center"},
 		{"kofu/terminal", "kofu/internal/fixtures"},
 		{"kofu/protocol", "kofu/protocol/center"},
+		{"kofu/terminal/uikit", "kofu/terminal"},
+		{"kofu/terminal/tui", "kofu/terminal/diag"},
+		{"kofu/terminal/diag", "kofu/terminal/tui"},
 	} {
 		graph := map[string][]string{tc.pkg: {tc.dep}}
 		if v := violations(graph); len(v) != 1 {
@@ -135,6 +144,8 @@ func TestLayeringCatchesAForbiddenImport(t *testing.T) {
 		{"kofu/terminal/host", "kofu/cardreader"},
 		{"kofu/printer", "kofu/protocol"},
 		{"kofu/protocol/center", "kofu/protocol"},
+		{"kofu/terminal/tui", "kofu/terminal/uikit"},
+		{"kofu/terminal/diag", "kofu/terminal/uikit"},
 	} {
 		if v := violations(map[string][]string{ok[0]: {ok[1]}}); len(v) != 0 {
 			t.Errorf("%s → %s refused: %v", ok[0], ok[1], v)

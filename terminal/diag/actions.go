@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"kofu/terminal/uikit"
 	"strings"
 	"time"
 
@@ -19,14 +20,14 @@ func (d *Diag) globals() []binding {
 		digits[i] = rk(rune('1' + i))
 	}
 	return []binding{
-		{keys: []key{rk('?')}, label: "?", does: "help: every key of this screen", short: "help", act: actHelp, keymap: true},
-		{keys: []key{rk(':')}, label: ":", does: "command line (:printer, :journal, :session ID, :testpage, :selftest, :q)", short: "command", act: actCommand, keymap: true},
-		{keys: []key{rk('R')}, label: "R", does: "ask again now (each screen also asks on its own schedule)", short: "refresh", act: actRefresh, keymap: true},
-		{keys: digits, label: fmt.Sprintf("1-%d", len(d.tabs)), does: "switch to that screen", act: actShow},
-		{keys: []key{{kind: keyTab}}, label: "Tab →", does: "next screen", act: actNext},
-		{keys: []key{{kind: keyBacktab}}, label: "Shift-Tab ←", does: "previous screen", act: actPrev},
-		{keys: []key{rk('Q')}, label: "Q", does: "quit (asks first)", short: "quit", act: actQuit, keymap: true},
-		{keys: []key{{kind: keyQuit}}, label: "Ctrl-C", does: "quit at once", act: actQuitNow},
+		{Keys: []key{rk('?')}, Label: "?", Does: "help: every key of this screen", Short: "help", Act: actHelp, Keymap: true},
+		{Keys: []key{rk(':')}, Label: ":", Does: "command line (:printer, :journal, :session ID, :testpage, :selftest, :q)", Short: "command", Act: actCommand, Keymap: true},
+		{Keys: []key{rk('R')}, Label: "R", Does: "ask again now (each screen also asks on its own schedule)", Short: "refresh", Act: actRefresh, Keymap: true},
+		{Keys: digits, Label: fmt.Sprintf("1-%d", len(d.tabs)), Does: "switch to that screen", Act: actShow},
+		{Keys: []key{kk(uikit.Tab), kk(uikit.Right)}, Label: "Tab →", Does: "next screen", Act: actNext},
+		{Keys: []key{kk(uikit.Backtab), kk(uikit.Left)}, Label: "Shift-Tab ←", Does: "previous screen", Act: actPrev},
+		{Keys: []key{rk('Q')}, Label: "Q", Does: "quit (asks first)", Short: "quit", Act: actQuit, Keymap: true},
+		{Keys: []key{kk(uikit.CtrlC)}, Label: "Ctrl-C", Does: "quit at once", Act: actQuitNow},
 	}
 }
 
@@ -52,10 +53,10 @@ func (d *Diag) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		}
 		return ev // the command line or the filter takes it
 	}
-	k := readKey(ev)
+	k := uikit.Read(ev)
 	if d.confirm {
 		d.confirm = false
-		if k.kind == keyRune && k.r == 'Y' || k.kind == keyQuit {
+		if k == rk('Y') || k == kk(uikit.CtrlC) {
 			d.app.Stop()
 			return nil
 		}
@@ -65,7 +66,7 @@ func (d *Diag) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	d.message = ""
 	s := d.top()
 	if b, ok := lookup(k, s.v.bindings(), d.globals()); ok {
-		d.do(b.act, k)
+		d.do(b.Act, k)
 	}
 	d.paint()
 	return nil
@@ -77,7 +78,7 @@ func (d *Diag) do(a action, k key) {
 	p := s.v.pane()
 	switch a {
 	case actShow:
-		d.show(int(k.r - '1'))
+		d.show(int(k.R - '1'))
 	case actNext:
 		d.show((d.cur + 1) % len(d.tabs))
 	case actPrev:

@@ -24,7 +24,7 @@ func (v *countersView) pane() *pane  { return v.p }
 
 func (v *countersView) bindings() []binding {
 	return append([]binding{
-		{keys: []key{rk('W')}, label: "W", does: "next window (today, 7 days, whole journal)", act: actWindow, keymap: true},
+		{Keys: []key{rk('W')}, Label: "W", Does: "next window (today, 7 days, whole journal)", Act: actWindow, Keymap: true},
 		filterBinding("the reasons"),
 		escBinding("clear the filter"),
 	}, scrollBindings()...)

@@ -30,7 +30,7 @@ func (v *helpView) show(screen string, own, global []binding) {
 
 func helpLines(d *doc, bs []binding) {
 	for _, b := range bs {
-		d.add(line{row: true, lead: []seg{{tagKey, padRight(b.label, 18)}}, body: []seg{{"", b.does}}})
+		d.add(line{row: true, lead: []seg{{tagKey, padRight(b.Label, 18)}}, body: []seg{{"", b.Does}}})
 	}
 }
 

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"fmt"
+	"kofu/terminal/uikit"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ func (v *journalView) pane() *pane  { return v.p }
 
 func (v *journalView) bindings() []binding {
 	return append([]binding{
-		{keys: []key{{kind: keyEnter}}, label: "Enter", does: "open the session", act: actOpen, keymap: true},
+		{Keys: []key{kk(uikit.Enter)}, Label: "Enter", Does: "open the session", Act: actOpen, Keymap: true},
 		filterBinding("by reference number, outcome or reason"),
 		escBinding("clear the filter"),
 	}, listBindings()...)

@@ -28,23 +28,23 @@ func TestKeyTables(t *testing.T) {
 	for _, v := range views {
 		seen := map[key]string{}
 		for _, b := range append(v.bindings(), d.globals()...) {
-			if b.label == "" || b.does == "" || b.act == actNone || len(b.keys) == 0 {
+			if b.Label == "" || b.Does == "" || b.Act == actNone || len(b.Keys) == 0 {
 				t.Errorf("%s: incomplete binding %+v", v.name(), b)
 			}
-			for _, k := range b.keys {
+			for _, k := range b.Keys {
 				if prev, ok := seen[k]; ok {
-					t.Errorf("%s: key %+v bound twice: %q and %q", v.name(), k, prev, b.does)
+					t.Errorf("%s: key %+v bound twice: %q and %q", v.name(), k, prev, b.Does)
 				}
-				seen[k] = b.does
+				seen[k] = b.Does
 			}
-			if b.keymap && !strings.Contains(keymapLine(v.bindings(), d.globals()), esc(b.label)) {
-				t.Errorf("%s: %q missing from the keymap line", v.name(), b.label)
+			if b.Keymap && !strings.Contains(keymapLine(v.bindings(), d.globals()), esc(b.Label)) {
+				t.Errorf("%s: %q missing from the keymap line", v.name(), b.Label)
 			}
 		}
 	}
 	// The digits are the tabs, no more, no fewer.
 	b, ok := lookup(rk('7'), d.globals())
-	if !ok || b.label != "1-7" || len(b.keys) != len(d.tabs) {
+	if !ok || b.Label != "1-7" || len(b.Keys) != len(d.tabs) {
 		t.Errorf("digits: %+v", b)
 	}
 	if _, ok := lookup(rk('8'), d.globals()); ok {
@@ -61,7 +61,7 @@ func TestHelp(t *testing.T) {
 		h.press(rune('1'+i), '?')
 		want := []string{"Keys of the " + s.v.name() + " screen", "Keys on every screen", ":session REF"}
 		for _, b := range append(s.v.bindings(), h.d.globals()...) {
-			want = append(want, b.label+" "+b.does)
+			want = append(want, b.Label+" "+b.Does)
 		}
 		h.waitFor(want...)
 		h.press(tcell.KeyEscape)

@@ -1,6 +1,10 @@
 package diag
 
-import "context"
+import (
+	"context"
+
+	"kofu/terminal/uikit"
+)
 
 // Login checks a technician's credential — the ID and PIN typed at the
 // login screen — and returns the ID to journal actions under, or an
@@ -25,7 +29,7 @@ func (v *loginView) name() string { return "Technician login" }
 func (v *loginView) pane() *pane  { return v.p }
 
 func (v *loginView) bindings() []binding {
-	return []binding{{keys: []key{{kind: keyQuit}}, label: "Ctrl-C", does: "quit", act: actQuitNow, keymap: true}}
+	return []binding{{Keys: []key{kk(uikit.CtrlC)}, Label: "Ctrl-C", Does: "quit", Act: actQuitNow, Keymap: true}}
 }
 
 func (v *loginView) draw(checking bool) {

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"fmt"
+	"kofu/terminal/uikit"
 
 	"kofu/terminal"
 	"kofu/terminal/health"
@@ -26,8 +27,8 @@ func (v *outboxView) pane() *pane  { return v.p }
 
 func (v *outboxView) bindings() []binding {
 	return append([]binding{
-		{keys: []key{rk('S')}, label: "S", does: "send the outbox to the center now", act: actSendOutbox, keymap: true},
-		{keys: []key{{kind: keyEnter}}, label: "Enter", does: "open the session", act: actOpen, keymap: true},
+		{Keys: []key{rk('S')}, Label: "S", Does: "send the outbox to the center now", Act: actSendOutbox, Keymap: true},
+		{Keys: []key{kk(uikit.Enter)}, Label: "Enter", Does: "open the session", Act: actOpen, Keymap: true},
 		filterBinding("by reference number, outcome or reason"),
 		escBinding("cancel the send, or clear the filter"),
 	}, listBindings()...)

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"fmt"
+	"kofu/terminal/uikit"
 	"strings"
 
 	"kofu/terminal/health"
@@ -18,7 +19,7 @@ func (v *overviewView) pane() *pane  { return v.p }
 
 func (v *overviewView) bindings() []binding {
 	return append([]binding{
-		{keys: []key{{kind: keyEnter}}, label: "Enter", does: "open the check's screen", act: actOpen, keymap: true},
+		{Keys: []key{kk(uikit.Enter)}, Label: "Enter", Does: "open the check's screen", Act: actOpen, Keymap: true},
 		filterBinding("the checks"),
 		escBinding("clear the filter"),
 	}, listBindings()...)

@@ -27,7 +27,7 @@ func (v *printerView) pane() *pane  { return v.p }
 
 func (v *printerView) bindings() []binding {
 	return append([]binding{
-		{keys: []key{rk('T')}, label: "T", does: "print a test page", act: actTestPage, keymap: true},
+		{Keys: []key{rk('T')}, Label: "T", Does: "print a test page", Act: actTestPage, Keymap: true},
 		escBinding("cancel the test page"),
 	}, scrollBindings()...)
 }

@@ -26,7 +26,7 @@ func (v *sessionView) pane() *pane  { return v.p }
 func (v *sessionView) bindings() []binding {
 	return append([]binding{
 		escBinding("back"),
-		{keys: []key{rk('E')}, label: "E", does: "export its records for the center (codes only)", act: actExport, keymap: true},
+		{Keys: []key{rk('E')}, Label: "E", Does: "export its records for the center (codes only)", Act: actExport, Keymap: true},
 		filterBinding("the records"),
 	}, scrollBindings()...)
 }

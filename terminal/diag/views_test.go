@@ -18,6 +18,7 @@ import (
 	"kofu/internal/emulator"
 	"kofu/internal/testclock"
 	"kofu/printer"
+	"kofu/printer/emuprinter"
 	"kofu/protocol"
 	"kofu/terminal/health"
 	"kofu/terminal/journal"
@@ -29,11 +30,11 @@ import (
 type world struct {
 	env   *emulator.Env
 	card  *emucard.Card
-	emu   *printer.Emulator
+	emu   *emuprinter.Printer
 	parts Parts
 }
 
-func newWorld(t *testing.T, sc printer.Scenario) *world {
+func newWorld(t *testing.T, sc emuprinter.Scenario) *world {
 	t.Helper()
 	ctx := context.Background()
 	env, err := emulator.Start(ctx, emulator.Options{Now: testclock.Now(t)})
@@ -47,8 +48,8 @@ func newWorld(t *testing.T, sc printer.Scenario) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := printer.NewEmulator(printer.EmulatorConfig{Scenario: sc})
-	p, err := printer.NewPrinter(ctx, emu, printer.Options{ConfirmTimeout: 2 * time.Second, PerPage: time.Millisecond,
+	emu := emuprinter.New(emuprinter.Config{Scenario: sc})
+	p, err := printer.New(ctx, printer.OnLink(emu), printer.Options{ConfirmTimeout: 2 * time.Second, PerPage: time.Millisecond,
 		StallTimeout: 30 * time.Millisecond, WriteTimeout: 2 * time.Second, PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func absent(t *testing.T, s string, not ...string) {
 // TestScreens opens each screen with its key and reads it back, over
 // kofu's real parts (emulated card, printer, center; a real journal).
 func TestScreens(t *testing.T) {
-	w := newWorld(t, printer.Scenario{})
+	w := newWorld(t, emuprinter.Scenario{})
 	fx := w.env.Fixtures
 	res, _ := fx.Resident("R0002")
 	cases := []struct {
@@ -208,7 +209,7 @@ func TestScreens(t *testing.T) {
 // TestScreensShowFaults: the screens say what is wrong when parts break,
 // and R checks again.
 func TestScreensShowFaults(t *testing.T) {
-	w := newWorld(t, printer.Scenario{PaperOutAt: 1})
+	w := newWorld(t, emuprinter.Scenario{PaperOutAt: 1})
 	h := newHarness(t, w.parts.Backend(), 110, 40)
 	h.waitFor("READY")
 
@@ -251,7 +252,7 @@ func TestScreensShowFaults(t *testing.T) {
 
 // TestTestPagePrinted: T prints a test page the printer confirms.
 func TestTestPagePrinted(t *testing.T) {
-	w := newWorld(t, printer.Scenario{})
+	w := newWorld(t, emuprinter.Scenario{})
 	h := newHarness(t, w.parts.Backend(), 110, 40)
 	h.press('3')
 	h.waitFor("state ready")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,15 +106,19 @@ type Customer struct {
 	now       func() time.Time
 	stopped   chan struct{} // closed when Run returns
 	running   atomic.Bool
+	// seen is what the finish screen needs of the session beyond its
+	// result: written on the event loop, read by Finish.
+	seenMu sync.Mutex
+	seen   seen
 
 	// Owned by the event loop.
 	lang      Locale
 	frame     *frame
 	cur       view
-	lastTries int          // tries left at the last PIN question of this session
-	screen    tcell.Screen // as last drawn
-	deadline  time.Time    // the open question's deadline (zero: none)
-	order     []summaryRow // the session's request, once chosen
+	lastTries int             // tries left at the last PIN question of this session
+	screen    tcell.Screen    // as last drawn
+	q         context.Context // the open question's context, for its deadline (nil: none)
+	order     []summaryRow    // the session's request, once chosen
 
 	welcome  *welcomeView
 	docs     *docsView
@@ -250,8 +255,12 @@ func (c *Customer) ticks() {
 			c.update(context.Background(), func() {
 				if tk, ok := c.cur.(ticker); ok {
 					tk.tick()
+					if c.cur == view(c.pay) && c.pay.moneyIn() && c.q != nil {
+						// Money inserted is the resident at the machine.
+						terminal.Extend(c.q)
+					}
 					c.paint()
-				} else if !c.deadline.IsZero() {
+				} else if c.q != nil {
 					c.paint() // the countdown
 				}
 			}, true)
@@ -302,17 +311,14 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 			return
 		}
 		live = false
-		c.deadline = time.Time{}
+		c.q = nil
 		ch <- v
 		if then != nil {
 			then()
 		}
 	}
 	if !c.update(ctx, func() {
-		c.deadline = time.Time{}
-		if d, ok := ctx.Deadline(); ok {
-			c.deadline = d
-		}
+		c.q = ctx
 		open(answer)
 	}, true) {
 		if ctx.Err() != nil {
@@ -329,7 +335,7 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 	c.update(context.Background(), func() {
 		if live {
 			live = false
-			c.deadline = time.Time{}
+			c.q = nil
 			c.drop()
 			c.pause()
 		}
@@ -353,6 +359,9 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	k := readKey(ev)
 	switch {
+	case c.extendOnKey(k):
+		// The countdown warned: the key gave the question its time
+		// again, and does nothing else.
 	case k.kind == keyRune && typing(c.cur):
 		c.cur.handle(k) // a search field: L and the card key are letters there
 	case c.langList.shown && k.kind != keyQuit:
@@ -394,15 +403,32 @@ func (c *Customer) paint() {
 }
 
 // warnBefore is how long before a question's deadline the screen starts
-// counting down.
+// counting down (a third of the question's time, when that is shorter).
 const warnBefore = 20 * time.Second
+
+// deadline is the open question's deadline, on the clock the countdown
+// reads, and its full time; extendable: a key gives the question its
+// full time again (terminal.Question). Zero when no question is open or
+// it has no deadline.
+func (c *Customer) deadline() (at time.Time, full time.Duration, extendable bool) {
+	if c.q == nil {
+		return time.Time{}, 0, false
+	}
+	if at, full, ok := terminal.QuestionDeadline(c.q); ok {
+		return at, full, true
+	}
+	at, _ = c.q.Deadline()
+	return at, 0, false
+}
 
 // countdown is the warning shown as a resident's question nears its
 // deadline (PIN 60 s, choice 2 min, payment 3 min): the session would
-// otherwise end with no warning (issue 17, item 10). Empty when there is
-// no deadline, it is far, or the screen asks nothing of the resident.
+// otherwise end with no warning (issue 17, item 10). Where the question
+// can be extended it says how: any key. Empty when there is no deadline,
+// it is far, or the screen asks nothing of the resident.
 func (c *Customer) countdown() Text {
-	if c.deadline.IsZero() {
+	at, full, extendable := c.deadline()
+	if at.IsZero() {
 		return Text{}
 	}
 	switch c.cur {
@@ -410,12 +436,36 @@ func (c *Customer) countdown() Text {
 	default:
 		return Text{} // the finish screen's deadline is its reminder time
 	}
-	left := c.deadline.Sub(c.now())
-	if left > warnBefore || left < 0 {
+	warn := warnBefore
+	if full > 0 {
+		warn = min(warn, full/3)
+	}
+	left := at.Sub(c.now())
+	if left > warn || left < 0 {
 		return Text{}
 	}
 	n := int((left + time.Second - 1) / time.Second)
-	return Tf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", "⏱ Time runs out in %d s and the request stops.", n)
+	t := Tf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", "⏱ Time runs out in %d s and the request stops.", n)
+	if extendable {
+		t = Cat(t, T("続けるには、いずれかのキーを押してください。", "Press any key to continue."))
+	}
+	return t
+}
+
+// extendOnKey gives the open question its full time again when the
+// countdown warns and k is a key on the panel (the emulator's card key
+// stands for the card itself, not a key): then k does nothing else — not
+// a PIN digit, not a menu item, not the language list — so that a
+// resident who presses a key to go on sees the screen again before a
+// key acts on it. It reports whether it took k.
+func (c *Customer) extendOnKey(k key) bool {
+	if c.card != nil && k.kind == keyRune && k.r == c.card.Key && !typing(c.cur) {
+		return false
+	}
+	if _, _, extendable := c.deadline(); !extendable || c.countdown().Empty() {
+		return false
+	}
+	return terminal.Extend(c.q)
 }
 
 // pause shows "please wait" between two questions.
@@ -426,6 +476,11 @@ func (c *Customer) pause() {
 
 // drop abandons every open question, zeroing what it holds (PIN digits).
 func (c *Customer) drop() {
+	if c.cur == view(c.pay) && c.pay.answer != nil {
+		// The payment question abandoned (timeout, card pulled): what
+		// is in goes back.
+		c.sawInserted(c.pay.credit())
+	}
 	for _, v := range []view{c.docs, c.options, c.picker, c.pin, c.pay, c.finish} {
 		v.reset()
 	}
@@ -436,6 +491,9 @@ func (c *Customer) drop() {
 // state; the welcome screen is all that is left.
 func (c *Customer) wipe() {
 	c.lang, c.lastTries, c.order = c.cats.locale(c.defLang), 0, nil
+	c.seenMu.Lock()
+	c.seen = seen{known: c.pay.coins != nil}
+	c.seenMu.Unlock()
 	for _, v := range c.views() {
 		v.reset()
 		v.render(c.lang)
@@ -468,6 +526,9 @@ func (c *Customer) Choose(ctx context.Context) (terminal.Order, error) {
 			c.options.open(info, slot, func(muni string, spec protocol.DocSpec) {
 				o := terminal.Order{Muni: muni, Doc: spec}
 				c.order = c.summarize(o)
+				c.seenMu.Lock()
+				c.seen.doc = o.Doc.Type
+				c.seenMu.Unlock()
 				answer(choice{order: o})
 			}, func() { c.show(c.docs) }, func() {
 				c.picker.open(slot.role, t, slot.presets, func(code string) {
@@ -514,7 +575,11 @@ func (c *Customer) PIN(ctx context.Context, triesLeft int) ([]byte, error) {
 // pressed Enter.
 func (c *Customer) Pay(ctx context.Context, fee int) error {
 	paid, err := ask(ctx, c, func(answer func(bool)) {
-		c.pay.open(fee, c.order, answer)
+		c.sawInserted(0)
+		c.pay.open(fee, c.order, func(paid bool) {
+			c.sawInserted(c.pay.credit())
+			answer(paid)
+		})
 		c.show(c.pay)
 	}, c.pause, nil)
 	switch {
@@ -546,10 +611,24 @@ func (c *Customer) Progress(p terminal.Progress) {
 // leave.
 func (c *Customer) Finish(ctx context.Context, r terminal.Result) {
 	_, _ = ask(ctx, c, func(answer func(struct{})) {
-		c.finish.open(explain(r), ref(r.Session), answer)
+		c.finish.open(explain(r, c.sawn()), ref(r.Session), answer)
 		c.show(c.finish)
 	}, nil, nil)
 	c.update(context.Background(), c.wipe, true)
+}
+
+// sawn is what the UI saw of this session (see seen).
+func (c *Customer) sawn() seen {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	return c.seen
+}
+
+// sawInserted records the credit inserted as the payment screen closes.
+func (c *Customer) sawInserted(yen int) {
+	c.seenMu.Lock()
+	c.seen.inserted = yen
+	c.seenMu.Unlock()
 }
 
 // panelErr is what a Panel method returns when its question ended without

@@ -137,7 +137,7 @@ func (v *finishView) render(l Locale) {
 	var b strings.Builder
 	color := map[level]string{levelOK: tagOK, levelNotice: tagWarn, levelError: tagError}[v.w.Level]
 	b.WriteString(color + esc(v.w.Title.In(l)) + tagOff + "\n\n")
-	for _, t := range []Text{v.w.What, v.w.Do} {
+	for _, t := range []Text{v.w.What, v.w.Hint, v.w.Do} {
 		if !t.Empty() {
 			b.WriteString(esc(t.In(l)) + "\n")
 		}
@@ -262,7 +262,7 @@ func (c *Customer) WithCard(gone <-chan struct{}) terminal.Panel {
 
 // finishCard is Finish following the card.
 func (c *Customer) finishCard(ctx context.Context, r terminal.Result, gone <-chan struct{}) {
-	w, rf := explain(r), ref(r.Session)
+	w, rf := explain(r, c.sawn()), ref(r.Session)
 	out := isClosed(gone)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -322,7 +322,7 @@ func (c *Customer) finishCard(ctx context.Context, r terminal.Result, gone <-cha
 // with r until ctx ends (the card loop saw the card taken out), then
 // wipes the screen. No key ends it: only the card leaving does.
 func (c *Customer) CardLeft(ctx context.Context, r terminal.Result) {
-	w, rf := explain(r), ref(r.Session)
+	w, rf := explain(r, c.sawn()), ref(r.Session)
 	_, _ = ask(ctx, c, func(answer func(struct{})) {
 		c.finish.openLeft(w, rf, answer)
 		c.show(c.finish)

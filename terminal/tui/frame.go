@@ -94,24 +94,34 @@ func (f *frame) paint(v view, l Locale, notice Text, langKey bool) {
 	f.body.SetTitle(" " + v.title(l) + " ")
 	f.body.SwitchToPage(v.name())
 	v.render(l)
-	if tv, ok := v.primitive().(*tview.TextView); ok && f.screenWidth > 0 {
+	if tv, ok := v.primitive().(*tview.TextView); ok {
 		// Break lines at phrase boundaries, not inside a word. The body
 		// is the screen less the box's border and padding and the text
 		// view's own padding; before the first draw the width is
-		// unknown and tview wraps.
-		tv.SetText(wrapText(tv.GetText(false), f.screenWidth-6))
+		// unknown and tview wraps (wrapText only drops the hang marks).
+		w := -1
+		if f.screenWidth > 0 {
+			w = f.screenWidth - 6
+		}
+		tv.SetText(wrapText(tv.GetText(false), w))
 	}
 	hs := v.hints(l)
 	if langKey {
 		hs = append(hs, hintLang())
 	}
-	f.keymap.SetText(wrapKeymap(keymapLine(l, hs), f.screenWidth-1))
+	f.keymap.SetText(keymap(l, hs, f.screenWidth-1))
 	if notice.Empty() {
 		f.notice.SetText("")
 		f.root.ResizeItem(f.notice, 0, 0)
 	} else {
-		f.notice.SetText(" " + tagError + esc(notice.In(l)) + tagOff)
-		f.root.ResizeItem(f.notice, 1, 0)
+		// The countdown and how to go on: one line, or two on a
+		// narrow screen, wrapped between phrases.
+		text := " " + tagError + esc(notice.In(l)) + tagOff
+		if f.screenWidth > 0 {
+			text = wrapText(text, f.screenWidth-1)
+		}
+		f.notice.SetText(text)
+		f.root.ResizeItem(f.notice, strings.Count(text, "\n")+1, 0)
 	}
 }
 

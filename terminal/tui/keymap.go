@@ -1,10 +1,9 @@
 package tui
 
 import (
-	"strings"
-	"unicode"
-
 	"github.com/gdamore/tcell/v2"
+
+	"kofu/terminal/uikit"
 )
 
 // keyKind is what a key means on an MFP-style panel.
@@ -30,34 +29,36 @@ type key struct {
 	r    rune // the digit or the upper-cased rune
 }
 
-// readKey normalises a tcell key event.
+// readKey reads a key press through the UI kit the technician UI shares
+// (uikit.Read) and says what it means on the panel: Space steps right,
+// Backspace erases, Ctrl-C quits only where honoured.
 func readKey(ev *tcell.EventKey) key {
-	switch ev.Key() {
-	case tcell.KeyUp:
+	k := uikit.Read(ev)
+	switch k.Kind {
+	case uikit.Up:
 		return key{kind: keyUp}
-	case tcell.KeyDown:
+	case uikit.Down:
 		return key{kind: keyDown}
-	case tcell.KeyLeft:
+	case uikit.Left:
 		return key{kind: keyLeft}
-	case tcell.KeyRight:
+	case uikit.Right:
 		return key{kind: keyRight}
-	case tcell.KeyEnter:
+	case uikit.Enter:
 		return key{kind: keyEnter}
-	case tcell.KeyEscape:
+	case uikit.Esc:
 		return key{kind: keyBack}
-	case tcell.KeyBackspace, tcell.KeyBackspace2, tcell.KeyDelete:
+	case uikit.Backspace:
 		return key{kind: keyErase}
-	case tcell.KeyCtrlC:
+	case uikit.CtrlC:
 		return key{kind: keyQuit}
-	case tcell.KeyRune:
-		r := ev.Rune()
-		switch {
-		case r >= '0' && r <= '9':
-			return key{kind: keyDigit, r: r}
-		case r == ' ':
+	case uikit.Rune:
+		if _, ok := k.Digit(); ok {
+			return key{kind: keyDigit, r: k.R}
+		}
+		if k.R == ' ' {
 			return key{kind: keyRight}
 		}
-		return key{kind: keyRune, r: unicode.ToUpper(r)}
+		return key{kind: keyRune, r: k.R}
 	}
 	return key{kind: keyNone}
 }
@@ -75,18 +76,23 @@ type hint struct {
 	Does Text
 }
 
-// nbsp is U+00A0, a space no line breaks at.
-const nbsp = "\u00a0"
+// keymapSep separates the keymap's entries.
+const keymapSep = "   "
 
-// keymapLine renders hints k9s-style: "<Enter> 決定  <Esc> 戻る".
-func keymapLine(l Locale, hs []hint) string {
+// keymapEntries renders hints k9s-style, "<Enter> 決定", each kept whole
+// when the keymap wraps (uikit.Entry).
+func keymapEntries(l Locale, hs []hint) []string {
 	parts := make([]string, 0, len(hs))
 	for _, h := range hs {
-		// No-break spaces inside an entry: the keymap wraps between
-		// entries, never between a key and what it does.
-		parts = append(parts, "[aqua::b]<"+esc(h.Keys)+">"+tagOff+nbsp+strings.ReplaceAll(esc(h.Does.In(l)), " ", nbsp))
+		parts = append(parts, uikit.Entry(h.Keys, h.Does.In(l), "[aqua::b]", tagOff))
 	}
-	return strings.Join(parts, "   ")
+	return parts
+}
+
+// keymap is the keymap of hs in lines of at most width cells, broken
+// between entries only (uikit.Wrap); width 0: one line.
+func keymap(l Locale, hs []hint, width int) string {
+	return uikit.Wrap(keymapEntries(l, hs), keymapSep, width)
 }
 
 // Hints shared by several views.

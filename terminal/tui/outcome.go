@@ -25,14 +25,27 @@ type words struct {
 	Do     Text // what to do now
 	Fee    Text // whether a fee was taken
 	Level  level
+	Hint   Text // what to check before trying again (the 本籍地 of a 戸籍 request)
 	Paper  Text // a reminder to take paper, when paper may be out
 	Office bool // the resident is sent to the municipal office
 	Staff  bool // the resident should tell the store staff
 }
 
-// explain turns a result into words for the resident.
-func explain(r terminal.Result) words {
-	w := words{Fee: feeWords(r), Level: levelError}
+// seen is what the UI saw of a session that the result does not carry:
+// the document asked for, and the resident's money — known when the coin
+// unit is the UI's (Options.Coins), then the credit inserted on the
+// payment screen. A payment device outside the UI is not known: the words
+// then speak of change and refunds without an amount.
+type seen struct {
+	known    bool
+	inserted int
+	doc      protocol.DocType // "": none chosen
+}
+
+// explain turns a result into words for the resident; m is what the UI
+// saw of the session.
+func explain(r terminal.Result, m seen) words {
+	w := words{Fee: feeWords(r, m), Level: levelError}
 	switch r.Outcome {
 	case protocol.ResultPrinted:
 		w.Level = levelOK
@@ -63,13 +76,38 @@ func explain(r terminal.Result) words {
 		w.Level = levelNotice
 	}
 	failureWords(r.Reason, &w)
+	if m.doc.FamilyRegister() && honsekiRefusal(r.Reason) {
+		w.Hint = honsekiHint()
+	}
 	return w
+}
+
+// honsekiRefusal reports whether the center's answer to a family register
+// request may mean the request went to a municipality that is not the
+// resident's 本籍地, or to one that does not issue 戸籍 at stores: no
+// record there (not-eligible), no register or not now
+// (document-unavailable), no store issuance (unknown-municipality).
+func honsekiRefusal(reason string) bool {
+	switch reason {
+	case "center-" + string(protocol.ProbNotEligible), "center-" + string(protocol.ProbDocumentUnavailable),
+		"center-" + string(protocol.ProbUnknownMunicipality):
+		return true
+	}
+	return false
+}
+
+// honsekiHint is what a resident refused a 戸籍 checks before trying
+// again: a 戸籍 is issued by the 本籍地, which may differ from the 住所地,
+// and not every 本籍地 issues 戸籍 at stores — some only after 利用登録.
+func honsekiHint() Text {
+	return T("戸籍の証明書は、本籍地の市区町村に請求します。選んだ請求先が本籍地であること、本籍地の市区町村が戸籍証明書のコンビニ交付を行っていることをご確認ください（事前に利用登録が必要な市区町村もあります）。",
+		"Family register documents come from the municipality of your registered domicile (honseki). Please check that the municipality you chose is your registered domicile, and that it issues family register documents at stores (some require registering in advance).")
 }
 
 // feeWords says whether the fee was taken, and whether coins beyond it
 // could not be given back.
-func feeWords(r terminal.Result) Text {
-	w := paymentWords(r)
+func feeWords(r terminal.Result, m seen) Text {
+	w := paymentWords(r, m)
 	if r.Refund == "return-failed" && r.Payment != "return-failed" {
 		w = Cat(w, T("投入したお金の一部を返却できませんでした。店員にお知らせください。",
 			"Some of the money you inserted could not be returned. Please tell the store staff."))
@@ -77,12 +115,26 @@ func feeWords(r terminal.Result) Text {
 	return w
 }
 
-// paymentWords says whether the fee was taken.
-func paymentWords(r terminal.Result) Text {
+// paymentWords says whether the fee was taken and, when the UI saw the
+// money go in, the exact change or the exact amount given back (issue 17,
+// item 11): "おつり 50円 をお取りください", nothing about change when there
+// is none.
+func paymentWords(r terminal.Result, m seen) Text {
+	refunded := r.Refund != "return-failed" // the rest went back
 	switch r.Payment {
 	case "captured":
-		return Tf("料金 %s をいただきました。おつりがある場合はお取りください。", "You paid %s. Please take any change.", Yen(r.Fee))
+		switch change := m.inserted - r.Fee; {
+		case !m.known:
+			return Tf("料金 %s をいただきました。おつりがある場合はお取りください。", "You paid %s. Please take any change.", Yen(r.Fee))
+		case change > 0 && refunded:
+			return Tf("料金 %s をいただきました。おつり %s をお取りください。", "You paid %s. Please take your change of %s.", Yen(r.Fee), Yen(change))
+		}
+		return Tf("料金 %s をいただきました。", "You paid %s.", Yen(r.Fee))
 	case "released", "returned":
+		if m.known && m.inserted > 0 && refunded {
+			return Tf("料金はいただいていません。投入された %s をお返しします。返却口からお取りください。",
+				"You have not been charged. The %s you inserted is returned; please take it from the return slot.", Yen(m.inserted))
+		}
 		return T("料金はいただいていません。投入したお金は返却しましたので、返却口からお取りください。",
 			"You have not been charged. The money you inserted has been returned; please take it from the return slot.")
 	case "capture-failed":

@@ -70,7 +70,7 @@ func TestExplain(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.outcome)+"/"+tc.reason+"/"+tc.payment, func(t *testing.T) {
-			w := explain(terminal.Result{Outcome: tc.outcome, Reason: tc.reason, Payment: tc.payment, Fee: 300, Pages: 1})
+			w := explain(terminal.Result{Outcome: tc.outcome, Reason: tc.reason, Payment: tc.payment, Fee: 300, Pages: 1}, seen{})
 			for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 				all := ""
 				for _, x := range []Text{w.Title, w.What, w.Do, w.Fee} {
@@ -167,7 +167,7 @@ func TestParseLang(t *testing.T) {
 // TestRefundFailedAfterCapture: the fee taken and the rest not given back
 // are both said; neither hides the other.
 func TestRefundFailedAfterCapture(t *testing.T) {
-	w := explain(terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Refund: "return-failed", Fee: 300, Pages: 1})
+	w := explain(terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Refund: "return-failed", Fee: 300, Pages: 1}, seen{})
 	for l, want := range map[Lang][]string{
 		Japanese: {"料金 300円 をいただきました", "一部を返却できませんでした", "店員"},
 		English:  {"You paid ¥300", "could not be returned", "store staff"},
@@ -220,6 +220,117 @@ func TestJoins(t *testing.T) {
 		for _, l := range AllLangs() {
 			if got := tc.t.In(cats.locale(l)); got != tc.want[l] {
 				t.Errorf("%s in %s: %q, want %q", tc.name, l, got, tc.want[l])
+			}
+		}
+	}
+}
+
+// TestChangeWords: the finish screen states the exact change, or nothing
+// about change when there is none, and the exact amount given back after
+// a failure (issue 17, item 11) — in every language; without the UI's own
+// coin unit it cannot know the amounts and says so generally.
+func TestChangeWords(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Fee: 250, Pages: 1}
+	refused := terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Payment: "released", Fee: 250}
+	cancelled := terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pay-cancelled", Payment: "returned", Fee: 250}
+	cases := []struct {
+		name string
+		r    terminal.Result
+		m    seen
+		want [numLangs]string
+		not  []string // in Japanese
+	}{
+		{"change", printed, seen{known: true, inserted: 300}, [numLangs]string{
+			"料金 250円 をいただきました。おつり 50円 をお取りください。", "You paid ¥250. Please take your change of ¥50.",
+			"已收取费用 250日元。请取走找零 50日元。", "요금 250엔을 받았습니다. 거스름돈 50엔을 가져가 주십시오.",
+			"Você pagou ¥250. Retire seu troco de ¥50.", "Đã thu lệ phí 250 yên. Vui lòng lấy tiền thừa 50 yên."}, nil},
+		{"exact", printed, seen{known: true, inserted: 250}, [numLangs]string{
+			"料金 250円 をいただきました。", "You paid ¥250.", "已收取费用 250日元。", "요금 250엔을 받았습니다.", "Você pagou ¥250.", "Đã thu lệ phí 250 yên."},
+			[]string{"おつり"}},
+		{"refused after paying", refused, seen{known: true, inserted: 1000}, [numLangs]string{
+			"料金はいただいていません。投入された 1,000円 をお返しします。返却口からお取りください。",
+			"You have not been charged. The ¥1,000 you inserted is returned; please take it from the return slot.",
+			"未收取费用。您投入的 1,000日元 已退还，请从退币口取走。",
+			"요금은 받지 않았습니다. 투입하신 1,000엔을 돌려드립니다. 반환구에서 가져가 주십시오.",
+			"Nenhuma taxa foi cobrada. O valor inserido (¥1.000) foi devolvido; retire-o na saída de devolução.",
+			"Quý khách chưa bị thu phí. Số tiền 1.000 yên đã cho vào được trả lại, vui lòng lấy ở cửa trả tiền."}, nil},
+		{"cancelled with coins in", cancelled, seen{known: true, inserted: 100}, [numLangs]string{
+			"料金はいただいていません。投入された 100円 をお返しします。返却口からお取りください。", "You have not been charged. The ¥100 you inserted is returned; please take it from the return slot.",
+			"", "", "", ""}, nil},
+		{"a payment device outside the UI", printed, seen{}, [numLangs]string{
+			"料金 250円 をいただきました。おつりがある場合はお取りください。", "You paid ¥250. Please take any change.", "", "", "", ""}, nil},
+		{"change not given back", terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Refund: "return-failed", Fee: 250, Pages: 1},
+			seen{known: true, inserted: 300}, [numLangs]string{"料金 250円 をいただきました。投入したお金の一部を返却できませんでした。店員にお知らせください。"},
+			[]string{"おつり 50円"}},
+		{"nothing inserted", terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-blocked", Payment: "none"}, seen{known: true},
+			[numLangs]string{"料金はいただいていません。"}, []string{"投入", "返却"}},
+	}
+	for _, tc := range cases {
+		w := explain(tc.r, tc.m)
+		for _, l := range AllLangs() {
+			if tc.want[l] == "" {
+				continue
+			}
+			if got := w.Fee.In(cats.locale(l)); got != tc.want[l] {
+				t.Errorf("%s in %s: %q, want %q", tc.name, l, got, tc.want[l])
+			}
+		}
+		for _, n := range tc.not {
+			if ja := w.Fee.In(Locale{}); strings.Contains(ja, n) {
+				t.Errorf("%s: %q in %q", tc.name, n, ja)
+			}
+		}
+	}
+}
+
+// TestHonsekiHint: a 戸籍 request the center cannot serve at the chosen
+// municipality adds what to check — the 本籍地 and whether it issues 戸籍
+// at stores (利用登録) — in every language, without the reason code; any
+// other document or reason gets no such hint.
+func TestHonsekiHint(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	koseki := seen{doc: protocol.DocKosekiZenbu}
+	cases := []struct {
+		reason string
+		m      seen
+		hint   bool
+	}{
+		{"center-not-eligible", koseki, true},
+		{"center-document-unavailable", koseki, true},
+		{"center-unknown-municipality", seen{doc: protocol.DocKosekiFuhyo}, true},
+		{"center-not-eligible", seen{doc: protocol.DocJuminhyo}, false},
+		{"center-document-unavailable", seen{doc: protocol.DocInkan}, false},
+		{"center-not-eligible", seen{}, false},
+		{"center-card-revoked", koseki, false},
+		{"card-blocked", koseki, false},
+		{"center-outside-service-hours", koseki, false},
+	}
+	for _, tc := range cases {
+		w := explain(terminal.Result{Outcome: protocol.ResultFailed, Reason: tc.reason, Payment: "none"}, tc.m)
+		if w.Hint.Empty() == tc.hint {
+			t.Errorf("%s for %q: hint %q", tc.reason, tc.m.doc, w.Hint.JA)
+			continue
+		}
+		if !tc.hint {
+			continue
+		}
+		if !strings.Contains(w.Hint.JA, "本籍地") || !strings.Contains(w.Hint.JA, "コンビニ交付") || !strings.Contains(w.Hint.JA, "利用登録") {
+			t.Errorf("hint %q", w.Hint.JA)
+		}
+		for _, l := range AllLangs() {
+			s := w.Hint.In(cats.locale(l))
+			if strings.Contains(s, tc.reason) || strings.Contains(s, "not-eligible") || strings.Contains(s, "unavailable") {
+				t.Errorf("%s: a code on screen: %q", l, s)
+			}
+			if l != Japanese && l != Chinese && strings.ContainsRune(s, '籍') {
+				t.Errorf("%s: untranslated: %q", l, s)
 			}
 		}
 	}

@@ -28,6 +28,7 @@ type payView struct {
 	msg    Text
 	guard  cancelGuard
 	answer func(bool) // true: paid; false: back. nil when nobody waits.
+	seen   int        // the credit when moneyIn last looked
 }
 
 func newPay(coins *payment.Coins) *payView { return &payView{tv: newBody(), coins: coins} }
@@ -42,10 +43,20 @@ func (v *payView) title(l Locale) string {
 func (v *payView) open(fee int, order []summaryRow, answer func(bool)) {
 	v.fee, v.order, v.answer, v.msg = fee, order, answer, Text{}
 	v.guard.reset()
+	v.seen = v.credit()
+}
+
+// moneyIn reports whether money has gone in since it last looked (or
+// the screen opened): the resident is at the machine.
+func (v *payView) moneyIn() bool {
+	in := v.credit()
+	more := v.answer != nil && in > v.seen
+	v.seen = in
+	return more
 }
 
 func (v *payView) reset() {
-	v.fee, v.order, v.answer, v.msg = 0, nil, nil, Text{}
+	v.fee, v.order, v.answer, v.msg, v.seen = 0, nil, nil, Text{}, 0
 	v.guard.reset()
 }
 

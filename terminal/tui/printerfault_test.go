@@ -26,7 +26,7 @@ func TestPrinterFaultPages(t *testing.T) {
 		{"print-cover-open", 3, []string{"印刷された3枚"}, []string{"the 3 pages that were printed"}, nil, true},
 	}
 	for _, tc := range cases {
-		w := explain(terminal.Result{Outcome: protocol.ResultUnknown, Reason: tc.reason, Payment: "released", Pages: tc.pages, Fee: 450})
+		w := explain(terminal.Result{Outcome: protocol.ResultUnknown, Reason: tc.reason, Payment: "released", Pages: tc.pages, Fee: 450}, seen{})
 		for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 			all := strings.Join([]string{w.Title.In(l), w.What.In(l), w.Do.In(l), w.Fee.In(l), w.Paper.In(l)}, "\n")
 			want := tc.ja

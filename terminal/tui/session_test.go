@@ -34,6 +34,7 @@ func TestWholeSession(t *testing.T) {
 		outcome  protocol.Result
 		reason   string
 		final    []string // on the finish screen
+		notFinal []string // not on it
 		files    int
 	}{
 		{
@@ -53,7 +54,7 @@ func TestWholeSession(t *testing.T) {
 				h.press(tcell.KeyEnter)
 			},
 			outcome: protocol.ResultPrinted,
-			final:   []string{"証明書の印刷が完了しました", "1枚印刷しました", "料金 250円 をいただきました", "カードをお取りください"},
+			final:   []string{"証明書の印刷が完了しました", "1枚印刷しました", "料金 250円 をいただきました", "おつり 50円 をお取りください", "カードをお取りください"},
 			files:   1,
 		},
 		{
@@ -72,7 +73,7 @@ func TestWholeSession(t *testing.T) {
 				h.press(tcell.KeyEnter)
 			},
 			outcome: protocol.ResultRefused, reason: "envelope-subject",
-			final: []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "店員にお知らせください", "カードをお取りください"},
+			final: []string{"この証明書は発行できませんでした。", "料金はいただいていません。", "投入された 500円 をお返しします", "店員にお知らせください", "カードをお取りください"},
 		},
 		{
 			name: "wrong PIN, then the right one", resident: "R0003",
@@ -88,9 +89,10 @@ func TestWholeSession(t *testing.T) {
 				h.waitFor("手数料200円")
 				h.press('3', '3', tcell.KeyEnter)
 			},
-			outcome: protocol.ResultPrinted,
-			final:   []string{"証明書の印刷が完了しました", "料金 200円 をいただきました"},
-			files:   1,
+			outcome:  protocol.ResultPrinted,
+			final:    []string{"証明書の印刷が完了しました", "料金 200円 をいただきました。"},
+			notFinal: []string{"おつり"}, // exact money: nothing about change
+			files:    1,
 		},
 		{
 			name: "one try left, the last wrong PIN blocks the card", resident: "R0012",
@@ -132,7 +134,45 @@ func TestWholeSession(t *testing.T) {
 				h.press(tcell.KeyEscape, tcell.KeyEscape)
 			},
 			outcome: protocol.ResultCancelled, reason: "pay-cancelled",
-			final: []string{"手続きを中止しました", "証明書は発行していません", "料金はいただいていません"},
+			final:    []string{"手続きを中止しました", "証明書は発行していません", "料金はいただいていません"},
+			notFinal: []string{"投入された"},
+		},
+		{
+			// A 戸籍 sent to the 住所地 of a resident whose 本籍地 is
+			// elsewhere: the refusal says what to check (item 3 of the
+			// follow-up), never the code.
+			name: "koseki to the wrong municipality", resident: "R0023",
+			keys: func(h *harness, res *fixtures.Resident) {
+				h.waitFor("取得する証明書を選んでください")
+				h.press('4')
+				h.waitFor("請求先（本籍地）", "未選択")
+				h.press(tcell.KeyUp, tcell.KeyRight)
+				h.waitFor("住所地と同じ（神奈川県横浜市）")
+				h.press(tcell.KeyDown, tcell.KeyEnter)
+				h.waitFor("◀ 神奈川県横浜市 ▶")
+				h.press(tcell.KeyEnter)
+				h.waitFor("残りの入力回数")
+				h.press(res.PIN, tcell.KeyEnter)
+			},
+			outcome: protocol.ResultFailed, reason: "center-not-eligible",
+			final: []string{"証明書を発行できませんでした", "選んだ請求先が本籍地であること", "コンビニ交付を行っていること", "利用登録"},
+		},
+		{
+			name: "cancelled at the payment with coins in", resident: "R0001",
+			keys: func(h *harness, res *fixtures.Resident) {
+				h.waitFor("取得する証明書を選んでください")
+				h.press('1')
+				h.waitFor("記載範囲")
+				h.press(tcell.KeyEnter)
+				h.waitFor("残りの入力回数")
+				h.press(res.PIN, tcell.KeyEnter)
+				h.waitFor("手数料250円")
+				h.press('3', '2')
+				h.waitFor("投入金額150円")
+				h.press(tcell.KeyEscape, tcell.KeyEscape)
+			},
+			outcome: protocol.ResultCancelled, reason: "pay-cancelled",
+			final: []string{"手続きを中止しました", "料金はいただいていません", "投入された 150円 をお返しします。返却口からお取りください。"},
 		},
 	}
 	for _, tc := range cases {
@@ -166,6 +206,7 @@ func TestWholeSession(t *testing.T) {
 			tc.keys(h, res)
 			s := h.waitFor(tc.final...)
 			absent(t, s, tc.reason, res.PIN)
+			absent(t, s, tc.notFinal...)
 			t.Logf("final screen:\n%s", s)
 
 			// Acknowledge the reminders as the resident takes card and paper.

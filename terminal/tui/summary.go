@@ -39,13 +39,15 @@ func (c *Customer) summarize(o terminal.Order) []summaryRow {
 	return rows
 }
 
-// writeSummary writes rows as an aligned two-column list.
+// writeSummary writes rows as an aligned two-column list. A value too
+// long for its line wraps under the value column (hang), not under the
+// labels.
 func writeSummary(b *strings.Builder, rows []summaryRow, l Locale) {
 	width := 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label.In(l))))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(b, "  %s  %s\n", tagDim+pad(esc(r.label.In(l)), width)+tagOff, esc(r.value.In(l)))
+		fmt.Fprintf(b, "  %s  %s%s\n", tagDim+pad(esc(r.label.In(l)), width)+tagOff, hang, esc(r.value.In(l)))
 	}
 }

@@ -33,11 +33,17 @@ type token struct {
 	space bool
 }
 
+// hang marks where a line's continuation lines start: placed in a line
+// (once), the lines it wraps into are indented to the marker's column —
+// the value column of a two-column list — rather than to the line's
+// leading spaces. wrapText removes it; it is never drawn.
+const hang = "\x1f"
+
 // wrapText wraps every line of s (tview colour tags allowed) to width
-// cells. A width under 8 leaves s to tview.
+// cells. A width under 8 leaves s to tview (without hang marks).
 func wrapText(s string, width int) string {
 	if width < 8 {
-		return s
+		return strings.ReplaceAll(s, hang, "")
 	}
 	lines := strings.Split(s, "\n")
 	for i, line := range lines {
@@ -47,28 +53,39 @@ func wrapText(s string, width int) string {
 }
 
 // wrapLine wraps one line. Continuation lines keep the line's leading
-// spaces (the indent of a list item).
+// spaces (the indent of a list item), or start at its hang mark.
 func wrapLine(line string, width int) string {
+	hangAt := -1
+	if i := strings.Index(line, hang); i >= 0 {
+		hangAt = tview.TaggedStringWidth(line[:i])
+		line = line[:i] + strings.ReplaceAll(line[i+len(hang):], hang, "")
+	}
 	if tview.TaggedStringWidth(line) <= width {
 		return line
 	}
-	indent := leadingSpaces(line)
+	lead := leadingSpaces(line)
+	indent := lead
+	if hangAt >= 0 && hangAt <= width/2 {
+		indent = hangAt
+	}
 	if indent > width/2 {
 		indent = 0
 	}
 	var out strings.Builder
-	cur, curW := strings.Repeat(" ", indent), indent
+	// base is the width of the current line while it holds only its
+	// indent: spaces there are not written twice.
+	cur, curW, base := strings.Repeat(" ", lead), lead, lead
 	flush := func() {
 		out.WriteString(strings.TrimRight(cur, " "))
 		out.WriteByte('\n')
-		cur, curW = strings.Repeat(" ", indent), indent
+		cur, curW, base = strings.Repeat(" ", indent), indent, indent
 	}
 	for _, t := range tokens(line) {
 		switch {
 		case t.space && curW+t.width > width:
 			flush()
 		case t.space:
-			if curW > indent {
+			if curW > base {
 				cur, curW = cur+t.text, curW+t.width
 			}
 		case curW+t.width <= width:
@@ -83,7 +100,7 @@ func wrapLine(line string, width int) string {
 			// not start a line.
 			for _, sub := range subphrases(t.text) {
 				sw := tview.TaggedStringWidth(sub)
-				if curW > indent && curW+sw > width {
+				if curW > base && curW+sw > width {
 					flush()
 				}
 				if curW+sw <= width {
@@ -91,7 +108,7 @@ func wrapLine(line string, width int) string {
 					continue
 				}
 				for _, piece := range cut(sub, width-curW, width-indent) {
-					if curW > indent && curW+tview.TaggedStringWidth(piece) > width {
+					if curW > base && curW+tview.TaggedStringWidth(piece) > width {
 						flush()
 					}
 					cur, curW = cur+piece, curW+tview.TaggedStringWidth(piece)
@@ -277,32 +294,4 @@ func runeWidth(r rune) int {
 	var buf [utf8.UTFMax]byte
 	n := utf8.EncodeRune(buf[:], r)
 	return tview.TaggedStringWidth(string(buf[:n]))
-}
-
-// keymapSep separates the keymap's entries (keymapLine).
-const keymapSep = "   "
-
-// wrapKeymap breaks the keymap line between entries only: tview would
-// break inside a Japanese label (次 / へ). width 0: left to tview.
-func wrapKeymap(line string, width int) string {
-	if width <= 0 || tview.TaggedStringWidth(line) <= width {
-		return line
-	}
-	var b strings.Builder
-	w := 0
-	for i, e := range strings.Split(line, keymapSep) {
-		ew := tview.TaggedStringWidth(e)
-		switch {
-		case i == 0:
-		case w+len(keymapSep)+ew > width:
-			b.WriteByte('\n')
-			w = 0
-		default:
-			b.WriteString(keymapSep)
-			w += len(keymapSep)
-		}
-		b.WriteString(e)
-		w += ew
-	}
-	return b.String()
 }

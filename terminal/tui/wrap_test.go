@@ -79,9 +79,8 @@ func isASCIIWordEnd(s string) bool {
 
 // TestWrapKeymap: the keymap breaks between entries, never inside one.
 func TestWrapKeymap(t *testing.T) {
-	line := keymapLine(Locale{}, []hint{{"C", T("カードを抜く", "")}, {"1-2", T("項目を切り替え", "")},
-		{"↑↓", T("移動", "")}, {"←→", T("変更", "")}, {"Enter", T("次へ", "")}, {"Esc", T("戻る", "")}})
-	got := strings.Split(wrapKeymap(line, 60), "\n")
+	got := strings.Split(keymap(Locale{}, []hint{{"C", T("カードを抜く", "")}, {"1-2", T("項目を切り替え", "")},
+		{"↑↓", T("移動", "")}, {"←→", T("変更", "")}, {"Enter", T("次へ", "")}, {"Esc", T("戻る", "")}}, 60), "\n")
 	if len(got) != 2 || !strings.HasPrefix(stripTags(got[1]), "<←→>") {
 		t.Fatalf("keymap lines %q", got)
 	}
