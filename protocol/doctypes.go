@@ -36,6 +36,16 @@ type Option struct {
 	Key    string   // wire name in doc.opts
 	JA, EN string   // label shown to the resident
 	Values []string // allowed values, default first
+	// Optional options may be absent from doc.opts, which means the
+	// default (Values[0]). A kiosk sends one only when the resident chose
+	// another value, so a request that does not use it is byte for byte
+	// what it was before the option existed (issue 17; design notes
+	// "Foreign residents' items").
+	Optional bool
+	// Foreign options print items that only a foreign resident's record
+	// has (住民基本台帳法 30条の45); on a Japanese national's record they
+	// print nothing.
+	Foreign bool
 }
 
 // DocInfo describes one document type: its names and its options.
@@ -54,16 +64,30 @@ func yesNo() []string { return []string{"omit", "include"} }
 // It is built fresh by DocTypes so callers can never mutate shared state.
 func docTable() []DocInfo {
 	scope := Option{Key: "scope", JA: "記載範囲", EN: "Who is listed", Values: []string{"self", "household"}}
+	// The items of a foreign resident's record (住基法 30条の45): 国籍・地域,
+	// the 区分 (中長期在留者, 特別永住者 …), for a 中長期在留者 the 在留資格,
+	// 在留期間 and its 満了日, and the date the person became a resident;
+	// and, apart, the number of the 在留カード or 特別永住者証明書.
+	kokuseki := Option{Key: "kokuseki-zairyu", JA: "国籍・地域と在留資格等", EN: "Nationality or region, residence status and period",
+		Values: yesNo(), Optional: true, Foreign: true}
+	card := Option{Key: "zairyu-card", JA: "在留カード等の番号", EN: "Residence card number",
+		Values: yesNo(), Optional: true, Foreign: true}
 	return []DocInfo{
 		{DocJuminhyo, "住民票の写し", "Certificate of residence", []Option{
 			scope,
 			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo()},
 			{Key: "zokugara", JA: "世帯主・続柄", EN: "Head of household and relationship", Values: yesNo()},
 			{Key: "kojin-bango", JA: "個人番号", EN: "Individual number", Values: yesNo()},
+			kokuseki,
+			card,
 		}},
+		// The 記載事項証明書 is the short form (no 続柄, no 個人番号): it
+		// takes the foreign resident's counterpart of 本籍 (status and
+		// period, what an employer checks) but no card number.
 		{DocJuminhyoKisai, "住民票記載事項証明書", "Certificate of resident record items", []Option{
 			scope,
 			{Key: "honseki", JA: "本籍・筆頭者", EN: "Registered domicile", Values: yesNo()},
+			kokuseki,
 		}},
 		{DocInkan, "印鑑登録証明書", "Seal registration certificate", nil},
 		{DocKosekiZenbu, "戸籍全部事項証明書", "Family register (all members)", nil},
@@ -100,7 +124,7 @@ type DocSpec struct {
 }
 
 // NewDocSpec returns a spec for t with every option at its default and one
-// copy.
+// copy. Optional options are left out (absent is their default).
 func NewDocSpec(t DocType) (DocSpec, error) {
 	info, ok := LookupDoc(t)
 	if !ok {
@@ -108,14 +132,16 @@ func NewDocSpec(t DocType) (DocSpec, error) {
 	}
 	opts := map[string]string{}
 	for _, o := range info.Options {
-		opts[o.Key] = o.Values[0]
+		if !o.Optional {
+			opts[o.Key] = o.Values[0]
+		}
 	}
 	return DocSpec{Type: t, Opts: opts, Copies: 1}, nil
 }
 
 // Validate checks the spec against the document table: a known type, every
-// option of that type present with an allowed value, no other option, and
-// 1 ≤ copies ≤ MaxCopies.
+// option of that type present with an allowed value (an optional one may
+// be absent), no other option, and 1 ≤ copies ≤ MaxCopies.
 func (d DocSpec) Validate() error {
 	info, ok := LookupDoc(d.Type)
 	if !ok {
@@ -127,11 +153,16 @@ func (d DocSpec) Validate() error {
 	if d.Sides != "" && d.Sides != SidesTwoSided {
 		return fmt.Errorf("sides %q: only %q or absent", d.Sides, SidesTwoSided)
 	}
-	if len(d.Opts) != len(info.Options) {
-		return fmt.Errorf("document %s takes %d options, got %d", d.Type, len(info.Options), len(d.Opts))
+	for _, k := range slices.Sorted(maps.Keys(d.Opts)) {
+		if !slices.ContainsFunc(info.Options, func(o Option) bool { return o.Key == k }) {
+			return fmt.Errorf("document %s takes no option %q", d.Type, k)
+		}
 	}
 	for _, o := range info.Options {
 		v, ok := d.Opts[o.Key]
+		if !ok && o.Optional {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("document %s: option %q missing", d.Type, o.Key)
 		}
@@ -142,9 +173,44 @@ func (d DocSpec) Validate() error {
 	return nil
 }
 
-// Equal reports whether two specs ask for the same document.
+// Equal reports whether two specs ask for the same document: an optional
+// option absent from one and at its default in the other is the same.
 func (d DocSpec) Equal(o DocSpec) bool {
-	return d.Type == o.Type && d.Copies == o.Copies && d.Sides == o.Sides && maps.Equal(d.Opts, o.Opts)
+	return d.Type == o.Type && d.Copies == o.Copies && d.Sides == o.Sides && maps.Equal(d.choices(), o.choices())
+}
+
+// Opt returns the value of option key: the value sent, or the default
+// when the option is optional and absent (ok false for an option the
+// type does not have and a required one that is missing).
+func (d DocSpec) Opt(key string) (string, bool) {
+	if v, ok := d.Opts[key]; ok {
+		return v, true
+	}
+	info, _ := LookupDoc(d.Type)
+	for _, o := range info.Options {
+		if o.Key == key && o.Optional {
+			return o.Values[0], true
+		}
+	}
+	return "", false
+}
+
+// choices is Opts without the optional options at their default: the
+// form in which two specs asking for the same document are equal. It
+// is for comparing only; the wire carries Opts as the request sent them.
+func (d DocSpec) choices() map[string]string {
+	info, _ := LookupDoc(d.Type)
+	var out map[string]string
+	for k, v := range d.Opts {
+		if i := slices.IndexFunc(info.Options, func(o Option) bool { return o.Key == k }); i >= 0 && info.Options[i].Optional && v == info.Options[i].Values[0] {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(d.Opts))
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // String is a short human form for logs ("juminhyo scope=self ×1").

@@ -42,6 +42,12 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	strict.Add("envelope-two-sided", mustJSON(fl.envelope(faceRefs("1f 1b 2f 2b"))))
 	strict.Add("ticket", mustJSON(fl.tk))
 	strict.Add("request", mustJSON(fl.req))
+	foreign, err := NewDocSpec(DocJuminhyo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign.Opts["kokuseki-zairyu"], foreign.Opts["zairyu-card"] = "include", "omit"
+	strict.Add("request-foreign-items", mustJSON(newFlowSpec(t, fl.p, foreign).req))
 	for _, jws := range [][]byte{fl.tkJWS, fl.compact} {
 		parts := strings.Split(string(jws), ".")
 		for i, p := range parts[:2] {

@@ -131,6 +131,10 @@ func TestWriteStableVerifyCorpus(t *testing.T) {
 		"expired":       func(tk *protocol.Ticket) { tk.IAT, tk.EXP = tk.IAT-7200, tk.IAT-3600 },
 		"issued-later":  func(tk *protocol.Ticket) { tk.IAT += 3600; tk.EXP += 3600 },
 		"fee-zero":      func(tk *protocol.Ticket) { tk.Fee = 0 },
+		// Optional options (issue 17): an absent one echoed at its
+		// default names the same document; echoed included, another.
+		"doc-echo-optional-omit":    func(tk *protocol.Ticket) { tk.Doc = withOpt(tk.Doc, "zairyu-card", "omit") },
+		"doc-echo-optional-include": func(tk *protocol.Ticket) { tk.Doc = withOpt(tk.Doc, "kokuseki-zairyu", "include") },
 	} {
 		tk := sf.tk
 		mut(&tk)
@@ -196,4 +200,11 @@ func TestWriteStableVerifyCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// withOpt returns a copy of d with option key set to v.
+func withOpt(d protocol.DocSpec, key, v string) protocol.DocSpec {
+	d = d.Clone()
+	d.Opts[key] = v
+	return d
 }

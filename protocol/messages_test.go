@@ -68,8 +68,10 @@ func TestDocSpecValidate(t *testing.T) {
 			if len(o.Values) < 2 || o.JA == "" || o.EN == "" {
 				t.Errorf("%s.%s: malformed option", name, o.Key)
 			}
-			if def.Opts[o.Key] != o.Values[0] {
-				t.Errorf("%s.%s: default %q, want the first value %q", name, o.Key, def.Opts[o.Key], o.Values[0])
+			if v, sent := def.Opts[o.Key]; o.Optional && sent {
+				t.Errorf("%s.%s: optional option sent by default (%q): requests would change", name, o.Key, v)
+			} else if !o.Optional && v != o.Values[0] {
+				t.Errorf("%s.%s: default %q, want the first value %q", name, o.Key, v, o.Values[0])
 			}
 			for _, v := range o.Values {
 				cases = append(cases, vcase{name + "/" + o.Key + "=" + v, with(func(d *DocSpec) { d.Opts[o.Key] = v }), true})
@@ -78,7 +80,7 @@ func TestDocSpecValidate(t *testing.T) {
 				vcase{name + "/" + o.Key + " bad value", with(func(d *DocSpec) { d.Opts[o.Key] = "maybe" }), false},
 				vcase{name + "/" + o.Key + " empty value", with(func(d *DocSpec) { d.Opts[o.Key] = "" }), false},
 				vcase{name + "/" + o.Key + " value with a space", with(func(d *DocSpec) { d.Opts[o.Key] = o.Values[0] + " " }), false},
-				vcase{name + "/" + o.Key + " missing", with(func(d *DocSpec) { delete(d.Opts, o.Key) }), false},
+				vcase{name + "/" + o.Key + " missing", with(func(d *DocSpec) { delete(d.Opts, o.Key) }), o.Optional},
 				vcase{name + "/" + o.Key + " replaced by another key", with(func(d *DocSpec) {
 					delete(d.Opts, o.Key)
 					d.Opts[o.Key+"x"] = o.Values[0]

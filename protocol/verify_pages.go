@@ -82,6 +82,32 @@ func TechnicianTestPage(img *image.Gray, dpi int) (*VerifiedPage, error) {
 	return &VerifiedPage{n: 1, dpi: dpi, sheet: 1, face: FaceFront, bmp: pages.Binarize(img), test: true}, nil
 }
 
+// TechnicianTestSheets makes a two-sided technician test print: faces
+// are the sheets' faces in print order, front then back, two per sheet
+// (1 to MaxPages sheets), each thresholded as TechnicianTestPage does,
+// with Sheet and Back set as the Verifier sets them on a two-sided
+// document. It checks a duplex printer path (the printer package's tests
+// and benchmarks, the qemu harness); it is not a resident's document and
+// passes no check.
+func TechnicianTestSheets(dpi int, faces ...*image.Gray) ([]*VerifiedPage, error) {
+	if len(faces)%2 != 0 || len(faces) < 2 || len(faces) > 2*MaxPages {
+		return nil, fmt.Errorf("protocol: two-sided test print of %d faces", len(faces))
+	}
+	out := make([]*VerifiedPage, 0, len(faces))
+	for i, img := range faces {
+		p, err := TechnicianTestPage(img, dpi)
+		if err != nil {
+			return nil, err
+		}
+		p.n, p.sheet, p.face = i+1, SheetNo(i/2+1), FaceFront
+		if i%2 == 1 {
+			p.face = FaceBack
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // Pages checks every page of a verified envelope (§3.4 rules 3 and 4).
 // data[i] holds the fetched bytes of page i+1. It returns the verified
 // pages only when every page passed: nothing is printed unless all are

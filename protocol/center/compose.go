@@ -96,9 +96,36 @@ func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec) []pages.Row {
 		if doc.Opts["kojin-bango"] == "include" {
 			rows = append(rows, row("個人番号", fakeNumber(res.ID, i)))
 		}
+		rows = append(rows, foreignRows(m.Foreign, doc)...)
 	}
-	if doc.Opts["honseki"] == "include" {
+	// A foreign resident has no 本籍: the item prints nothing, as the
+	// foreign items print nothing on a Japanese national's record.
+	if doc.Opts["honseki"] == "include" && res.Honseki != "" {
 		rows = append(rows, row("本籍", res.Honseki), row("筆頭者", res.Hittosha))
+	}
+	return rows
+}
+
+// foreignRows are the items of a foreign resident's record that doc asks
+// for (住基法 30条の45; design notes "Foreign residents' items"): nothing
+// for a Japanese national (f nil), whatever doc asks. Absent optional
+// options are their default, omit.
+func foreignRows(f *fixtures.Foreign, doc protocol.DocSpec) []pages.Row {
+	if f == nil {
+		return nil
+	}
+	var rows []pages.Row
+	if v, _ := doc.Opt("kokuseki-zairyu"); v == "include" {
+		rows = append(rows, row("国籍・地域", f.Nationality), row("30条45規定区分", f.Category))
+		if f.Status != "" {
+			rows = append(rows, row("在留資格", f.Status),
+				row("在留期間等", f.Period+"（満了の日 "+wareki(f.Expires)+"）"))
+		}
+		// The long label broken where a reader would break it.
+		rows = append(rows, row("外国人住民と\nなった年月日", wareki(f.Since)))
+	}
+	if v, _ := doc.Opt("zairyu-card"); v == "include" {
+		rows = append(rows, row("在留カード等番号", f.Card+"（試験用）"))
 	}
 	return rows
 }

@@ -32,6 +32,12 @@ func TestEveryDocumentType(t *testing.T) {
 		{protocol.DocKosekiKojin, nil, 1, "R0004", 300, 1, 1},
 		{protocol.DocKosekiFuhyo, map[string]string{"honseki": "include"}, 1, "R0003", 300, 1, 1},
 		{protocol.DocKazei, map[string]string{"year": "2025"}, 1, "R0002", 300, 1, 1},
+		// Foreign residents' items (issue 17): a 中長期在留者, a 特別永住者
+		// with a Japanese wife, and a Japanese national asking for them.
+		{protocol.DocJuminhyo, map[string]string{"kokuseki-zairyu": "include", "zairyu-card": "include"}, 1, "R0017", 300, 1, 1},
+		{protocol.DocJuminhyo, map[string]string{"scope": "household", "zokugara": "include", "kokuseki-zairyu": "include", "zairyu-card": "include"}, 1, "R0025", 600, 1, 1},
+		{protocol.DocJuminhyoKisai, map[string]string{"kokuseki-zairyu": "include"}, 1, "R0017", 300, 1, 1},
+		{protocol.DocJuminhyo, map[string]string{"kokuseki-zairyu": "include", "zairyu-card": "include"}, 1, "R0001", 300, 1, 1},
 	}
 	envs := map[int]*emulator.Env{}
 	for _, dpi := range []int{300, 600} {

@@ -82,41 +82,72 @@ func (v *optionsView) reset() {
 	v.copies, v.sel = 1, 0
 }
 
+// The rows of the options screen that are not options (layout).
+const (
+	rowCopies = -1
+	rowMuni   = -2
+)
+
+// layout is the screen's selectable rows in order, each an index into
+// info.Options or rowCopies/rowMuni: the options, the copies, the
+// municipality (unless fixed), then the foreign residents' items under
+// their heading (issue 17, item 12). The rows before them keep their
+// numbers whether a document has such items or not.
+func (v *optionsView) layout() []int {
+	var out []int
+	for i, o := range v.info.Options {
+		if !o.Foreign {
+			out = append(out, i)
+		}
+	}
+	out = append(out, rowCopies)
+	if v.slot.fixed == "" {
+		out = append(out, rowMuni)
+	}
+	for i, o := range v.info.Options {
+		if o.Foreign {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // muniRow is the row of the municipality, or -1 when it is fixed.
 func (v *optionsView) muniRow() int {
-	if v.slot.fixed != "" {
-		return -1
+	for r, x := range v.layout() {
+		if x == rowMuni {
+			return r
+		}
 	}
-	return len(v.info.Options) + 1
+	return -1
 }
 
 // rows is the number of selectable rows: options, copies, municipality.
-func (v *optionsView) rows() int {
-	n := len(v.info.Options) + 1
-	if v.muniRow() >= 0 {
-		n++
-	}
-	return n
-}
+func (v *optionsView) rows() int { return len(v.layout()) }
 
 // cycle moves row r's value by d; on the municipality row it opens the
 // picker.
 func (v *optionsView) cycle(r, d int) {
-	switch {
-	case r < len(v.info.Options):
-		n := len(v.info.Options[r].Values)
-		v.vals[r] = (v.vals[r] + d + n) % n
-	case r == len(v.info.Options):
+	switch x := v.layout()[r]; x {
+	case rowCopies:
 		v.copies = (v.copies-1+d+protocol.MaxCopies)%protocol.MaxCopies + 1
-	default:
+	case rowMuni:
 		v.openPicker()
+	default:
+		n := len(v.info.Options[x].Values)
+		v.vals[x] = (v.vals[x] + d + n) % n
 	}
 }
 
-// spec is the document as set on screen.
+// spec is the document as set on screen. An optional option is sent
+// only when the resident changed it from its default: a request without
+// the foreign residents' items is what it was before they existed.
 func (v *optionsView) spec() protocol.DocSpec {
 	opts := make(map[string]string, len(v.info.Options))
 	for i, o := range v.info.Options {
+		if o.Optional && v.vals[i] == 0 {
+			continue
+		}
 		opts[o.Key] = o.Values[v.vals[i]]
 	}
 	return protocol.DocSpec{Type: v.info.Type, Opts: opts, Copies: v.copies}
@@ -144,24 +175,37 @@ func (v *optionsView) render(l Locale) {
 	b.WriteString(tagTitle + esc(docText(v.info).In(l)) + tagOff + "\n")
 	b.WriteString(esc(T("内容を確認してください。よろしければ Enter で次へ進みます。",
 		"Check the options, then press Enter to continue.").In(l)) + "\n\n")
-	type row struct{ label, value string }
-	var rows []row
-	for i, o := range v.info.Options {
-		rows = append(rows, row{optionLabel(o).In(l), valueLabel(o.Key, o.Values[v.vals[i]]).In(l)})
+	type row struct {
+		label, value string
+		foreign      bool
 	}
-	rows = append(rows, row{T("部数", "Copies").In(l), Tf("%d通", "%d", v.copies).In(l)})
-	if v.muniRow() >= 0 {
-		value := T("未選択（Enter で選びます）", "not chosen (press Enter)").In(l)
-		if v.muni != "" {
-			value = v.label(v.muni).In(l)
+	var rows []row
+	for _, x := range v.layout() {
+		switch x {
+		case rowCopies:
+			rows = append(rows, row{label: T("部数", "Copies").In(l), value: Tf("%d通", "%d", v.copies).In(l)})
+		case rowMuni:
+			value := T("未選択（Enter で選びます）", "not chosen (press Enter)").In(l)
+			if v.muni != "" {
+				value = v.label(v.muni).In(l)
+			}
+			rows = append(rows, row{label: Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value: value})
+		default:
+			o := v.info.Options[x]
+			rows = append(rows, row{optionLabel(o).In(l), valueLabel(o.Key, o.Values[v.vals[x]]).In(l), o.Foreign})
 		}
-		rows = append(rows, row{Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value})
 	}
 	width := 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label)))
 	}
 	for i, r := range rows {
+		if r.foreign && (i == 0 || !rows[i-1].foreign) {
+			// The foreign residents' items, apart under their heading:
+			// chosen by a Japanese national they print nothing.
+			b.WriteString(tagTitle + esc(T("外国人住民の方", "Foreign residents").In(l)) + tagOff + l.sentenceSep() +
+				tagDim + esc(T("（日本国籍の方には記載されません）", "(not printed for Japanese nationals)").In(l)) + tagOff + "\n")
+		}
 		label := pad(esc(r.label), width)
 		if i == v.sel {
 			fmt.Fprintf(&b, "%s▶%s %d  %s   %s◀ %s ▶%s\n", tagSel, tagOff, i+1, label, tagSel, esc(r.value), tagOff)
@@ -169,12 +213,16 @@ func (v *optionsView) render(l Locale) {
 			fmt.Fprintf(&b, "  %d  %s     %s\n", i+1, label, esc(r.value))
 		}
 	}
+	// Where the request goes and what it costs, in one block: at 80×24
+	// the fullest screen (every row, the foreign residents' items and
+	// the My Number caution) has no line to spare.
+	b.WriteString("\n")
 	if v.slot.fixed != "" {
-		b.WriteString("\n" + esc(Tf("請求先：%s（%s）", "Request to: %s (%s)", v.slot.role, v.label(v.slot.fixed)).In(l)) + "\n")
+		b.WriteString(esc(Tf("請求先：%s（%s）", "Request to: %s (%s)", v.slot.role, v.label(v.slot.fixed)).In(l)) + "\n")
 	}
 	if v.muni != "" && v.estimate != nil {
 		if fee, remark, ok := v.estimate(l, v.muni, v.info.Type); ok {
-			b.WriteString("\n" + esc(Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
+			b.WriteString(esc(Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
 				"Expected fee: %s × %d = %s (confirmed after your PIN)", Yen(fee), v.copies, Yen(fee*v.copies)).In(l)) + "\n")
 			if remark != "" {
 				b.WriteString(tagDim + esc(remark) + tagOff + "\n")
@@ -188,7 +236,7 @@ func (v *optionsView) render(l Locale) {
 		}
 	}
 	for _, c := range v.cautions() {
-		b.WriteString("\n" + tagWarn + esc(c.In(l)) + tagOff + "\n")
+		b.WriteString(tagWarn + esc(c.In(l)) + tagOff + "\n")
 	}
 	if !v.msg.Empty() {
 		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
@@ -204,6 +252,8 @@ func optionLabel(o protocol.Option) Text {
 		return fromTable(o.JA, "My Number")
 	case "honseki":
 		return fromTable(o.JA, "Registered domicile and head of family register")
+	case "kokuseki-zairyu":
+		return fromTable(o.JA, "Nationality and residence status")
 	}
 	return fromTable(o.JA, o.EN)
 }

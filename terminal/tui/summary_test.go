@@ -99,3 +99,33 @@ func textColumn(line string) int {
 	j := len(rest) - len(strings.TrimLeft(rest, " "))
 	return uniseg.StringWidth(line[:i+j])
 }
+
+// TestSummaryForeignItems (issue 17, item 12): the summary before paying
+// names the foreign residents' items when the request includes them, and
+// says nothing of them otherwise.
+func TestSummaryForeignItems(t *testing.T) {
+	h := newHarnessAt(t, Options{}, 80, 24)
+	details := func(opts map[string]string) string {
+		var out string
+		h.loop(func() {
+			for _, r := range h.c.summarize(terminal.Order{Muni: "131211", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 1, Opts: opts}}) {
+				if r.label.JA == "内容" {
+					out = r.value.In(h.c.lang)
+				}
+			}
+		})
+		return out
+	}
+	base := map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}
+	if got := details(base); strings.Contains(got, "在留") || strings.Contains(got, "国籍") {
+		t.Errorf("summary without the items names them: %q", got)
+	}
+	with := map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit",
+		"kokuseki-zairyu": "include", "zairyu-card": "include"}
+	got := details(with)
+	for _, want := range []string{"国籍・地域と在留資格等：記載する", "在留カード等の番号：記載する"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+}

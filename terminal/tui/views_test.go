@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +51,7 @@ func TestScreens(t *testing.T) {
 				h.waitFor("取得する証明書を選んでください")
 				h.press('1')
 				h.waitFor("記載範囲")
-				h.press(tcell.KeyUp, tcell.KeyRight, tcell.KeyRight) // copies 1 → 3
+				h.press('5', '5') // copies (row 5) 1 → 3
 			},
 			ja: []string{"記載範囲", "本人のみ", "個人番号", "記載しない", "部数", "◀ 3通 ▶", "請求先：住所地（神奈川県横浜市）", "手数料のめやす：250円 × 3通 ＝ 750円"},
 			en: []string{"Who is listed", "Only me", "My Number", "Copies", "◀ 3 ▶", "Expected fee: ¥250 × 3 = ¥750", "Request to: residence (Yokohama-shi, Kanagawa)"},
@@ -360,7 +363,9 @@ func TestChooseOrder(t *testing.T) {
 		{name: "defaults", keys: []any{'1', tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 1,
 				Opts: map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
-		{name: "household, two copies, by arrows", keys: []any{tcell.KeyEnter, tcell.KeyRight, tcell.KeyUp, tcell.KeyRight, tcell.KeyEnter},
+		// ↑ from the first row wraps to the last: the foreign residents'
+		// two items, then the copies.
+		{name: "household, two copies, by arrows", keys: []any{tcell.KeyEnter, tcell.KeyRight, tcell.KeyUp, tcell.KeyUp, tcell.KeyUp, tcell.KeyRight, tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 2,
 				Opts: map[string]string{"scope": "household", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
 		{name: "back to the list, then seal certificate", keys: []any{'1', tcell.KeyEscape, tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter, tcell.KeyEnter},
@@ -373,9 +378,11 @@ func TestChooseOrder(t *testing.T) {
 		{name: "koseki: another 本籍地 found by its reading", honseki: "362018",
 			keys: []any{'4', '2', tcell.KeyDown, tcell.KeyDown, tcell.KeyEnter, "むなかた", tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "402206", Doc: protocol.DocSpec{Type: protocol.DocKosekiZenbu, Copies: 1, Opts: map[string]string{}}}},
+		// Row 6 would be the 本籍地 choice: it is the first foreign
+		// resident's item instead (the municipality is fixed).
 		{name: "no 本籍地 choice for a residence document", honseki: "362018", keys: []any{'1', '6', tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocJuminhyo, Copies: 1,
-				Opts: map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}}}},
+				Opts: map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit", "kokuseki-zairyu": "include"}}}},
 		{name: "Esc on the list cancels", keys: []any{tcell.KeyEscape}, err: terminal.ErrCancelled},
 		{name: "store machine: by the 6-digit code", muni: storeMachine, keys: []any{'3', tcell.KeyEnter, tcell.KeyEnter, "141003", tcell.KeyEnter, tcell.KeyEnter},
 			want: terminal.Order{Muni: "141003", Doc: protocol.DocSpec{Type: protocol.DocInkan, Copies: 1, Opts: map[string]string{}}}},
@@ -425,6 +432,88 @@ func TestChooseOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChooseForeignItems (issue 17, item 12): the options screen offers
+// the foreign residents' items after the other rows, under their
+// heading, off; the order carries them only when chosen (an unchanged
+// request has no such key at all), and the rows before them keep their
+// numbers.
+func TestChooseForeignItems(t *testing.T) {
+	base := map[string]string{"scope": "self", "honseki": "omit", "zokugara": "omit", "kojin-bango": "omit"}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		muni string
+		keys []any
+		typ  protocol.DocType
+		want map[string]string
+	}{
+		{"defaults: no optional key", "", []any{'1', tcell.KeyEnter}, protocol.DocJuminhyo, base},
+		{"both items by number", "", []any{'1', '6', '7', tcell.KeyEnter}, protocol.DocJuminhyo,
+			with("kokuseki-zairyu", "include", "zairyu-card", "include")},
+		{"the card number by arrows", "", []any{'1', tcell.KeyUp, tcell.KeyRight, tcell.KeyEnter}, protocol.DocJuminhyo,
+			with("zairyu-card", "include")},
+		{"switched on and off again: not sent", "", []any{'1', '6', '6', '7', tcell.KeyLeft, tcell.KeyEnter}, protocol.DocJuminhyo, base},
+		// On a store machine the municipality is row 6; the items follow.
+		{"store machine: municipality, then an item", storeMachine, []any{'1', '8', '6', "141003", tcell.KeyEnter, tcell.KeyEnter}, protocol.DocJuminhyo,
+			with("zairyu-card", "include")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Options{Muni: tc.muni})
+			type got struct {
+				o   terminal.Order
+				err error
+			}
+			ch := make(chan got, 1)
+			go func() {
+				o, err := h.c.Choose(context.Background())
+				ch <- got{o, err}
+			}()
+			h.waitFor("取得する証明書を選んでください")
+			for _, k := range tc.keys {
+				h.press(k)
+				time.Sleep(20 * time.Millisecond)
+			}
+			var g got
+			select {
+			case g = <-ch:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no order; screen:\n%s", h.c.Snapshot())
+			}
+			if g.err != nil || g.o.Doc.Type != tc.typ || !maps.Equal(g.o.Doc.Opts, tc.want) {
+				t.Fatalf("order %+v, %v; want %s opts %v", g.o, g.err, tc.typ, tc.want)
+			}
+			if err := g.o.Doc.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// The screen: the heading after copies, the items off.
+	h := newHarness(t, Options{})
+	go h.c.Choose(context.Background())
+	h.waitFor("取得する証明書を選んでください")
+	h.press('1')
+	s := h.waitFor("外国人住民の方", "在留カード等の番号")
+	lines := strings.Split(s, "\n")
+	at := func(sub string) int {
+		return slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, sub) })
+	}
+	if !(at("部数") < at("外国人住民の方") && at("外国人住民の方") < at("国籍・地域と在留資格等") && at("国籍・地域と在留資格等") < at("在留カード等の番号")) {
+		t.Errorf("foreign residents' items not after the other rows under their heading:\n%s", s)
+	}
+	for _, l := range []string{lines[at("国籍・地域と在留資格等")], lines[at("在留カード等の番号")]} {
+		if !strings.Contains(l, "記載しない") {
+			t.Errorf("item not off by default: %q", l)
+		}
 	}
 }
 
