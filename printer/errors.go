@@ -21,6 +21,7 @@ const (
 	KindUnsupported                   // no page description language kofu can send
 	KindNoBackend                     // USB support was left out of this build
 	KindGroundPattern                 // the copy-evident ground pattern could not be added: the job is not sent
+	KindNoDuplex                      // a two-sided document on a printer that cannot print both sides: the job is not sent
 )
 
 // kindInfo is everything kofu says about one Kind, in one place:
@@ -63,6 +64,8 @@ func kinds() []kindInfo {
 			"no USB backend: install the kiosk build with printer support (built with cgo)"},
 		{KindGroundPattern, "ground-pattern", "ground pattern refused", "地紋を合成できません", ErrGroundPattern, false,
 			"ground pattern refused: nothing was printed; report the session to the operator (the copy-evident pattern could not be added to the verified page)"},
+		{KindNoDuplex, "no-duplex", "no duplex printing", "両面印刷ができません", ErrNoDuplex, true,
+			"the printer cannot print both sides of a sheet: connect one with a duplex unit (or install it), or have the operator turn [printer] duplex off"},
 	}
 }
 
@@ -124,6 +127,10 @@ var (
 	// check that every verified black pixel and the QR band came through
 	// bit-identical did (printer/groundpattern); nothing was sent.
 	ErrGroundPattern = errors.New("printer: the ground pattern could not be added to a verified page")
+	// ErrNoDuplex: the document is two-sided and the printer cannot
+	// print both sides of a sheet (IPP sides-supported, or the site's
+	// no-duplex quirk); nothing was sent.
+	ErrNoDuplex = errors.New("printer: the printer cannot print both sides of a sheet")
 )
 
 func (k Kind) sentinel() error {

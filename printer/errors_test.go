@@ -9,7 +9,7 @@ import (
 // code, names and sentinel, and every question about a Kind reads it.
 func TestKindTable(t *testing.T) {
 	codes, sentinels := map[string]Kind{}, map[error]Kind{}
-	for k := KindUnconfirmed; k <= KindGroundPattern; k++ {
+	for k := KindUnconfirmed; k <= KindNoDuplex; k++ {
 		n := 0
 		for _, i := range kinds() {
 			if i.kind == k {
@@ -36,8 +36,8 @@ func TestKindTable(t *testing.T) {
 			t.Errorf("%v: the methods do not read the table", k)
 		}
 	}
-	if len(kinds()) != int(KindGroundPattern) {
-		t.Errorf("%d rows for %d kinds", len(kinds()), int(KindGroundPattern))
+	if len(kinds()) != int(KindNoDuplex) {
+		t.Errorf("%d rows for %d kinds", len(kinds()), int(KindNoDuplex))
 	}
 	if k := Kind(0); k.String() != "kind(0)" || (&Error{Kind: k}).ReasonCode() != "error" || k.sentinel() != nil {
 		t.Error("the zero Kind reads as a row")
@@ -45,7 +45,7 @@ func TestKindTable(t *testing.T) {
 	// The kinds that stop a printer until someone acts, and those that
 	// do not.
 	for k, fatal := range map[Kind]bool{KindPaperOut: true, KindJam: true, KindCoverOpen: true, KindOffline: true,
-		KindHardware: true, KindUnconfirmed: false, KindCanceled: false, KindGroundPattern: false} {
+		KindHardware: true, KindUnconfirmed: false, KindCanceled: false, KindGroundPattern: false, KindNoDuplex: true} {
 		if k.Fatal() != fatal {
 			t.Errorf("%v: fatal %v", k, k.Fatal())
 		}

@@ -48,6 +48,7 @@ func (p *Printer) printFile(ctx context.Context, pages []*protocol.VerifiedPage)
 	if err != nil {
 		return 0, err
 	}
+	job.Duplex = countOf(pages, 0).Duplex
 	w := newJobWriter(ctx, p.link, &p.opts)
 	if err := writeJob(w, p.plan.Path, job, pages, &p.opts); err != nil {
 		return 0, fmt.Errorf("printer: file: %w", err)

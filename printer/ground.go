@@ -36,8 +36,9 @@ func (o *Options) face(pg *protocol.VerifiedPage) (img pages.Raster, done func()
 	return out, out.Wipe, nil
 }
 
-// Prepare composites the ground pattern on every page and checks it, as
-// Print will, and keeps nothing: it lets the session refuse a job whose
+// Prepare checks that the printer can print a two-sided document's faces
+// (KindNoDuplex), composites the ground pattern on every page and checks
+// it, as Print will, and keeps nothing: it lets the session refuse a job whose
 // pattern cannot be added before it moves to print, when nothing has
 // been sent and the fee can be released (terminal.Preparer). Without a
 // pattern it checks nothing. A page the pattern is not built for (300
@@ -56,7 +57,20 @@ func (p *Printer) Prepare(ctx context.Context, pgs []*protocol.VerifiedPage) err
 
 // prepare is Prepare without the lock and the memo. Print runs it too,
 // before its first byte, unless Prepare has just passed the same pages.
+// A two-sided document is checked first: its faces in print order, and a
+// printer that can print both sides (KindNoDuplex otherwise).
 func (p *Printer) prepare(ctx context.Context, pgs []*protocol.VerifiedPage) error {
+	for _, pg := range pgs {
+		if pg == nil {
+			return errors.New("printer: a page has no image")
+		}
+	}
+	if err := checkFaces(pgs); err != nil {
+		return err
+	}
+	if err := p.duplexReady(ctx, countOf(pgs, p.info.Quirks)); err != nil {
+		return err
+	}
 	gp := p.opts.GroundPattern
 	if gp == nil {
 		return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/OpenPrinting/goipp"
 
 	"kofu/printer/pdl"
+	"kofu/printer/pjl"
 	"kofu/protocol"
 )
 
@@ -286,9 +287,20 @@ func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 			return 0, newError(KindUnsupported, false, fmt.Sprintf("printer takes PWG Raster at %v dpi, the page is %d dpi", st.PWGResolutions, pg.DPI()), nil)
 		}
 	}
+	count := countOf(pages, 0)
+	if count.Duplex {
+		if err := c.duplexReady(ctx); err != nil {
+			return 0, err
+		}
+	}
 	var doc bytes.Buffer
 	pw := pdl.NewPWGWriter(&doc, typ, len(pages))
 	defer func() { clear(doc.Bytes()) }()
+	if count.Duplex {
+		if err := pw.SetDuplex(); err != nil {
+			return 0, err
+		}
+	}
 	for _, pg := range pages {
 		if err := writeFace(pw, pg, o); err != nil {
 			return 0, err
@@ -302,6 +314,9 @@ func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	m := c.request(goipp.OpPrintJob)
 	m.Operation.Add(goipp.MakeAttribute("job-name", goipp.TagName, goipp.String(name)))
 	m.Operation.Add(goipp.MakeAttribute("document-format", goipp.TagMimeType, goipp.String("image/pwg-raster")))
+	if count.Duplex {
+		m.Job.Add(goipp.MakeAttribute("sides", goipp.TagKeyword, goipp.String(sidesTwoSidedLong)))
+	}
 	resp, err := c.do(ctx, m, doc.Bytes())
 	var ie *ippError
 	switch {
@@ -319,7 +334,7 @@ func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	if !ok {
 		return 0, newError(KindUnconfirmed, true, "Print-Job answer has no job-id", nil)
 	}
-	return c.await(ctx, jobID, len(pages), o, out)
+	return c.await(ctx, jobID, count, o, out)
 }
 
 // await polls Get-Job-Attributes and the printer's state every
@@ -329,7 +344,14 @@ func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 // the fault), or the confirmation time runs out. out, when not nil, hears
 // each rise of job-impressions-completed. With an error it returns the
 // impressions the printer reported completed.
-func (c *ippClient) await(ctx context.Context, jobID, pages int, o *Options, out func(int)) (int, error) {
+//
+// A two-sided job (count.Duplex) is printed only with exactly its faces
+// as job-impressions-completed (impressions are faces, RFC 8011
+// §5.3.7.5) and, when the printer reports job-media-sheets-completed,
+// exactly its sheets: 3 impressions for 6 faces, or 6 sheets for 3, is
+// not the document.
+func (c *ippClient) await(ctx context.Context, jobID int, count pjl.Count, o *Options, out func(int)) (int, error) {
+	pages := count.Faces
 	limit := o.confirmTimeout(pages)
 	clk := o.waitClock()
 	timeout, stopTimeout := clk.Timer(limit)
@@ -337,17 +359,24 @@ func (c *ippClient) await(ctx context.Context, jobID, pages int, o *Options, out
 	tick, stopTick := clk.Ticker(o.pollInterval())
 	defer stopTick()
 	expired := false
-	state, done, reported := 0, -1, 0
+	state, done, reported, sheets := 0, -1, 0, -1
+	attrs := []string{"job-state", "job-state-reasons", "job-impressions-completed"}
+	if count.Duplex {
+		attrs = append(attrs, "job-media-sheets-completed")
+	}
 	outSoFar := func() int { return min(max(done, 0), pages) }
 	for {
 		m := c.request(goipp.OpGetJobAttributes)
 		m.Operation.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(jobID)))
-		m.Operation.Add(keywords("job-state", "job-state-reasons", "job-impressions-completed"))
+		m.Operation.Add(keywords(attrs...))
 		resp, err := c.do(ctx, m, nil)
 		if err == nil {
 			state, _ = attrInt(resp.Job, "job-state")
 			if n, ok := attrInt(resp.Job, "job-impressions-completed"); ok {
 				done = n
+			}
+			if n, ok := attrInt(resp.Job, "job-media-sheets-completed"); ok {
+				sheets = n
 			}
 		}
 		if out != nil && done > reported {
@@ -358,8 +387,9 @@ func (c *ippClient) await(ctx context.Context, jobID, pages int, o *Options, out
 		if st, err := c.printerState(ctx); err == nil && st.ReasonKind != 0 {
 			fault = newError(st.ReasonKind, true, "printer-state-reasons "+st.ReasonKeyword+" during the job", nil)
 		}
+		exact := !count.Duplex || (done == pages && (sheets < 0 || sheets == count.Sheets))
 		switch {
-		case state == jobCompleted && fault == nil && done >= pages:
+		case state == jobCompleted && fault == nil && done >= pages && exact:
 			return pages, nil
 		case fault != nil:
 			if state != jobCompleted && state != jobCanceled && state != jobAborted {
@@ -367,6 +397,11 @@ func (c *ippClient) await(ctx context.Context, jobID, pages int, o *Options, out
 			}
 			fault.Pages = done
 			return outSoFar(), fault
+		case state == jobCompleted && count.Duplex:
+			e := newError(KindUnconfirmed, true, fmt.Sprintf("two-sided job of %d sheets (%d faces) completed with %d impressions and %d sheets (-1: not reported)",
+				count.Sheets, pages, max(done, 0), sheets), nil)
+			e.Pages = done
+			return outSoFar(), e
 		case state == jobCompleted:
 			e := newError(KindUnconfirmed, true, fmt.Sprintf("job completed with %d of %d impressions", max(done, 0), pages), nil)
 			e.Pages = done

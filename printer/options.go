@@ -51,6 +51,13 @@ type Options struct {
 	// 600 dpi only — instead of printing it without the pattern and
 	// logging a warning. The store profiles set it.
 	RequireGroundPattern bool
+	// Duplex: the site prints documents two-sided ([printer] duplex). The
+	// kiosk then asks the center for two-sided documents (Printer.Sides),
+	// and a printer that cannot print both sides of a sheet is refused
+	// before a session starts (Printer.DuplexReady) as well as before
+	// its job (KindNoDuplex). A two-sided document is printed two-sided
+	// whatever this says: its backs are part of it.
+	Duplex bool
 	// Rand is the source of job names (default crypto/rand).
 	Rand io.Reader
 	// Logger receives diagnostics (default: discarded). Never document

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"kofu/printer/pjl"
 	"kofu/protocol"
 )
 
@@ -208,7 +209,13 @@ func (p *Printer) PrintReporting(ctx context.Context, tid []byte, pages []*proto
 		}
 		cancel()
 	}
-	log.Info("print job", "pages", len(pages), "confirmed", n, "path", p.plan.Path, "err", err, "took", time.Since(start).Round(time.Millisecond))
+	if c := countOf(pages, p.info.Quirks); c.Duplex {
+		log.Info("print job", "pages", len(pages), "sheets", c.Sheets, "two-sided", true, "confirmed", n,
+			"confirmed_sheets", pjl.Count{Faces: c.Faces, Sheets: c.Sheets, Duplex: true}.SheetsOf(n),
+			"path", p.plan.Path, "err", err, "took", time.Since(start).Round(time.Millisecond))
+	} else {
+		log.Info("print job", "pages", len(pages), "confirmed", n, "path", p.plan.Path, "err", err, "took", time.Since(start).Round(time.Millisecond))
+	}
 	return n, err
 }
 

@@ -25,6 +25,16 @@ const (
 	QuirkNoAltSet
 	// QuirkBlacklist: never use this device.
 	QuirkBlacklist
+	// QuirkPagesCountSheets: the printer's PJL USTATUS PAGE and JOB END
+	// PAGES count sheets, not faces (HP's reference counts faces: two per
+	// duplex sheet). A two-sided job is confirmed only on the exact count
+	// of the printer's semantics (pjl.Count).
+	QuirkPagesCountSheets
+	// QuirkNoDuplex: the printer cannot print both sides of a sheet (no
+	// duplex unit); a two-sided document is refused before anything is
+	// sent (KindNoDuplex). PJL and PCL cannot ask a printer that, so the
+	// site says it; IPP printers say it in sides-supported.
+	QuirkNoDuplex
 )
 
 func quirkNames() []struct {
@@ -37,6 +47,7 @@ func quirkNames() []struct {
 	}{
 		{QuirkUnidir, "unidir"}, {QuirkNoReattach, "no-reattach"}, {QuirkSoftReset, "soft-reset"},
 		{QuirkDelayClose, "delay-close"}, {QuirkNoAltSet, "no-alt-set"}, {QuirkBlacklist, "blacklist"},
+		{QuirkPagesCountSheets, "pjl-pages-counts-sheets"}, {QuirkNoDuplex, "no-duplex"},
 	}
 }
 

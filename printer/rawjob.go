@@ -22,19 +22,27 @@ import (
 // the count returned with an error is the pages the printer reported out
 // before it stopped.
 func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, out func(int)) (int, error) {
+	count := countOf(pages, p.info.Quirks)
 	var job pjl.Job
 	if p.plan.Path == PathPJLPCL {
 		var err error
 		if job, err = pjl.NewJob(p.opts.Rand, "PCL"); err != nil {
 			return 0, err
 		}
+		job.Duplex = count.Duplex
 	}
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var rb *readback
 	writeCtx := jobCtx
 	if p.plan.Confirm {
-		rb = startReadback(jobCtx, p.link, pjl.NewTracker(job, len(pages)), out)
+		// The printer reports pages in its own unit (faces, or sheets
+		// with QuirkPagesCountSheets); the screen hears faces.
+		var faces func(int)
+		if out != nil {
+			faces = func(n int) { out(count.FacesOf(n)) }
+		}
+		rb = startReadback(jobCtx, p.link, pjl.NewCountTracker(job, count), faces)
 		// The reader must be gone before the next job reads the pipe.
 		defer func() { cancel(); <-rb.exited }()
 		// A fatal state reported while the job is still being sent stops
@@ -59,7 +67,7 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, 
 		n := 0
 		if rb != nil {
 			v, _ := rb.verdict()
-			n = outPages(v, len(pages))
+			n = outPages(v, count)
 			if v.Fault != nil {
 				return n, faultError(v, "while the job was being sent")
 			}
@@ -73,13 +81,16 @@ func (p *Printer) printRaw(ctx context.Context, pages []*protocol.VerifiedPage, 
 	if !p.plan.Confirm {
 		return 0, newError(KindUnconfirmed, true, p.plan.Why, nil)
 	}
-	return p.awaitPJL(ctx, rb, len(pages))
+	return p.awaitPJL(ctx, rb, count)
 }
 
 // writeJob writes the job's bytes: the PJL header, the pages (each as
 // o.face makes it: with the ground pattern when one is configured), the
-// PJL footer, as the path requires.
+// PJL footer, as the path requires. A document with backs is written
+// two-sided, long edge (job.Duplex is the caller's); a one-sided one
+// exactly as before duplex existed.
 func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPage, o *Options) error {
+	duplex := countOf(pages, 0).Duplex
 	if path == PathPJLPCL {
 		if _, err := w.Write(job.Header()); err != nil {
 			return err
@@ -88,6 +99,11 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 	switch path {
 	case PathPJLPCL, PathPCL:
 		pw := pdl.NewPCLWriter(w)
+		if duplex {
+			if err := pw.SetDuplex(); err != nil {
+				return err
+			}
+		}
 		for _, pg := range pages {
 			if err := writeFace(pw, pg, o); err != nil {
 				return err
@@ -98,6 +114,11 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 		}
 	case PathPWG:
 		pw := pdl.NewPWGWriter(w, pdl.Black1, len(pages))
+		if duplex {
+			if err := pw.SetDuplex(); err != nil {
+				return err
+			}
+		}
 		for _, pg := range pages {
 			if err := writeFace(pw, pg, o); err != nil {
 				return err
@@ -116,17 +137,18 @@ func writeJob(w io.Writer, path Path, job pjl.Job, pages []*protocol.VerifiedPag
 
 // pageWriter is a PDL writer (pdl.PCLWriter, pdl.PWGWriter).
 type pageWriter interface {
-	WritePage(img pages.Raster, dpi int) error
+	WriteFace(img pages.Raster, dpi int, back bool) error
 }
 
-// writeFace writes one page as o.face makes it and wipes what it made.
+// writeFace writes one page as o.face makes it, on the side of the sheet
+// the verifier gave it, and wipes what it made.
 func writeFace(pw pageWriter, pg *protocol.VerifiedPage, o *Options) error {
 	img, done, err := o.face(pg)
 	if err != nil {
 		return err
 	}
 	defer done()
-	return pw.WritePage(img, pg.DPI())
+	return pw.WriteFace(img, pg.DPI(), pg.Back())
 }
 
 // readback reads the bulk IN pipe for the length of one job and feeds a
@@ -217,8 +239,8 @@ func (rb *readback) infoAnswers() int {
 // statusPoll), so that a printer which reports nothing unasked still ends
 // the wait within an interval or two of stopping. With an error it
 // returns the pages the printer reported out.
-func (p *Printer) awaitPJL(ctx context.Context, rb *readback, pages int) (int, error) {
-	limit := p.opts.confirmTimeout(pages)
+func (p *Printer) awaitPJL(ctx context.Context, rb *readback, count pjl.Count) (int, error) {
+	limit := p.opts.confirmTimeout(count.Faces)
 	clk := p.opts.waitClock()
 	timeout, stopTimeout := clk.Timer(limit)
 	defer stopTimeout()
@@ -231,42 +253,43 @@ func (p *Printer) awaitPJL(ctx context.Context, rb *readback, pages int) (int, e
 		case <-rb.done:
 			v, err := rb.verdict()
 			if err != nil {
-				return outPages(v, pages), newError(KindOffline, true, "printer disappeared before confirming the job", err)
+				return outPages(v, count), newError(KindOffline, true, "printer disappeared before confirming the job", err)
 			}
 			if v.State == pjl.Printed {
-				return pages, nil
+				return count.Faces, nil
 			}
-			return outPages(v, pages), verdictError(v)
+			return outPages(v, count), verdictError(v)
 		case <-rb.fault:
 			v, _ := rb.verdict()
-			return outPages(v, pages), faultError(v, "while waiting for the job's confirmation")
+			return outPages(v, count), faultError(v, "while waiting for the job's confirmation")
 		case <-tick:
 			if e := poll.tick(); e != nil {
 				v, _ := rb.verdict()
 				e.Pages = v.Pages
-				return outPages(v, pages), e
+				return outPages(v, count), e
 			}
 		case <-timeout:
 			e := p.unconfirmed(ctx, rb, fmt.Sprintf("no confirmation within %v", limit), nil)
 			v, _ := rb.verdict()
-			return outPages(v, pages), e
+			return outPages(v, count), e
 		case <-ctx.Done():
 			e := p.unconfirmed(ctx, rb, "interrupted while waiting for confirmation", ctx.Err())
 			v, _ := rb.verdict()
-			return outPages(v, pages), e
+			return outPages(v, count), e
 		}
 	}
 }
 
-// outPages is how many of a job's total pages the printer says came out
-// of a job it did not confirm: the END's PAGES when the job ended with
-// one, else the pages USTATUS PAGE reported.
-func outPages(v pjl.Verdict, total int) int {
+// outPages is how many of a job's faces the printer says came out of a
+// job it did not confirm: the END's PAGES when the job ended with one,
+// else the pages USTATUS PAGE reported, in the printer's unit turned
+// into faces.
+func outPages(v pjl.Verdict, count pjl.Count) int {
 	n := v.Out
 	if v.End && v.Pages >= 0 {
 		n = v.Pages
 	}
-	return min(max(n, 0), total)
+	return count.FacesOf(n)
 }
 
 // portPollTimeout bounds a GET_PORT_STATUS asked during a confirmation

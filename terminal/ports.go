@@ -71,6 +71,15 @@ type Preparer interface {
 	Prepare(ctx context.Context, pages []*protocol.VerifiedPage) error
 }
 
+// SidesAsker is implemented by sinks that say how documents are asked to
+// be printed: protocol.SidesTwoSided when the site prints duplex
+// ([printer] duplex), "" for one-sided. The session puts it in the
+// request's doc, so the center renders (and signs) a back for every
+// sheet; a sink without it gets one-sided documents.
+type SidesAsker interface {
+	Sides() protocol.Sides
+}
+
 // Identity is the kiosk's identity towards the center.
 type Identity struct {
 	Term, Store string
@@ -88,7 +97,7 @@ type Order struct {
 // Progress is what the panel shows while the session works.
 type Progress struct {
 	State       State
-	Page, Pages int // while printing: page k of n
+	Page, Pages int // while printing: page k of n (sheets: a two-sided document's n is its sheets)
 	// Stopped, once a print job has ended short, is the session's reason
 	// for it ("print-paper-out", "print-jam" …), with Page the pages the
 	// printer reported out: the panel says it in words at once, before
@@ -152,9 +161,12 @@ type Result struct {
 	Reason  string          `json:"reason"`
 	TID     string          `json:"tid"`
 	Pages   int             `json:"pages"`
-	Fee     int             `json:"fee"`
-	Billing string          `json:"billing,omitempty"` // the center's answer
-	Payment string          `json:"payment,omitempty"` // the fee: captured, released, none, returned, *-failed
+	// Sheets, for a two-sided document only, is the sheets whose both
+	// faces were confirmed (Pages counts faces, as the outcome does).
+	Sheets  int    `json:"sheets,omitempty"`
+	Fee     int    `json:"fee"`
+	Billing string `json:"billing,omitempty"` // the center's answer
+	Payment string `json:"payment,omitempty"` // the fee: captured, released, none, returned, *-failed
 	// Refund is "return-failed" when coins inserted beyond the held fee
 	// could not be given back (staff refund them by hand); "" otherwise.
 	Refund  string   `json:"refund,omitempty"`

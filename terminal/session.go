@@ -192,6 +192,12 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	if err := k.question(ctx, t.Choose, func(c context.Context) (e error) { order, e = panel.Choose(c); return }); err != nil {
 		return fail(StateCancelled, "choose", err)
 	}
+	// The site's printer decides whether documents are asked two-sided
+	// ([printer] duplex, part of the attested configuration); an order
+	// that already says is left as it is.
+	if sa, ok := k.Sink.(SidesAsker); ok && order.Doc.Sides == "" {
+		order.Doc.Sides = sa.Sides()
+	}
 	// The whole request is built and validated before the PIN is asked
 	// (document, options, copies, municipality, the kiosk's own ids): an
 	// order that cannot be sent never leaves an unlocked key behind.
@@ -329,7 +335,10 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 		return fail(StateFailed, "journal", err)
 	}
 	n := len(verified)
-	panel.Progress(Progress{State: StatePrint, Page: 0, Pages: n})
+	// The resident counts paper: "page k of n" counts sheets, which for a
+	// two-sided document are half its faces (the printer reports faces).
+	sheets := sheetsOut(verified, n)
+	panel.Progress(Progress{State: StatePrint, Page: 0, Pages: sheets})
 	var confirmed int
 	// The card has signed and the fee is held: a resident who takes the
 	// card now does not stop the job half-way (pages would come out with
@@ -341,7 +350,8 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 			confirmed, e = pr.PrintReporting(c, ticket.TID(), verified, func(out int) {
 				// On the printer's goroutine, out of guard's reach: a
 				// panicking screen must not take the kiosk down mid-job.
-				s.protect("progress", func() { panel.Progress(Progress{State: StatePrint, Page: min(out+1, n), Pages: n}) })
+				sheet := min(sheetsOut(verified, out)+1, sheets)
+				s.protect("progress", func() { panel.Progress(Progress{State: StatePrint, Page: sheet, Pages: sheets}) })
 			})
 			return
 		}
@@ -351,11 +361,14 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	// With an error, confirmed is the pages the printer reported out
 	// before it stopped: on paper, yet never a confirmed job.
 	s.res.Pages = confirmed
+	if sheets != n {
+		s.res.Sheets = sheetsOut(verified, confirmed)
+	}
 	s.earned = perr == nil && confirmed == n
 	if perr != nil {
 		// The resident hears at once why printing stopped (paper out, a
 		// jam …); settling and the center's answer come after.
-		panel.Progress(Progress{State: StateSettle, Page: confirmed, Pages: n, Stopped: reasonOf("print", perr)})
+		panel.Progress(Progress{State: StateSettle, Page: sheetsOut(verified, confirmed), Pages: sheets, Stopped: reasonOf("print", perr)})
 	}
 	if err := s.to(StateSettle); err != nil {
 		// The job may be on paper, maybe every page confirmed: the
@@ -700,4 +713,18 @@ func (s *session) getsNote() string {
 		return ""
 	}
 	return fmt.Sprintf("gets:e%dr%d.p%dr%d", g.envelope, g.envRetries, g.pages, g.pageRetries)
+}
+
+// sheetsOut is how many sheets of a document in print order have every
+// face among its first faces pages (VerifiedPage.Sheet): the faces for a
+// one-sided document, half of them for a two-sided one; sheetsOut(pages,
+// len(pages)) is the document's sheets.
+func sheetsOut(pages []*protocol.VerifiedPage, faces int) int {
+	n := 0
+	for i := range min(max(faces, 0), len(pages)) {
+		if i+1 == len(pages) || pages[i+1].Sheet() != pages[i].Sheet() {
+			n++
+		}
+	}
+	return n
 }

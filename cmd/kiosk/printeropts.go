@@ -17,9 +17,12 @@ import (
 // copy-evident ground pattern (on unless printer.ground_pattern = false;
 // the store profiles require it, and refuse a page it cannot be added to
 // — a 300-dpi page — where other profiles print that page without it and
-// log a warning). cfg nil is the defaults (pattern on, not required).
+// log a warning), and duplex (printer.duplex: documents asked and printed
+// two-sided; the profile's default when left out: on and required for
+// the store profiles, off for laptop). cfg nil is the defaults (pattern
+// on, not required; one-sided).
 func printerOptions(cfg *config.Config, log *slog.Logger) (printer.Options, error) {
-	o := printer.Options{Logger: log}
+	o := printer.Options{Logger: log, Duplex: cfg != nil && cfg.DuplexOn()}
 	on, required := true, false
 	if cfg != nil {
 		rules, err := cfg.Printer.QuirkRules()

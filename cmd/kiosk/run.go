@@ -47,7 +47,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 type runFlags struct {
 	config, faults, resident, docType, pin, printerSpec, out, journal, crashAt, lang string
 	muni                                                                             string
-	emu, autopilot, pinStdin                                                         bool
+	emu, autopilot, pinStdin, duplex                                                 bool
 	dpi                                                                              int
 	logFormat, metrics                                                               string
 	stopTimeout                                                                      time.Duration
@@ -76,6 +76,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.StringVar(&f.journal, "journal", "", "journal file (emulator default: OUT/journal)")
 	fs.StringVar(&f.crashAt, "crash-at", "", "emulator, for crash tests: SIGKILL this process on entering STATE, or right after the coin unit captured the fee (captured)")
 	fs.IntVar(&f.dpi, "dpi", 300, "emulator: center page resolution (300 or 600)")
+	fs.BoolVar(&f.duplex, "duplex", false, "emulator: ask documents two-sided and print them on both sides (default: the configuration's printer.duplex, else its profile's: one-sided for laptop)")
 	fs.StringVar(&f.lang, "lang", "ja", "customer UI: the language a session starts in (ja, en, zh, ko, pt or vi)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log on stderr: json or text (default: the config's log.format, else JSON unless stderr is a terminal)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus /metrics on this loopback ADDR (default: the config's metrics.listen)")
@@ -287,6 +288,14 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	}
 	if f.journal == "" {
 		f.journal = filepath.Join(f.out, "journal")
+	}
+
+	// Duplex: as the configuration's profile says (laptop, the profile of
+	// emulator mode without --config: one-sided, so the emulator's flows
+	// stay DESIGN §3's), unless --duplex says; counted in the digest.
+	if f.explicit["duplex"] {
+		duplex := f.duplex
+		cfg.Printer.Duplex = &duplex
 	}
 
 	// Identity: the build and the digest of the effective configuration.

@@ -22,7 +22,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per figure instead of the Markdown table")
 	out := fs.String("out", "", "write PNG charts to this directory")
-	only := fs.String("only", "", "measure only these groups: card,encode,verify,kiosk,memory,center")
+	only := fs.String("only", "", "measure only these groups: card,encode,verify,duplex,kiosk,memory,center")
 	tiny := fs.Bool("tiny", false, "the smallest run that measures every figure (a smoke test, not a report)")
 	kioskTx := fs.Int("kiosk-transactions", 0, "transactions of the kiosk process (default 1000)")
 	centerTx := fs.Int("center-transactions", 0, "transactions per center figure at 300 dpi (default 1500)")

@@ -79,6 +79,7 @@ func TestTinyRun(t *testing.T) {
 		}},
 		{"encode", 4, func(t *testing.T) { needTool(t, "gs", "ghostscript") }},
 		{"verify", 4, nil}, // 600 and 300 dpi beside the old check, 600 dpi as a 1-bit PNG, JWS
+		{"duplex", 3, nil}, // ground pattern per face, PCL and PWG bytes per sheet: two-sided against one-sided
 		{"kiosk", 3, nil},
 		{"memory", 3, nil}, // 12 pages at 600 dpi: peak RSS with and without the deployed limit, live heap at print
 		{"center", 4, nil},

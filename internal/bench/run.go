@@ -27,7 +27,7 @@ type Options struct {
 	// without a peer (or no figure) instead of an error.
 	SkipMissing bool
 	// Only, when set, limits the run to these groups: card, encode,
-	// verify, kiosk, center.
+	// verify, duplex, kiosk, memory, center.
 	Only []string
 	Log  *slog.Logger
 }
@@ -90,7 +90,7 @@ func Run(ctx context.Context, o Options) ([]Figure, error) {
 		return nil, err
 	}
 	var byDPI map[int]*samplePage
-	if o.wants("encode") || o.wants("verify") {
+	if o.wants("encode") || o.wants("verify") || o.wants("duplex") {
 		r, err := newRenderer(fx)
 		if err != nil {
 			return nil, err
@@ -106,6 +106,9 @@ func Run(ctx context.Context, o Options) ([]Figure, error) {
 		return nil, err
 	}
 	if err := add("verify", func() ([]Figure, error) { return verifyFigures(ctx, o, fx, byDPI) }); err != nil {
+		return nil, err
+	}
+	if err := add("duplex", func() ([]Figure, error) { return duplexFigures(ctx, o, fx, byDPI[600]) }); err != nil {
 		return nil, err
 	}
 	byDPI = nil

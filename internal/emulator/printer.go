@@ -9,6 +9,7 @@ import (
 
 	"kofu/printer"
 	"kofu/printer/emuprinter"
+	"kofu/printer/pdl"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 )
@@ -70,6 +71,14 @@ func (e *Printer) Device() *printer.Printer { return e.p }
 // Ready asks kofu's printer whether it can take a job (terminal.Preflighter).
 func (e *Printer) Ready(ctx context.Context) error { return e.p.Ready(ctx) }
 
+// Sides says how documents are asked (terminal.SidesAsker): two-sided
+// when the printer options say the site prints duplex.
+func (e *Printer) Sides() protocol.Sides { return e.p.Sides() }
+
+// DuplexReady says whether the printer prints the two-sided documents
+// the site asks for (the health check).
+func (e *Printer) DuplexReady(ctx context.Context) error { return e.p.DuplexReady(ctx) }
+
 // Prepare composites and checks the ground pattern before the move to
 // print (terminal.Preparer).
 func (e *Printer) Prepare(ctx context.Context, vp []*protocol.VerifiedPage) error {
@@ -99,12 +108,13 @@ func (e *Printer) PrintReporting(ctx context.Context, tid []byte, vp []*protocol
 	if n > len(decoded) {
 		n = len(decoded)
 	}
+	names := FaceNames(decoded[len(decoded)-n:])
 	for i, pg := range decoded[len(decoded)-n:] {
 		data, err := pages.EncodePNG(pg.Image(), pg.DPI)
 		if err != nil {
 			return i, err
 		}
-		path := filepath.Join(e.Dir, fmt.Sprintf("%s-p%d.png", protocol.B64(tid), i+1))
+		path := filepath.Join(e.Dir, protocol.B64(tid)+"-"+names[i]+".png")
 		if err := writeSynced(path, data); err != nil {
 			return i, err
 		}
@@ -112,6 +122,35 @@ func (e *Printer) PrintReporting(ctx context.Context, tid []byte, vp []*protocol
 		e.Files = append(e.Files, path)
 	}
 	return n, perr
+}
+
+// FaceNames names the faces of one job as the printer decoded them, in
+// order: "pN" for the pages of a one-sided job (page N, as before duplex
+// existed), and "sK-front", "sK-back" for the faces of a two-sided one,
+// K the sheet (a face the printer put on a sheet of its own is that
+// sheet's front).
+func FaceNames(faces []*pdl.Page) []string {
+	out := make([]string, len(faces))
+	sheet, open := 0, false
+	for i, f := range faces {
+		switch {
+		case f.Side == pdl.SideSimplex:
+			out[i] = fmt.Sprintf("p%d", i+1)
+			open = false
+			continue
+		case f.Side == pdl.SideBack && open:
+			out[i] = fmt.Sprintf("s%d-back", sheet)
+		default:
+			sheet++
+			side := "front"
+			if f.Side == pdl.SideBack {
+				side = "back"
+			}
+			out[i] = fmt.Sprintf("s%d-%s", sheet, side)
+		}
+		open = f.Side == pdl.SideFront
+	}
+	return out
 }
 
 // teeLink copies every bulk-out byte to a file while a job runs.

@@ -26,6 +26,7 @@ type engineState struct {
 	faulted                   bool // the scenario's paper-out or jam has happened
 	stopped                   bool // the engine stopped at that fault: pages are held, not printed, until a soft reset
 	held                      int  // pages held since it stopped
+	sheetOpen                 bool // the last face was a duplex front: a back goes on its sheet
 }
 
 // emulatorHeldPages is how many pages the stopped engine keeps in memory
@@ -187,6 +188,13 @@ func (e *Printer) command(br *bufio.Reader, st *engineState, line string) error 
 		}
 		_, err := io.Copy(io.Discard, &uelReader{br: br}) // a language we do not speak
 		return err
+	case "SET":
+		if st.job != nil && strings.EqualFold(c.Options["DUPLEX"], "ON") {
+			st.job.Duplex = true
+			e.mu.Lock()
+			e.jobs[st.jobIndex].Duplex = true
+			e.mu.Unlock()
+		}
 	case "EOJ":
 		if st.job == nil {
 			return nil
@@ -204,7 +212,7 @@ func (e *Printer) command(br *bufio.Reader, st *engineState, line string) error 
 		if result == "" {
 			result = "OK"
 		}
-		msg := fmt.Sprintf("@PJL USTATUS JOB\r\nEND\r\nNAME=%q\r\nPAGES=%d\r\n", job.Name, max(job.Pages-sc.ShortPages, 0))
+		msg := fmt.Sprintf("@PJL USTATUS JOB\r\nEND\r\nNAME=%q\r\nPAGES=%d\r\n", job.Name, max(pagesCount(job, sc)-sc.ShortPages, 0))
 		if !sc.OmitResult {
 			msg += "RESULT=" + result + "\r\n"
 		}
@@ -277,6 +285,7 @@ func (e *Printer) print(st *engineState, p *pdl.Page) error {
 			return errStopped
 		}
 	}
+	newSheet := e.place(p, &st.sheetOpen)
 	e.mu.Lock()
 	e.printed++
 	e.pages = append(e.pages, p)
@@ -285,15 +294,45 @@ func (e *Printer) print(st *engineState, p *pdl.Page) error {
 	}
 	if st.job != nil {
 		e.jobs[st.jobIndex].Pages++
+		if newSheet {
+			e.jobs[st.jobIndex].Sheets++
+		}
 	}
 	e.mu.Unlock()
 	if st.job != nil {
 		st.job.Pages++
-		if st.ustatusPage {
-			e.answer(fmt.Sprintf("@PJL USTATUS PAGE\r\n%d\r\n\f", st.job.Pages))
+		if newSheet {
+			st.job.Sheets++
+		}
+		// A printer counting sheets reports one once it is out: after
+		// its back, or a one-sided sheet at once.
+		if st.ustatusPage && (!sc.PagesCountSheets || !st.sheetOpen) {
+			e.answer(fmt.Sprintf("@PJL USTATUS PAGE\r\n%d\r\n\f", pagesCount(st.job, sc)))
 		}
 	}
 	return nil
+}
+
+// place puts a decoded face on paper: on the back of the open sheet (a
+// back after its front), else on a new sheet, which it reports. Without
+// a duplex unit (Scenario.NoDuplex) every face is a one-sided sheet.
+// open says whether the last face was a front awaiting its back.
+func (e *Printer) place(p *pdl.Page, open *bool) (newSheet bool) {
+	if e.cfg.Scenario.NoDuplex {
+		p.Side = pdl.SideSimplex
+	}
+	newSheet = !(p.Side == pdl.SideBack && *open)
+	*open = p.Side == pdl.SideFront
+	return newSheet
+}
+
+// pagesCount is the PAGES a job's END (and USTATUS PAGE) reports: its
+// faces, as HP's PJL counts, or its sheets (Scenario.PagesCountSheets).
+func pagesCount(j *Job, sc Scenario) int {
+	if sc.PagesCountSheets {
+		return j.Sheets
+	}
+	return j.Pages
 }
 
 // hold keeps a page the stopped engine cannot print. Past

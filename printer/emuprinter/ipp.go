@@ -16,8 +16,8 @@ import (
 
 // ippJob is a job of the emulated IPP-over-USB printer.
 type ippJob struct {
-	id, state, impressions int
-	reasons                []string
+	id, state, impressions, sheets int
+	reasons                        []string
 }
 
 // runIPP is the engine of a protocol 4 printer: HTTP/1.1 requests on bulk
@@ -92,6 +92,12 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 		add("printer-is-accepting-jobs", goipp.TagBoolean, goipp.Boolean(true))
 		add("document-format-supported", goipp.TagMimeType, goipp.String("application/octet-stream"), goipp.String("image/pwg-raster"))
 		add("pwg-raster-document-type-supported", goipp.TagKeyword, goipp.String("black_1"), goipp.String("sgray_8"))
+		sides := []goipp.Value{goipp.String("one-sided")}
+		if !e.cfg.Scenario.NoDuplex {
+			sides = append(sides, goipp.String("two-sided-long-edge"), goipp.String("two-sided-short-edge"))
+		}
+		add("sides-supported", goipp.TagKeyword, sides...)
+		add("pwg-raster-document-sheet-back", goipp.TagKeyword, goipp.String("normal"))
 		add("pwg-raster-document-resolution-supported", goipp.TagResolution,
 			goipp.Resolution{Xres: 300, Yres: 300, Units: goipp.UnitsDpi}, goipp.Resolution{Xres: 600, Yres: 600, Units: goipp.UnitsDpi})
 	case goipp.OpPrintJob:
@@ -114,7 +120,12 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 		}
 		resp.Job.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(j.id)))
 		resp.Job.Add(goipp.MakeAttribute("job-state", goipp.TagEnum, goipp.Integer(j.state)))
-		resp.Job.Add(goipp.MakeAttribute("job-impressions-completed", goipp.TagInteger, goipp.Integer(j.impressions)))
+		impressions := j.impressions
+		if e.cfg.Scenario.SheetsAsImpressions {
+			impressions = j.sheets
+		}
+		resp.Job.Add(goipp.MakeAttribute("job-impressions-completed", goipp.TagInteger, goipp.Integer(impressions)))
+		resp.Job.Add(goipp.MakeAttribute("job-media-sheets-completed", goipp.TagInteger, goipp.Integer(j.sheets)))
 		reasons := goipp.Attribute{Name: "job-state-reasons"}
 		if len(j.reasons) == 0 {
 			reasons.Values.Add(goipp.TagKeyword, goipp.String("none"))
@@ -144,6 +155,7 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 // scenario.
 func (e *Printer) printIPPJob(s *ippState, j *ippJob, doc []byte) {
 	sc := e.cfg.Scenario
+	open := false // the last face was a duplex front
 	err := pdl.DecodePWG(bytes.NewReader(doc), e.cfg.Limits, func(_ pdl.PWGHeader, p *pdl.Page) error {
 		e.mu.Lock()
 		k := e.printed + 1
@@ -158,6 +170,9 @@ func (e *Printer) printIPPJob(s *ippState, j *ippJob, doc []byte) {
 		}
 		if sc.PageTime > 0 {
 			time.Sleep(sc.PageTime)
+		}
+		if e.place(p, &open) {
+			j.sheets++
 		}
 		e.mu.Lock()
 		e.printed++

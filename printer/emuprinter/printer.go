@@ -75,7 +75,9 @@ type Printer struct {
 // Job is one job as the emulated printer saw it.
 type Job struct {
 	Name   string
-	Pages  int
+	Pages  int    // faces printed
+	Sheets int    // sheets used: a two-sided sheet holds two faces
+	Duplex bool   // the job said @PJL SET DUPLEX=ON
 	Ended  bool   // the printer reported its end
 	Result string // reported RESULT
 }

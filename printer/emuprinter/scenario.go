@@ -22,12 +22,24 @@ type Scenario struct {
 	UnplugAfter int64         // vanish after this many bytes of job data (0: never)
 	TruncateID  int           // cut the GET_DEVICE_ID reply to this many bytes (0: no cut)
 	PageTime    time.Duration // time to print one page
+	// PagesCountSheets: the printer's PJL USTATUS PAGE and END PAGES
+	// count sheets (a two-sided sheet is 1), as some vendors' PJL does;
+	// by default they count faces, as HP's (a two-sided sheet is 2).
+	PagesCountSheets bool
+	// NoDuplex: the printer has no duplex unit: it prints every face on
+	// a sheet of its own whatever the job asks, and an IPP printer's
+	// sides-supported offers one-sided only.
+	NoDuplex bool
+	// SheetsAsImpressions: an IPP printer that reports sheets as
+	// job-impressions-completed (a wrong count kofu must not accept).
+	SheetsAsImpressions bool
 }
 
 // ParseScenario parses comma-separated scenario names: paper-out@K,
 // jam@K, no-end, result=VALUE (e.g. result=HOST_CANCELED), no-result,
 // short=N, interleave, no-echo, no-ustatus, no-info, unplug@BYTES,
-// truncate-id@N, page-time=DUR.
+// truncate-id@N, page-time=DUR, pages-sheets (PJL PAGES counts sheets),
+// no-duplex, ipp-sheets-as-impressions.
 func ParseScenario(s string) (Scenario, error) {
 	var sc Scenario
 	for _, f := range strings.Split(s, ",") {
@@ -79,6 +91,12 @@ func ParseScenario(s string) (Scenario, error) {
 			sc.TruncateID = int(n)
 		case "page-time":
 			sc.PageTime, err = time.ParseDuration(arg)
+		case "pages-sheets":
+			sc.PagesCountSheets = true
+		case "no-duplex":
+			sc.NoDuplex = true
+		case "ipp-sheets-as-impressions":
+			sc.SheetsAsImpressions = true
 		default:
 			return Scenario{}, fmt.Errorf("unknown emulator scenario %q", f)
 		}

@@ -254,3 +254,54 @@ func TestGhostscriptOutputDecodes(t *testing.T) {
 		})
 	}
 }
+
+// TestRastertopdfDuplex: CUPS's rastertopdf accepts kofu's two-sided
+// PWG Raster job (Duplex true, Tumble false in every header: 3 sheets,
+// 6 faces) and makes six pages, each the face kofu sent, in order.
+func TestRastertopdfDuplex(t *testing.T) {
+	needTools(t, "cups-filters-core-drivers poppler-utils", rastertopdf, "pdftoppm")
+	faces := duplexFaces(t, 300, 3)
+	var buf bytes.Buffer
+	w := NewPWGWriter(&buf, Black1, len(faces))
+	if err := w.SetDuplex(); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range faces {
+		if err := w.WriteFace(f, 300, i%2 == 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	pwg := filepath.Join(dir, "duplex.pwg")
+	if err := os.WriteFile(pwg, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(rastertopdf, "1", "kofu", "kofu duplex test", "1", "sides=two-sided-long-edge", pwg)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	var pdf, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &pdf, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("rastertopdf: %v\n%s", err, stderr.String())
+	}
+	pdfPath := filepath.Join(dir, "duplex.pdf")
+	if err := os.WriteFile(pdfPath, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := render(t, dir, pdfPath, 300, false)
+	if len(got) != 6 {
+		t.Fatalf("rastertopdf made %d pages of the two-sided job, want 6", len(got))
+	}
+	for i, g := range got {
+		// Each page is nearest the face sent in its place: the faces
+		// differ only by a bar whose row says which face it is.
+		best, bestMean := -1, 0.0
+		for j, f := range faces {
+			if m, _ := pixelDiff(g, f.Gray()); best < 0 || m < bestMean {
+				best, bestMean = j, m
+			}
+		}
+		if best != i {
+			t.Errorf("page %d looks like face %d", i+1, best+1)
+		}
+	}
+}

@@ -12,6 +12,30 @@ type Page struct {
 	DPI    int
 	Bitmap *Bitmap
 	Gray   *image.Gray
+	// Side is the face of the sheet the page was printed on, as the
+	// stream said (PCL ESC&l#S and ESC&a#G, PWG Duplex): SideSimplex on
+	// a one-sided job.
+	Side Side
+}
+
+// Side is which face of a sheet a page goes on.
+type Side int
+
+// Sides.
+const (
+	SideSimplex Side = iota // a one-sided job: every page is a sheet of its own
+	SideFront               // the front of a sheet of a two-sided job
+	SideBack                // the back of the sheet whose front came before
+)
+
+func (s Side) String() string {
+	switch s {
+	case SideFront:
+		return "front"
+	case SideBack:
+		return "back"
+	}
+	return "simplex"
 }
 
 // Image returns the page as 8-bit gray (0 black, 255 white).

@@ -14,10 +14,17 @@ import (
 // portrait setup, a TIFF PackBits (mode 2) raster with blank rows skipped
 // as vertical moves (ESC*b#Y), and a form feed; a reset at Close. PCL
 // prints 1 bit per pixel: the rows are the page's bits as given.
+//
+// A duplex writer (SetDuplex) selects long-edge duplex (ESC&l1S) once
+// after the reset, and names the side of every page (ESC&a1G front,
+// ESC&a2G back). A back gets no page size or orientation command: in
+// duplex mode those move the next page to the front of a new sheet.
 type PCLWriter struct {
 	w      *bufio.Writer
 	pages  int
 	closed bool
+	duplex bool
+	back   bool   // the last page written was a front: a back may follow
 	row    []byte // packed row
 	enc    []byte // PackBits output
 	num    []byte // scratch for number formatting
@@ -37,19 +44,47 @@ const (
 	// left (left offset registration, as Ghostscript's ljet4 does) so that
 	// raster column 0 is the sheet's left edge, cursor at the origin,
 	// raster following the orientation.
-	pclA4Setup   = "\x1b&l26A\x1b&l0O\x1b&l0E\x1b&l-180u0Z\x1b*p0x0Y\x1b*r0F"
-	pclMode2     = "\x1b*b2M"
-	pclStartHere = "\x1b*r1A"
-	pclEndRaster = "\x1b*rB"
-	formFeed     = 0x0c
+	pclA4Setup = "\x1b&l26A\x1b&l0O\x1b&l0E\x1b&l-180u0Z\x1b*p0x0Y\x1b*r0F"
+	// Duplex: long-edge binding (ESC&l1S), then each page's side: the
+	// front (ESC&a1G) with the full setup, or the back (ESC&a2G) with the
+	// cursor and raster setup only.
+	pclDuplexLong = "\x1b&l1S"
+	pclFrontSide  = "\x1b&a1G"
+	pclBackSide   = "\x1b&a2G"
+	pclBackSetup  = "\x1b*p0x0Y\x1b*r0F"
+	pclMode2      = "\x1b*b2M"
+	pclStartHere  = "\x1b*r1A"
+	pclEndRaster  = "\x1b*rB"
+	formFeed      = 0x0c
 )
+
+// SetDuplex makes the job two-sided, long-edge binding; only before the
+// first page.
+func (p *PCLWriter) SetDuplex() error {
+	if p.pages > 0 {
+		return errors.New("pdl: PCL duplex set after the first page")
+	}
+	p.duplex = true
+	return nil
+}
 
 // WritePage writes one bilevel page (a verified page, or any Raster) row
 // by row. dpi must be 300 or 600, the resolutions PCL 5 printers take for
-// raster.
+// raster. On a duplex writer the page is the front of a new sheet.
 func (p *PCLWriter) WritePage(img pages.Raster, dpi int) error {
+	return p.WriteFace(img, dpi, false)
+}
+
+// WriteFace writes one page as WritePage does; on a duplex writer, back
+// puts it on the back of the sheet whose front was written last (a back
+// must follow a front), and a front starts a new sheet. A one-sided
+// writer takes no back.
+func (p *PCLWriter) WriteFace(img pages.Raster, dpi int, back bool) error {
 	if p.closed {
 		return errors.New("pdl: PCL writer closed")
+	}
+	if back && (!p.duplex || !p.back) {
+		return errors.New("pdl: PCL back face without its front on a duplex job")
 	}
 	if dpi != 300 && dpi != 600 {
 		return fmt.Errorf("pdl: PCL raster at %d dpi: only 300 and 600", dpi)
@@ -60,9 +95,22 @@ func (p *PCLWriter) WritePage(img pages.Raster, dpi int) error {
 	}
 	if p.pages == 0 {
 		p.w.WriteString(pclReset)
+		if p.duplex {
+			p.w.WriteString(pclDuplexLong)
+		}
 	}
 	p.pages++
-	p.w.WriteString(pclA4Setup)
+	switch {
+	case back:
+		p.w.WriteString(pclBackSide)
+		p.w.WriteString(pclBackSetup)
+	case p.duplex:
+		p.w.WriteString(pclFrontSide)
+		p.w.WriteString(pclA4Setup)
+	default:
+		p.w.WriteString(pclA4Setup)
+	}
+	p.back = p.duplex && !back
 	p.cmd("*t", dpi, 'R')
 	p.cmd("*r", w, 'S')
 	p.cmd("*r", h, 'T')

@@ -10,7 +10,8 @@ import (
 // (form feed, or a reset after marks). It interprets what raster needs —
 // resolution (ESC*t#R), raster width and height (ESC*r#S, ESC*r#T),
 // compression modes 0 to 3 (ESC*b#M), rows (ESC*b#W), vertical moves
-// (ESC*b#Y), start and end of raster — and skips every other command,
+// (ESC*b#Y), start and end of raster, duplex (ESC&l#S) and page side
+// selection (ESC&a#G), which set each Page's Side — and skips every other command,
 // including the data of other binary-data commands. Text is ignored.
 // Without ESC*r#S the page is as wide as its widest row.
 func DecodePCL(r io.Reader, lim Limits, page func(*Page) error) error {
@@ -33,6 +34,9 @@ type pclDecoder struct {
 	marked             bool
 	maxRow             int
 	buf                []byte
+	// duplex: ESC&l1S or 2S is in force; nextBack: in duplex, the next
+	// page goes on the back of the current sheet.
+	duplex, nextBack bool
 }
 
 func (d *pclDecoder) reset() {
@@ -91,7 +95,15 @@ func (d *pclDecoder) eject() error {
 			}
 		}
 	}
-	err := d.page(&Page{DPI: d.dpi, Bitmap: b})
+	side := SideSimplex
+	if d.duplex {
+		side = SideFront
+		if d.nextBack {
+			side = SideBack
+		}
+		d.nextBack = !d.nextBack
+	}
+	err := d.page(&Page{DPI: d.dpi, Bitmap: b, Side: side})
 	dpi, width, height, mode := d.dpi, d.width, d.height, d.mode
 	d.reset()
 	// Resolution, size and compression survive a form feed.
@@ -117,6 +129,7 @@ func (d *pclDecoder) escape() error {
 				}
 			}
 			d.reset()
+			d.duplex, d.nextBack = false, false
 		}
 		return nil
 	}
@@ -226,6 +239,20 @@ func (d *pclDecoder) command(param, group, t byte, v int, _ bool) error {
 		d.marked = true
 	case param == '*' && group == 'b' && t == 'W':
 		return d.rasterRow(v)
+	case param == '&' && group == 'l' && t == 'S':
+		// Simplex/duplex: 0 simplex, 1 long edge, 2 short edge; the next
+		// page starts a sheet.
+		if v >= 0 && v <= 2 {
+			d.duplex, d.nextBack = v != 0, false
+		}
+	case param == '&' && group == 'a' && t == 'G':
+		// Page side: 1 front, 2 back (0, the next side, changes nothing).
+		switch v {
+		case 1:
+			d.nextBack = false
+		case 2:
+			d.nextBack = d.duplex
+		}
 	case t == 'W' || (param == '&' && group == 'p' && t == 'X'):
 		// Binary data of another command: skip it.
 		if v > 0 {

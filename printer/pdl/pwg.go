@@ -35,9 +35,11 @@ const (
 	pwgSync          = "RaS2"
 	pwgHeaderLen     = 1796
 	offMediaClass    = 0
+	offDuplex        = 272
 	offHWResolution  = 276
 	offNumCopies     = 340
 	offPageSize      = 352
+	offTumble        = 368
 	offWidth         = 372
 	offHeight        = 376
 	offBitsPerColor  = 384
@@ -62,11 +64,18 @@ const (
 // PWGWriter writes a PWG Raster stream: the sync word, then per page a
 // header and the page's rows in PWG's run-length code (identical rows
 // merged up to 256, runs and literals of up to 128 pixel units).
+//
+// A duplex writer (SetDuplex) sets Duplex (true) and Tumble (false: long
+// edge) in every page header; the pages then alternate front and back,
+// as PWG Raster has no side selection: a back must follow its front and
+// a front must not follow a front.
 type PWGWriter struct {
 	w       *bufio.Writer
 	typ     PWGType
 	total   int
 	pages   int
+	duplex  bool
+	back    bool // the last page was a front: the next must be its back
 	hdr     [pwgHeaderLen]byte
 	enc     []byte
 	cur, nx []byte
@@ -77,6 +86,34 @@ type PWGWriter struct {
 // the page count written into each header (0 if unknown).
 func NewPWGWriter(w io.Writer, typ PWGType, total int) *PWGWriter {
 	return &PWGWriter{w: bufio.NewWriterSize(w, 32<<10), typ: typ, total: total}
+}
+
+// SetDuplex makes the job two-sided, long-edge binding; only before the
+// first page.
+func (p *PWGWriter) SetDuplex() error {
+	if p.pages > 0 {
+		return errors.New("pdl: PWG duplex set after the first page")
+	}
+	p.duplex = true
+	return nil
+}
+
+// WriteFace writes one page as WritePage does, as the back of the sheet
+// whose front was written last when back is set. On a duplex writer the
+// faces must alternate front, back: PWG Raster puts page 2k on the back
+// of page 2k−1. A one-sided writer takes no back.
+func (p *PWGWriter) WriteFace(img pages.Raster, dpi int, back bool) error {
+	switch {
+	case back && (!p.duplex || !p.back):
+		return errors.New("pdl: PWG back face without its front on a duplex job")
+	case !back && p.back:
+		return errors.New("pdl: PWG front face where the back of the last sheet goes")
+	}
+	if err := p.WritePage(img, dpi); err != nil {
+		return err
+	}
+	p.back = p.duplex && !back
+	return nil
 }
 
 // WritePage writes one A4 bilevel page (a verified page, or any Raster)
@@ -151,6 +188,10 @@ func (p *PWGWriter) header(w, h, dpi, bpp, bpl, cs int) {
 	clear(b)
 	copy(b[offMediaClass:], "PwgRaster")
 	put := func(off, v int) { binary.BigEndian.PutUint32(b[off:], uint32(v)) }
+	if p.duplex {
+		put(offDuplex, 1)
+		put(offTumble, 0) // long edge
+	}
 	put(offHWResolution, dpi)
 	put(offHWResolution+4, dpi)
 	put(offNumCopies, 1)
@@ -212,6 +253,7 @@ type PWGHeader struct {
 	ColorSpace, NumColors    int
 	TotalPageCount           int
 	PageSizeName             string
+	Duplex, Tumble           bool
 }
 
 func parsePWGHeader(b []byte) PWGHeader {
@@ -238,11 +280,14 @@ func parsePWGHeader(b []byte) PWGHeader {
 		NumColors:      get(offNumColors),
 		TotalPageCount: get(offTotalPages),
 		PageSizeName:   str(offPageSizeName),
+		Duplex:         get(offDuplex) != 0,
+		Tumble:         get(offTumble) != 0,
 	}
 }
 
 // DecodePWG reads a PWG Raster stream and calls page for each page with
-// its header. It accepts black_1 and sgray_8 (native) and, for checking
+// its header; a page's Side follows the headers' Duplex, alternating
+// front and back. It accepts black_1 and sgray_8 (native) and, for checking
 // other writers' output, black_8 and srgb_8 (converted to gray).
 func DecodePWG(r io.Reader, lim Limits, page func(PWGHeader, *Page) error) error {
 	lim = lim.norm()
@@ -255,6 +300,7 @@ func DecodePWG(r io.Reader, lim Limits, page func(PWGHeader, *Page) error) error
 		return formatErr("sync word %q, want %q", sync[:], pwgSync)
 	}
 	hdr := make([]byte, pwgHeaderLen)
+	back := false // the next duplex page is a back
 	for pages := 0; ; pages++ {
 		if _, err := io.ReadFull(br, hdr); err != nil {
 			if err == io.EOF {
@@ -272,6 +318,16 @@ func DecodePWG(r io.Reader, lim Limits, page func(PWGHeader, *Page) error) error
 		pg, err := decodePWGPage(br, h, lim)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", pages+1, err)
+		}
+		// A duplex page goes on the next side: the front of a sheet
+		// after a back (or a one-sided page), else the back.
+		switch {
+		case !h.Duplex:
+			pg.Side, back = SideSimplex, false
+		case back:
+			pg.Side, back = SideBack, false
+		default:
+			pg.Side, back = SideFront, true
 		}
 		if err := page(h, pg); err != nil {
 			return err

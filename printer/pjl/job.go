@@ -18,6 +18,10 @@ type Job struct {
 	Name     string // unique, used in JOB and EOJ, answered in USTATUS JOB
 	Echo     string // token of the @PJL ECHO sent before the job
 	Language string // PJL personality of the data, e.g. "PCL"
+	// Duplex sets the job two-sided, long-edge binding (@PJL SET
+	// DUPLEX=ON, BINDING=LONGEDGE) before the data; the data selects it
+	// too (PCL ESC&l1S), as PJL sets only the defaults a reset restores.
+	Duplex bool
 }
 
 // NewJob returns a job with a fresh name and echo token from rand
@@ -39,7 +43,8 @@ func (cryptoRand) Read(p []byte) (int, error) { return rand.Read(p) }
 
 // Header is what precedes the job's data: UEL, the ECHO that synchronises
 // the readback, unsolicited job, device and page status on, a status
-// query, the named JOB and the switch to the data's language.
+// query, the named JOB, for a duplex job the DUPLEX and BINDING settings,
+// and the switch to the data's language.
 func (j Job) Header() []byte {
 	var b strings.Builder
 	b.WriteString(UEL + "@PJL\r\n")
@@ -49,6 +54,10 @@ func (j Job) Header() []byte {
 	b.WriteString("@PJL USTATUS PAGE=ON\r\n")
 	b.WriteString("@PJL INFO STATUS\r\n")
 	fmt.Fprintf(&b, "@PJL JOB NAME=%q\r\n", j.Name)
+	if j.Duplex {
+		b.WriteString("@PJL SET DUPLEX=ON\r\n")
+		b.WriteString("@PJL SET BINDING=LONGEDGE\r\n")
+	}
 	fmt.Fprintf(&b, "@PJL ENTER LANGUAGE=%s\r\n", j.Language)
 	return []byte(b.String())
 }

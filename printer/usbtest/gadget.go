@@ -104,7 +104,7 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 		}
 		for _, p := range em.Pages()[pages:] {
 			pages++
-			fmt.Fprintf(out, Marker+"gadget page %d bitmap=%s\n", pages, BitmapSum(p.Bitmap))
+			fmt.Fprint(out, faceReport(pages, p))
 		}
 		jobs := em.Jobs()
 		for _, j := range jobs[min(ended, len(jobs)):] {
@@ -113,7 +113,7 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 			}
 			ended++
 			n, sum := em.Received()
-			fmt.Fprintf(out, Marker+"gadget job %d ended pages=%d result=%s bytes=%d sha256=%x\n", ended, j.Pages, j.Result, n, sum)
+			fmt.Fprintf(out, Marker+"gadget job %d ended pages=%d sheets=%d duplex=%v result=%s bytes=%d sha256=%x\n", ended, j.Pages, j.Sheets, j.Duplex, j.Result, n, sum)
 		}
 		if err := em.Err(); err != nil {
 			return err

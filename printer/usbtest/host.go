@@ -144,6 +144,30 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	fmt.Fprintf(out, Marker+"host page 1 bitmap=%s\n", BitmapSum(pdl.ToBitmap(page)))
 	time.Sleep(cfg.PauseJob)
 
+	// A two-sided job of three sheets: duplex on the wire, six faces
+	// decoded at the far end, each carrying its own symbol, confirmed as
+	// 6 faces (the gadget's PJL counts faces, as HP's).
+	faces, err := DuplexFaces()
+	var duplex []*protocol.VerifiedPage
+	if err == nil {
+		duplex, err = protocol.TechnicianTestSheets(300, faces...)
+	}
+	t0 = time.Now()
+	if err == nil {
+		n, err = p.Print(ctx, nil, duplex)
+	}
+	sentD, sumD := link.state()
+	check("job-duplex", n == 2*DuplexSheets && err == nil, "confirmed %d faces (%d sheets) in %v: %v", n, n/2,
+		time.Since(t0).Round(time.Millisecond), err)
+	// Bytes and SHA-256 since the printer started, as the gadget counts.
+	fmt.Fprintf(out, Marker+"host job 2 bytes=%d sha256=%s\n", sentD, sumD)
+	for i, f := range faces {
+		fmt.Fprintf(out, Marker+"host page %d bitmap=%s side=%s qr=%s\n", i+2, BitmapSum(pdl.ToBitmap(f)),
+			map[bool]string{false: "front", true: "back"}[i%2 == 1], FaceText(i+1))
+	}
+	sent = sentD
+	time.Sleep(cfg.PauseJob)
+
 	// Paper runs out on the next page: the job must end unconfirmed.
 	t0 = time.Now()
 	noisy := techPages(Page(300, 2, true), Page(300, 3, true))
@@ -152,7 +176,7 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	check("job-paper-out", n == 0 && errors.Is(err, printer.ErrPaperOut) && errors.Is(err, printer.ErrUnconfirmed) && errors.As(err, &pe) && pe.Sent,
 		"confirmed %d in %v: %v", n, time.Since(t0).Round(time.Millisecond), err)
 	sent2, _ := link.state()
-	fmt.Fprintf(out, Marker+"host job 2 bytes=%d\n", sent2-sent)
+	fmt.Fprintf(out, Marker+"host job 3 bytes=%d\n", sent2-sent)
 
 	// Paper is still out: the next job is refused before any byte is sent.
 	n, err = p.Print(ctx, nil, techPages(page))

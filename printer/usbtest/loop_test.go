@@ -106,7 +106,7 @@ func TestHostGadgetLoop(t *testing.T) {
 			w.status = s
 			w.mu.Unlock()
 			return nil
-		}, GadgetConfig{PaperOutAt: 2}, &log)
+		}, GadgetConfig{PaperOutAt: PaperOutAt}, &log)
 	}()
 	time.Sleep(20 * time.Millisecond)
 	ok := RunHost(ctx, HostConfig{

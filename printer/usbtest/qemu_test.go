@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,10 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 // and reads the verdict from the serial console's marker lines: device ID
 // read and parsed, port status, a PJL + PCL 5 job whose bytes reach
 // /dev/g_printer0 intact (same SHA-256 on both sides) and is confirmed by
-// the gadget's USTATUS END, and paper out set with
+// the gadget's USTATUS END, a two-sided job of 3 sheets printed duplex
+// (six faces decoded by the gadget, each on its side, bit for bit, with
+// its own KOFU symbol decoded from the face as printed; confirmed as 6
+// faces on 3 sheets), and paper out set with
 // GADGET_SET_PRINTER_STATUS making the next job end unconfirmed.
 func TestQEMUGadget(t *testing.T) {
 	if testing.Short() {
@@ -120,7 +124,9 @@ KOFU host job 1 bytes=10 sha256=aa
 KOFU host page 1 bitmap=bb
 KOFU gadget page 1 bitmap=bb
 KOFU gadget job 1 ended pages=1 result=OK bytes=10 sha256=aa
-KOFU gadget status 0x30 (paper-empty error selected)
+KOFU host job 2 bytes=30 sha256=cc
+KOFU gadget job 2 ended pages=6 sheets=3 duplex=true result=OK bytes=30 sha256=cc
+` + duplexLines() + `KOFU gadget status 0x30 (paper-empty error selected)
 KOFU host result PASS
 `
 	if _, err := Verdict(good); err != nil {
@@ -136,11 +142,29 @@ KOFU host result PASS
 		"job not ended OK": strings.Replace(good, "result=OK", "result=HOST_CANCELED", 1),
 		"no paper out":     strings.Replace(good, "status 0x30", "status 0x18", 1),
 		"no gadget lines":  strings.ReplaceAll(good, "KOFU gadget", "gadget"),
+		"duplex as sheets": strings.Replace(good, "pages=6 sheets=3 duplex=true", "pages=6 sheets=6 duplex=true", 1),
+		"not duplex":       strings.Replace(good, "duplex=true", "duplex=false", 1),
+		"a face's symbol":  strings.Replace(good, "gadget page 4 bitmap=f4 side=front qr="+FaceText(3), "gadget page 4 bitmap=f4 side=front qr="+FaceText(1), 1),
+		"a face's side":    strings.Replace(good, "gadget page 3 bitmap=f3 side=back", "gadget page 3 bitmap=f3 side=front", 1),
+		"a face missing":   strings.Replace(good, "KOFU gadget page 7", "gadget page 7", 1),
 	} {
 		if _, err := Verdict(bad); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// duplexLines are the host's and the gadget's lines of a good two-sided
+// job: faces 2 to 7 (the printer's pages since it started).
+func duplexLines() string {
+	var b strings.Builder
+	for i := range 2 * DuplexSheets {
+		side := map[bool]string{false: "front", true: "back"}[i%2 == 1]
+		for _, who := range []string{"host", "gadget"} {
+			fmt.Fprintf(&b, "KOFU %s page %d bitmap=f%d side=%s qr=%s\n", who, i+2, i+2, side, FaceText(i+1))
+		}
+	}
+	return b.String()
 }
 
 // accel is KVM when this machine can really run it, else TCG. A /dev/kvm

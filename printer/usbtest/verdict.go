@@ -61,6 +61,21 @@ func Verdict(log string) ([]string, error) {
 	if kv["gadget job 1 result"] != "OK" || kv["gadget job 1 pages"] != "1" {
 		fails = append(fails, fmt.Sprintf("gadget job 1: pages %q result %q", kv["gadget job 1 pages"], kv["gadget job 1 result"]))
 	}
+	same("job 2 (two-sided) length, cumulative", "host job 2 bytes", "gadget job 2 bytes")
+	same("job 2 (two-sided) SHA-256, cumulative", "host job 2 sha256", "gadget job 2 sha256")
+	faces := 2 * DuplexSheets
+	if g := "gadget job 2 "; kv[g+"result"] != "OK" || kv[g+"pages"] != fmt.Sprint(faces) ||
+		kv[g+"sheets"] != fmt.Sprint(DuplexSheets) || kv[g+"duplex"] != "true" {
+		fails = append(fails, fmt.Sprintf("gadget job 2: pages %q sheets %q duplex %q result %q; want %d faces on %d sheets, duplex, OK",
+			kv[g+"pages"], kv[g+"sheets"], kv[g+"duplex"], kv[g+"result"], faces, DuplexSheets))
+	} else {
+		summary = append(summary, fmt.Sprintf("job 2: %d faces on %d sheets, duplex, confirmed", faces, DuplexSheets))
+	}
+	for n := 2; n < 2+faces; n++ {
+		for _, k := range []string{"bitmap", "side", "qr"} {
+			same(fmt.Sprintf("page %d %s", n, k), fmt.Sprintf("host page %d %s", n, k), fmt.Sprintf("gadget page %d %s", n, k))
+		}
+	}
 	if kv["gadget status 0x30"] != "seen" {
 		fails = append(fails, "the gadget never reported paper out (status 0x30)")
 	}

@@ -86,7 +86,9 @@ type Printer struct {
 	// Quirks are site quirk rules added to kofu's built-in table, one per
 	// string in CUPS's usb-quirks syntax: "0xVVVV [0xPPPP] flag [flag…]"
 	// with the flags unidir, no-reattach, soft-reset, delay-close,
-	// no-alt-set and blacklist (printer.ParseQuirkRule). They change how
+	// no-alt-set, blacklist, pjl-pages-counts-sheets (the printer's PJL
+	// PAGES counts sheets, not faces) and no-duplex (no duplex unit)
+	// (printer.ParseQuirkRule). They change how
 	// a USB printer is driven (a "bidirectional" printer driven as
 	// unidirectional can never confirm a job), so they count in the
 	// configuration digest.
@@ -100,11 +102,35 @@ type Printer struct {
 	// printer/groundpattern) to every verified page at 600 dpi. Default
 	// true; the store profiles require it. See PatternOn.
 	GroundPattern *bool `toml:"ground_pattern"`
+	// Duplex asks the center for two-sided documents (protocol doc
+	// "sides": a back with its own bound symbol on every sheet, as the
+	// real service prints) and prints them on both sides of each sheet;
+	// a printer that cannot is refused by the health check and before
+	// its job (print-no-duplex). Default: the profile's (on for the store
+	// profiles, which require it; off for laptop). See Config.DuplexOn.
+	Duplex *bool `toml:"duplex"`
 }
 
 // PatternOn reports whether the copy-evident ground pattern is on: true
 // unless printer.ground_pattern = false.
 func (p Printer) PatternOn() bool { return p.GroundPattern == nil || *p.GroundPattern }
+
+// DuplexOn reports whether documents are asked and printed two-sided:
+// printer.duplex when written, else the profile's default (ProfileSpec.
+// Duplex: on for the store profiles, off for laptop and an unknown one).
+func (c *Config) DuplexOn() bool {
+	if c.Printer.Duplex != nil {
+		return *c.Printer.Duplex
+	}
+	return c.duplexDefault()
+}
+
+// duplexDefault is the profile's duplex setting when printer.duplex is
+// left out.
+func (c *Config) duplexDefault() bool {
+	spec, ok := LookupProfile(c.Profile.Name)
+	return ok && spec.Duplex
+}
 
 // QuirkRules parses printer.quirks (Check has refused a bad rule).
 func (p Printer) QuirkRules() ([]printer.QuirkRule, error) {
@@ -358,11 +384,14 @@ func (c *Config) validate() []error {
 	}
 	for _, q := range c.Printer.Quirks {
 		if _, err := printer.ParseQuirkRule(q); err != nil {
-			bad("printer.quirks", quote(q), `"0xVVVV [0xPPPP] FLAG…" with the flags unidir, no-reattach, soft-reset, delay-close, no-alt-set, blacklist`)
+			bad("printer.quirks", quote(q), `"0xVVVV [0xPPPP] FLAG…" with the flags unidir, no-reattach, soft-reset, delay-close, no-alt-set, blacklist, pjl-pages-counts-sheets, no-duplex`)
 		}
 	}
 	if spec, ok := LookupProfile(c.Profile.Name); ok && spec.GroundPattern && !c.Printer.PatternOn() {
 		bad("printer.ground_pattern", "false", "true (or leave it out): profile "+quote(c.Profile.Name)+" prints the copy-evident ground pattern")
+	}
+	if spec, ok := LookupProfile(c.Profile.Name); ok && spec.Duplex && !c.DuplexOn() {
+		bad("printer.duplex", "false", "true (or leave it out): profile "+quote(c.Profile.Name)+" prints documents on both sides, as the real service does")
 	}
 	if m := c.Printer.MarginMM; m != 0 && !(m >= 5 && m <= 25) {
 		bad("printer.margin_mm", strconv.FormatFloat(m, 'g', -1, 64), "0 (default: 5 mm) or 5 to 25 millimetres")

@@ -49,6 +49,8 @@ func TestErrors(t *testing.T) {
 			`printer.status_interval: "100ms" is not allowed; between 200ms and 30s (or leave it out for the default)`},
 		{"ground pattern off on a store profile", `spec = "usb"`, "spec = \"usb\"\nground_pattern = false",
 			`printer.ground_pattern: false is not allowed; true (or leave it out): profile "store-multi" prints the copy-evident ground pattern`},
+		{"duplex off on a store profile", `spec = "usb"`, "spec = \"usb\"\nduplex = false",
+			`printer.duplex: false is not allowed; true (or leave it out): profile "store-multi" prints documents on both sides, as the real service does`},
 		{"unknown key", `[card]`, "[card]\ncolour = \"red\"",
 			`card.colour: an unknown key is not allowed; see kiosk.example.toml for the keys`},
 		{"http URL", `url = "https://center.example.jp:8443"`, `url = "http://center.example.jp"`,

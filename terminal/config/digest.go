@@ -50,10 +50,12 @@ type effective struct {
 	// The printer keys of issue 19 are left out at their defaults, so
 	// that a configuration that does not set them keeps its digest:
 	// quirks (parsed, spelt canonically, sorted), the status interval
-	// when not 1s, and the ground pattern only when off.
+	// when not 1s, the ground pattern only when off, and duplex only when
+	// it is not the profile's default (on for the store profiles).
 	Quirks         []string `json:"printer_quirks,omitempty"`
 	StatusInterval string   `json:"printer_status_interval,omitempty"`
 	GroundPattern  string   `json:"printer_ground_pattern,omitempty"`
+	Duplex         string   `json:"printer_duplex,omitempty"` // only when not the profile's default
 }
 
 // Canonical returns the canonical effective configuration (JSON) the
@@ -94,6 +96,9 @@ func (c *Config) Canonical(t *Trust) []byte {
 	}
 	if !c.Printer.PatternOn() {
 		e.GroundPattern = "off"
+	}
+	if on := c.DuplexOn(); on != c.duplexDefault() {
+		e.Duplex = map[bool]string{false: "off", true: "on"}[on]
 	}
 	if PrinterKind(e.Printer) == "file" {
 		e.Printer = "file:*" + e.Printer[strings.LastIndexByte(e.Printer, '.'):]

@@ -83,6 +83,11 @@ func TestDigest(t *testing.T) {
 		{"ground pattern off (laptop)", func(s string) string {
 			return r(`name = "store-multi"`, `name = "laptop"`)(r(`spec = "usb"`, "spec = \"usb\"\nground_pattern = false")(s))
 		}, true},
+		{"duplex written out (store)", r(`spec = "usb"`, "spec = \"usb\"\nduplex = true"), false},
+		{"duplex on (laptop)", func(s string) string {
+			return r(`name = "store-multi"`, `name = "laptop"`)(r(`spec = "usb"`, "spec = \"usb\"\nduplex = true")(s))
+		}, true},
+		{"duplex quirk", r(`spec = "usb"`, "spec = \"usb\"\nquirks = [\"0x04f9 pjl-pages-counts-sheets\"]"), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

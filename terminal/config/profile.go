@@ -35,6 +35,10 @@ type ProfileSpec struct {
 	// added to (300 dpi: printer/groundpattern refuses) is refused
 	// before the move to print rather than printed without it.
 	GroundPattern bool
+	// Duplex: the profile prints documents on both sides, as the real
+	// service does (printer.duplex may not be false, and is on when left
+	// out; other profiles default to one-sided).
+	Duplex bool
 }
 
 // Profiles is the table of deployment profiles.
@@ -44,10 +48,10 @@ func Profiles() []ProfileSpec {
 			PrinterKinds: []string{"emulator", "file", "usb"}, MinEndpoints: 1},
 		{Name: "store-single", About: "a store machine against a single-server center",
 			PrinterKinds: []string{"usb"}, PrinterMFG: `\S`, PrinterMDL: `\S`, Reader: `\S`,
-			MinEndpoints: 1, MaxEndpoints: 1, GroundPattern: true},
+			MinEndpoints: 1, MaxEndpoints: 1, GroundPattern: true, Duplex: true},
 		{Name: "store-multi", About: "a store machine against a multi-server center (DNS names ≥2 servers)",
 			PrinterKinds: []string{"usb"}, PrinterMFG: `\S`, PrinterMDL: `\S`, Reader: `\S`,
-			MinEndpoints: 2, GroundPattern: true},
+			MinEndpoints: 2, GroundPattern: true, Duplex: true},
 	}
 }
 

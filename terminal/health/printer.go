@@ -18,6 +18,13 @@ type Printer interface {
 	Status(ctx context.Context) printer.Status
 }
 
+// duplexer is a printer that can tell whether it prints the two-sided
+// documents the site asks for (*printer.Printer: nil when the site prints
+// one-sided).
+type duplexer interface {
+	DuplexReady(ctx context.Context) error
+}
+
 // PrinterOpener gives the printer to check and a function that releases
 // it.
 type PrinterOpener func(ctx context.Context) (Printer, func(), error)
@@ -56,7 +63,9 @@ type PrinterInfo struct {
 
 // ProbePrinter opens the printer, reads its device ID and plan (the
 // command set kofu will use) and its status (GET_PORT_STATUS, PJL INFO
-// STATUS or IPP printer-state).
+// STATUS or IPP printer-state), and, when the site prints two-sided,
+// whether it can (printer.Printer.DuplexReady): a printer that cannot
+// fails the check, so the kiosk is out of service before anyone pays.
 func ProbePrinter(ctx context.Context, open PrinterOpener) (*PrinterInfo, Result) {
 	p, release, err := open(ctx)
 	if err != nil {
@@ -73,6 +82,15 @@ func ProbePrinter(ctx context.Context, open PrinterOpener) (*PrinterInfo, Result
 	st := info.Status
 	if !st.Ready() {
 		return info, fail("%s: %s", name, problemAdvice(st))
+	}
+	if d, ok := p.(duplexer); ok {
+		if err := d.DuplexReady(ctx); err != nil {
+			var pe *printer.Error
+			if errors.As(err, &pe) && pe.Kind == printer.KindNoDuplex {
+				return info, fail("%s: %s (%s)", name, pe.Kind.ClerkAction(), pe.Detail)
+			}
+			return info, fail("%s: cannot tell whether it prints both sides: %v", name, err)
+		}
 	}
 	if !info.Plan.Confirm {
 		return info, warn("%s: %s; every session would end \"unknown\" with no fee taken: use a bidirectional PJL or an IPP-over-USB printer",

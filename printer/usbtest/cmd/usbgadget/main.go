@@ -24,7 +24,7 @@ const gadgetSetPrinterStatus = 3<<30 | 1<<16 | 'g'<<8 | 0x22
 
 func main() {
 	dev := flag.String("dev", "/dev/g_printer0", "printer gadget device")
-	paperOut := flag.Int("paper-out-at", 2, "page at which paper runs out")
+	paperOut := flag.Int("paper-out-at", usbtest.PaperOutAt, "page at which paper runs out")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
