@@ -7,6 +7,15 @@ test:
 emulator:
 	scripts/emulator.sh
 
+# Regenerates the text captures of every screen under docs/screens: the
+# customer UI in each language at 80×24, 100×32 and 160×45, kiosk diag at
+# 80×24 and 160×45 (the same tests check line breaks; two runs write the
+# same files).
+.PHONY: screens
+screens:
+	rm -rf docs/screens/customer docs/screens/diag
+	KOFU_SCREENS=$(abspath docs/screens) go test -count=1 -run '^(TestScreensInEachLanguage|TestScreenCaptures)$$' ./terminal/tui ./terminal/diag
+
 # Regenerates the test PKI and residents (reproducible: same bytes).
 generate:
 	go generate ./...

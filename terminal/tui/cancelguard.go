@@ -1,5 +1,7 @@
 package tui
 
+import "kofu/terminal/uikit"
+
 // cancelGuard makes ending a session from a screen a two-key decision: the
 // first Esc asks, a second Esc cancels, and any other key withdraws the
 // question (and does nothing else: the resident sees the screen again
@@ -11,24 +13,20 @@ type cancelGuard struct {
 	asking bool
 }
 
-// press decides what k does to the guard: cancel when it is the second
-// Esc; used when the guard took the key (the first Esc, which asks, or
-// any key while asking, which withdraws the question). A key the guard
-// did not use is the screen's.
-func (g *cancelGuard) press(k key) (cancel, used bool) {
-	if k.kind != keyBack {
-		if g.asking {
-			g.asking = false
-			return false, true
-		}
-		return false, false
+// bindings are the guard's rows of a screen's key table. While the
+// guard asks they are the whole table: Esc cancels (cancel), Enter and
+// any other key withdraw the question. Otherwise they are the screen's
+// Esc, which asks; does names it in the keymap.
+func (g *cancelGuard) bindings(does Text, cancel func()) []binding {
+	if !g.asking {
+		return []binding{shown("Esc", does, func(key) { g.asking = true }, uikit.K(uikit.Esc))}
 	}
-	if g.asking {
-		g.asking = false
-		return true, true
+	withdraw := func(key) { g.asking = false }
+	return []binding{
+		shown("Esc", T("中止する", "Stop"), func(key) { g.asking = false; cancel() }, uikit.K(uikit.Esc)),
+		shown("Enter", T("続ける", "Go on"), withdraw, uikit.K(uikit.Enter)),
+		hidden(withdraw, uikit.AnyKey()),
 	}
-	g.asking = true
-	return false, true
 }
 
 // reset withdraws the question (the screen opens anew).
@@ -39,9 +37,4 @@ func (g *cancelGuard) reset() { g.asking = false }
 func (g *cancelGuard) question(refund Text) Text {
 	return Cat(T("手続きを中止しますか？　中止する場合は、もう一度 Esc を押してください。続ける場合は、ほかのキーを押してください。",
 		"Stop here? Press Esc again to stop; press any other key to go on."), refund)
-}
-
-// hints are the keymap while the guard asks.
-func (g *cancelGuard) hints() []hint {
-	return []hint{{"Esc", T("中止する", "Stop")}, {"Enter", T("続ける", "Go on")}}
 }

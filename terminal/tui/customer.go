@@ -353,9 +353,11 @@ func ask[T any](ctx context.Context, c *Customer, open func(answer func(T)), the
 	return zero, ErrStopped
 }
 
-// onKey routes every key: L opens the language list (a digit there
-// chooses), the rest goes to the current view. Nothing reaches tview's
-// own handlers (Ctrl-C included).
+// onKey routes every key through the key tables the keymap is drawn
+// from: the card key's and the language key's (cardBindings,
+// langBindings), then the language list's while it is open, else the
+// current view's. Nothing reaches tview's own handlers (Ctrl-C
+// included).
 func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	k := readKey(ev)
 	switch {
@@ -365,12 +367,11 @@ func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case k.kind == keyRune && typing(c.cur):
 		c.cur.handle(k) // a search field: L and the card key are letters there
 	case c.langList.shown && k.kind != keyQuit:
-		if !c.pressCard(k) {
+		if !dispatch(k, c.cardBindings()) {
 			c.langList.handle(k)
 		}
-	case k.kind == keyRune && k.r == 'L' && len(c.langs) > 1:
-		c.langList.open(c.lang.Lang, func(l Lang) { c.lang = c.cats.locale(l) })
-	case !c.pressCard(k):
+	case dispatch(k, c.cardBindings(), c.langBindings()):
+	default:
 		c.cur.handle(k)
 	}
 	c.paint()
@@ -395,11 +396,10 @@ func (c *Customer) paint() {
 		c.langList.under = v
 		v = c.langList
 	}
-	if !typing(v) {
-		v = c.withCardKey(v)
-	}
-	langKey := len(c.langs) > 1 && !c.langList.shown && !typing(c.cur)
-	c.frame.paint(v, c.lang, c.countdown(), langKey)
+	// The keymap: the card key, the screen's keys, the language key.
+	hs := append(hintsOf(c.cardBindings()), v.hints(c.lang)...)
+	hs = append(hs, hintsOf(c.langBindings())...)
+	c.frame.paint(v, c.lang, c.countdown(), hs)
 }
 
 // warnBefore is how long before a question's deadline the screen starts

@@ -7,6 +7,7 @@ import (
 	"github.com/rivo/tview"
 
 	"kofu/protocol"
+	"kofu/terminal/uikit"
 )
 
 // docsView lists the document table; a number key or Enter picks one.
@@ -84,30 +85,23 @@ func docName(d protocol.DocInfo, l Locale) string { return docText(d).In(l) }
 // docText is a document type's name.
 func docText(d protocol.DocInfo) Text { return fromTable(d.JA, d.EN) }
 
-func (v *docsView) hints(Locale) []hint {
-	return []hint{
-		{fmt.Sprintf("1-%d", len(v.docs)), T("選択", "Choose")},
-		{"↑↓", T("移動", "Move")},
-		hintEnter(),
-		{"Esc", T("中止", "Cancel")},
+// bindings is the document list's key table: a number picks, ↑↓ and
+// Enter pick too, Esc (or Backspace) cancels.
+func (v *docsView) bindings() []binding {
+	if v.pick == nil {
+		return nil
+	}
+	n := min(len(v.docs), 9)
+	return []binding{
+		shown(fmt.Sprintf("1-%d", n), T("選択", "Choose"), func(k key) {
+			v.sel = k.digit() - 1
+			v.pick(v.docs[v.sel].Type)
+		}, uikit.Digits(1, n)...),
+		shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, len(v.docs), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
+		shown("Enter", T("決定", "OK"), func(key) { v.pick(v.docs[v.sel].Type) }, uikit.K(uikit.Enter)),
+		shown("Esc", T("中止", "Cancel"), func(key) { v.back() }, uikit.K(uikit.Esc), uikit.K(uikit.Backspace)),
 	}
 }
 
-func (v *docsView) handle(k key) {
-	if v.pick == nil {
-		return
-	}
-	switch {
-	case k.kind == keyUp:
-		v.sel = (v.sel + len(v.docs) - 1) % len(v.docs)
-	case k.kind == keyDown:
-		v.sel = (v.sel + 1) % len(v.docs)
-	case k.kind == keyDigit && k.digit() >= 1 && k.digit() <= len(v.docs):
-		v.sel = k.digit() - 1
-		v.pick(v.docs[v.sel].Type)
-	case k.kind == keyEnter:
-		v.pick(v.docs[v.sel].Type)
-	case k.back():
-		v.back()
-	}
-}
+func (v *docsView) hints(Locale) []hint { return hintsOf(v.bindings()) }
+func (v *docsView) handle(k key)        { dispatch(k, v.bindings()) }

@@ -8,6 +8,7 @@ import (
 	"github.com/rivo/tview"
 
 	"kofu/terminal"
+	"kofu/terminal/uikit"
 )
 
 // defaultLinger is how long the finish screen stays once the card has
@@ -204,34 +205,33 @@ func (v *finishView) renderLeft(l Locale) {
 	v.tv.SetText(b.String())
 }
 
-func (v *finishView) hints(Locale) []hint {
+// bindings is the finish screen's key table: Enter only, and not while
+// the card itself must answer (the card loop follows it, or it was left
+// in the reader). Following the card, Enter closes the screen once the
+// card is out; otherwise it acknowledges the reminders one by one.
+func (v *finishView) bindings() []binding {
+	enter := uikit.K(uikit.Enter)
 	switch {
 	case v.answer == nil, v.left, v.follow && !v.cardOut:
 		return nil // the card itself answers, not a key
 	case v.follow && v.current() < 0:
-		return []hint{{"Enter", T("閉じる", "Close")}}
+		return []binding{shown("Enter", T("閉じる", "Close"), func(key) { v.answer(struct{}{}) }, enter)}
+	case v.follow:
+		return []binding{shown("Enter", T("受け取りました", "Taken"), func(key) { v.answer(struct{}{}) }, enter)}
 	}
-	return []hint{{"Enter", T("受け取りました", "Taken")}}
+	return []binding{shown("Enter", T("受け取りました", "Taken"), func(key) {
+		if cur := v.current(); cur >= 0 {
+			v.reminders[cur].done = true
+		}
+		v.blink = 0
+		if v.current() < 0 {
+			v.answer(struct{}{})
+		}
+	}, enter)}
 }
 
-func (v *finishView) handle(k key) {
-	if v.answer == nil || v.left || k.kind != keyEnter {
-		return
-	}
-	if v.follow {
-		if v.cardOut {
-			v.answer(struct{}{}) // the paper taken, or the screen read
-		}
-		return
-	}
-	if cur := v.current(); cur >= 0 {
-		v.reminders[cur].done = true
-	}
-	v.blink = 0
-	if v.current() < 0 {
-		v.answer(struct{}{})
-	}
-}
+func (v *finishView) hints(Locale) []hint { return hintsOf(v.bindings()) }
+func (v *finishView) handle(k key)        { dispatch(k, v.bindings()) }
 
 // cardPanel is the Customer as the panel of one session whose card a
 // card loop follows.

@@ -85,9 +85,9 @@ func newFrame() *frame {
 
 func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
 
-// paint shows v with everything around it in language l, and the notice
-// line when there is one; langKey: the keymap offers the language key.
-func (f *frame) paint(v view, l Locale, notice Text, langKey bool) {
+// paint shows v with everything around it in language l, the notice
+// line when there is one, and the keymap hs.
+func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
 		tagOff + "[white:navy]   kofu")
 	f.crumbs.SetText(crumbLine(v.step(), l))
@@ -104,10 +104,6 @@ func (f *frame) paint(v view, l Locale, notice Text, langKey bool) {
 			w = f.screenWidth - 6
 		}
 		tv.SetText(wrapText(tv.GetText(false), w))
-	}
-	hs := v.hints(l)
-	if langKey {
-		hs = append(hs, hintLang())
 	}
 	f.keymap.SetText(keymap(l, hs, f.screenWidth-1))
 	if notice.Empty() {

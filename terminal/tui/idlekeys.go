@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode"
+
+	"kofu/terminal/uikit"
 )
 
 // idleKeys are the keys a waiting screen answers to (the welcome and the
@@ -14,29 +16,26 @@ type idleKeys struct {
 	answer func(IdleKey) // nil when nobody waits for an idle key
 }
 
-// hints advertise the idle keys only while they work.
-func (ik *idleKeys) hints(Locale) []hint {
+// bindings is the idle keys' table, while somebody waits for one: each
+// key answers itself, and Ctrl-C the Quit key.
+func (ik *idleKeys) bindings() []binding {
 	if ik.answer == nil {
 		return nil
 	}
-	hs := make([]hint, 0, len(ik.keys))
+	bs := make([]binding, 0, len(ik.keys))
+	quit := false
 	for _, k := range ik.keys {
-		hs = append(hs, hint{string(k.Key), k.Label})
+		keys := []uikit.Key{uikit.R(k.Key)}
+		if k.Quit && !quit {
+			keys, quit = append(keys, uikit.K(uikit.CtrlC)), true
+		}
+		bs = append(bs, shown(string(k.Key), k.Label, func(key) { ik.answer(k) }, keys...))
 	}
-	return hs
+	return bs
 }
 
-func (ik *idleKeys) handle(k key) {
-	if ik.answer == nil {
-		return
-	}
-	for _, want := range ik.keys {
-		if (k.kind == keyRune && k.r == want.Key) || (k.kind == keyQuit && want.Quit) {
-			ik.answer(want)
-			return
-		}
-	}
-}
+func (ik *idleKeys) hints(Locale) []hint { return hintsOf(ik.bindings()) }
+func (ik *idleKeys) handle(k key)        { dispatch(k, ik.bindings()) }
 
 // CardKey is the emulator's card on a key: the key places the test card
 // on the reader and pulls it off again, on every screen — pulling it
@@ -52,51 +51,42 @@ type CardKey struct {
 	Toggle func()
 }
 
-// press toggles the card if k is the card key and reports whether it was.
-// outOfService: only a card that is there may be pulled.
-func (ck *CardKey) press(k key, outOfService bool) bool {
-	if ck == nil || k.kind != keyRune || k.r != ck.Key {
-		return false
-	}
-	if !outOfService || ck.Present() {
-		ck.Toggle()
-	}
-	return true
-}
-
-// hint is the card key's keymap entry, if it works on this screen.
-func (ck *CardKey) hint(outOfService bool) (hint, bool) {
+// bindings is the card key's row where it works: it places the card or
+// pulls it, and the keymap says which; on the out-of-service screen it
+// only pulls a card that is there. Nil for no card key.
+func (ck *CardKey) bindings(outOfService bool) []binding {
 	if ck == nil {
-		return hint{}, false
+		return nil
 	}
+	toggle := func(key) { ck.Toggle() }
 	if ck.Present() {
-		return hint{string(ck.Key), T("カードを抜く", "Pull card")}, true
+		return []binding{shown(string(ck.Key), T("カードを抜く", "Pull card"), toggle, uikit.R(ck.Key))}
 	}
 	if outOfService {
-		return hint{}, false
+		return nil
 	}
-	return hint{string(ck.Key), T("カードを置く", "Place card")}, true
+	return []binding{shown(string(ck.Key), T("カードを置く", "Place card"), toggle, uikit.R(ck.Key))}
 }
 
-// keyed is a view whose keymap starts with one more key (the card key).
-type keyed struct {
-	view
-	first hint
-}
-
-func (v keyed) hints(l Locale) []hint { return append([]hint{v.first}, v.view.hints(l)...) }
-
-// withCardKey is v with the card key in its keymap, when it works there.
-func (c *Customer) withCardKey(v view) view {
-	if h, ok := c.card.hint(v == view(c.outOfService)); ok {
-		return keyed{view: v, first: h}
+// cardBindings is the card key's row on the screen shown now: none while
+// the screen takes letters (a search), where the card key is a letter.
+func (c *Customer) cardBindings() []binding {
+	if typing(c.cur) && !c.langList.shown {
+		return nil
 	}
-	return v
+	return c.card.bindings(c.cur == view(c.outOfService))
 }
 
-// pressCard handles the card key; it reports whether k was the card key.
-func (c *Customer) pressCard(k key) bool {
-	return c.card.press(k, c.cur == view(c.outOfService))
+// langBindings is the language key's row: L opens the language list,
+// where more than one language is offered, the list is not open already
+// and the screen does not take letters.
+func (c *Customer) langBindings() []binding {
+	if len(c.langs) < 2 || c.langList.shown || typing(c.cur) {
+		return nil
+	}
+	return []binding{shown("L", hintLangText(), func(key) {
+		c.langList.open(c.lang.Lang, func(l Lang) { c.lang = c.cats.locale(l) })
+	}, uikit.R('L'))}
 }
 
 // checkCardKey normalises the card key and refuses keys the UI uses.

@@ -63,12 +63,87 @@ func readKey(ev *tcell.EventKey) key {
 	return key{kind: keyNone}
 }
 
+// ui is k as a binding's keys name it (uikit.Key): Space reads as →.
+func (k key) ui() uikit.Key {
+	switch k.kind {
+	case keyDigit, keyRune:
+		return uikit.R(k.r)
+	case keyUp:
+		return uikit.K(uikit.Up)
+	case keyDown:
+		return uikit.K(uikit.Down)
+	case keyLeft:
+		return uikit.K(uikit.Left)
+	case keyRight:
+		return uikit.K(uikit.Right)
+	case keyEnter:
+		return uikit.K(uikit.Enter)
+	case keyBack:
+		return uikit.K(uikit.Esc)
+	case keyErase:
+		return uikit.K(uikit.Backspace)
+	case keyQuit:
+		return uikit.K(uikit.CtrlC)
+	}
+	return uikit.Key{}
+}
+
 // back reports whether k means "back": Esc, or Backspace where nothing is
 // left to erase.
 func (k key) back() bool { return k.kind == keyBack || k.kind == keyErase }
 
 // digit returns the digit's value.
 func (k key) digit() int { return int(k.r - '0') }
+
+// binding is one row of a view's key table (uikit.Binding): its keys,
+// how the keymap names them, what they do in the resident's words, and
+// the handler. A view declares each key once, in its table; its keymap
+// (hintsOf) and its dispatch (dispatch) both read the table, so what the
+// keymap offers is what the keys do.
+type binding = uikit.Binding[Text, func(key)]
+
+// shown is a binding the keymap shows as "<label> does".
+func shown(label string, does Text, act func(key), keys ...uikit.Key) binding {
+	return binding{Keys: keys, Label: label, Does: does, Act: act, Keymap: true}
+}
+
+// hidden is a binding the keymap leaves out: a second key for what a
+// shown one does, or a catch-all (uikit.AnyRune, uikit.AnyKey).
+func hidden(act func(key), keys ...uikit.Key) binding {
+	return binding{Keys: keys, Act: act}
+}
+
+// dispatch carries out the binding of k in tables, the first match
+// first; false when no binding answers k (the key does nothing).
+func dispatch(k key, tables ...[]binding) bool {
+	b, ok := uikit.Lookup(k.ui(), tables...)
+	if ok && b.Act != nil {
+		b.Act(k)
+	}
+	return ok
+}
+
+// hintsOf is the keymap of tables: their shown bindings, in order.
+func hintsOf(tables ...[]binding) []hint {
+	var hs []hint
+	for _, t := range tables {
+		for _, b := range t {
+			if b.Keymap {
+				hs = append(hs, hint{b.Label, b.Does})
+			}
+		}
+	}
+	return hs
+}
+
+// moveSel moves a selection of n rows one up (↑) or down (any other key),
+// round the ends.
+func moveSel(sel, n int, k key) int {
+	if k.kind == keyUp {
+		return (sel + n - 1) % n
+	}
+	return (sel + 1) % n
+}
 
 // hint is one entry of the keymap shown at the bottom of the screen.
 type hint struct {
@@ -95,9 +170,6 @@ func keymap(l Locale, hs []hint, width int) string {
 	return uikit.Wrap(keymapEntries(l, hs), keymapSep, width)
 }
 
-// Hints shared by several views.
-func hintBack() hint  { return hint{"Esc", T("戻る", "Back")} }
-func hintEnter() hint { return hint{"Enter", T("決定", "OK")} }
-
-// hintLang is the language key's entry: it opens the language list.
-func hintLang() hint { return hint{"L", hintLangText()} }
+// hintBack is the keymap entry of Esc going back (the options screen,
+// not yet on a key table).
+func hintBack() hint { return hint{"Esc", T("戻る", "Back")} }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
+
+	"kofu/terminal/uikit"
 )
 
 // offered checks the languages a Customer offers (Options.Languages, nil:
@@ -80,33 +82,23 @@ func (v *langView) render(l Locale) {
 	v.tv.SetText(b.String())
 }
 
-func (v *langView) hints(Locale) []hint {
-	return []hint{
-		{fmt.Sprintf("1-%d", len(v.langs)), T("選択", "Choose")},
-		{"↑↓", T("移動", "Move")},
-		hintEnter(),
-		{"Esc", T("閉じる", "Close")},
+// bindings is the language list's key table: a number chooses, ↑↓ and
+// Enter choose too, Esc (Backspace, or L again) closes the list.
+func (v *langView) bindings() []binding {
+	if !v.shown {
+		return nil
+	}
+	n := min(len(v.langs), 9)
+	return []binding{
+		shown(fmt.Sprintf("1-%d", n), T("選択", "Choose"), func(k key) { v.pick(k.digit() - 1) }, uikit.Digits(1, n)...),
+		shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, len(v.langs), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
+		shown("Enter", T("決定", "OK"), func(key) { v.pick(v.sel) }, uikit.K(uikit.Enter)),
+		shown("Esc", T("閉じる", "Close"), func(key) { v.reset() }, uikit.K(uikit.Esc), uikit.K(uikit.Backspace), uikit.R('L')),
 	}
 }
 
-func (v *langView) handle(k key) {
-	if !v.shown {
-		return
-	}
-	n := len(v.langs)
-	switch {
-	case k.kind == keyUp:
-		v.sel = (v.sel + n - 1) % n
-	case k.kind == keyDown:
-		v.sel = (v.sel + 1) % n
-	case k.kind == keyDigit && k.digit() >= 1 && k.digit() <= n:
-		v.pick(k.digit() - 1)
-	case k.kind == keyEnter:
-		v.pick(v.sel)
-	case k.back(), k.kind == keyRune && k.r == 'L':
-		v.reset()
-	}
-}
+func (v *langView) hints(Locale) []hint { return hintsOf(v.bindings()) }
+func (v *langView) handle(k key)        { dispatch(k, v.bindings()) }
 
 // pick chooses the i-th language and closes the list.
 func (v *langView) pick(i int) {

@@ -3,41 +3,119 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 
+	"kofu/internal/screentext"
 	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/payment"
 )
 
-// TestScreensInEachLanguage drives every main screen at 80×24, chooses
-// each language on the L key, and reads the screen back: the screen's
-// messages in that language (the first and the last of the body, so a
-// screen that runs off the bottom fails), no Japanese left over on a
-// screen in another language but the document names kept in parentheses
-// and the languages' own names, and no English where a translation
-// exists.
+// TestScreensInEachLanguage drives every main screen at 80×24, 100×32 and
+// 160×45, chooses each language on the L key, and reads the screen back:
+// the screen's messages in that language (the first and the last of the
+// body, so a screen that runs off the bottom fails), no Japanese left
+// over on a screen in another language but the document names kept in
+// parentheses and the languages' own names, no English where a
+// translation exists, and no line that breaks inside a word or starts
+// with a closing character (screentext.BreakFaults). With KOFU_SCREENS
+// set to a folder, each screen is written there as text (make screens:
+// docs/screens).
 func TestScreensInEachLanguage(t *testing.T) {
+	cases := languageScreens()
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := sourceMessages(t)
+	english := englishOf(msgs)
+	out := os.Getenv(screensEnv)
+	for _, size := range screenSizes() {
+		for n, tc := range cases {
+			for i, lang := range AllLangs() {
+				t.Run(size.String()+"/"+tc.name+"/"+lang.String(), func(t *testing.T) {
+					l := cats.locale(lang)
+					o := tc.opts
+					if tc.coins {
+						o.Coins = payment.NewCoins()
+					}
+					o.Tick = time.Hour // no blinking: the capture is the screen as it opens
+					h := newHarnessAt(t, o, size.w, size.h)
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					tc.open(ctx, h)
+					ready := tc.ready
+					if ready.Empty() {
+						ready = tc.want[0]
+					}
+					h.waitFor(ready.In(cats.locale(Japanese))) // the screen is up, not the welcome screen before it
+					h.press('L', rune('1'+i))
+					h.press(tc.keys...)
+					want := make([]string, 0, len(tc.want))
+					for _, w := range tc.want {
+						want = append(want, w.In(l))
+					}
+					if tc.also != nil {
+						want = append(want, tc.also(l)...)
+					}
+					h.waitFor(want...)
+					s := h.settled()
+					for _, f := range screentext.BreakFaults(s, lang.String(), knownWords(cats, msgs, lang, want...)) {
+						t.Errorf("line break: %s\n%s", f, s)
+					}
+					if out != "" {
+						writeCapture(t, filepath.Join(out, "customer", lang.String(), size.String(),
+							fmt.Sprintf("%02d-%s.txt", n+1, slug(tc.name))), s)
+					}
+					if lang == Japanese {
+						return
+					}
+					if left := leftoverJapanese(lang, s); left != "" {
+						t.Errorf("Japanese on the %s screen (%q):\n%s", lang, left, s)
+					}
+					if lang != English {
+						for _, en := range english {
+							if strings.Contains(norm(s), norm(en)) {
+								t.Errorf("English fallback on the %s screen (%q):\n%s", lang, en, s)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// languageScreen is one screen of TestScreensInEachLanguage: how to open
+// it, and what it shows in each language.
+type languageScreen struct {
+	name  string
+	opts  Options
+	coins bool                                  // a fresh emulated coin unit
+	open  func(ctx context.Context, h *harness) // shows the screen (or the one before it)
+	ready Text                                  // on screen before the language is chosen (zero: want[0])
+	keys  []any                                 // after the language is chosen
+	want  []Text                                // on screen, in the language chosen
+	also  func(l Locale) []string               // more on screen (values, keymap entries)
+}
+
+// languageScreens are the customer UI's main screens, in the order the
+// captures number them (docs/screens).
+func languageScreens() []languageScreen {
 	juminhyo, _ := protocol.LookupDoc(protocol.DocJuminhyo)
 	inkan, _ := protocol.LookupDoc(protocol.DocInkan)
 	printerName := T("プリンタ", "Printer")
 	printerDo := T("プリンタの用紙、紙づまり、カバー、電源とケーブルを確認してください。", "Check the printer's paper, jams, covers, power and cable.")
 	session := "4821-9930-1177.abcdefghijklmnop"
-	cases := []struct {
-		name  string
-		opts  Options
-		coins bool                                  // a fresh emulated coin unit
-		open  func(ctx context.Context, h *harness) // shows the screen (or the one before it)
-		ready Text                                  // on screen before the language is chosen (zero: want[0])
-		keys  []any                                 // after the language is chosen
-		want  []Text                                // on screen, in the language chosen
-		also  func(l Locale) []string               // more on screen (values, keymap entries)
-	}{
+	return []languageScreen{
 		{
 			name:  "welcome",
 			opts:  Options{IdleKeys: []IdleKey{{Key: 'Q', Label: T("終了", "Quit"), Quit: true}}},
@@ -93,7 +171,7 @@ func TestScreensInEachLanguage(t *testing.T) {
 			name:  "options",
 			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
 			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
-			keys:  []any{'1', tcell.KeyUp, tcell.KeyRight, tcell.KeyRight}, // copies 1 → 3
+			keys:  []any{'1', '5', '5'}, // copies (row 5) 1 → 3
 			want: []Text{
 				docText(juminhyo),
 				T("内容を確認してください。よろしければ Enter で次へ進みます。", "Check the options, then press Enter to continue."),
@@ -111,6 +189,22 @@ func TestScreensInEachLanguage(t *testing.T) {
 			keys:  []any{'1', '4'},
 			want: []Text{
 				docText(juminhyo),
+				T("個人番号（マイナンバー）入りの住民票は、法律で定められた提出先（勤務先の手続きなど）にしか出せません。必要な場合だけ選んでください。",
+					"A certificate showing your My Number may be given only to the bodies the law allows (e.g. your employer's tax forms). Choose it only if you were asked for it."),
+			},
+		},
+		{
+			// The foreign residents' items (issue 17, item 12) with the My
+			// Number caution: the fullest options screen still fits.
+			name:  "options: foreign residents' items",
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1', '4', '6', '7'},
+			want: []Text{
+				docText(juminhyo),
+				T("外国人住民の方", "Foreign residents"),
+				T("（日本国籍の方には記載されません）", "(not printed for Japanese nationals)"),
+				optionLabel(juminhyo.Options[4]), optionLabel(juminhyo.Options[5]), T("記載する", "Include"),
 				T("個人番号（マイナンバー）入りの住民票は、法律で定められた提出先（勤務先の手続きなど）にしか出せません。必要な場合だけ選んでください。",
 					"A certificate showing your My Number may be given only to the bodies the law allows (e.g. your employer's tax forms). Choose it only if you were asked for it."),
 			},
@@ -267,54 +361,6 @@ func TestScreensInEachLanguage(t *testing.T) {
 			},
 			also: func(l Locale) []string { return []string{"printer: paper out", "<Q> " + T("終了", "Quit").In(l)} },
 		},
-	}
-	cats, err := loadCatalogs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	english := englishOf(sourceMessages(t))
-	for _, tc := range cases {
-		for i, lang := range AllLangs() {
-			t.Run(tc.name+"/"+lang.String(), func(t *testing.T) {
-				l := cats.locale(lang)
-				o := tc.opts
-				if tc.coins {
-					o.Coins = payment.NewCoins()
-				}
-				h := newHarnessAt(t, o, 80, 24)
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				tc.open(ctx, h)
-				ready := tc.ready
-				if ready.Empty() {
-					ready = tc.want[0]
-				}
-				h.waitFor(ready.In(cats.locale(Japanese))) // the screen is up, not the welcome screen before it
-				h.press('L', rune('1'+i))
-				h.press(tc.keys...)
-				want := make([]string, 0, len(tc.want))
-				for _, w := range tc.want {
-					want = append(want, w.In(l))
-				}
-				if tc.also != nil {
-					want = append(want, tc.also(l)...)
-				}
-				s := h.waitFor(want...)
-				if lang == Japanese {
-					return
-				}
-				if left := leftoverJapanese(lang, s); left != "" {
-					t.Errorf("Japanese on the %s screen (%q):\n%s", lang, left, s)
-				}
-				if lang != English {
-					for _, en := range english {
-						if strings.Contains(norm(s), norm(en)) {
-							t.Errorf("English fallback on the %s screen (%q):\n%s", lang, en, s)
-						}
-					}
-				}
-			})
-		}
 	}
 }
 

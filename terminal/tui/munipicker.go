@@ -9,6 +9,7 @@ import (
 
 	"kofu/protocol"
 	"kofu/terminal/localgov"
+	"kofu/terminal/uikit"
 )
 
 // pickerView finds the municipality a request goes to among Japan's 1,741
@@ -195,57 +196,69 @@ func (v *pickerView) rowLine(r pickRow, sel bool, l Locale) string {
 	}
 }
 
-func (v *pickerView) hints(Locale) []hint {
-	hs := []hint{{"↑↓", T("選ぶ", "Move")}}
-	if v.browse {
-		hs = append(hs, hint{"←→", T("ページ", "Page")})
+// bindings is the picker's key table, for where the resident is: among
+// the presets, or in the national list (prefectures, a prefecture's
+// municipalities, or a search) where ←→ turn pages and letters and
+// digits type the search. Backspace erases the search, goes back to the
+// prefectures, to the presets, or back out; Esc goes back out.
+func (v *pickerView) bindings() []binding {
+	if v.pick == nil {
+		return nil
 	}
-	hs = append(hs, hintEnter())
+	bs := []binding{shown("↑↓", T("選ぶ", "Move"), func(k key) {
+		if rows := v.rows(); len(rows) > 0 {
+			v.sel = moveSel(v.sel, len(rows), k)
+		}
+	}, uikit.K(uikit.Up), uikit.K(uikit.Down))}
+	if v.browse {
+		bs = append(bs, shown("←→", T("ページ", "Page"), func(k key) {
+			n := v.page()
+			switch rows := v.rows(); {
+			case k.kind == keyLeft:
+				v.sel = max((v.sel/n-1)*n, 0)
+			case len(rows) > 0:
+				v.sel = min((v.sel/n+1)*n, len(rows)-1)
+			}
+		}, uikit.K(uikit.Left), uikit.K(uikit.Right)))
+	}
+	bs = append(bs, shown("Enter", T("決定", "OK"), func(key) { v.enter(v.rows()) }, uikit.K(uikit.Enter)))
+	bsKey := uikit.K(uikit.Backspace)
 	switch {
 	case v.browse && len(v.query) > 0:
-		hs = append(hs, hint{"BS", T("1文字消す", "Erase")})
+		bs = append(bs, shown("BS", T("1文字消す", "Erase"), func(key) {
+			v.query = v.query[:len(v.query)-1]
+			v.sel = 0
+		}, bsKey))
 	case v.browse && v.pref != "":
-		hs = append(hs, hint{"BS", T("都道府県へ", "Prefectures")})
+		bs = append(bs, shown("BS", T("都道府県へ", "Prefectures"), func(key) {
+			v.sel = max(v.prefIndex(v.pref), 0)
+			v.pref = ""
+		}, bsKey))
+	case v.browse && len(v.presets) > 0:
+		bs = append(bs, hidden(func(key) { v.browse, v.sel = false, len(v.presets) }, bsKey))
+	default:
+		bs = append(bs, hidden(func(key) { v.back() }, bsKey))
 	}
-	return append(hs, hintBack())
+	bs = append(bs, shown("Esc", T("戻る", "Back"), func(key) { v.back() }, uikit.K(uikit.Esc)))
+	if v.browse {
+		bs = append(bs, hidden(func(k key) {
+			if len(v.query) < 12 {
+				v.query = append(v.query, k.r)
+				v.sel = 0
+			}
+		}, uikit.AnyRune()))
+	}
+	return bs
 }
+
+func (v *pickerView) hints(Locale) []hint { return hintsOf(v.bindings()) }
 
 func (v *pickerView) handle(k key) {
 	if v.pick == nil {
 		return
 	}
 	v.msg = Text{}
-	rows := v.rows()
-	n := v.page()
-	switch {
-	case k.kind == keyUp && len(rows) > 0:
-		v.sel = (v.sel + len(rows) - 1) % len(rows)
-	case k.kind == keyDown && len(rows) > 0:
-		v.sel = (v.sel + 1) % len(rows)
-	case k.kind == keyRight && v.browse && len(rows) > 0:
-		v.sel = min((v.sel/n+1)*n, len(rows)-1)
-	case k.kind == keyLeft && v.browse:
-		v.sel = max((v.sel/n-1)*n, 0)
-	case (k.kind == keyDigit || k.kind == keyRune) && v.browse:
-		if len(v.query) < 12 {
-			v.query = append(v.query, k.r)
-			v.sel = 0
-		}
-	case k.kind == keyErase && v.browse && len(v.query) > 0:
-		v.query = v.query[:len(v.query)-1]
-		v.sel = 0
-	case k.kind == keyErase && v.browse && v.pref != "":
-		v.sel = max(v.prefIndex(v.pref), 0)
-		v.pref = ""
-	case k.kind == keyEnter:
-		v.enter(rows)
-	case k.back():
-		if v.browse && len(v.presets) > 0 && k.kind == keyErase {
-			v.browse, v.sel = false, len(v.presets)
-			return
-		}
-		v.back()
-	}
+	dispatch(k, v.bindings())
 }
 
 // enter acts on the highlighted row, or on a typed 6-digit code.

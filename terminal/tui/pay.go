@@ -6,6 +6,7 @@ import (
 	"github.com/rivo/tview"
 
 	"kofu/terminal/payment"
+	"kofu/terminal/uikit"
 )
 
 // coinKey is a key that inserts a coin or note into the emulated unit.
@@ -112,51 +113,53 @@ func (v *payView) render(l Locale) {
 	v.tv.SetText(b.String())
 }
 
-func (v *payView) hints(l Locale) []hint {
-	if v.guard.asking {
-		return v.guard.hints()
+// bindings is the payment screen's key table: with an emulated coin unit
+// a key per coin or note, Enter once the fee is in, and Esc behind the
+// cancel guard (the money inserted goes back).
+func (v *payView) bindings() []binding {
+	if v.answer == nil {
+		return nil
 	}
-	var hs []hint
+	cancel := func() { v.answer(false) }
+	if v.guard.asking {
+		return v.guard.bindings(Text{}, cancel)
+	}
+	var bs []binding
 	if v.coins != nil {
 		for _, c := range coinKeys() {
-			hs = append(hs, hint{string(c.r), valueText(Yen(c.yen))})
+			bs = append(bs, shown(string(c.r), valueText(Yen(c.yen)), func(key) { v.insert(c.yen) }, uikit.R(c.r)))
 		}
 	}
-	return append(hs, hint{"Enter", T("印刷開始", "Start printing")}, hint{"Esc", T("中止", "Cancel")})
+	bs = append(bs, shown("Enter", T("印刷開始", "Start printing"), func(key) {
+		if v.coins != nil && v.credit() < v.fee {
+			v.msg = T("投入金額が足りません。", "Not enough money inserted yet.")
+			return
+		}
+		v.answer(true)
+	}, uikit.K(uikit.Enter)))
+	return append(bs, v.guard.bindings(T("中止", "Cancel"), cancel)...)
 }
+
+// insert puts a coin or note into the emulated unit, unless the fee is
+// covered (a real unit's shutter closes then).
+func (v *payView) insert(yen int) {
+	if v.credit() >= v.fee {
+		v.msg = T("料金は投入済みです。これ以上投入しないでください。", "The fee is covered. Please do not insert more.")
+		return
+	}
+	if err := v.coins.Insert(yen); err != nil {
+		v.msg = T("この硬貨・紙幣は使えません。", "This coin or note cannot be used.")
+	}
+}
+
+func (v *payView) hints(Locale) []hint { return hintsOf(v.bindings()) }
 
 func (v *payView) handle(k key) {
 	if v.answer == nil {
 		return
 	}
 	v.msg = Text{}
-	if cancel, used := v.guard.press(k); cancel {
-		v.answer(false)
-		return
-	} else if used {
-		return
-	}
-	switch {
-	case k.kind == keyDigit && v.coins != nil:
-		if v.credit() >= v.fee {
-			// The fee is covered: a real unit's shutter closes here.
-			v.msg = T("料金は投入済みです。これ以上投入しないでください。", "The fee is covered. Please do not insert more.")
-			return
-		}
-		for _, c := range coinKeys() {
-			if c.r == k.r {
-				if err := v.coins.Insert(c.yen); err != nil {
-					v.msg = T("この硬貨・紙幣は使えません。", "This coin or note cannot be used.")
-				}
-			}
-		}
-	case k.kind == keyEnter:
-		if v.coins != nil && v.credit() < v.fee {
-			v.msg = T("投入金額が足りません。", "Not enough money inserted yet.")
-			return
-		}
-		v.answer(true)
-	}
+	dispatch(k, v.bindings())
 }
 
 // tick lets the amount inserted refresh: coins may come from the device.

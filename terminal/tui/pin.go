@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
+
+	"kofu/terminal/uikit"
 )
 
 // pinLen is the length of the user-authentication PIN.
@@ -99,47 +101,54 @@ func (v *pinView) render(l Locale) {
 	v.tv.SetText(b.String())
 }
 
-func (v *pinView) hints(Locale) []hint {
+// bindings is the PIN screen's key table: digits, Backspace erasing one
+// (never cancelling), Enter, and Esc behind the cancel guard.
+func (v *pinView) bindings() []binding {
+	if v.answer == nil {
+		return nil
+	}
+	cancel := func() {
+		v.clear()
+		v.answer(pinAnswer{back: true})
+	}
 	if v.guard.asking {
-		return v.guard.hints()
+		return v.guard.bindings(Text{}, cancel)
 	}
-	return []hint{
-		{"0-9", T("入力", "Digit")},
-		{"BS", T("1文字消す", "Erase")},
-		{"Enter", T("決定", "OK")},
-		{"Esc", T("中止", "Cancel")},
-	}
+	return append([]binding{
+		shown("0-9", T("入力", "Digit"), func(k key) {
+			if v.n < pinLen {
+				v.buf[v.n] = byte(k.r)
+				v.n++
+			}
+		}, uikit.Digits(0, 9)...),
+		shown("BS", T("1文字消す", "Erase"), func(key) {
+			if v.n > 0 {
+				v.n--
+				v.buf[v.n] = 0
+			}
+		}, uikit.K(uikit.Backspace)),
+		shown("Enter", T("決定", "OK"), func(key) { v.submit() }, uikit.K(uikit.Enter)),
+	}, v.guard.bindings(T("中止", "Cancel"), cancel)...)
 }
+
+func (v *pinView) hints(Locale) []hint { return hintsOf(v.bindings()) }
 
 func (v *pinView) handle(k key) {
 	if v.answer == nil {
 		return
 	}
 	v.msg = Text{}
-	if cancel, used := v.guard.press(k); cancel {
-		v.clear()
-		v.answer(pinAnswer{back: true})
-		return
-	} else if used {
+	dispatch(k, v.bindings())
+}
+
+// submit hands the PIN over when it has its 4 digits.
+func (v *pinView) submit() {
+	if v.n != pinLen {
+		v.msg = T("暗証番号は数字4桁です。", "The PIN has 4 digits.")
 		return
 	}
-	switch {
-	case k.kind == keyDigit:
-		if v.n < pinLen {
-			v.buf[v.n] = byte(k.r)
-			v.n++
-		}
-	case k.kind == keyErase && v.n > 0:
-		v.n--
-		v.buf[v.n] = 0
-	case k.kind == keyEnter:
-		if v.n != pinLen {
-			v.msg = T("暗証番号は数字4桁です。", "The PIN has 4 digits.")
-			return
-		}
-		pin := make([]byte, pinLen)
-		copy(pin, v.buf[:])
-		v.clear()
-		v.answer(pinAnswer{pin: pin})
-	}
+	pin := make([]byte, pinLen)
+	copy(pin, v.buf[:])
+	v.clear()
+	v.answer(pinAnswer{pin: pin})
 }

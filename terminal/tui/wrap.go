@@ -100,8 +100,8 @@ func wrapLine(line string, width int) string {
 			// not start a line.
 			for _, sub := range subphrases(t.text) {
 				sw := tview.TaggedStringWidth(sub)
-				if curW > base && curW+sw > width {
-					flush()
+				if curW > base && curW+sw > width && sw <= width-indent {
+					flush() // it fits whole on the next line
 				}
 				if curW+sw <= width {
 					cur, curW = cur+sub, curW+sw
@@ -147,6 +147,13 @@ func tokens(line string) []token {
 				continue
 			}
 		}
+		if r == ' ' && latinInCJK(rs, i) {
+			// "My Number" in Chinese or Japanese text is one name:
+			// the space inside it is not a break.
+			b.WriteRune(r)
+			w++
+			continue
+		}
 		if r == ' ' {
 			emit()
 			out = append(out, token{text: " ", width: 1, space: true})
@@ -187,8 +194,13 @@ func breakAfter(rs []rune, i int) bool {
 	if !ok || strings.ContainsRune(noLineStart, next) || strings.ContainsRune(noLineEnd, r) {
 		return false
 	}
+	if next > unicode.MaxASCII && inASCIIParens(rs, i) {
+		// A Japanese name kept in another language's text, "(住民票の写し)":
+		// the resident finds it whole on paper.
+		return false
+	}
 	switch {
-	case strings.ContainsRune("、。，．！？」』）】〕〉》", r):
+	case strings.ContainsRune("、。，．！？；：」』）】〕〉》", r):
 		return true
 	case strings.ContainsRune(particles, r) && isHiragana(r):
 		// A particle ends a phrase when a word follows: kanji, katakana,
@@ -203,6 +215,43 @@ func breakAfter(rs []rune, i int) bool {
 		}
 	}
 	return false
+}
+
+// latinInCJK reports whether the space rs[i] joins two Latin words of a
+// name set in Chinese or Japanese text, "（My Number）": a run of Latin
+// words with CJK (or a full-width bracket) on both sides.
+func latinInCJK(rs []rune, i int) bool {
+	if i == 0 || i+1 >= len(rs) || !isASCIIAlnum(rs[i-1]) || !isASCIIAlnum(rs[i+1]) {
+		return false
+	}
+	latin := func(r rune) bool { return r == ' ' || isASCIIAlnum(r) }
+	l := i - 1
+	for l >= 0 && latin(rs[l]) {
+		l--
+	}
+	r := i + 1
+	for r < len(rs) && latin(rs[r]) {
+		r++
+	}
+	return l >= 0 && r < len(rs) && rs[l] >= 0x2e80 && rs[r] >= 0x2e80
+}
+
+// inASCIIParens reports whether rs[i] is inside ASCII parentheses, where
+// another language's text keeps a Japanese name.
+func inASCIIParens(rs []rune, i int) bool {
+	for j := i; j >= 0; j-- {
+		switch rs[j] {
+		case ')':
+			return false
+		case '(':
+			return true
+		}
+	}
+	return false
+}
+
+func isASCIIAlnum(r rune) bool {
+	return r <= unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 // nextVisible is the first character at or after rs[i] outside colour
@@ -256,11 +305,19 @@ func subphrases(s string) []string {
 
 // cut splits a phrase too long for a line into pieces: the first fits
 // first cells, the others full cells; a piece never begins with a
-// character that may not start a line.
+// character that may not start a line, and a Latin word or number (with
+// the opening bracket before it) goes whole to the next piece rather
+// than in two (Chinese breaks between any two characters, not inside
+// "My Number").
 func cut(s string, first, full int) []string {
 	var out []string
 	var b strings.Builder
 	w, limit := 0, max(first, 1)
+	// runAt is where the Latin word being written starts in b (-1: none),
+	// runW the width written before it; prevAt, prevW and prev are the
+	// same for the last character written.
+	runAt, runW, prevAt, prevW := -1, 0, 0, 0
+	var prev rune
 	rs := []rune(s)
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
@@ -272,11 +329,34 @@ func cut(s string, first, full int) []string {
 			}
 		}
 		rw := runeWidth(r)
-		if w+rw > limit && w > 0 && !strings.ContainsRune(noLineStart, r) {
-			out = append(out, b.String())
-			b.Reset()
-			w, limit = 0, full
+		latin := isASCIIAlnum(r) || (r == ' ' && runAt >= 0)
+		switch {
+		case !latin:
+			runAt = -1
+		case runAt < 0 && strings.ContainsRune(noLineEnd, prev):
+			runAt, runW = prevAt, prevW
+		case runAt < 0:
+			runAt, runW = b.Len(), w
 		}
+		if w+rw > limit && w > 0 && !strings.ContainsRune(noLineStart, r) {
+			if latin && runAt > 0 {
+				// The word goes to the next piece whole.
+				done := b.String()
+				out = append(out, done[:runAt])
+				b.Reset()
+				b.WriteString(done[runAt:])
+				w -= runW
+			} else {
+				out = append(out, b.String())
+				b.Reset()
+				w = 0
+			}
+			limit = full
+			if latin {
+				runAt, runW = 0, 0
+			}
+		}
+		prevAt, prevW, prev = b.Len(), w, r
 		b.WriteRune(r)
 		w += rw
 	}

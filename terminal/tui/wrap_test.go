@@ -23,6 +23,14 @@ func TestWrapText(t *testing.T) {
 		{in: "Please take your card to your municipal office to have the PIN reset.", width: 30,
 			want: []string{"Please take your card to your", "municipal office to have the", "PIN reset."}},
 		{in: "短い行", width: 40, want: []string{"短い行"}},
+		// A Latin name in Chinese stays whole; a Japanese name kept in
+		// another language's text, too.
+		{in: "内容　个人编号（My Number）：不记载", width: 24,
+			want: []string{"内容　个人编号", "（My Number）：不记载"}},
+		{in: "记载范围：全体户成员；个人编号（My Number）：不记载", width: 30,
+			want: []string{"记载范围：全体户成员；", "个人编号（My Number）：不记载"}},
+		{in: "Com o seu cartão, obtenha a certidão (住民票の写し).", width: 44,
+			want: []string{"Com o seu cartão, obtenha a certidão", "(住民票の写し)."}},
 		// Hangul in brackets is text, not a colour tag; Korean breaks at
 		// spaces.
 		{in: "[에뮬레이터] 테스트 이용자 R0001의 카드 (비밀번호 1234). C 키로 카드를 놓고, C 키를 한 번 더 누르면 뺍니다.", width: 40,
@@ -87,6 +95,24 @@ func TestWrapKeymap(t *testing.T) {
 	for _, l := range got {
 		if w := tview.TaggedStringWidth(l); w > 60 {
 			t.Errorf("line %q is %d cells", l, w)
+		}
+	}
+}
+
+// TestCutKeepsLatinWords: a phrase cut to the line's width (Chinese) cuts
+// before a Latin name and the bracket that opens it, not inside them.
+func TestCutKeepsLatinWords(t *testing.T) {
+	for _, tc := range []struct {
+		in          string
+		first, full int
+		want        []string
+	}{
+		{"全体户成员个人编号（My Number）", 20, 30, []string{"全体户成员个人编号", "（My Number）"}},
+		{"全体户成员个人编号R0001的卡", 21, 30, []string{"全体户成员个人编号", "R0001的卡"}},
+		{"個人番号ABCDEFGHIJKLMNOP", 12, 12, []string{"個人番号", "ABCDEFGHIJKL", "MNOP"}}, // longer than a line: cut
+	} {
+		if got := cut(tc.in, tc.first, tc.full); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("cut(%q, %d, %d) = %q, want %q", tc.in, tc.first, tc.full, got, tc.want)
 		}
 	}
 }

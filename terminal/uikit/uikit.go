@@ -35,6 +35,9 @@ const (
 	Esc
 	Backspace // Backspace or Delete
 	CtrlC
+	// Any, in a binding's keys, answers every key: the catch-all of a
+	// table (a question any key withdraws). Read never returns it.
+	Any
 )
 
 // Key is a normalised key press: letters are upper-cased, so a binding of
@@ -104,6 +107,14 @@ func Digits(lo, hi int) []Key {
 	return ks
 }
 
+// AnyRune, in a binding's keys, answers every printable key: the
+// letters a search field takes. Read never returns it (a Rune key has its
+// rune).
+func AnyRune() Key { return Key{Kind: Rune} }
+
+// AnyKey, in a binding's keys, answers every key.
+func AnyKey() Key { return Key{Kind: Any} }
+
 // Binding is one row of a view's key table: the keys, how the keymap
 // (and a help screen) names them, what they do (D: a plain string, or a
 // message the UI translates), and the action A the UI carries out — an
@@ -119,17 +130,19 @@ type Binding[D, A any] struct {
 	Keymap bool
 }
 
-// Match reports whether b answers k.
+// Match reports whether b answers k: one of its keys is k, or is AnyRune
+// and k printable, or is AnyKey.
 func (b Binding[D, A]) Match(k Key) bool {
 	for _, bk := range b.Keys {
-		if bk == k {
+		if bk == k || bk == AnyKey() || (bk == AnyRune() && k.Kind == Rune) {
 			return true
 		}
 	}
 	return false
 }
 
-// Lookup finds the binding of k in tables, the first match first.
+// Lookup finds the binding of k in tables, the first match first: a
+// catch-all (AnyRune, AnyKey) goes after the keys it must not shadow.
 func Lookup[D, A any](k Key, tables ...[]Binding[D, A]) (Binding[D, A], bool) {
 	for _, t := range tables {
 		for _, b := range t {

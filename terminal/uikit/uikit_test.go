@@ -92,3 +92,28 @@ func TestWrap(t *testing.T) {
 		t.Errorf("width 0 wrapped: %q", got)
 	}
 }
+
+// TestCatchAll: AnyRune answers printable keys only, AnyKey every key;
+// a key bound before them in the table wins.
+func TestCatchAll(t *testing.T) {
+	table := []Binding[string, int]{
+		{Keys: []Key{K(Enter)}, Label: "Enter", Does: "open", Act: 1, Keymap: true},
+		{Keys: []Key{AnyRune()}, Does: "type", Act: 2},
+	}
+	withAny := append(table[:1:1], Binding[string, int]{Keys: []Key{AnyKey()}, Does: "go on", Act: 3})
+	for _, tc := range []struct {
+		table []Binding[string, int]
+		k     Key
+		act   int
+		ok    bool
+	}{
+		{table, K(Enter), 1, true}, {table, R('a'), 2, true}, {table, R('7'), 2, true}, {table, R('ア'), 2, true},
+		{table, K(Esc), 0, false}, {table, Key{}, 0, false},
+		{withAny, K(Enter), 1, true}, {withAny, K(Esc), 3, true}, {withAny, R('x'), 3, true}, {withAny, Key{}, 3, true},
+	} {
+		b, ok := Lookup(tc.k, tc.table)
+		if ok != tc.ok || b.Act != tc.act {
+			t.Errorf("%+v: %+v %v, want %d %v", tc.k, b, ok, tc.act, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"kofu/internal/screentext"
+)
+
+// screensEnv names the folder the screen captures are written to (make
+// screens: docs/screens); unset, nothing is written.
+const screensEnv = "KOFU_SCREENS"
+
+// screenSize is a terminal size the screens are drawn and captured at.
+type screenSize struct{ w, h int }
+
+func (s screenSize) String() string { return fmt.Sprintf("%dx%d", s.w, s.h) }
+
+// screenSizes are the sizes of issue 17: the smallest terminal, the
+// kiosk's usual pane, and a large screen.
+func screenSizes() []screenSize { return []screenSize{{80, 24}, {100, 32}, {160, 45}} }
+
+// settled is the screen once it has stopped changing: two snapshots in a
+// row alike.
+func (h *harness) settled() string {
+	h.t.Helper()
+	prev := h.c.Snapshot()
+	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
+	for {
+		time.Sleep(30 * time.Millisecond)
+		s := h.c.Snapshot()
+		if s == prev {
+			return s
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the screen never settled; it shows:\n%s", s)
+		}
+		prev = s
+	}
+}
+
+// knownWords is what BreakFaults takes for a word in lang: the words of
+// the language's messages (the catalog's translations; for English the
+// source's English), the names a screen keeps in their own script, and
+// the words of the values on this screen (extra: names, amounts,
+// reference numbers). nil for the languages written without spaces.
+func knownWords(cats *catalogs, msgs []message, lang Lang, extra ...string) func(string) bool {
+	if lang == Japanese || lang == Chinese {
+		return nil
+	}
+	words := map[string]bool{}
+	add := func(s string) {
+		for _, f := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\u00a0' }) {
+			if w := screentext.NormToken(f); w != "" {
+				words[w] = true
+			}
+		}
+	}
+	switch lang {
+	case English:
+		for _, m := range msgs {
+			add(m.en)
+		}
+	default:
+		for _, v := range cats.by[lang] {
+			add(v)
+		}
+	}
+	for _, k := range keptJapanese() {
+		add(k)
+	}
+	for _, e := range extra {
+		add(e)
+	}
+	return func(w string) bool { return words[w] }
+}
+
+// writeCapture writes the screen s to path, making its folder.
+func writeCapture(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// slug is a screen's name as a file name: "payment: the cancel question"
+// → "payment-the-cancel-question".
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
