@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -58,7 +57,7 @@ func TestKioskSessionWithTheEmulatedCard(t *testing.T) {
 	e2 := emu(t, env.Fixtures, "R0002", emucard.Options{})
 	c2 := open(t, e2, nil)
 	r, _ = env.Autopilot(ctx, j, sink, c2, terminal.Order{Muni: res.Muni, Doc: doc}, []byte("0000"))
-	if r.Outcome == protocol.ResultPrinted || strings.HasPrefix(r.Reason, "card-") {
+	if r.Outcome == protocol.ResultPrinted || r.Reason.Class() == terminal.ClassCard {
 		t.Errorf("wrong-PIN session: %s/%s, want the resident's cancellation, not a card failure", r.Outcome, r.Reason)
 	}
 	if tries, verified := e2.PINState(); tries != 2 || verified {

@@ -14,7 +14,7 @@ func TestCardReasons(t *testing.T) {
 	cases := []struct {
 		stage string
 		err   error
-		want  string
+		want  Reason
 	}{
 		{"card-certificate", fmt.Errorf("read EF 000A: %w", cardreader.ErrNoCertificate), "card-certificate-missing"},
 		{"card-pin", fmt.Errorf("tries: %w", cardreader.ErrPINTriesUnknown), "card-pin-tries-unknown"},

@@ -102,7 +102,7 @@ func TestDuplexThroughEmulatedPrinter(t *testing.T) {
 			defer p.Close()
 			panel := &scripted{order: emulator.OrderFor(res, doc), pins: []string{res.PIN}}
 			r, l, _ := w.serve(t, context.Background(), emulator.NewSoftCard(res), panel, p, terminal.Timeouts{})
-			if r.Outcome != c.want || r.Reason != c.reason {
+			if r.Outcome != c.want || string(r.Reason) != c.reason {
 				t.Fatalf("%s/%s, want %s/%s", r.Outcome, r.Reason, c.want, c.reason)
 			}
 			if c.want != protocol.ResultPrinted {

@@ -165,7 +165,7 @@ func TestPreflightBeforePrint(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := &readySink{sink: sink{confirm: -1}, ready: c.ready}
 			got := w.serve15(t, emulator.NewSoftCard(res), &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}}, s, nil)
-			if got.r.Outcome != c.outcome || got.r.Reason != c.reason || got.r.Payment != c.payment || s.jobs != c.jobs {
+			if got.r.Outcome != c.outcome || string(got.r.Reason) != c.reason || got.r.Payment != c.payment || s.jobs != c.jobs {
 				t.Fatalf("%s/%s payment %s jobs %d; want %s/%s %s %d", got.r.Outcome, got.r.Reason, got.r.Payment, s.jobs,
 					c.outcome, c.reason, c.payment, c.jobs)
 			}
@@ -405,7 +405,7 @@ func TestOrderValidatedBeforePIN(t *testing.T) {
 			card := &keyCard{SoftCard: emulator.NewSoftCard(res)}
 			panel := &scripted{order: c.order, pins: []string{res.PIN}}
 			got := w.serve15(t, card, panel, &sink{confirm: -1}, c.tweak)
-			if got.r.Outcome != protocol.ResultFailed || got.r.Reason != c.reason {
+			if got.r.Outcome != protocol.ResultFailed || string(got.r.Reason) != c.reason {
 				t.Fatalf("%s/%s, want failed/%s", got.r.Outcome, got.r.Reason, c.reason)
 			}
 			if len(panel.tries) != 0 || card.unlocked.Load() != 0 {

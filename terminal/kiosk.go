@@ -130,36 +130,36 @@ func (k *Kiosk) timeouts() Timeouts {
 // failures their class ("submit-tls-untrusted", "document-transport"), for
 // an HTTP error status without a problem document its class
 // ("submit-http-5xx"). docs/operator.md lists every code.
-func reasonOf(stage string, err error) string {
+func reasonOf(stage string, err error) Reason {
 	if r, ok := protocol.AsRefusal(err); ok {
-		return r.Code()
+		return Reason(r.Code())
 	}
 	var p *protocol.Problem
 	if errors.As(err, &p) {
-		return "center-" + string(p.Type)
+		return Reason("center-" + string(p.Type))
 	}
 	var te *protocol.TransportError
 	var se *protocol.StatusError
 	var rc interface{ ReasonCode() string }
 	switch {
 	case errors.As(err, &rc):
-		return stage + "-" + rc.ReasonCode()
+		return Reason(stage + "-" + rc.ReasonCode())
 	case errors.Is(err, ErrCardRemoved):
-		return "card-removed"
+		return ReasonCardRemoved
 	case errors.Is(err, ErrShutdown):
-		return "shutdown"
+		return ReasonShutdown
 	case errors.Is(err, ErrCancelled):
-		return stage + "-cancelled"
+		return Reason(stage + "-cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return stage + "-timeout"
+		return Reason(stage + "-timeout")
 	case errors.As(err, &te):
-		return stage + "-" + string(te.Class())
+		return Reason(stage + "-" + string(te.Class()))
 	case errors.As(err, &se) && se.Status >= 400 && se.Status < 600:
-		return fmt.Sprintf("%s-http-%dxx", stage, se.Status/100)
+		return Reason(fmt.Sprintf("%s-http-%dxx", stage, se.Status/100))
 	case errors.Is(err, protocol.ErrTooLarge):
-		return stage + "-too-large"
+		return Reason(stage + "-too-large")
 	case errors.Is(err, payment.ErrInsufficient):
-		return "payment-insufficient"
+		return ReasonPaymentInsufficient
 	}
-	return fmt.Sprintf("%s-error", stage)
+	return Reason(stage + "-error")
 }

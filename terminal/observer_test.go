@@ -74,7 +74,7 @@ func TestObserversAndAdmit(t *testing.T) {
 			if !slices.Equal(rec.moves, tc.moves) || len(rec.ends) != 1 || rec.last != tc.last {
 				t.Fatalf("moves %v, ends %d, last %s", rec.moves, len(rec.ends), rec.last)
 			}
-			if r.Outcome != tc.outcome || r.Reason != tc.reason || r.Payment != tc.payment || printed != tc.printed ||
+			if r.Outcome != tc.outcome || string(r.Reason) != tc.reason || r.Payment != tc.payment || printed != tc.printed ||
 				rec.ends[0].Outcome != r.Outcome {
 				t.Fatalf("result %+v, printed %v", r, printed)
 			}

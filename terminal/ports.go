@@ -102,7 +102,7 @@ type Progress struct {
 	// for it ("print-paper-out", "print-jam" …), with Page the pages the
 	// printer reported out: the panel says it in words at once, before
 	// the session has settled. Never shown as a code.
-	Stopped   string
+	Stopped   Reason
 	TriesLeft int // while asking the PIN
 	Fee       int // once the ticket is verified
 }
@@ -158,7 +158,7 @@ func cardGone(ctx context.Context, err error) bool {
 // Result is how one session ended, as the autopilot reports it (DESIGN §8).
 type Result struct {
 	Outcome protocol.Result `json:"outcome"`
-	Reason  string          `json:"reason"`
+	Reason  Reason          `json:"reason"`
 	TID     string          `json:"tid"`
 	Pages   int             `json:"pages"`
 	// Sheets, for a two-sided document only, is the sheets whose both

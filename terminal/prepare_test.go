@@ -62,7 +62,7 @@ func TestPrepareBeforePrint(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := &prepSink{sink: sink{confirm: -1}, prepare: c.prepare}
 			got := w.serve15(t, emulator.NewSoftCard(res), &scripted{order: terminal.Order{Muni: res.Muni, Doc: doc}, pins: []string{res.PIN}}, s, nil)
-			if got.r.Outcome != c.outcome || got.r.Reason != c.reason || got.r.Payment != c.payment || s.jobs != c.jobs {
+			if got.r.Outcome != c.outcome || string(got.r.Reason) != c.reason || got.r.Payment != c.payment || s.jobs != c.jobs {
 				t.Fatalf("%s/%s payment %s jobs %d; want %s/%s %s %d", got.r.Outcome, got.r.Reason, got.r.Payment, s.jobs,
 					c.outcome, c.reason, c.payment, c.jobs)
 			}

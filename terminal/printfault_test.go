@@ -46,7 +46,7 @@ func TestPrinterFaultEndsSession(t *testing.T) {
 			start := time.Now() // elapsed time only
 			r, l, recs := w.serve(t, context.Background(), emulator.NewSoftCard(res), panel, p, terminal.Timeouts{})
 			took := time.Since(start)
-			if r.Outcome != protocol.ResultUnknown || r.Reason != tc.reason || r.Pages != tc.pages {
+			if r.Outcome != protocol.ResultUnknown || string(r.Reason) != tc.reason || r.Pages != tc.pages {
 				t.Fatalf("%s/%s pages %d; want unknown/%s pages %d", r.Outcome, r.Reason, r.Pages, tc.reason, tc.pages)
 			}
 			if r.Payment != "released" || l.Cashbox != 0 {
@@ -70,7 +70,7 @@ func TestPrinterFaultEndsSession(t *testing.T) {
 				}
 			}
 			panel.mu.Unlock()
-			if told == nil || told.Stopped != tc.reason || told.Page != tc.pages || told.Pages != 3 {
+			if told == nil || string(told.Stopped) != tc.reason || told.Page != tc.pages || told.Pages != 3 {
 				t.Fatalf("the panel was told %+v; want the fault %s with %d of 3 pages", told, tc.reason, tc.pages)
 			}
 			if len(p.Files) != tc.pages {

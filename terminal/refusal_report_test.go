@@ -184,7 +184,7 @@ func TestValidityAtTheLastMoment(t *testing.T) {
 			printed := false
 			r, l, recs := world.serve(t, context.Background(), emulator.NewSoftCard(res), panel,
 				&sink{confirm: -1, onPrint: func() { printed = true }}, terminal.Timeouts{})
-			if r.Outcome != c.outcome || r.Reason != c.reason {
+			if r.Outcome != c.outcome || string(r.Reason) != c.reason {
 				t.Fatalf("%s/%s, want %s/%s", r.Outcome, r.Reason, c.outcome, c.reason)
 			}
 			if c.outcome == protocol.ResultPrinted {
@@ -291,7 +291,7 @@ func TestTicketRefusalReachesCenter(t *testing.T) {
 				return
 			}
 			tid := protocol.B64(genuine.TID)
-			if r.Reason != c.reason || r.TID != tid {
+			if string(r.Reason) != c.reason || r.TID != tid {
 				t.Fatalf("result %s tid %q, want %s tid %q", r.Reason, r.TID, c.reason, tid)
 			}
 			if len(told) != 1 || told[0].path != "/v1/tickets/"+tid+"/outcome" || told[0].status != http.StatusOK ||
@@ -375,7 +375,7 @@ func TestCenterBreaksAreRefusals(t *testing.T) {
 			printed := false
 			r, l, _ := world.serve(t, context.Background(), emulator.NewSoftCard(res), panel,
 				&sink{confirm: -1, onPrint: func() { printed = true }}, terminal.Timeouts{})
-			if r.Outcome != c.outcome || r.Reason != c.reason || printed || l.Cashbox != 0 {
+			if r.Outcome != c.outcome || string(r.Reason) != c.reason || printed || l.Cashbox != 0 {
 				t.Fatalf("%s/%s printed=%v cashbox=%d, want %s/%s", r.Outcome, r.Reason, printed, l.Cashbox, c.outcome, c.reason)
 			}
 			told := w.reported()

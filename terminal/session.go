@@ -98,7 +98,7 @@ func (k *Kiosk) Serve(ctx context.Context, card Card, panel Panel) Result {
 	sctx, cancel := context.WithTimeoutCause(ctx, t.Session, errors.New("session timeout"))
 	defer cancel()
 
-	outcome, reason := s.guard(func() (State, string) { return s.run(sctx, card, panel, t) })
+	outcome, reason := s.guard(func() (State, Reason) { return s.run(sctx, card, panel, t) })
 	panicked := reason == reasonPanic // a bug stays a bug, whatever else happened
 	if outcome == StateFailed && !panicked && cardGone(sctx, nil) && !mayHavePrinted(s.state) {
 		// Whatever a stage made of its context ending, the resident took
@@ -140,9 +140,9 @@ func stage(ctx context.Context, d time.Duration, fn func(context.Context) error)
 }
 
 // run walks the states; it returns the terminal state and reason.
-func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (State, string) {
+func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (State, Reason) {
 	k := s.k
-	fail := func(st State, stageName string, err error) (State, string) {
+	fail := func(st State, stageName string, err error) (State, Reason) {
 		if cardGone(ctx, err) {
 			err = ErrCardRemoved
 		}
@@ -390,7 +390,7 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 // or the card blocks. It never retries on its own, and aborts when the
 // card's counter does not move as a wrong PIN must move it. tries is
 // what the card said as it was placed.
-func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts, tries int) (key crypto.Signer, st State, reason string) {
+func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts, tries int) (key crypto.Signer, st State, reason Reason) {
 	for {
 		if tries <= 0 {
 			return nil, StateFailed, "card-blocked"
@@ -430,7 +430,7 @@ func (s *session) unlock(ctx context.Context, card Card, panel Panel, t Timeouts
 
 // fetch gets and verifies the envelope and every page. Nothing comes back
 // unless all of DESIGN §3.4 passed.
-func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protocol.VerifiedEnvelope, State, string) {
+func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protocol.VerifiedEnvelope, State, Reason) {
 	k, ticket := s.k, s.ticket
 	ef, err := k.Client.FetchEnvelope(ctx, ticket)
 	s.gets.envelope, s.gets.envRetries = ef.Attempts, ef.Retries
@@ -492,7 +492,7 @@ func (s *session) fetch(ctx context.Context) ([]*protocol.VerifiedPage, *protoco
 // the fee for anything but printed too). A panic in the payment unit, the
 // report or an observer is recovered here as well: the payment reads
 // *-failed, an unsent report is queued in the outbox.
-func (s *session) end(ctx context.Context, st State, reason string) {
+func (s *session) end(ctx context.Context, st State, reason Reason) {
 	k := s.k
 	last, spent := s.state, time.Since(s.entered)
 	defer func() { s.protect("observe", func() { k.observeEnd(s.id, last, spent, s.res) }) }()
@@ -547,12 +547,12 @@ func (s *session) end(ctx context.Context, st State, reason string) {
 	}
 	s.state = st
 	_ = k.Journal.Append(journal.Record{Kind: journal.KindEnd, Session: s.id, State: string(st), TID: s.res.TID,
-		Reason: truncate(reason, 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card,
+		Reason: truncate(string(reason), 64), Fee: s.res.Fee, Billing: s.res.Payment, Pages: s.res.Pages, Card: s.card,
 		Note: s.getsNote()})
 	if unsent != nil {
 		// The center has not heard: keep the outcome to send again.
 		_ = k.queue(queued{session: s.id, tid: tid, binding: binding,
-			result: s.res.Outcome, reason: s.res.Reason, pages: s.res.Pages})
+			result: s.res.Outcome, reason: string(s.res.Reason), pages: s.res.Pages})
 	}
 }
 
@@ -596,7 +596,7 @@ func (s *session) reportKey() (tid, binding []byte, ok bool) {
 func (s *session) report(ctx context.Context, tid, binding []byte) (*protocol.OutcomeAnswer, error) {
 	k := s.k
 	o := protocol.Outcome{V: protocol.Version, TID: tid, Binding: binding,
-		Result: s.res.Outcome, Reason: truncate(s.res.Reason, 64), Pages: s.res.Pages, Printer: k.Sink.ID(),
+		Result: s.res.Outcome, Reason: truncate(string(s.res.Reason), 64), Pages: s.res.Pages, Printer: k.Sink.ID(),
 		IAT: k.now().Unix()}
 	signed, err := protocol.SignOutcome(k.Identity.Device, k.Identity.DeviceChain, o)
 	if err != nil {
@@ -647,7 +647,7 @@ var errPanicked = errors.New("panicked")
 // resident's crash is not the next resident's out-of-service screen.
 // Deferred cleanups in run (the card key, the page bitmaps) have run by
 // the time guard recovers.
-func (s *session) guard(fn func() (State, string)) (st State, reason string) {
+func (s *session) guard(fn func() (State, Reason)) (st State, reason Reason) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.logPanic("run", v)

@@ -276,7 +276,7 @@ func TestSessionEdges(t *testing.T) {
 			}
 			panel := tc.panel()
 			r, l, recs := w.serve(t, context.Background(), card, panel, tc.sink, tc.tm)
-			if r.Outcome != tc.outcome || r.Reason != tc.reason {
+			if r.Outcome != tc.outcome || string(r.Reason) != tc.reason {
 				t.Fatalf("%s/%s, want %s/%s", r.Outcome, r.Reason, tc.outcome, tc.reason)
 			}
 			if got := states(recs); !slices.Equal(got, tc.states) {
@@ -391,7 +391,7 @@ func TestCardRemoved(t *testing.T) {
 				}
 			}}
 			r, l, recs := w.serve(t, ctx, w2.card, w2.panel, sk, terminal.Timeouts{})
-			if r.Outcome != c.outcome || r.Reason != c.reason || printed != c.printed || r.Payment != c.payment ||
+			if r.Outcome != c.outcome || string(r.Reason) != c.reason || printed != c.printed || r.Payment != c.payment ||
 				(l.Cashbox != 0) != c.cashbox {
 				t.Fatalf("%s/%s printed=%v payment=%s cashbox=%d; want %s/%s printed=%v payment=%s",
 					r.Outcome, r.Reason, printed, r.Payment, l.Cashbox, c.outcome, c.reason, c.printed, c.payment)

@@ -130,7 +130,7 @@ func TestRunUICardRemoval(t *testing.T) {
 			}
 			select {
 			case r := <-results:
-				if got := string(r.Outcome) + "/" + r.Reason; got != tc.result || r.Payment != "none" {
+				if got := string(r.Outcome) + "/" + string(r.Reason); got != tc.result || r.Payment != "none" {
 					t.Fatalf("result %+v, want %s", r, tc.result)
 				}
 			case <-time.After(10 * time.Second):

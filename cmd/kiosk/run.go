@@ -425,7 +425,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 // the instant its clock read, so that a refusal on a laptop on a Saturday
 // is not a mystery: --clock runs the emulated world at another instant.
 func (rc *runContext) explainCalendar(env *emulator.Env, muni string, doc protocol.DocType, r terminal.Result) {
-	if r.Reason != "center-"+string(protocol.ProbDocumentUnavailable) && r.Reason != "center-"+string(protocol.ProbOutsideHours) {
+	if p, ok := r.Reason.Problem(); !ok || (p != protocol.ProbDocumentUnavailable && p != protocol.ProbOutsideHours) {
 		return
 	}
 	if why, closed := env.Center.Center.CalendarRefuses(muni, doc); closed {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -242,19 +241,20 @@ type statusObserver struct{ m *metrics.Metrics }
 func (statusObserver) Transition(string, terminal.State, terminal.State, time.Duration) {}
 
 func (o statusObserver) End(_ string, _ terminal.State, _ time.Duration, r terminal.Result) {
+	class := r.Reason.Class()
 	switch {
 	case r.Outcome == protocol.ResultPrinted:
 		o.m.SetPrinter(metrics.StatusReady)
 	case r.Reason == "print-offline" || r.Reason == "print-no-backend":
 		o.m.SetPrinter(metrics.StatusOffline)
-	case strings.HasPrefix(r.Reason, "print-"):
+	case class == terminal.ClassPrinter:
 		o.m.SetPrinter(metrics.StatusError)
 	}
 	switch {
-	case r.Reason == "card-removed":
-	case strings.HasPrefix(r.Reason, "card-certificate"):
+	case r.Reason == terminal.ReasonCardRemoved:
+	case r.Reason.Stage() == "card-certificate":
 		o.m.SetReader(metrics.StatusError)
-	case r.Outcome == protocol.ResultPrinted || strings.HasPrefix(r.Reason, "center-") || r.Outcome == protocol.ResultRefused:
+	case r.Outcome == protocol.ResultPrinted || class == terminal.ClassCenter || r.Outcome == protocol.ResultRefused:
 		o.m.SetReader(metrics.StatusReady) // the card was read and signed
 	}
 }

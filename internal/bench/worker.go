@@ -208,7 +208,7 @@ func kioskWorker(ctx context.Context, args []string, stdout, stderr io.Writer) (
 			return 1, err
 		}
 		rep.Transactions++
-		rep.LastOutcome, rep.LastReason, rep.Pages = string(r.Outcome), r.Reason, r.Pages
+		rep.LastOutcome, rep.LastReason, rep.Pages = string(r.Outcome), string(r.Reason), r.Pages
 		if r.Outcome != protocol.ResultPrinted {
 			continue
 		}

@@ -409,9 +409,9 @@ func runRow(t *testing.T, fx *fixtures.Set, rw row) {
 func check(t *testing.T, w *world, r terminal.Result, want want) {
 	t.Helper()
 	// Terminal state and reason.
-	reasonOK := r.Reason == want.reason
+	reasonOK := string(r.Reason) == want.reason
 	if p, ok := strings.CutSuffix(want.reason, "*"); ok {
-		reasonOK = strings.HasPrefix(r.Reason, p)
+		reasonOK = strings.HasPrefix(string(r.Reason), p)
 	}
 	if r.Outcome != want.outcome || !reasonOK {
 		t.Errorf("ended %s/%s, want %s/%s", r.Outcome, r.Reason, want.outcome, want.reason)
@@ -461,7 +461,7 @@ func check(t *testing.T, w *world, r terminal.Result, want want) {
 	}
 	// The journal verifies and ends the session in that state.
 	end, rep := w.lastEnd(r.Session)
-	if end.State != string(r.Outcome) || end.Reason != r.Reason || end.Billing != r.Payment || end.Pages != r.Pages {
+	if end.State != string(r.Outcome) || end.Reason != string(r.Reason) || end.Billing != r.Payment || end.Pages != r.Pages {
 		t.Errorf("journal end %+v, result %+v", end, r)
 	}
 	if len(rep.Open) != 0 || rep.Outcomes[string(r.Outcome)] != 1 {

@@ -485,13 +485,13 @@ func judge(c *center.Center, kiosks []*kiosk, sessions []session, wall time.Dura
 		case protocol.ResultPrinted:
 			r.Printed++
 		case protocol.ResultRefused:
-			r.Refused[s.res.Reason]++
+			r.Refused[string(s.res.Reason)]++
 		case protocol.ResultFailed:
-			r.Failed[s.res.Reason]++
+			r.Failed[string(s.res.Reason)]++
 		case protocol.ResultCancelled:
-			r.Cancelled[s.res.Reason]++
+			r.Cancelled[string(s.res.Reason)]++
 		case protocol.ResultUnknown:
-			r.Unknown[s.res.Reason]++
+			r.Unknown[string(s.res.Reason)]++
 		}
 		if s.ledger.Cashbox > 0 && (s.res.Outcome != protocol.ResultPrinted || s.printed != s.res.Pages || s.printed == 0) {
 			r.FeeWithoutPrint++
@@ -575,7 +575,7 @@ func unreceived(r terminal.Result) bool {
 	switch {
 	case r.Outcome == protocol.ResultFailed && r.Reason == "document-timeout":
 		return true
-	case (r.Outcome == protocol.ResultCancelled || r.Outcome == protocol.ResultFailed) && strings.HasPrefix(r.Reason, "pay-"):
+	case (r.Outcome == protocol.ResultCancelled || r.Outcome == protocol.ResultFailed) && r.Reason.Stage() == "pay":
 		return r.Pages == 0
 	}
 	return false

@@ -278,7 +278,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		rep.Transactions++
-		rep.Outcomes[string(r.Outcome)+"/"+r.Reason]++
+		rep.Outcomes[string(r.Outcome)+"/"+string(r.Reason)]++
 		if lift != nil {
 			sessions[r.Session] = r
 		}

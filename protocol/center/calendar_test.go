@@ -127,7 +127,7 @@ func TestCalendarThroughTheCenter(t *testing.T) {
 				}
 				return
 			}
-			if r.Outcome == protocol.ResultPrinted || r.Reason != tc.reason {
+			if r.Outcome == protocol.ResultPrinted || string(r.Reason) != tc.reason {
 				t.Fatalf("got %s/%s, want %s", r.Outcome, r.Reason, tc.reason)
 			}
 			if !closed || !strings.Contains(why, "next open at "+tc.next) {

@@ -220,7 +220,7 @@ func TestDuplexFaults(t *testing.T) {
 			exp := expect(t, w, res.CardCertDER)
 			tc.served(t, exp, servedEnvelope(t, w), servedFaces(t, w))
 
-			if r.Outcome != protocol.ResultRefused || r.Reason != tc.reason {
+			if r.Outcome != protocol.ResultRefused || string(r.Reason) != tc.reason {
 				t.Errorf("outcome %s/%s, want refused/%s", r.Outcome, r.Reason, tc.reason)
 			}
 			if n := sink.jobs(); n != 0 {

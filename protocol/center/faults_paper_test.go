@@ -107,7 +107,7 @@ func TestPaperFaults(t *testing.T) {
 				t.Errorf("%d of %d served pages altered, want 1", altered, len(fetched))
 			}
 
-			if r.Outcome != protocol.ResultRefused || r.Reason != tc.reason {
+			if r.Outcome != protocol.ResultRefused || string(r.Reason) != tc.reason {
 				t.Errorf("outcome %s/%s, want refused/%s", r.Outcome, r.Reason, tc.reason)
 			}
 			if n := sink.jobs(); n != 0 {

@@ -80,7 +80,7 @@ func TestFaultModes(t *testing.T) {
 			sink := newRecordingSink(t)
 			doc, _ := protocol.NewDocSpec(protocol.DocKosekiZenbu)
 			r := runAuto(t, env, sink, res, doc)
-			if r.Outcome != protocol.ResultRefused || r.Reason != tc.reason {
+			if r.Outcome != protocol.ResultRefused || string(r.Reason) != tc.reason {
 				t.Fatalf("outcome %s/%s, want refused/%s", r.Outcome, r.Reason, tc.reason)
 			}
 			if len(sink.prints) != 0 {
@@ -189,7 +189,7 @@ func TestTransportFaults(t *testing.T) {
 			sink := newRecordingSink(t)
 			doc, _ := protocol.NewDocSpec(protocol.DocJuminhyo)
 			r := runAuto(t, env, sink, res, doc)
-			if r.Outcome != protocol.ResultFailed || r.Reason != tc.reason {
+			if r.Outcome != protocol.ResultFailed || string(r.Reason) != tc.reason {
 				t.Fatalf("outcome %s/%s, want failed/%s", r.Outcome, r.Reason, tc.reason)
 			}
 			if len(sink.prints) != 0 || r.Billing != string(protocol.BillingVoided) {

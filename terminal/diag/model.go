@@ -278,10 +278,10 @@ func sessionFacts(s health.Session, recs []journal.Record) facts {
 			}
 		}
 	}
-	reason := s.Reason
+	reason := terminal.Reason(s.Reason) // as the journal spells it
 	switch {
-	case strings.HasPrefix(reason, "center-"):
-		f.center = append([]string{fmt.Sprintf("the center answered with the problem %s", strings.TrimPrefix(reason, "center-"))}, f.center...)
+	case reason.Class() == terminal.ClassCenter:
+		f.center = append([]string{fmt.Sprintf("the center answered with the problem %s", reason.Detail())}, f.center...)
 	case !ticket && end != nil:
 		f.center = append([]string{"no ticket was verified: the center issued nothing the kiosk accepted, and no outcome was reported under a ticket"}, f.center...)
 	case ticket && end != nil && len(f.center) == 0:
@@ -299,10 +299,10 @@ func sessionFacts(s health.Session, recs []journal.Record) facts {
 		f.printer = append(f.printer, "nothing was sent to the printer")
 	case end == nil:
 		f.printer = append(f.printer, "printing began; no end was recorded: look at the tray")
-	case strings.HasPrefix(reason, "print-"):
-		f.printer = append(f.printer, fmt.Sprintf("the printer reported %s; %d page(s) reported out", strings.TrimPrefix(reason, "print-"), end.Pages))
+	case reason.Class() == terminal.ClassPrinter:
+		f.printer = append(f.printer, fmt.Sprintf("the printer reported %s; %d page(s) reported out", reason.Detail(), end.Pages))
 	default:
-		f.printer = append(f.printer, fmt.Sprintf("printing began; the session ended %s (%s) with %d page(s) reported out", s.Outcome, orDash(reason), end.Pages))
+		f.printer = append(f.printer, fmt.Sprintf("printing began; the session ended %s (%s) with %d page(s) reported out", s.Outcome, orDash(string(reason)), end.Pages))
 	}
 	if printed && s.Outcome == "unknown" {
 		f.printer = append(f.printer, "pages may have come out: give the resident what is in the tray, look before the next resident")

@@ -39,7 +39,7 @@ func (u *fakeUI) Welcome(ctx context.Context) error {
 func (u *fakeUI) Panel(gone <-chan struct{}) terminal.Panel { return &fakePanel{u: u, gone: gone} }
 
 func (u *fakeUI) CardLeft(ctx context.Context, r terminal.Result) {
-	u.events <- "left " + r.Reason
+	u.events <- "left " + string(r.Reason)
 	<-ctx.Done()
 	u.events <- "taken"
 }
@@ -231,7 +231,7 @@ func TestLoop(t *testing.T) {
 			}
 			select {
 			case r := <-results:
-				if got := string(r.Outcome) + "/" + r.Reason; got != tc.result {
+				if got := string(r.Outcome) + "/" + string(r.Reason); got != tc.result {
 					t.Fatalf("result %s, want %s", got, tc.result)
 				}
 				if r.Outcome == protocol.ResultPrinted {

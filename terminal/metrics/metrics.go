@@ -160,9 +160,9 @@ func (m *Metrics) End(session string, last terminal.State, spent time.Duration, 
 	switch r.Outcome {
 	case protocol.ResultPrinted:
 	case protocol.ResultRefused:
-		m.refusals.WithLabelValues(r.Reason).Inc()
+		m.refusals.WithLabelValues(string(r.Reason)).Inc()
 	default:
-		m.failures.WithLabelValues(string(r.Outcome), r.Reason).Inc()
+		m.failures.WithLabelValues(string(r.Outcome), string(r.Reason)).Inc()
 	}
 	if r.Payment != "" {
 		m.payments.WithLabelValues(r.Payment).Inc()

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"strings"
-
 	"kofu/protocol"
 	"kofu/terminal"
 )
@@ -87,13 +85,9 @@ func explain(r terminal.Result, m seen) words {
 // resident's 本籍地, or to one that does not issue 戸籍 at stores: no
 // record there (not-eligible), no register or not now
 // (document-unavailable), no store issuance (unknown-municipality).
-func honsekiRefusal(reason string) bool {
-	switch reason {
-	case "center-" + string(protocol.ProbNotEligible), "center-" + string(protocol.ProbDocumentUnavailable),
-		"center-" + string(protocol.ProbUnknownMunicipality):
-		return true
-	}
-	return false
+func honsekiRefusal(reason terminal.Reason) bool {
+	p, ok := reason.Problem()
+	return ok && (p == protocol.ProbNotEligible || p == protocol.ProbDocumentUnavailable || p == protocol.ProbUnknownMunicipality)
 }
 
 // honsekiHint is what a resident refused a 戸籍 checks before trying
@@ -149,12 +143,12 @@ func paymentWords(r terminal.Result, m seen) Text {
 
 // refusalWords says, by the stage of a refusal code, what the kiosk could
 // not confirm; the code itself is for the journal and staff.
-func refusalWords(code string) Text {
-	switch {
-	case strings.HasPrefix(code, string(protocol.StageTicket)+"-"):
+func refusalWords(code terminal.Reason) Text {
+	switch code.Stage() {
+	case string(protocol.StageTicket):
 		return T("交付センターからの応答が、この申請に対するものであることを確認できなかったため、手続きを中止しました。証明書は印刷していません。",
 			"We could not confirm that the issuance center's answer was for your request, so we stopped. Nothing was printed.")
-	case strings.HasPrefix(code, string(protocol.StageEnvelope)+"-"), strings.HasPrefix(code, string(protocol.StagePage)+"-"):
+	case string(protocol.StageEnvelope), string(protocol.StagePage):
 		return T("届いた証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
 			"We could not confirm that the certificate we received is the one you asked for, so it was not printed.")
 	}
@@ -162,17 +156,8 @@ func refusalWords(code string) Text {
 		"We could not confirm your request, so we stopped. Nothing was printed.")
 }
 
-// residentStages are the stages where a timeout means nobody pressed a key.
-func residentStage(stage string) bool {
-	switch stage {
-	case "choose", "pin", "pay":
-		return true
-	}
-	return false
-}
-
 // failureWords fills w for a failed or cancelled session.
-func failureWords(reason string, w *words) {
+func failureWords(reason terminal.Reason, w *words) {
 	notIssued := T("証明書を発行できませんでした。", "The certificate could not be issued.")
 	stopped := T("手続きを中止しました。", "The request was cancelled.")
 	again := T("カードをお取りください。必要な場合は、最初からやり直してください。",
@@ -202,12 +187,13 @@ func failureWords(reason string, w *words) {
 		w.What = T("カードの状態を正しく確認できませんでした。", "The card's state could not be confirmed.")
 		w.Do = T("カードをお取りのうえ、お住まいの市区町村の窓口にお問い合わせください。", "Please take your card and ask your municipal office.")
 		w.Office = true
-	case reason == "card-removed":
+	case reason == terminal.ReasonCardRemoved:
 		w.Title = stopped
 		w.What = T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled.")
 		w.Do = T("必要な場合は、最初からやり直してください。", "Start again if you wish.")
-	case strings.HasPrefix(reason, "center-"):
-		p, _ := protocol.LookupProblem(protocol.ProblemType(strings.TrimPrefix(reason, "center-")))
+	case reason.Class() == terminal.ClassCenter:
+		pt, _ := reason.Problem()
+		p, _ := protocol.LookupProblem(pt)
 		w.Title = notIssued
 		w.What = fromTable(p.JA, p.EN)
 		w.Do = T("カードをお取りください。", "Please take your card.")
@@ -218,11 +204,11 @@ func failureWords(reason string, w *words) {
 		case protocol.ProbTerminalRefused, protocol.ProbInternal:
 			w.Staff = true
 		}
-	case strings.HasSuffix(reason, "-cancelled"):
+	case reason.Detail() == "cancelled":
 		w.Title = stopped
 		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = again
-	case strings.HasPrefix(reason, "print-"):
+	case reason.Class() == terminal.ClassPrinter:
 		// The printer could not take the job: nothing was sent.
 		if f := printerFaultOf(reason); f != faultNone {
 			faultBeforePrint(f, w)
@@ -232,19 +218,19 @@ func failureWords(reason string, w *words) {
 		w.What = T("証明書を印刷できませんでした。", "The certificate could not be printed.")
 		w.Do = T("店員にお知らせください。", "Please tell the store staff.")
 		w.Staff = true
-	case strings.HasSuffix(reason, "-timeout") && residentStage(strings.TrimSuffix(reason, "-timeout")):
+	case reason.Class() == terminal.ClassResident && reason.Detail() == "timeout":
 		w.Title = stopped
 		w.What = T("一定時間操作がなかったため、手続きを中止しました。", "Nothing was pressed for a while, so the request was cancelled.")
 		w.Do = again
-	case strings.HasSuffix(reason, "-timeout"), strings.HasSuffix(reason, "-transport"):
+	case reason.Class() == terminal.ClassNetwork && (reason.Detail() == "timeout" || reason.Detail() == string(protocol.TransportOther)):
 		w.Title = notIssued
 		w.What = T("交付センターから応答がありませんでした。", "The issuance center did not answer.")
 		w.Do = T("カードをお取りください。しばらくしてから、もう一度お試しください。", "Please take your card and try again later.")
-	case reason == "payment-insufficient":
+	case reason == terminal.ReasonPaymentInsufficient:
 		w.Title = stopped
 		w.What = T("投入金額が足りませんでした。", "Not enough money was inserted.")
 		w.Do = again
-	case strings.HasPrefix(reason, "card-"):
+	case reason.Class() == terminal.ClassCard:
 		w.Title = notIssued
 		w.What = T("カードを読み取れませんでした。", "The card could not be read.")
 		w.Do = T("カードを置き直して、最初からやり直してください。", "Please place your card again and start over.")

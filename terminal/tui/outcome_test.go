@@ -70,7 +70,7 @@ func TestExplain(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.outcome)+"/"+tc.reason+"/"+tc.payment, func(t *testing.T) {
-			w := explain(terminal.Result{Outcome: tc.outcome, Reason: tc.reason, Payment: tc.payment, Fee: 300, Pages: 1}, seen{})
+			w := explain(terminal.Result{Outcome: tc.outcome, Reason: terminal.Reason(tc.reason), Payment: tc.payment, Fee: 300, Pages: 1}, seen{})
 			for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 				all := ""
 				for _, x := range []Text{w.Title, w.What, w.Do, w.Fee} {
@@ -313,7 +313,7 @@ func TestHonsekiHint(t *testing.T) {
 		{"center-outside-service-hours", koseki, false},
 	}
 	for _, tc := range cases {
-		w := explain(terminal.Result{Outcome: protocol.ResultFailed, Reason: tc.reason, Payment: "none"}, tc.m)
+		w := explain(terminal.Result{Outcome: protocol.ResultFailed, Reason: terminal.Reason(tc.reason), Payment: "none"}, tc.m)
 		if w.Hint.Empty() == tc.hint {
 			t.Errorf("%s for %q: hint %q", tc.reason, tc.m.doc, w.Hint.JA)
 			continue

@@ -2,7 +2,8 @@ package tui
 
 import (
 	"fmt"
-	"strings"
+
+	"kofu/terminal"
 )
 
 // printerFault is a printer fault as a session's print reason names it
@@ -19,12 +20,11 @@ const (
 
 // printerFaultOf reads a session's reason; faultNone for every reason
 // that is not a printer fault (unconfirmed, timeout, a refusal …).
-func printerFaultOf(reason string) printerFault {
-	kind, ok := strings.CutPrefix(reason, "print-")
-	if !ok {
+func printerFaultOf(reason terminal.Reason) printerFault {
+	if reason.Class() != terminal.ClassPrinter {
 		return faultNone
 	}
-	switch kind {
+	switch reason.Detail() {
 	case "paper-out":
 		return faultPaperOut
 	case "jam":

@@ -26,7 +26,7 @@ func TestPrinterFaultPages(t *testing.T) {
 		{"print-cover-open", 3, []string{"印刷された3枚"}, []string{"the 3 pages that were printed"}, nil, true},
 	}
 	for _, tc := range cases {
-		w := explain(terminal.Result{Outcome: protocol.ResultUnknown, Reason: tc.reason, Payment: "released", Pages: tc.pages, Fee: 450}, seen{})
+		w := explain(terminal.Result{Outcome: protocol.ResultUnknown, Reason: terminal.Reason(tc.reason), Payment: "released", Pages: tc.pages, Fee: 450}, seen{})
 		for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 			all := strings.Join([]string{w.Title.In(l), w.What.In(l), w.Do.In(l), w.Fee.In(l), w.Paper.In(l)}, "\n")
 			want := tc.ja
@@ -66,7 +66,7 @@ func TestProgressStopped(t *testing.T) {
 	}
 	for _, tc := range cases {
 		v := newProgress()
-		v.show(terminal.Progress{State: terminal.StateSettle, Page: 1, Pages: 3, Stopped: tc.stopped})
+		v.show(terminal.Progress{State: terminal.StateSettle, Page: 1, Pages: 3, Stopped: terminal.Reason(tc.stopped)})
 		for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
 			v.render(l)
 			s := v.title(l) + "\n" + v.tv.GetText(true)

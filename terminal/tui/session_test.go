@@ -225,7 +225,7 @@ func TestWholeSession(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatalf("session did not end; screen:\n%s", h.c.Snapshot())
 			}
-			if r.Outcome != tc.outcome || r.Reason != tc.reason || len(sink.Files) != tc.files {
+			if r.Outcome != tc.outcome || string(r.Reason) != tc.reason || len(sink.Files) != tc.files {
 				t.Fatalf("result %+v, files %v", r, sink.Files)
 			}
 			s = h.waitFor("マイナンバーカードをカード置き場に置いてください")
