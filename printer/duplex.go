@@ -7,6 +7,7 @@ import (
 
 	"github.com/OpenPrinting/goipp"
 
+	"kofu/printer/internal/ippattr"
 	"kofu/printer/pjl"
 	"kofu/protocol"
 )
@@ -82,7 +83,7 @@ func (c *ippClient) duplexReady(ctx context.Context) error {
 	if err != nil {
 		return newError(KindOffline, false, "Get-Printer-Attributes (sides-supported) failed", err)
 	}
-	sides := attrValues(resp.Printer, "sides-supported")
+	sides := ippattr.Values(resp.Printer, "sides-supported")
 	if !contains(sides, sidesTwoSidedLong) {
 		offered := strings.Join(sides, ", ")
 		if offered == "" {
@@ -90,7 +91,7 @@ func (c *ippClient) duplexReady(ctx context.Context) error {
 		}
 		return newError(KindNoDuplex, false, "the printer offers "+offered+", not "+sidesTwoSidedLong, nil)
 	}
-	if back := attrValues(resp.Printer, "pwg-raster-document-sheet-back"); len(back) > 0 && back[0] != "normal" {
+	if back := ippattr.Values(resp.Printer, "pwg-raster-document-sheet-back"); len(back) > 0 && back[0] != "normal" {
 		return newError(KindNoDuplex, false, "the printer wants PWG Raster backs "+back[0]+"; kofu sends them as verified (normal)", nil)
 	}
 	return nil

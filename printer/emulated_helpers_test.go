@@ -33,15 +33,7 @@ func testPages(t testing.TB, n, dpi int) []*protocol.VerifiedPage {
 // testPagesOf returns n technician test pages of img at dpi.
 func testPagesOf(t testing.TB, img *image.Gray, dpi, n int) []*protocol.VerifiedPage {
 	t.Helper()
-	out := make([]*protocol.VerifiedPage, n)
-	for i := range out {
-		p, err := protocol.TechnicianTestPage(img, dpi)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = p
-	}
-	return out
+	return testpage.Pages(t, img, dpi, n)
 }
 
 // fastOptions are short timeouts for tests, and job names from a seed.

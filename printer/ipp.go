@@ -15,6 +15,8 @@ import (
 
 	"github.com/OpenPrinting/goipp"
 
+	"kofu/printer/internal/ippattr"
+
 	"kofu/printer/pdl"
 	"kofu/printer/pjl"
 	"kofu/protocol"
@@ -133,20 +135,6 @@ func keywords(names ...string) goipp.Attribute {
 	return a
 }
 
-// attrValues returns an attribute's values as strings.
-func attrValues(attrs goipp.Attributes, name string) []string {
-	for _, a := range attrs {
-		if a.Name == name {
-			out := make([]string, len(a.Values))
-			for i, v := range a.Values {
-				out[i] = v.V.String()
-			}
-			return out
-		}
-	}
-	return nil
-}
-
 // dpiValues returns the square resolutions of an attribute, in dpi.
 func dpiValues(attrs goipp.Attributes, name string) []int {
 	var out []int
@@ -166,17 +154,6 @@ func dpiValues(attrs goipp.Attributes, name string) []int {
 		}
 	}
 	return out
-}
-
-func attrInt(attrs goipp.Attributes, name string) (int, bool) {
-	for _, a := range attrs {
-		if a.Name == name && len(a.Values) > 0 {
-			if v, ok := a.Values[0].V.(goipp.Integer); ok {
-				return int(v), true
-			}
-		}
-	}
-	return 0, false
 }
 
 // IPPPrinterState is what Get-Printer-Attributes says about the printer.
@@ -204,14 +181,14 @@ func (c *ippClient) printerState(ctx context.Context) (IPPPrinterState, error) {
 		return IPPPrinterState{}, err
 	}
 	st := IPPPrinterState{
-		MakeModel:      strings.Join(attrValues(resp.Printer, "printer-make-and-model"), " "),
-		Reasons:        attrValues(resp.Printer, "printer-state-reasons"),
-		Formats:        attrValues(resp.Printer, "document-format-supported"),
-		PWGTypes:       attrValues(resp.Printer, "pwg-raster-document-type-supported"),
+		MakeModel:      strings.Join(ippattr.Values(resp.Printer, "printer-make-and-model"), " "),
+		Reasons:        ippattr.Values(resp.Printer, "printer-state-reasons"),
+		Formats:        ippattr.Values(resp.Printer, "document-format-supported"),
+		PWGTypes:       ippattr.Values(resp.Printer, "pwg-raster-document-type-supported"),
 		PWGResolutions: dpiValues(resp.Printer, "pwg-raster-document-resolution-supported"),
 	}
-	st.State, _ = attrInt(resp.Printer, "printer-state")
-	acc := attrValues(resp.Printer, "printer-is-accepting-jobs")
+	st.State, _ = ippattr.Int(resp.Printer, "printer-state")
+	acc := ippattr.Values(resp.Printer, "printer-is-accepting-jobs")
 	st.Accepting = len(acc) == 0 || acc[0] == "true"
 	st.ReasonKind, st.ReasonKeyword = reasonsKind(st.Reasons)
 	return st, nil
@@ -330,7 +307,7 @@ func (c *ippClient) printPWG(ctx context.Context, pages []*protocol.VerifiedPage
 	case err != nil:
 		return 0, newError(KindUnconfirmed, true, "Print-Job got no answer", err)
 	}
-	jobID, ok := attrInt(resp.Job, "job-id")
+	jobID, ok := ippattr.Int(resp.Job, "job-id")
 	if !ok {
 		return 0, newError(KindUnconfirmed, true, "Print-Job answer has no job-id", nil)
 	}
@@ -371,11 +348,11 @@ func (c *ippClient) await(ctx context.Context, jobID int, count pjl.Count, o *Op
 		m.Operation.Add(keywords(attrs...))
 		resp, err := c.do(ctx, m, nil)
 		if err == nil {
-			state, _ = attrInt(resp.Job, "job-state")
-			if n, ok := attrInt(resp.Job, "job-impressions-completed"); ok {
+			state, _ = ippattr.Int(resp.Job, "job-state")
+			if n, ok := ippattr.Int(resp.Job, "job-impressions-completed"); ok {
 				done = n
 			}
-			if n, ok := attrInt(resp.Job, "job-media-sheets-completed"); ok {
+			if n, ok := ippattr.Int(resp.Job, "job-media-sheets-completed"); ok {
 				sheets = n
 			}
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/OpenPrinting/goipp"
 
+	"kofu/printer/internal/ippattr"
+
 	"kofu/printer/pdl"
 )
 
@@ -101,7 +103,7 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 		add("pwg-raster-document-resolution-supported", goipp.TagResolution,
 			goipp.Resolution{Xres: 300, Yres: 300, Units: goipp.UnitsDpi}, goipp.Resolution{Xres: 600, Yres: 600, Units: goipp.UnitsDpi})
 	case goipp.OpPrintJob:
-		if f := attrValues(m.Operation, "document-format"); len(f) > 0 && f[0] != "image/pwg-raster" && f[0] != "application/octet-stream" {
+		if f := ippattr.Values(m.Operation, "document-format"); len(f) > 0 && f[0] != "image/pwg-raster" && f[0] != "application/octet-stream" {
 			resp.Code = goipp.Code(goipp.StatusErrorDocumentFormatNotSupported)
 			return resp
 		}
@@ -112,7 +114,7 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 		resp.Job.Add(goipp.MakeAttribute("job-id", goipp.TagInteger, goipp.Integer(j.id)))
 		resp.Job.Add(goipp.MakeAttribute("job-state", goipp.TagEnum, goipp.Integer(jobPending)))
 	case goipp.OpGetJobAttributes:
-		id, _ := attrInt(m.Operation, "job-id")
+		id, _ := ippattr.Int(m.Operation, "job-id")
 		j, ok := s.jobs[id]
 		if !ok {
 			resp.Code = goipp.Code(goipp.StatusErrorNotFound)
@@ -135,7 +137,7 @@ func (e *Printer) handleIPP(s *ippState, m *goipp.Message, doc []byte) *goipp.Me
 		}
 		resp.Job.Add(reasons)
 	case goipp.OpCancelJob:
-		id, _ := attrInt(m.Operation, "job-id")
+		id, _ := ippattr.Int(m.Operation, "job-id")
 		j, ok := s.jobs[id]
 		switch {
 		case !ok:
@@ -214,29 +216,3 @@ const (
 	jobAborted    = 8
 	jobCompleted  = 9
 )
-
-// attrValues returns a request attribute's values as strings.
-func attrValues(attrs goipp.Attributes, name string) []string {
-	for _, a := range attrs {
-		if a.Name == name {
-			out := make([]string, len(a.Values))
-			for i, v := range a.Values {
-				out[i] = v.V.String()
-			}
-			return out
-		}
-	}
-	return nil
-}
-
-// attrInt returns the first value of an integer attribute.
-func attrInt(attrs goipp.Attributes, name string) (int, bool) {
-	for _, a := range attrs {
-		if a.Name == name && len(a.Values) > 0 {
-			if v, ok := a.Values[0].V.(goipp.Integer); ok {
-				return int(v), true
-			}
-		}
-	}
-	return 0, false
-}

@@ -100,14 +100,5 @@ func testCtx(t testing.TB) context.Context {
 // testPages returns n technician test pages of the sample certificate.
 func testPages(t testing.TB, n, dpi int) []*protocol.VerifiedPage {
 	t.Helper()
-	img := testpage.New().Page(t, dpi)
-	out := make([]*protocol.VerifiedPage, n)
-	for i := range out {
-		p, err := protocol.TechnicianTestPage(img, dpi)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = p
-	}
-	return out
+	return testpage.Pages(t, testpage.New().Page(t, dpi), dpi, n)
 }

@@ -10,13 +10,10 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"kofu/internal/screentext"
 	"kofu/printer"
 	"kofu/terminal/health"
 )
-
-// screensEnv names the folder the screen captures are written to (make
-// screens: docs/screens); unset, nothing is written.
-const screensEnv = "KOFU_SCREENS"
 
 // TestScreenCaptures opens every screen of kiosk diag at 80×24 and
 // 160×45 over the test journal and fake parts, with the clock stopped at
@@ -47,7 +44,7 @@ func TestScreenCaptures(t *testing.T) {
 		{name: "quit", keys: []any{'1', 'Q'}, want: []string{"Quit kiosk diag? Y quits, any other key stays."}},
 		{name: "login", login: true, want: []string{"Technician login", "technician ID:"}},
 	}
-	out := os.Getenv(screensEnv)
+	out := os.Getenv(screentext.CapturesEnv)
 	for _, size := range [][2]int{{80, 24}, {160, 45}} {
 		for n, sh := range shots {
 			dim := fmt.Sprintf("%dx%d", size[0], size[1])
@@ -86,10 +83,7 @@ func TestScreenCaptures(t *testing.T) {
 				}
 				if out != "" {
 					path := filepath.Join(out, "diag", dim, fmt.Sprintf("%02d-%s.txt", n+1, sh.name))
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
+					if err := screentext.WriteCapture(path, s); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -117,21 +111,12 @@ func stoppedFake(t *testing.T) *fakeBackend {
 	return f
 }
 
-// settled is the screen once it has stopped changing: two snapshots in a
-// row alike.
+// settled is the screen once it has stopped changing.
 func (h *harness) settled() string {
 	h.t.Helper()
-	prev := h.d.Snapshot()
-	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
-	for {
-		time.Sleep(50 * time.Millisecond)
-		s := h.d.Snapshot()
-		if s == prev {
-			return s
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("the screen never settled; it shows:\n%s", s)
-		}
-		prev = s
+	s, err := screentext.Settled(h.d.Snapshot, 50*time.Millisecond, 5*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	return s
 }

@@ -37,7 +37,7 @@ func TestScreensInEachLanguage(t *testing.T) {
 	}
 	msgs := sourceMessages(t)
 	english := englishOf(msgs)
-	out := os.Getenv(screensEnv)
+	out := os.Getenv(screentext.CapturesEnv)
 	for _, size := range screenSizes() {
 		for n, tc := range cases {
 			for i, lang := range AllLangs() {
@@ -72,8 +72,10 @@ func TestScreensInEachLanguage(t *testing.T) {
 						t.Errorf("line break: %s\n%s", f, s)
 					}
 					if out != "" {
-						writeCapture(t, filepath.Join(out, "customer", lang.String(), size.String(),
-							fmt.Sprintf("%02d-%s.txt", n+1, slug(tc.name))), s)
+						path := filepath.Join(out, "customer", lang.String(), size.String(), fmt.Sprintf("%02d-%s.txt", n+1, slug(tc.name)))
+						if err := screentext.WriteCapture(path, s); err != nil {
+							t.Fatal(err)
+						}
 					}
 					if lang == Japanese {
 						return

@@ -2,19 +2,12 @@ package tui
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 	"unicode"
 
 	"kofu/internal/screentext"
 )
-
-// screensEnv names the folder the screen captures are written to (make
-// screens: docs/screens); unset, nothing is written.
-const screensEnv = "KOFU_SCREENS"
 
 // screenSize is a terminal size the screens are drawn and captured at.
 type screenSize struct{ w, h int }
@@ -25,23 +18,14 @@ func (s screenSize) String() string { return fmt.Sprintf("%dx%d", s.w, s.h) }
 // kiosk's usual pane, and a large screen.
 func screenSizes() []screenSize { return []screenSize{{80, 24}, {100, 32}, {160, 45}} }
 
-// settled is the screen once it has stopped changing: two snapshots in a
-// row alike.
+// settled is the screen once it has stopped changing.
 func (h *harness) settled() string {
 	h.t.Helper()
-	prev := h.c.Snapshot()
-	deadline := time.Now().Add(5 * time.Second) // a deadline for polling: elapsed time only
-	for {
-		time.Sleep(30 * time.Millisecond)
-		s := h.c.Snapshot()
-		if s == prev {
-			return s
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("the screen never settled; it shows:\n%s", s)
-		}
-		prev = s
+	s, err := screentext.Settled(h.c.Snapshot, 30*time.Millisecond, 5*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	return s
 }
 
 // knownWords is what BreakFaults takes for a word in lang: the words of
@@ -78,17 +62,6 @@ func knownWords(cats *catalogs, msgs []message, lang Lang, extra ...string) func
 		add(e)
 	}
 	return func(w string) bool { return words[w] }
-}
-
-// writeCapture writes the screen s to path, making its folder.
-func writeCapture(t *testing.T, path, s string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // slug is a screen's name as a file name: "payment: the cancel question"

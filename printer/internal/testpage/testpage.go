@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"kofu/protocol"
 	"kofu/protocol/pages"
 )
 
@@ -85,4 +86,21 @@ func (r *Renderer) Page(tb testing.TB, dpi int) *image.Gray {
 func FontPath() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "fonts", "ipag.ttf")
+}
+
+// Pages returns n printable pages of img at dpi. The printer's tests
+// cannot verify a resident's document (only the verifier makes those),
+// so they are technician test pages: the printer treats every
+// VerifiedPage alike.
+func Pages(tb testing.TB, img *image.Gray, dpi, n int) []*protocol.VerifiedPage {
+	tb.Helper()
+	out := make([]*protocol.VerifiedPage, n)
+	for i := range out {
+		p, err := protocol.TechnicianTestPage(img, dpi)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[i] = p
+	}
+	return out
 }
