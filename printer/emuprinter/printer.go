@@ -183,7 +183,14 @@ func (e *Printer) BulkOut(ctx context.Context, p []byte) (int, error) {
 	}
 	e.mu.Unlock()
 	if n > 0 {
+		// The bytes are counted as received before the engine sees them:
+		// the engine may end a job on this very chunk, and whoever reads
+		// Jobs and then Received must find the job's bytes counted.
 		chunk := bytes.Clone(p[:n])
+		e.mu.Lock()
+		e.received += int64(n)
+		e.sum.Write(chunk)
+		e.mu.Unlock()
 		select {
 		case e.in <- chunk:
 		case <-ctx.Done():
@@ -191,10 +198,6 @@ func (e *Printer) BulkOut(ctx context.Context, p []byte) (int, error) {
 		case <-e.stop:
 			return 0, printer.ErrNoDevice
 		}
-		e.mu.Lock()
-		e.received += int64(n)
-		e.sum.Write(chunk)
-		e.mu.Unlock()
 	}
 	if unplugNow {
 		e.Unplug()
