@@ -158,6 +158,7 @@ type readback struct {
 	mu     sync.Mutex
 	v      pjl.Verdict
 	infos  int // INFO STATUS answers read after the job's ECHO came back
+	msgs   int // readback messages read so far
 	err    error
 	done   chan struct{} // closed on a decision or a lost device
 	fault  chan struct{} // closed when the tracker first holds a fatal status code
@@ -182,6 +183,7 @@ func startReadback(ctx context.Context, l Link, tr *pjl.Tracker, out func(int)) 
 				}
 				rb.mu.Lock()
 				rb.v = v
+				rb.msgs++
 				if v.Synced && m.Kind == pjl.KindInfo && m.Category == "STATUS" {
 					rb.infos++
 				}
@@ -225,6 +227,39 @@ func (rb *readback) verdict() (pjl.Verdict, error) {
 	return rb.v, rb.err
 }
 
+// settle waits until the readback has been quiet for settleQuiet (at
+// most settleMax, or until ctx ends or the reader stops): what the
+// printer sent before a fault the port status reported first is read.
+// Elapsed time only.
+func (rb *readback) settle(ctx context.Context) {
+	deadline := time.Now().Add(settleMax)
+	rb.mu.Lock()
+	seen := rb.msgs
+	rb.mu.Unlock()
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-rb.exited:
+			return
+		case <-time.After(settleQuiet):
+		}
+		rb.mu.Lock()
+		n := rb.msgs
+		rb.mu.Unlock()
+		if n == seen {
+			return
+		}
+		seen = n
+	}
+}
+
+// settleQuiet and settleMax bound readback.settle.
+const (
+	settleQuiet = 50 * time.Millisecond
+	settleMax   = 500 * time.Millisecond
+)
+
 // infoAnswers counts the INFO STATUS answers read since the job's ECHO.
 func (rb *readback) infoAnswers() int {
 	rb.mu.Lock()
@@ -264,6 +299,10 @@ func (p *Printer) awaitPJL(ctx context.Context, rb *readback, count pjl.Count) (
 			return outPages(v, count), faultError(v, "while waiting for the job's confirmation")
 		case <-tick:
 			if e := poll.tick(); e != nil {
+				// The port status told first; the page reports the printer
+				// sent before it stopped may still be on their way up the
+				// pipe, and the resident is told how many pages came out.
+				rb.settle(ctx)
 				v, _ := rb.verdict()
 				e.Pages = v.Pages
 				return outPages(v, count), e
