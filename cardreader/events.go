@@ -25,6 +25,11 @@ const (
 	CardRemoved
 	ServiceLost     // pcscd went away; Watch keeps trying to reconnect
 	ServiceRestored // pcscd is back; the readers follow as ReaderAdded
+	// ReaderEmpty is a reader's first report, after its ReaderAdded, when
+	// it holds no card. Without it an empty reader is only silence, and a
+	// card pulled between a watch's start and its first look would never
+	// be reported at all (the watcher never saw it to report it gone).
+	ReaderEmpty
 )
 
 func (k EventKind) String() string {
@@ -41,6 +46,8 @@ func (k EventKind) String() string {
 		return "service-lost"
 	case ServiceRestored:
 		return "service-restored"
+	case ReaderEmpty:
+		return "reader-empty"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }
@@ -62,7 +69,9 @@ func (e Event) String() string {
 
 // Watch reports reader and card events for the readers matching filter
 // until ctx is done, then closes the channel. It first reports what is
-// there already (ReaderAdded, then CardInserted for a card present). It
+// there already (ReaderAdded, then CardInserted for a card present or
+// ReaderEmpty for an empty reader), so a caller that needs a card to be
+// there learns at once that it is not. It
 // uses its own service context, cancelled through SCardCancel when ctx is
 // done, and survives pcscd restarts (ServiceLost … ServiceRestored).
 // Slow receivers delay it; they lose nothing.
@@ -96,8 +105,9 @@ func (c *Context) WaitCard(ctx context.Context, filter string) (reader string, a
 // the service reported (the next call's current state) and whether it
 // reported a card.
 type watched struct {
-	raw  uint32
-	card bool
+	raw     uint32
+	card    bool
+	settled bool // its first known state was reported (card or ReaderEmpty)
 }
 
 type watcher struct {
@@ -298,6 +308,7 @@ func (w *watcher) update(ctx context.Context, st readerState) bool {
 		return true // gone: the next listReaders reports it
 	}
 	isIn := raw&statePresent != 0 && raw&stateMute == 0
+	first := !old.settled
 	counted := old.raw != 0 && old.raw>>16 != raw>>16
 	if old.card && (!isIn || counted) {
 		if !w.emit(ctx, Event{Kind: CardRemoved, Reader: st.reader}) {
@@ -311,6 +322,9 @@ func (w *watcher) update(ctx context.Context, st readerState) bool {
 		}
 		old.card = true
 	}
-	old.raw = raw
+	if first && !isIn && !w.emit(ctx, Event{Kind: ReaderEmpty, Reader: st.reader}) {
+		return false
+	}
+	old.raw, old.settled = raw, true
 	return true
 }

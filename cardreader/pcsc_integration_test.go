@@ -330,6 +330,15 @@ func TestPCSCEventsAndExclusivity(t *testing.T) {
 		}
 	}
 	next(cardreader.ReaderAdded)
+	// The reader's first report says it is empty, rather than nothing.
+	select {
+	case ev := <-events:
+		if ev.Kind != cardreader.ReaderEmpty || ev.Reader != s.Reader(0) {
+			t.Fatalf("after reader-added: %v, want reader-empty", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reader-empty event for the empty reader")
+	}
 	s.Insert(t, e, 0)
 	if ev := next(cardreader.CardInserted); !bytes.Equal(ev.ATR, emucard.DefaultATR) || ev.Reader != s.Reader(0) {
 		t.Errorf("insert event %v ATR % X", ev, ev.ATR)

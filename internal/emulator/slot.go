@@ -93,9 +93,9 @@ func (r *CardReader) Readers(_ context.Context, filter string) ([]string, error)
 }
 
 // Watch reports the card's arrivals and departures until ctx ends, then
-// closes the channel; first what is there already (the reader, and the
-// card when present), as cardreader.Context.Watch does. A filter the
-// reader's name does not contain matches nothing.
+// closes the channel; first what is there already (the reader, then the
+// card when present or ReaderEmpty when not), as cardreader.Context.Watch
+// does. A filter the reader's name does not contain matches nothing.
 func (r *CardReader) Watch(ctx context.Context, filter string) <-chan cardreader.Event {
 	ch := make(chan cardreader.Event)
 	go func() {
@@ -132,6 +132,9 @@ func (r *CardReader) Watch(ctx context.Context, filter string) <-chan cardreader
 						return
 					}
 					reported = true
+				}
+				if !present && seen < 0 && !emit(cardreader.ReaderEmpty) {
+					return
 				}
 				seen = gen
 			}

@@ -58,7 +58,10 @@ func TestCardReaderWatch(t *testing.T) {
 	if ev := next(t, ch); ev.Kind != cardreader.ReaderAdded || ev.Reader != r.Name() {
 		t.Fatalf("first %v", ev)
 	}
-	quiet(t, ch) // empty at start: the resident places it
+	if ev := next(t, ch); ev.Kind != cardreader.ReaderEmpty {
+		t.Fatalf("second %v, want reader-empty", ev) // empty at start: the resident places it
+	}
+	quiet(t, ch)
 	steps := []struct {
 		do   func()
 		want []cardreader.EventKind

@@ -130,8 +130,11 @@ func (r *Reader) Gone(ctx context.Context, reader string) error {
 		for range ch {
 		}
 	}()
-	present, lost := false, false
-	settled := time.NewTimer(250 * time.Millisecond) // Watch reports what is there first
+	// Watch reports the reader first, then its card or ReaderEmpty. A
+	// reader not reported at all within a moment is not there (unplugged):
+	// empty too.
+	present, lost, seen, restoring := false, false, false, false
+	settled := time.NewTimer(250 * time.Millisecond)
 	defer settled.Stop()
 	for {
 		select {
@@ -146,17 +149,25 @@ func (r *Reader) Gone(ctx context.Context, reader string) error {
 			case cardreader.ServiceRestored:
 				// The watcher reports the readers and cards again: the
 				// card is gone unless it is reported within the grace.
-				lost, present = false, false
+				lost, present, restoring = false, false, true
 				settled.Reset(r.grace())
+			case cardreader.ReaderAdded:
+				seen = true
 			case cardreader.CardInserted:
-				present = true
+				present, restoring = true, false
+			case cardreader.ReaderEmpty:
+				// Right after a restart a reader may report empty before
+				// its card: the grace decides then.
+				if !lost && !restoring {
+					return nil
+				}
 			case cardreader.CardRemoved, cardreader.ReaderRemoved:
 				if !lost {
 					return nil
 				}
 			}
 		case <-settled.C:
-			if !present && !lost {
+			if !present && !lost && (!seen || restoring) {
 				return nil
 			}
 		}
@@ -171,6 +182,7 @@ func (p *Presented) watch(ctx context.Context, ch <-chan cardreader.Event, grace
 	defer close(p.done)
 	var timer <-chan time.Time
 	lost := false
+	restoring := false // pcscd is back; the card is not yet
 	for {
 		select {
 		case ev, ok := <-ch:
@@ -184,13 +196,20 @@ func (p *Presented) watch(ctx context.Context, ch <-chan cardreader.Event, grace
 			case cardreader.ServiceLost:
 				lost, timer = true, time.After(grace)
 			case cardreader.ServiceRestored:
-				lost, timer = false, time.After(grace)
+				lost, restoring, timer = false, true, time.After(grace)
 			case cardreader.CardRemoved, cardreader.ReaderRemoved:
 				if !lost {
 					p.gone()
 				}
+			case cardreader.ReaderEmpty:
+				// The card left before the watch first looked (the
+				// session opened it a moment ago) — unless pcscd has just
+				// come back, when the grace decides.
+				if !lost && !restoring {
+					p.gone()
+				}
 			case cardreader.CardInserted:
-				timer = nil
+				timer, restoring = nil, false
 			}
 		case <-timer:
 			timer = nil

@@ -36,6 +36,8 @@ func (s *script) Open(context.Context, string, *cardreader.Options) (*cardreader
 // TestWatchPolicy: which event sequences take the card as gone.
 func TestWatchPolicy(t *testing.T) {
 	in := cardreader.Event{Kind: cardreader.CardInserted, Reader: "r"}
+	added := cardreader.Event{Kind: cardreader.ReaderAdded, Reader: "r"}
+	empty := cardreader.Event{Kind: cardreader.ReaderEmpty, Reader: "r"}
 	for _, c := range []struct {
 		name    string
 		events  []cardreader.Event
@@ -50,6 +52,13 @@ func TestWatchPolicy(t *testing.T) {
 			{Kind: cardreader.ReaderRemoved, Reader: "r"}}, true},
 		{"service back without the card", []cardreader.Event{in, {Kind: cardreader.ServiceLost},
 			{Kind: cardreader.ServiceRestored}}, true},
+		// Pulled between the session's open and the watch's first look:
+		// the watch never sees the card, only the reader empty.
+		{"pulled before the first look", []cardreader.Event{added, empty}, true},
+		{"service restart, empty a moment, card back", []cardreader.Event{in, {Kind: cardreader.ServiceLost},
+			{Kind: cardreader.ReaderRemoved, Reader: "r"}, {Kind: cardreader.ServiceRestored}, added, empty, in}, false},
+		{"service restart, empty for good", []cardreader.Event{in, {Kind: cardreader.ServiceLost},
+			{Kind: cardreader.ReaderRemoved, Reader: "r"}, {Kind: cardreader.ServiceRestored}, added, empty}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -90,17 +99,24 @@ func TestGonePolicy(t *testing.T) {
 	in := cardreader.Event{Kind: cardreader.CardInserted, Reader: "r"}
 	lost, back := cardreader.Event{Kind: cardreader.ServiceLost}, cardreader.Event{Kind: cardreader.ServiceRestored}
 	readerGone := cardreader.Event{Kind: cardreader.ReaderRemoved, Reader: "r"}
+	added := cardreader.Event{Kind: cardreader.ReaderAdded, Reader: "r"}
+	empty := cardreader.Event{Kind: cardreader.ReaderEmpty, Reader: "r"}
 	for _, c := range []struct {
 		name   string
 		events []cardreader.Event
 		gone   bool
 	}{
-		{"empty reader", nil, true},
+		{"no such reader", nil, true},
+		{"empty reader", []cardreader.Event{added, empty}, true},
+		// The reader is there; its first report is slow: not gone on a guess.
+		{"reader slow to report", []cardreader.Event{added}, false},
 		{"card stays", []cardreader.Event{in}, false},
 		{"card taken", []cardreader.Event{in, {Kind: cardreader.CardRemoved, Reader: "r"}}, true},
 		{"reader unplugged", []cardreader.Event{in, readerGone}, true},
 		{"service restart, card back", []cardreader.Event{in, lost, readerGone, back, {Kind: cardreader.ReaderAdded, Reader: "r"}, in}, false},
 		{"service back without the card", []cardreader.Event{in, lost, readerGone, back}, true},
+		{"service restart, empty a moment, card back", []cardreader.Event{in, lost, readerGone, back, added, empty, in}, false},
+		{"service restart, empty for good", []cardreader.Event{in, lost, readerGone, back, added, empty}, true},
 		{"service lost for good", []cardreader.Event{in, lost, readerGone}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
