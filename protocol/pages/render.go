@@ -344,12 +344,19 @@ func (r *Renderer) notes(c *canvas, fs *faceSet, notes []string, left, right, to
 }
 
 // issuer draws the issuer line, right-aligned, with a seal impression
-// overlapping its end, and returns the y below it.
+// at its end, and returns the y below it.
 func (r *Renderer) issuer(c *canvas, fs *faceSet, s *Spec, left, right, top int) (int, error) {
 	sealSize := c.px(19)
 	base := top + fs.issuer.ascent + c.px(4)
 	iw := fs.issuer.measure(s.Issuer, 0)
-	x := right - sealSize*3/4 - iw // the seal overlaps the name's end
+	// The seal overlaps the end of the office holder's name, as on a
+	// certificate stamped by hand; an issuer line with the office alone
+	// ("…市長", no name) keeps it clear of the seal, so the title stays
+	// legible.
+	x := right - sealSize*3/4 - iw
+	if !strings.ContainsAny(strings.TrimSpace(s.Issuer), "　 ") {
+		x = right - sealSize - c.px(3) - iw
+	}
 	if x < left {
 		return 0, errorf(KindRender, "issuer line wider than the page")
 	}

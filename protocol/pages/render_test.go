@@ -189,3 +189,69 @@ func TestWrap(t *testing.T) {
 		t.Errorf("wrap with kinsoku = %q", lines)
 	}
 }
+
+// TestIssuerSealPlacement: the seal overlaps the end of the office
+// holder's name, as a hand stamp does; an issuer line with the office
+// alone keeps its last character (長) clear of the seal, so the title
+// stays legible.
+func TestIssuerSealPlacement(t *testing.T) {
+	for _, c := range []struct {
+		issuer  string
+		overlap bool
+	}{
+		{"神奈川県横浜市長　横浜　太郎", true},
+		{"神奈川県横浜市長", false},
+	} {
+		t.Run(c.issuer, func(t *testing.T) {
+			s := sampleSpec(300)
+			s.Issuer = c.issuer
+			img, err := renderer(t).Render(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frameX, y0, y1 := sealFrame(t, img)
+			// The text's darkest ink (the seal is drawn lighter) right of
+			// the frame's left edge, within the seal's rows.
+			textIn := false
+			for y := y0; y < y1 && !textIn; y++ {
+				for x := frameX; x < frameX+(y1-y0); x++ {
+					if img.GrayAt(x, y).Y < 40 {
+						textIn = true
+						break
+					}
+				}
+			}
+			if textIn != c.overlap {
+				t.Fatalf("issuer text inside the seal: %v, want %v", textIn, c.overlap)
+			}
+		})
+	}
+}
+
+// sealFrame finds the seal's outer frame on a rendered page: the
+// leftmost column holding a long vertical run of the seal's ink, and the
+// rows of that run.
+func sealFrame(t *testing.T, img *image.Gray) (x, y0, y1 int) {
+	t.Helper()
+	b := img.Bounds()
+	minRun := 300 * 15 / 25 // 15 mm of the 19 mm frame at 300 dpi
+	for x := b.Min.X; x < b.Max.X; x++ {
+		run := 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			if v := img.GrayAt(x, y).Y; v >= inkSeal-10 && v <= inkSeal+10 {
+				run++
+				if run >= minRun {
+					start, end := y-run+1, y
+					for end < b.Max.Y && img.GrayAt(x, end).Y <= inkSeal+10 && img.GrayAt(x, end).Y >= inkSeal-10 {
+						end++
+					}
+					return x, start, end
+				}
+				continue
+			}
+			run = 0
+		}
+	}
+	t.Fatal("no seal frame on the page")
+	return 0, 0, 0
+}
