@@ -21,6 +21,7 @@ import (
 	"kofu/terminal"
 	"kofu/terminal/localgov"
 	"kofu/terminal/payment"
+	"kofu/terminal/uikit"
 )
 
 // Municipality is a local government as the UI shows it: its 6-digit code,
@@ -364,9 +365,9 @@ func (c *Customer) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case c.extendOnKey(k):
 		// The countdown warned: the key gave the question its time
 		// again, and does nothing else.
-	case k.kind == keyRune && typing(c.cur):
+	case k.Kind == uikit.Rune && typing(c.cur):
 		c.cur.handle(k) // a search field: L and the card key are letters there
-	case c.langList.shown && k.kind != keyQuit:
+	case c.langList.shown && k.Kind != uikit.CtrlC:
 		if !dispatch(k, c.cardBindings()) {
 			c.langList.handle(k)
 		}
@@ -459,7 +460,7 @@ func (c *Customer) countdown() Text {
 // resident who presses a key to go on sees the screen again before a
 // key acts on it. It reports whether it took k.
 func (c *Customer) extendOnKey(k key) bool {
-	if c.card != nil && k.kind == keyRune && k.r == c.card.Key && !typing(c.cur) {
+	if c.card != nil && k.Key == uikit.R(c.card.Key) && !typing(c.cur) {
 		return false
 	}
 	if _, _, extendable := c.deadline(); !extendable || c.countdown().Empty() {

@@ -51,10 +51,23 @@ type ticker interface {
 	tick()
 }
 
+// The frame's largest size. On a larger screen (160×45) the frame keeps
+// this size in the middle of the screen rather than stretching its box
+// over it with the text in the top-left corner (issue 17, item 13): a
+// resident reading from half a metre finds the text where they look, in
+// lines no longer than about 47 full-width characters or 94 Latin
+// letters. 100×32, the kiosk's usual pane, is the largest frame: there
+// and on smaller screens (80×24) the frame fills the screen as before.
+const (
+	maxFrameWidth  = 100
+	maxFrameHeight = 32
+)
+
 // frame is the layout around every view: a title bar, the crumbs, the
-// view in a bordered box, and the keymap.
+// view in a bordered box, and the keymap, centered on the screen at most
+// maxFrameWidth×maxFrameHeight cells large.
 type frame struct {
-	root   *tview.Flex
+	root   *centered
 	header *tview.TextView
 	crumbs *tview.TextView
 	body   *tview.Pages
@@ -74,14 +87,33 @@ func newFrame() *frame {
 	}
 	f.header.SetBackgroundColor(tcell.ColorNavy)
 	f.body.SetBorder(true).SetTitleAlign(tview.AlignLeft).SetBorderPadding(0, 0, 1, 1)
-	f.root = tview.NewFlex().SetDirection(tview.FlexRow).
+	f.root = &centered{Flex: tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(f.header, 1, 0, false).
 		AddItem(f.crumbs, 1, 0, false).
 		AddItem(f.body, 0, 1, true).
 		AddItem(f.notice, 0, 0, false).
-		AddItem(f.keymap, 2, 0, false)
+		AddItem(f.keymap, 2, 0, false),
+		maxW: maxFrameWidth, maxH: maxFrameHeight}
 	return f
 }
+
+// centered is the frame's root: it lays the frame out in a rectangle of
+// at most maxW×maxH cells in the middle of the area tview gives it (the
+// whole screen); the cells around it stay blank.
+type centered struct {
+	*tview.Flex
+	maxW, maxH int
+}
+
+// SetRect places the frame in the middle of x, y, w, h.
+func (c *centered) SetRect(x, y, w, h int) {
+	cw, ch := min(w, c.maxW), min(h, c.maxH)
+	c.Flex.SetRect(x+(w-cw)/2, y+(h-ch)/2, cw, ch)
+}
+
+// width is the frame's width on the screen as last drawn (0: not yet
+// drawn).
+func (f *frame) width() int { return min(f.screenWidth, maxFrameWidth) }
 
 func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
 
@@ -100,12 +132,12 @@ func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 		// view's own padding; before the first draw the width is
 		// unknown and tview wraps (wrapText only drops the hang marks).
 		w := -1
-		if f.screenWidth > 0 {
-			w = f.screenWidth - 6
+		if f.width() > 0 {
+			w = f.width() - 6
 		}
 		tv.SetText(wrapText(tv.GetText(false), w))
 	}
-	f.keymap.SetText(keymap(l, hs, f.screenWidth-1))
+	f.keymap.SetText(keymap(l, hs, f.width()-1))
 	if notice.Empty() {
 		f.notice.SetText("")
 		f.root.ResizeItem(f.notice, 0, 0)
@@ -113,8 +145,8 @@ func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 		// The countdown and how to go on: one line, or two on a
 		// narrow screen, wrapped between phrases.
 		text := " " + tagError + esc(notice.In(l)) + tagOff
-		if f.screenWidth > 0 {
-			text = wrapText(text, f.screenWidth-1)
+		if f.width() > 0 {
+			text = wrapText(text, f.width()-1)
 		}
 		f.notice.SetText(text)
 		f.root.ResizeItem(f.notice, strings.Count(text, "\n")+1, 0)

@@ -93,11 +93,38 @@ func (h *harness) press(keys ...any) {
 			}
 		case tcell.Key:
 			h.sim.InjectKey(k, 0, tcell.ModNone)
+		case asking:
+			h.waitAsking(string(k))
+			continue
 		default:
 			h.t.Fatalf("key %T", k)
 		}
 		// The simulation screen drops events beyond 10 queued ones.
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// asking, among the keys pressed, waits until the named view is on
+// screen with a question open: a key pressed while one question gives
+// way to the next (the "please wait" between them) does nothing, on the
+// kiosk as in a test, so a test that presses on must wait.
+type asking string
+
+// waitAsking waits until view name is the current view and a question is
+// open.
+func (h *harness) waitAsking(name string) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // a deadline for polling: elapsed time only
+	for {
+		up := false
+		h.loop(func() { up = h.c.cur != nil && h.c.cur.name() == name && h.c.q != nil })
+		if up {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the %s screen never asked", name)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -6,94 +6,28 @@ import (
 	"kofu/terminal/uikit"
 )
 
-// keyKind is what a key means on an MFP-style panel.
-type keyKind int
-
-const (
-	keyNone  keyKind = iota
-	keyDigit         // 0–9
-	keyUp
-	keyDown
-	keyLeft
-	keyRight
-	keyEnter
-	keyBack  // Esc: back / cancel
-	keyErase // Backspace: erase one digit where there are digits, else back
-	keyRune  // any other printable key (upper-cased)
-	keyQuit  // Ctrl-C: only ever honoured on the idle screen
-)
-
-// key is a normalised key press.
-type key struct {
-	kind keyKind
-	r    rune // the digit or the upper-cased rune
-}
+// key is a key press as the panel reads it: the UI kit's key
+// (uikit.Read), with Space read as → (the step-right key of an MFP-style
+// panel). The views' key tables match it and their handlers read it.
+type key struct{ uikit.Key }
 
 // readKey reads a key press through the UI kit the technician UI shares
-// (uikit.Read) and says what it means on the panel: Space steps right,
-// Backspace erases, Ctrl-C quits only where honoured.
+// (uikit.Read); Space steps right. Ctrl-C is only ever honoured where a
+// table binds it (the idle screen's Quit key).
 func readKey(ev *tcell.EventKey) key {
 	k := uikit.Read(ev)
-	switch k.Kind {
-	case uikit.Up:
-		return key{kind: keyUp}
-	case uikit.Down:
-		return key{kind: keyDown}
-	case uikit.Left:
-		return key{kind: keyLeft}
-	case uikit.Right:
-		return key{kind: keyRight}
-	case uikit.Enter:
-		return key{kind: keyEnter}
-	case uikit.Esc:
-		return key{kind: keyBack}
-	case uikit.Backspace:
-		return key{kind: keyErase}
-	case uikit.CtrlC:
-		return key{kind: keyQuit}
-	case uikit.Rune:
-		if _, ok := k.Digit(); ok {
-			return key{kind: keyDigit, r: k.R}
-		}
-		if k.R == ' ' {
-			return key{kind: keyRight}
-		}
-		return key{kind: keyRune, r: k.R}
+	if k == uikit.R(' ') {
+		return key{uikit.K(uikit.Right)}
 	}
-	return key{kind: keyNone}
+	return key{k}
 }
 
-// ui is k as a binding's keys name it (uikit.Key): Space reads as →.
-func (k key) ui() uikit.Key {
-	switch k.kind {
-	case keyDigit, keyRune:
-		return uikit.R(k.r)
-	case keyUp:
-		return uikit.K(uikit.Up)
-	case keyDown:
-		return uikit.K(uikit.Down)
-	case keyLeft:
-		return uikit.K(uikit.Left)
-	case keyRight:
-		return uikit.K(uikit.Right)
-	case keyEnter:
-		return uikit.K(uikit.Enter)
-	case keyBack:
-		return uikit.K(uikit.Esc)
-	case keyErase:
-		return uikit.K(uikit.Backspace)
-	case keyQuit:
-		return uikit.K(uikit.CtrlC)
-	}
-	return uikit.Key{}
+// digit is the value of a digit key, for the handler of a binding of
+// uikit.Digits (0 for any other key).
+func (k key) digit() int {
+	d, _ := k.Digit()
+	return d
 }
-
-// back reports whether k means "back": Esc, or Backspace where nothing is
-// left to erase.
-func (k key) back() bool { return k.kind == keyBack || k.kind == keyErase }
-
-// digit returns the digit's value.
-func (k key) digit() int { return int(k.r - '0') }
 
 // binding is one row of a view's key table (uikit.Binding): its keys,
 // how the keymap names them, what they do in the resident's words, and
@@ -116,7 +50,7 @@ func hidden(act func(key), keys ...uikit.Key) binding {
 // dispatch carries out the binding of k in tables, the first match
 // first; false when no binding answers k (the key does nothing).
 func dispatch(k key, tables ...[]binding) bool {
-	b, ok := uikit.Lookup(k.ui(), tables...)
+	b, ok := uikit.Lookup(k.Key, tables...)
 	if ok && b.Act != nil {
 		b.Act(k)
 	}
@@ -139,7 +73,7 @@ func hintsOf(tables ...[]binding) []hint {
 // moveSel moves a selection of n rows one up (↑) or down (any other key),
 // round the ends.
 func moveSel(sel, n int, k key) int {
-	if k.kind == keyUp {
+	if k.Kind == uikit.Up {
 		return (sel + n - 1) % n
 	}
 	return (sel + 1) % n
@@ -169,7 +103,3 @@ func keymapEntries(l Locale, hs []hint) []string {
 func keymap(l Locale, hs []hint, width int) string {
 	return uikit.Wrap(keymapEntries(l, hs), keymapSep, width)
 }
-
-// hintBack is the keymap entry of Esc going back (the options screen,
-// not yet on a key table).
-func hintBack() hint { return hint{"Esc", T("戻る", "Back")} }

@@ -214,7 +214,7 @@ func (v *pickerView) bindings() []binding {
 		bs = append(bs, shown("←→", T("ページ", "Page"), func(k key) {
 			n := v.page()
 			switch rows := v.rows(); {
-			case k.kind == keyLeft:
+			case k.Kind == uikit.Left:
 				v.sel = max((v.sel/n-1)*n, 0)
 			case len(rows) > 0:
 				v.sel = min((v.sel/n+1)*n, len(rows)-1)
@@ -243,7 +243,7 @@ func (v *pickerView) bindings() []binding {
 	if v.browse {
 		bs = append(bs, hidden(func(k key) {
 			if len(v.query) < 12 {
-				v.query = append(v.query, k.r)
+				v.query = append(v.query, k.R)
 				v.sel = 0
 			}
 		}, uikit.AnyRune()))

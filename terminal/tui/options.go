@@ -7,6 +7,7 @@ import (
 	"github.com/rivo/tview"
 
 	"kofu/protocol"
+	"kofu/terminal/uikit"
 )
 
 // muniChoice is a municipality the request may go to, as offered to the
@@ -258,38 +259,59 @@ func optionLabel(o protocol.Option) Text {
 	return fromTable(o.JA, o.EN)
 }
 
-func (v *optionsView) hints(Locale) []hint {
-	return []hint{
-		{fmt.Sprintf("1-%d", max(v.rows(), 1)), T("項目を切り替え", "Change item")},
-		{"↑↓", T("移動", "Move")},
-		{"←→", T("変更", "Change")},
-		{"Enter", T("次へ", "Next")},
-		hintBack(),
+// bindings is the options screen's key table: a number picks its row
+// and changes it, ↑↓ move between the rows (where there is more than
+// one), ←→ (Space: →) change the row's value — on the municipality row
+// they open the picker —, Enter goes on, and Esc (or Backspace) goes back
+// to the documents.
+func (v *optionsView) bindings() []binding {
+	if v.done == nil {
+		return nil
 	}
+	n := v.rows()
+	digits := min(n, 9)
+	bs := []binding{
+		shown(digitsLabel(digits), T("項目を切り替え", "Change item"), func(k key) {
+			v.sel = k.digit() - 1
+			v.cycle(v.sel, 1)
+		}, uikit.Digits(1, digits)...),
+	}
+	if n > 1 {
+		// With a single row (the copies) there is nowhere to move.
+		bs = append(bs, shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, n, k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)))
+	}
+	return append(bs,
+		shown("←→", T("変更", "Change"), func(k key) {
+			if k.Kind == uikit.Left {
+				v.cycle(v.sel, -1)
+			} else {
+				v.cycle(v.sel, 1)
+			}
+		}, uikit.K(uikit.Left), uikit.K(uikit.Right)),
+		shown("Enter", T("次へ", "Next"), func(key) { v.next() }, uikit.K(uikit.Enter)),
+		shown("Esc", T("戻る", "Back"), func(key) { v.back() }, uikit.K(uikit.Esc), uikit.K(uikit.Backspace)),
+	)
 }
 
-func (v *optionsView) handle(k key) {
-	if v.done == nil {
-		return
+// digitsLabel is how the keymap names the number keys 1…n: "1-7", or
+// "1" for a single row.
+func digitsLabel(n int) string {
+	if n == 1 {
+		return "1"
 	}
+	return fmt.Sprintf("1-%d", n)
+}
+
+func (v *optionsView) hints(Locale) []hint { return hintsOf(v.bindings()) }
+
+// handle carries out k's binding. A key that acts answers the message on
+// screen (「請求先の市区町村を選んでください。」); a key that does nothing
+// leaves it.
+func (v *optionsView) handle(k key) {
+	msg := v.msg
 	v.msg = Text{}
-	n := v.rows()
-	switch {
-	case k.kind == keyUp:
-		v.sel = (v.sel + n - 1) % n
-	case k.kind == keyDown:
-		v.sel = (v.sel + 1) % n
-	case k.kind == keyLeft:
-		v.cycle(v.sel, -1)
-	case k.kind == keyRight:
-		v.cycle(v.sel, 1)
-	case k.kind == keyDigit && k.digit() >= 1 && k.digit() <= n:
-		v.sel = k.digit() - 1
-		v.cycle(v.sel, 1)
-	case k.kind == keyEnter:
-		v.next()
-	case k.back():
-		v.back()
+	if !dispatch(k, v.bindings()) {
+		v.msg = msg
 	}
 }
 

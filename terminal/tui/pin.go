@@ -117,7 +117,7 @@ func (v *pinView) bindings() []binding {
 	return append([]binding{
 		shown("0-9", T("入力", "Digit"), func(k key) {
 			if v.n < pinLen {
-				v.buf[v.n] = byte(k.r)
+				v.buf[v.n] = byte(k.R)
 				v.n++
 			}
 		}, uikit.Digits(0, 9)...),

@@ -22,13 +22,20 @@ func newProgress() *progressView { return &progressView{tv: newBody()} }
 
 func (v *progressView) name() string               { return "progress" }
 func (v *progressView) primitive() tview.Primitive { return v.tv }
-func (v *progressView) hints(Locale) []hint        { return nil }
-func (v *progressView) handle(key)                 {}
 func (v *progressView) tick()                      { v.spin++ }
 func (v *progressView) reset()                     { v.p, v.wait, v.spin = terminal.Progress{}, false, 0 }
 
 func (v *progressView) show(p terminal.Progress) { v.p, v.wait = p, false }
 func (v *progressView) pause()                   { v.wait = true }
+
+// bindings is the progress screen's key table, empty: while the session
+// reads the card, waits for the center or prints, nothing the resident
+// presses may change what it does (the card key and the language key,
+// which work here too, are the frame's).
+func (v *progressView) bindings() []binding { return nil }
+
+func (v *progressView) hints(Locale) []hint { return hintsOf(v.bindings()) }
+func (v *progressView) handle(k key)        { dispatch(k, v.bindings()) }
 
 func (v *progressView) step() step {
 	switch v.p.State {

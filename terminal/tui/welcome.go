@@ -42,7 +42,10 @@ func (v *welcomeView) title(l Locale) string {
 func (v *welcomeView) render(l Locale) {
 	var b strings.Builder
 	b.WriteString(tagTitle + esc(T("マイナンバーカードで、住民票の写しなどの証明書を取得できます。",
-		"Get official certificates, such as a certificate of residence, with your My Number card.").In(l)) + tagOff + "\n\n")
+		"Get official certificates, such as a certificate of residence, with your My Number card.").In(l)) + tagOff + "\n")
+	// Who may use the service, said before anyone places a card: the
+	// コンビニ交付 is for card holders aged 15 or over (J-LIS).
+	b.WriteString(esc(ageRule().In(l)) + "\n\n")
 	b.WriteString(tagWarn + esc(T("▶ マイナンバーカードをカード置き場に置いてください。",
 		"▶ Please place your My Number card on the card reader.").In(l)) + tagOff + "\n\n")
 	b.WriteString(esc(T("取得できる証明書：住民票の写し、住民票記載事項証明書、印鑑登録証明書、戸籍証明書、戸籍の附票の写し、所得・課税証明書（市区町村により異なります）",
@@ -50,15 +53,30 @@ func (v *welcomeView) render(l Locale) {
 	b.WriteString(esc(Tf("サービス提供時間：%s", "Service hours: %s", v.hours).In(l)) + "\n")
 	b.WriteString(esc(T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。",
 		"You need the 4-digit PIN of your card's authentication certificate.").In(l)) + "\n")
-	if others := v.otherLangs(l.Lang); others != "" {
+	others := v.otherLangs(l.Lang)
+	if others != "" {
 		// Each language in its own words: a resident finds theirs
 		// without reading the one on screen.
 		b.WriteString("\n[aqua::b]L[-:-:-] ▸ " + esc(others) + "\n")
 	}
 	if !v.note.Empty() {
-		b.WriteString("\n" + tagDim + "──────────" + tagOff + "\n" + esc(v.note.In(l)) + "\n")
+		// The rule sets the note apart, with no blank row after the
+		// languages: at 80×24 the welcome screen with the emulator's
+		// note has no row to spare.
+		if others == "" {
+			b.WriteString("\n")
+		}
+		b.WriteString(tagDim + "──────────" + tagOff + "\n" + esc(v.note.In(l)) + "\n")
 	}
 	v.tv.SetText(b.String())
+}
+
+// ageRule says who may use the service: holders of a My Number card
+// aged 15 or over, as the real コンビニ交付 service allows (issue 17: no
+// screen said so).
+func ageRule() Text {
+	return T("マイナンバーカードをお持ちの15歳以上の方がご利用いただけます。",
+		"For My Number card holders aged 15 or over.")
 }
 
 // otherLangs are the languages offered besides cur, in their own words.
