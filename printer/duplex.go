@@ -52,10 +52,15 @@ func checkFaces(pages []*protocol.VerifiedPage) error {
 
 // duplexReady says, without sending a job, whether the printer can print
 // a two-sided document: an IPP printer by its sides-supported (and a
-// back it takes as kofu sends it), a printer-class printer unless the
-// site's quirk says it has no duplex unit (PJL and PCL offer no standard
-// way to ask). A one-sided document needs nothing; a file target takes
-// anything.
+// back it takes as kofu sends it); a printer-class printer unless the
+// site's quirk says it has no duplex unit — the quirk overrides whatever
+// the printer says — or, on a bidirectional PJL printer, unless its
+// @PJL INFO CONFIG answer says so (DUPLEX=NOTINSTALLED; asked once,
+// pjlDuplexUnit). A PJL printer whose answer says nothing of a duplex
+// unit, is malformed, or does not come, and a printer that cannot be
+// asked (unidirectional, or no PJL), print two-sided jobs unless the
+// quirk says no-duplex, as before kofu asked. A one-sided document needs
+// nothing; a file target takes anything.
 func (p *Printer) duplexReady(ctx context.Context, c pjl.Count) error {
 	if !c.Duplex || p.isFile {
 		return nil
@@ -66,6 +71,12 @@ func (p *Printer) duplexReady(ctx context.Context, c pjl.Count) error {
 	if p.info.Quirks&QuirkNoDuplex != 0 {
 		return newError(KindNoDuplex, false, fmt.Sprintf("%s %s: the site's quirk says no-duplex; the document has %d sheets, %d faces",
 			p.id.Manufacturer, p.id.Model, c.Sheets, c.Faces), nil)
+	}
+	if p.plan.Path == PathPJLPCL && p.plan.Confirm {
+		if a := p.pjlDuplexUnit(ctx); a.unit == pjl.DuplexNotInstalled {
+			return newError(KindNoDuplex, false, fmt.Sprintf("%s %s says in @PJL INFO CONFIG %q: no duplex unit; the document has %d sheets, %d faces",
+				p.id.Manufacturer, p.id.Model, a.said, c.Sheets, c.Faces), nil)
+		}
 	}
 	return nil
 }

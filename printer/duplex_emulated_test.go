@@ -129,10 +129,11 @@ func TestDuplexCountNotAmbiguous(t *testing.T) {
 }
 
 // TestNoDuplexRefusedBeforeSending: a printer that cannot print both
-// sides — IPP sides-supported, or the site's no-duplex quirk on a PJL
-// printer — is refused by Prepare, Print and DuplexReady with
-// KindNoDuplex, and not a byte of the job is sent. A one-sided job
-// prints on it as before.
+// sides — IPP sides-supported, or a PJL printer's @PJL INFO CONFIG
+// (DUPLEX=NOTINSTALLED; the site's no-duplex quirk where the printer
+// cannot say it, TestPJLDuplexFromInfoConfig) — is refused by Prepare,
+// Print and DuplexReady with KindNoDuplex, and not a byte of the job is
+// sent. A one-sided job prints on it as before.
 func TestNoDuplexRefusedBeforeSending(t *testing.T) {
 	for _, spec := range []string{"no-duplex", "ipp,no-duplex"} {
 		t.Run(spec, func(t *testing.T) {
@@ -160,7 +161,8 @@ func TestNoDuplexRefusedBeforeSending(t *testing.T) {
 			if _, err := p.Print(testCtx(t), nil, pgs); !errors.Is(err, printer.ErrNoDuplex) || errors.Is(err, printer.ErrUnconfirmed) {
 				t.Errorf("Print = %v; want ErrNoDuplex, not sent", err)
 			}
-			// A PJL printer gets nothing; an IPP printer only the
+			// Print sends nothing more to a PJL printer (DuplexReady
+			// asked its INFO CONFIG, once); an IPP printer only the
 			// Get-Printer-Attributes that asked it (a few hundred bytes).
 			if n, _ := em.Received(); (cfg.Protocol != 4 && n != before) || n-before > 1024 || len(em.Pages()) != 0 {
 				t.Errorf("%d bytes, %d pages reached the printer", n-before, len(em.Pages()))

@@ -35,6 +35,13 @@ type Options struct {
 	// (default 1 s). Unsolicited USTATUS DEVICE reports end it as they
 	// arrive.
 	StatusInterval time.Duration
+	// QueryTimeout bounds a question asked of a PJL printer outside a
+	// job whose answer kofu can do without — @PJL INFO CONFIG, asked
+	// once before the first two-sided job: a printer that has not
+	// answered in this time is taken not to answer (default 3 s). A
+	// printer that answers the ECHO after the question but not the
+	// question is known not to answer at once.
+	QueryTimeout time.Duration
 	// Quirks added to the built-in quirk table when a USB interface is
 	// chosen (the site's [printer] quirks).
 	Quirks []QuirkRule
@@ -108,6 +115,13 @@ func (o *Options) statusInterval() time.Duration {
 	return time.Second
 }
 
+func (o *Options) queryTimeout() time.Duration {
+	if o.QueryTimeout > 0 {
+		return o.QueryTimeout
+	}
+	return 3 * time.Second
+}
+
 func (o *Options) waitClock() waitClock {
 	if o.clock != nil {
 		return o.clock
@@ -115,7 +129,8 @@ func (o *Options) waitClock() waitClock {
 	return realClock{}
 }
 
-// waitClock makes the timer and the ticker a confirmation wait runs on.
+// waitClock makes the timer and the ticker a confirmation wait runs on,
+// and the timer of a query outside a job (QueryTimeout).
 type waitClock interface {
 	// Timer fires once after d; stop releases it.
 	Timer(d time.Duration) (c <-chan time.Time, stop func())

@@ -81,6 +81,10 @@ type Printer struct {
 	// prepared are the pages Prepare last checked the ground pattern
 	// of; the next Print of exactly these pages need not check again.
 	prepared []*protocol.VerifiedPage
+	// config is what the printer's @PJL INFO CONFIG said of its duplex
+	// unit, asked once, the first time a two-sided job or the site's
+	// duplex check needs it (pjlDuplexUnit); nil until then.
+	config *configAnswer
 
 	mu sync.Mutex // one job (or status query) at a time
 }

@@ -168,6 +168,9 @@ func (e *Printer) command(br *bufio.Reader, st *engineState, line string) error 
 			}
 			e.answer(fmt.Sprintf("@PJL INFO STATUS\r\nCODE=%d\r\nDISPLAY=%q\r\nONLINE=%s\r\n\f", code, display(code), online))
 		}
+		if len(c.Words) > 0 && c.Words[0] == "CONFIG" && !sc.NoInfoConfig {
+			e.answer(infoConfig(sc))
+		}
 	case "JOB":
 		e.mu.Lock()
 		e.jobs = append(e.jobs, Job{Name: c.Options["NAME"]})
@@ -222,6 +225,30 @@ func (e *Printer) command(br *bufio.Reader, st *engineState, line string) error 
 		e.mu.Unlock()
 	}
 	return nil
+}
+
+// infoConfig is the printer's answer to @PJL INFO CONFIG, in the form
+// HP's PJL reference gives (features, each with its returned options on
+// tab-indented lines), the duplex unit as a feature with its value and
+// the values it may take (DUPLEX=INSTALLED [2 ENUMERATED], as Konica
+// Minolta's PJL says it; printer/pjl config.go cites both).
+func infoConfig(sc Scenario) string {
+	duplex := "INSTALLED"
+	if sc.NoDuplex {
+		duplex = "NOTINSTALLED"
+	}
+	if sc.BadInfoConfig {
+		return "@PJL INFO CONFIG\r\n\tINTRAY1 MP\r\nIN TRAYS [3 ENUMERATED]\r\n\tINTRAY1 MP\r\n" +
+			"DUPLEX=" + duplex + " [2 ENUMERATED]\r\n\tINSTALLED\r\n\f"
+	}
+	return "@PJL INFO CONFIG\r\n" +
+		"IN TRAYS [2 ENUMERATED]\r\n\tINTRAY1 MP\r\n\tINTRAY2 PC\r\n" +
+		"OUT TRAYS [1 ENUMERATED]\r\n\tNORMAL FACEDOWN\r\n" +
+		"PAPERS [3 ENUMERATED]\r\n\tA4\r\n\tB5\r\n\tLETTER\r\n" +
+		"LANGUAGES [1 ENUMERATED]\r\n\tPCL\r\n" +
+		"USTATUS [4 ENUMERATED]\r\n\tDEVICE\r\n\tJOB\r\n\tPAGE\r\n\tTIMED\r\n" +
+		"DUPLEX=" + duplex + " [2 ENUMERATED]\r\n\tINSTALLED\r\n\tNOTINSTALLED\r\n" +
+		"MEMORY=134217728\r\nDISPLAY LINES=4\r\nDISPLAY CHARACTER SIZE=20\r\n\f"
 }
 
 func display(code int) string {

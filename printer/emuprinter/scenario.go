@@ -33,13 +33,22 @@ type Scenario struct {
 	// SheetsAsImpressions: an IPP printer that reports sheets as
 	// job-impressions-completed (a wrong count kofu must not accept).
 	SheetsAsImpressions bool
+	// NoInfoConfig: the printer ignores @PJL INFO CONFIG, as many PJL
+	// printers do (it answers the ECHO after it). By default it answers
+	// with its trays, papers, languages and DUPLEX=INSTALLED, or
+	// DUPLEX=NOTINSTALLED with NoDuplex.
+	NoInfoConfig bool
+	// BadInfoConfig: the printer's INFO CONFIG answer is malformed (a
+	// feature announces more options than follow, and a returned option
+	// stands before any feature), though it names its duplex unit.
+	BadInfoConfig bool
 }
 
 // ParseScenario parses comma-separated scenario names: paper-out@K,
 // jam@K, no-end, result=VALUE (e.g. result=HOST_CANCELED), no-result,
 // short=N, interleave, no-echo, no-ustatus, no-info, unplug@BYTES,
 // truncate-id@N, page-time=DUR, pages-sheets (PJL PAGES counts sheets),
-// no-duplex, ipp-sheets-as-impressions.
+// no-duplex, ipp-sheets-as-impressions, no-info-config, bad-info-config.
 func ParseScenario(s string) (Scenario, error) {
 	var sc Scenario
 	for _, f := range strings.Split(s, ",") {
@@ -97,6 +106,10 @@ func ParseScenario(s string) (Scenario, error) {
 			sc.NoDuplex = true
 		case "ipp-sheets-as-impressions":
 			sc.SheetsAsImpressions = true
+		case "no-info-config":
+			sc.NoInfoConfig = true
+		case "bad-info-config":
+			sc.BadInfoConfig = true
 		default:
 			return Scenario{}, fmt.Errorf("unknown emulator scenario %q", f)
 		}

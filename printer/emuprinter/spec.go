@@ -11,13 +11,16 @@ import (
 // errors.
 const OptionsSyntax = "ipp (an IPP-over-USB printer), unidir (a unidirectional one), and the scenarios " +
 	"paper-out@K, jam@K, no-end, result=VALUE, no-result, short=N, interleave, no-echo, no-ustatus, no-info, unplug@BYTES, truncate-id@N, page-time=DUR, " +
-	"pages-sheets (PJL PAGES counts sheets; the site's pjl-pages-counts-sheets quirk with it), no-duplex (no duplex unit; the site's no-duplex quirk with it), ipp-sheets-as-impressions"
+	"pages-sheets (PJL PAGES counts sheets; the site's pjl-pages-counts-sheets quirk with it), no-duplex (no duplex unit, which the printer says in " +
+	"@PJL INFO CONFIG or IPP sides-supported; the site's no-duplex quirk with it where the printer cannot say it: unidir, no-info-config, bad-info-config), " +
+	"ipp-sheets-as-impressions, no-info-config (the printer ignores @PJL INFO CONFIG), bad-info-config (its answer is malformed)"
 
 // ParseConfig reads an emulator SPEC's options (what follows
 // "emulator:"), comma-separated: ipp (an IPP-over-USB printer, 7/1/4),
-// unidir (7/1/1), and the scenario names of ParseScenario. pages-sheets
-// and no-duplex also set the quirks a site would configure for such a
-// printer (Config.Quirks); a Config built by hand can leave them out.
+// unidir (7/1/1), and the scenario names of ParseScenario. pages-sheets,
+// and no-duplex on a printer that cannot say it has no duplex unit, also
+// set the quirks a site would configure for such a printer
+// (Config.Quirks); a Config built by hand can leave them out.
 func ParseConfig(options string) (Config, error) {
 	var cfg Config
 	var rest []string
@@ -42,14 +45,16 @@ func ParseConfig(options string) (Config, error) {
 		return Config{}, fmt.Errorf("emulator options %q: %w (options: %s)", options, err, OptionsSyntax)
 	}
 	cfg.Scenario = sc
-	// A printer-class printer cannot say how its PJL counts or that it
-	// has no duplex unit: the site says so in its quirks ([printer]
-	// quirks), which the emulated printer reports as a USB link reports
-	// the rules that matched it.
+	// A printer-class printer cannot say how its PJL counts: the site
+	// says so in its quirks ([printer] quirks), which the emulated
+	// printer reports as a USB link reports the rules that matched it.
+	// That it has no duplex unit a bidirectional PJL printer says in its
+	// @PJL INFO CONFIG answer; one that cannot be asked, or does not
+	// answer, or answers garbage, needs the site's quirk.
 	if sc.PagesCountSheets {
 		cfg.Quirks |= printer.QuirkPagesCountSheets
 	}
-	if sc.NoDuplex && cfg.Protocol != protoIPPUSB {
+	if sc.NoDuplex && cfg.Protocol != protoIPPUSB && (cfg.Protocol == protoUnidir || sc.NoInfoConfig || sc.BadInfoConfig) {
 		cfg.Quirks |= printer.QuirkNoDuplex
 	}
 	return cfg, nil

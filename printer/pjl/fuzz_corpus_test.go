@@ -25,4 +25,20 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	if err := c.Write("."); err != nil {
 		t.Fatal(err)
 	}
+	// FuzzParseConfig: INFO CONFIG answers as printers give them (HP's
+	// reference sample, the magicolor form, bare DUPLEX lines, the
+	// emulated printer's) and malformed ones.
+	cc := fuzzcorpus.New("FuzzParseConfig")
+	for name, body := range map[string]string{
+		"hp-laserjet4": configHP4, "magicolor-installed": configKM("INSTALLED"), "magicolor-notinstalled": configKM("NOTINSTALLED"),
+		"bare-duplex": "IN TRAYS [1 ENUMERATED]\n\tINTRAY1 MP\nDUPLEX\nMEMORY=1\n", "duplex-unit": "DUPLEX UNIT\n",
+		"setting-not-unit": "DUPLEX=OFF [2 ENUMERATED]\n\tOFF\n\tON\n", "disagree": "DUPLEX UNIT\nDUPLEX=NOTINSTALLED\n",
+		"count-short": "IN TRAYS [3 ENUMERATED]\n\tA\nDUPLEX=NOTINSTALLED\n", "option-first": "\tINTRAY1 MP\nDUPLEX\n",
+		"range": "TIMED=0 [2 RANGE]\r\n\t5\r\n\t300\r\n",
+	} {
+		cc.Add(name, body)
+	}
+	if err := cc.Write("."); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -123,7 +123,11 @@ func TestParser(t *testing.T) {
 	}{
 		{"echo", echoMsg, []Message{{Kind: KindEcho, Text: testJob.Echo}}},
 		{"info status", readyMsg, []Message{{Kind: KindInfo, Category: "STATUS",
-			Fields: map[string]string{"CODE": "10001", "DISPLAY": "READY", "ONLINE": "TRUE"}}}},
+			Fields: map[string]string{"CODE": "10001", "DISPLAY": "READY", "ONLINE": "TRUE"},
+			Body:   "CODE=10001\nDISPLAY=\"READY\"\nONLINE=TRUE\n"}}},
+		{"info config", "@PJL INFO CONFIG\r\nIN TRAYS [1 ENUMERATED]\r\n\tINTRAY1 MP\r\nDUPLEX\r\n\f",
+			[]Message{{Kind: KindInfo, Category: "CONFIG", Words: []string{"IN TRAYS [1 ENUMERATED]", "INTRAY1 MP", "DUPLEX"},
+				Body: "IN TRAYS [1 ENUMERATED]\n\tINTRAY1 MP\nDUPLEX\n"}}},
 		{"job end", endMsg, []Message{{Kind: KindUStatus, Category: "JOB", Words: []string{"END"},
 			Fields: map[string]string{"NAME": testJob.Name, "PAGES": "2", "RESULT": "OK"}}}},
 		{"page", "@PJL USTATUS PAGE\r\n3\r\n\f", []Message{{Kind: KindUStatus, Category: "PAGE", Words: []string{"3"}}}},

@@ -24,6 +24,12 @@ type Message struct {
 	Text     string            // ECHO text
 	Words    []string          // bare lines, upper case: START, END, page numbers
 	Fields   map[string]string // KEY=VALUE lines, keys upper case, quotes removed
+	// Body is, for a solicited INFO answer, the lines after the first as
+	// the printer sent them (CR removed, LF ends kept, nothing trimmed):
+	// an INFO CONFIG answer's structure — features, and the tab-indented
+	// options that belong to each — is in the layout that Words and
+	// Fields do not keep (ParseConfig reads it). Empty for other kinds.
+	Body string
 }
 
 // Field returns a field's value.
@@ -132,6 +138,9 @@ func parseMessage(b []byte) (Message, bool) {
 		if (m.Kind == KindInfo || m.Kind == KindUStatus) && len(head) >= 3 {
 			m.Category = strings.ToUpper(head[2])
 		}
+	}
+	if m.Kind == KindInfo {
+		m.Body = strings.Join(lines[1:], "\n")
 	}
 	for _, l := range lines[1:] {
 		l = strings.TrimSpace(l)

@@ -86,22 +86,7 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 		}
 	}()
 	pages, ended := 0, 0
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errc:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		case <-tick.C:
-		}
-		if err := mirror(); err != nil {
-			return err
-		}
+	report := func() {
 		for _, p := range em.Pages()[pages:] {
 			pages++
 			fmt.Fprint(out, faceReport(pages, p))
@@ -115,6 +100,31 @@ func RunGadget(ctx context.Context, dev io.ReadWriter, setStatus func(printer.Po
 			n, sum := em.Received()
 			fmt.Fprintf(out, Marker+"gadget job %d ended pages=%d sheets=%d duplex=%v result=%s bytes=%d sha256=%x\n", ended, j.Pages, j.Sheets, j.Duplex, j.Result, n, sum)
 		}
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			// Stopped (the guest's init, once the host is done): what the
+			// engine printed but was not reported yet is reported now —
+			// decoding a 600 dpi face's symbol under an emulated CPU
+			// takes a while, and a line lost here is a face missing
+			// from the verdict.
+			report()
+			return nil
+		case err := <-errc:
+			if ctx.Err() != nil {
+				report()
+				return nil
+			}
+			return err
+		case <-tick.C:
+		}
+		if err := mirror(); err != nil {
+			return err
+		}
+		report()
 		if err := em.Err(); err != nil {
 			return err
 		}

@@ -31,6 +31,10 @@ type HostConfig struct {
 	Want     Expected
 	Printer  printer.Options
 	PauseJob time.Duration // pause after the confirmed job, so the gadget reports it alone
+	// Faces gives the two-sided job's faces at DuplexDPI, in print order
+	// (LoadDuplexJob): the verified faces of a real session with the
+	// ground pattern composited, which the host prints as they are.
+	Faces func() ([]*image.Gray, error)
 }
 
 // Marker is the prefix of every verdict line on the guest's console.
@@ -144,15 +148,20 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 	fmt.Fprintf(out, Marker+"host page 1 bitmap=%s\n", BitmapSum(pdl.ToBitmap(page)))
 	time.Sleep(cfg.PauseJob)
 
-	// A two-sided job of three sheets: duplex on the wire, six faces
-	// decoded at the far end, each carrying its own symbol, confirmed as
-	// 6 faces (the gadget's PJL counts faces, as HP's).
-	faces, err := DuplexFaces()
-	var duplex []*protocol.VerifiedPage
-	if err == nil {
-		duplex, err = protocol.TechnicianTestSheets(300, faces...)
-	}
+	// The two-sided job: a real session's faces (the build machine ran
+	// it against the emulated center and composited the ground pattern
+	// as its print path does), printed through the printer code — PJL
+	// DUPLEX, PCL 5 sides, USTATUS confirmation — as technician sheets:
+	// the guest has no center to verify them against. Duplex on the
+	// wire, each face decoded at the far end with its own symbol,
+	// confirmed as 6 faces on 3 sheets (the gadget's PJL counts faces,
+	// as HP's).
 	t0 = time.Now()
+	duplex, err := duplexSheets(cfg.Faces)
+	check("duplex-faces", err == nil, "%d faces at %d dpi, loaded in %v: %v", len(duplex), DuplexDPI,
+		time.Since(t0).Round(time.Millisecond), err)
+	t0 = time.Now()
+	n = 0
 	if err == nil {
 		n, err = p.Print(ctx, nil, duplex)
 	}
@@ -161,9 +170,9 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 		time.Since(t0).Round(time.Millisecond), err)
 	// Bytes and SHA-256 since the printer started, as the gadget counts.
 	fmt.Fprintf(out, Marker+"host job 2 bytes=%d sha256=%s\n", sentD, sumD)
-	for i, f := range faces {
-		fmt.Fprintf(out, Marker+"host page %d bitmap=%s side=%s qr=%s\n", i+2, BitmapSum(pdl.ToBitmap(f)),
-			map[bool]string{false: "front", true: "back"}[i%2 == 1], FaceText(i+1))
+	for i, pg := range duplex {
+		fmt.Fprintf(out, Marker+"host page %d bitmap=%s side=%s\n", i+2, BitmapSum(pg.Bitmap()),
+			map[bool]string{false: "front", true: "back"}[pg.Back()])
 	}
 	sent = sentD
 	time.Sleep(cfg.PauseJob)
@@ -199,6 +208,22 @@ func RunHost(ctx context.Context, cfg HostConfig, out io.Writer) bool {
 		check("usblp-reattached", after == "usblp", "driver after close %q", after)
 	}
 	return ok
+}
+
+// duplexSheets makes the two-sided job's pages from the faces faces
+// gives: 2 × DuplexSheets of them at DuplexDPI, as technician sheets.
+func duplexSheets(faces func() ([]*image.Gray, error)) ([]*protocol.VerifiedPage, error) {
+	if faces == nil {
+		return nil, errors.New("HostConfig.Faces is not set")
+	}
+	imgs, err := faces()
+	if err != nil {
+		return nil, err
+	}
+	if len(imgs) != 2*DuplexSheets {
+		return nil, fmt.Errorf("%d faces, want %d", len(imgs), 2*DuplexSheets)
+	}
+	return protocol.TechnicianTestSheets(DuplexDPI, imgs...)
 }
 
 func planOf(p *printer.Printer) any {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"sync"
 	"testing"
 	"time"
@@ -92,8 +93,11 @@ func (g gadgetDev) Write(p []byte) (int, error) {
 
 // TestHostGadgetLoop runs the guest's two programs' logic against each
 // other over the software wire: the qemu run's checks and its verdict
-// parser, without a kernel.
+// parser, without a kernel, on the same two-sided job — a real session's
+// faces (centerJob), written and loaded as the guest loads them.
 func TestHostGadgetLoop(t *testing.T) {
+	job := t.TempDir()
+	want := centerJob(t, job)
 	w := newWire(GadgetPNP)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -114,6 +118,7 @@ func TestHostGadgetLoop(t *testing.T) {
 		Want:     WantGadget(),
 		Printer:  GuestOptions(),
 		PauseJob: 100 * time.Millisecond,
+		Faces:    func() ([]*image.Gray, error) { return LoadDuplexJob(job) },
 	}, &log)
 	time.Sleep(50 * time.Millisecond)
 	gcancel()
@@ -121,7 +126,7 @@ func TestHostGadgetLoop(t *testing.T) {
 		t.Errorf("gadget: %v", err)
 	}
 	t.Log(log.String())
-	summary, err := Verdict(log.String())
+	summary, err := Verdict(log.String(), want)
 	if err != nil || !ok {
 		t.Fatalf("verdict: %v (host ok %v)", err, ok)
 	}

@@ -11,9 +11,13 @@ import (
 // checks them: every host check passed, the host's result is PASS, the
 // bytes of the confirmed job arrived at the gadget intact (same length and
 // SHA-256 on both sides), the page the gadget decoded is the page the host
-// rendered, and the gadget reported paper out. It returns a summary of
-// the checks.
-func Verdict(log string) ([]string, error) {
+// rendered, the two-sided job was confirmed as its faces on its sheets,
+// duplex, and the gadget reported paper out. The two-sided job's faces
+// are checked against want, what the build machine established from its
+// session, not against what the guest says: each face the gadget decoded
+// has want's bitmap (and so does the face the host loaded), side and
+// KOFU symbol text. It returns a summary of the checks.
+func Verdict(log string, want []Face) ([]string, error) {
 	var summary, fails []string
 	kv := map[string]string{}
 	result := ""
@@ -63,18 +67,30 @@ func Verdict(log string) ([]string, error) {
 	}
 	same("job 2 (two-sided) length, cumulative", "host job 2 bytes", "gadget job 2 bytes")
 	same("job 2 (two-sided) SHA-256, cumulative", "host job 2 sha256", "gadget job 2 sha256")
-	faces := 2 * DuplexSheets
-	if g := "gadget job 2 "; kv[g+"result"] != "OK" || kv[g+"pages"] != fmt.Sprint(faces) ||
-		kv[g+"sheets"] != fmt.Sprint(DuplexSheets) || kv[g+"duplex"] != "true" {
-		fails = append(fails, fmt.Sprintf("gadget job 2: pages %q sheets %q duplex %q result %q; want %d faces on %d sheets, duplex, OK",
-			kv[g+"pages"], kv[g+"sheets"], kv[g+"duplex"], kv[g+"result"], faces, DuplexSheets))
-	} else {
-		summary = append(summary, fmt.Sprintf("job 2: %d faces on %d sheets, duplex, confirmed", faces, DuplexSheets))
+	faces, sheets := len(want), len(want)/2
+	if faces == 0 || faces%2 != 0 {
+		fails = append(fails, fmt.Sprintf("%d faces expected: not a two-sided job", faces))
 	}
-	for n := 2; n < 2+faces; n++ {
-		for _, k := range []string{"bitmap", "side", "qr"} {
-			same(fmt.Sprintf("page %d %s", n, k), fmt.Sprintf("host page %d %s", n, k), fmt.Sprintf("gadget page %d %s", n, k))
+	if g := "gadget job 2 "; kv[g+"result"] != "OK" || kv[g+"pages"] != fmt.Sprint(faces) ||
+		kv[g+"sheets"] != fmt.Sprint(sheets) || kv[g+"duplex"] != "true" {
+		fails = append(fails, fmt.Sprintf("gadget job 2: pages %q sheets %q duplex %q result %q; want %d faces on %d sheets, duplex, OK",
+			kv[g+"pages"], kv[g+"sheets"], kv[g+"duplex"], kv[g+"result"], faces, sheets))
+	} else {
+		summary = append(summary, fmt.Sprintf("job 2: %d faces on %d sheets, duplex, confirmed", faces, sheets))
+	}
+	is := func(what, key, v string) {
+		if got := kv[key]; v == "" || got != v {
+			fails = append(fails, fmt.Sprintf("%s: %s %q, want %q", what, key, got, v))
+			return
 		}
+		summary = append(summary, fmt.Sprintf("%s: %s", what, v))
+	}
+	for i, f := range want {
+		n := i + 2 // the printer's pages since it started: job 1 had one
+		is(fmt.Sprintf("face %d loaded by the host", i+1), fmt.Sprintf("host page %d bitmap", n), f.Bitmap)
+		is(fmt.Sprintf("face %d bitmap at the gadget", i+1), fmt.Sprintf("gadget page %d bitmap", n), f.Bitmap)
+		is(fmt.Sprintf("face %d side", i+1), fmt.Sprintf("gadget page %d side", n), f.Side)
+		is(fmt.Sprintf("face %d symbol", i+1), fmt.Sprintf("gadget page %d qr", n), f.QR)
 	}
 	if kv["gadget status 0x30"] != "seen" {
 		fails = append(fails, "the gadget never reported paper out (status 0x30)")

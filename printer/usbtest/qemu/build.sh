@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the kernel and initramfs of kofu's USB printer test:
-#   qemu/build.sh OUTDIR
-# writes OUTDIR/vmlinuz and OUTDIR/initrd.gz. The guest runs Debian's own
+#   qemu/build.sh OUTDIR JOBDIR
+# writes OUTDIR/vmlinuz and OUTDIR/initrd.gz. JOBDIR holds the two-sided
+# job's faces (face-1.png …, written by the test from a real session on
+# the build machine); they go to /job in the initramfs, where the host
+# side prints them. The guest runs Debian's own
 # kernel with dummy_hcd (a loopback USB host and device controller),
 # usb_f_printer (the printer gadget) and usblp, the static gadget-side
 # program (cmd/usbgadget) and the host-side program (cmd/usbhost, cgo +
@@ -14,7 +17,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(cd "$HERE/../../.." && pwd)
-OUT=${1:?usage: build.sh OUTDIR}
+OUT=${1:?usage: build.sh OUTDIR JOBDIR}
+JOB=${2:?usage: build.sh OUTDIR JOBDIR}
+ls "$JOB"/face-*.png >/dev/null || { echo "build.sh: no faces (face-N.png) in $JOB" >&2; exit 1; }
 CACHE=${KOFU_USBTEST_CACHE:-$HERE/../.cache}
 mkdir -p "$OUT" "$CACHE"
 OUT=$(cd "$OUT" && pwd)
@@ -71,6 +76,8 @@ for lib in $(ldd "$R/bin/usbhost" | awk '/=>/ {print $3} /ld-linux/ {print $1}')
   mkdir -p "$R$(dirname "$lib")"
   cp -L "$lib" "$R$lib"
 done
+mkdir -p "$R/job"
+cp "$JOB"/face-*.png "$R/job/"
 cp "$HERE/init" "$R/init"
 chmod 755 "$R/init" "$R/bin/usbhost" "$R/bin/usbgadget"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.gz"

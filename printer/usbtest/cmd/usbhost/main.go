@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,8 @@ import (
 )
 
 func main() {
+	job := flag.String("job", usbtest.GuestJobDir, "directory holding the two-sided job's faces (face-1.png …)")
+	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	ok := usbtest.RunHost(ctx, usbtest.HostConfig{
@@ -31,6 +35,7 @@ func main() {
 		Want:     usbtest.WantGadget(),
 		Printer:  usbtest.GuestOptions(),
 		PauseJob: 500 * time.Millisecond,
+		Faces:    func() ([]*image.Gray, error) { return usbtest.LoadDuplexJob(*job) },
 	}, os.Stdout)
 	if !ok {
 		os.Exit(1)
