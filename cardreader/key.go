@@ -362,6 +362,48 @@ func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.Signer
 	return checkSignature(k.pub, in, data)
 }
 
+// SignKeep is SignContext that keeps the card for one more signature:
+// after this one the key stays unlocked, the card held exclusively with
+// its PIN verified, until the next Sign or SignContext (which signs and
+// releases as always), Close, or hold passing (then it logs out and
+// releases the card; 0 or less: Options.KeyHold). The household list
+// query of 世帯の一部 is signed with it, and the request that names the
+// members chosen from the list afterwards, with the PIN entered once. A
+// failed signature releases the card at once, as SignContext does.
+func (k *Key) SignKeep(ctx context.Context, digest []byte, opts crypto.SignerOpts, hold time.Duration) ([]byte, error) {
+	in, err := signInput(k.profile, digest, opts)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.done {
+		return nil, ErrKeyReleased
+	}
+	if !k.timer.Stop() {
+		// The hold has just run out: its Close waits for this lock.
+		k.releaseLocked()
+		return nil, ErrKeyReleased
+	}
+	data, sw, err := k.c.exchange(ctx, sign(k.profile.Sign, in))
+	if err == nil && sw != SWOK {
+		err = &StatusError{Op: "sign", SW: sw}
+	}
+	var sig []byte
+	if err == nil {
+		sig, err = checkSignature(k.pub, in, data)
+	}
+	if err != nil {
+		k.releaseLocked()
+		return nil, err
+	}
+	if hold <= 0 {
+		hold = k.c.hold
+	}
+	k.timer.Reset(hold)
+	return sig, nil
+}
+
 // checkSignature verifies the card's answer to the sign command over in
 // against the certificate's key and returns the signature as
 // crypto.Signer returns it: the RSA signature as it is, an ECDSA one

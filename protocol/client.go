@@ -395,6 +395,36 @@ func (c *Client) Submit(ctx context.Context, s *Sent) ([]byte, error) {
 	return nil, last
 }
 
+// Household sends the household query bytes (POST /v1/household) and
+// returns the compact household list, within the request's stage
+// deadline. Like Submit it re-sends the very same bytes after a transport
+// error (the center answers the same list for the same bytes), never a
+// new query. An answer that is no list is refused at StageHousehold.
+func (c *Client) Household(ctx context.Context, s *SentQuery) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.t.Request)
+	defer cancel()
+	var last error
+	for i := 0; i < c.maxSends; i++ {
+		a, err := c.do(ctx, "household", http.MethodPost, c.endpoint("v1", "household"), MediaJOSE, s.compact, MaxHouseholdJWS)
+		if err == nil {
+			if a.status != http.StatusCreated || a.ctype != MediaJOSE {
+				clear(a.body)
+				return nil, unexpected(StageHousehold, "household", a, http.StatusCreated, MediaJOSE)
+			}
+			return a.body, nil
+		}
+		err = centerFault(StageHousehold, err)
+		last = err
+		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		if err := sleepCtx(ctx, c.backoff(i)); err != nil {
+			break
+		}
+	}
+	return nil, last
+}
+
 // backoff is the wait before re-send i+1: PollMin doubled i times, at
 // most PollMax. Doubled step by step, not shifted: a fetch retried until
 // its deadline counts far past the 63 doublings an int64 holds.

@@ -63,7 +63,10 @@ func yesNo() []string { return []string{"omit", "include"} }
 // docTable is THE table of document types and their options (DESIGN §3.1).
 // It is built fresh by DocTypes so callers can never mutate shared state.
 func docTable() []DocInfo {
-	scope := Option{Key: "scope", JA: "記載範囲", EN: "Who is listed", Values: []string{"self", "household"}}
+	// ScopeMembers (世帯の一部) names the members chosen from the
+	// household list the center released after the PIN (household.go;
+	// doc.members carries the choice).
+	scope := Option{Key: "scope", JA: "記載範囲", EN: "Who is listed", Values: []string{"self", "household", ScopeMembers}}
 	// The items of a foreign resident's record (住基法 30条の45): 国籍・地域,
 	// the 区分 (中長期在留者, 特別永住者 …), for a 中長期在留者 the 在留資格,
 	// 在留期間 and its 満了日, and the date the person became a resident;
@@ -115,12 +118,15 @@ func LookupDoc(t DocType) (DocInfo, bool) {
 }
 
 // DocSpec is the document a request asks for: type, options, copies and,
-// for a two-sided document, sides (faces.go; absent: one-sided).
+// for a two-sided document, sides (faces.go; absent: one-sided); for
+// scope "members" (世帯の一部), the household members chosen (household.go;
+// absent otherwise, so a request without them is what it was before).
 type DocSpec struct {
-	Type   DocType           `json:"type"`
-	Opts   map[string]string `json:"opts"`
-	Copies int               `json:"copies"`
-	Sides  Sides             `json:"sides,omitempty"`
+	Type    DocType           `json:"type"`
+	Opts    map[string]string `json:"opts"`
+	Copies  int               `json:"copies"`
+	Sides   Sides             `json:"sides,omitempty"`
+	Members *MemberChoice     `json:"members,omitempty"`
 }
 
 // NewDocSpec returns a spec for t with every option at its default and one
@@ -141,8 +147,21 @@ func NewDocSpec(t DocType) (DocSpec, error) {
 
 // Validate checks the spec against the document table: a known type, every
 // option of that type present with an allowed value (an optional one may
-// be absent), no other option, and 1 ≤ copies ≤ MaxCopies.
+// be absent), no other option, and 1 ≤ copies ≤ MaxCopies; then the
+// members: present exactly when scope is "members", well formed, no token
+// twice (ErrMemberTwice). A spec whose only fault is that its members are
+// not chosen yet fails with ErrMembersNotChosen, checked last: the
+// session validates an order before the PIN, and the members are chosen
+// after it.
 func (d DocSpec) Validate() error {
+	if err := d.validateOptions(); err != nil {
+		return err
+	}
+	return d.validateMembers()
+}
+
+// validateOptions is Validate without the members.
+func (d DocSpec) validateOptions() error {
 	info, ok := LookupDoc(d.Type)
 	if !ok {
 		return fmt.Errorf("unknown document type %q", d.Type)
@@ -176,7 +195,8 @@ func (d DocSpec) Validate() error {
 // Equal reports whether two specs ask for the same document: an optional
 // option absent from one and at its default in the other is the same.
 func (d DocSpec) Equal(o DocSpec) bool {
-	return d.Type == o.Type && d.Copies == o.Copies && d.Sides == o.Sides && maps.Equal(d.choices(), o.choices())
+	return d.Type == o.Type && d.Copies == o.Copies && d.Sides == o.Sides && maps.Equal(d.choices(), o.choices()) &&
+		d.Members.Equal(o.Members)
 }
 
 // Opt returns the value of option key: the value sent, or the default
@@ -218,6 +238,10 @@ func (d DocSpec) String() string {
 	s := string(d.Type)
 	for _, k := range slices.Sorted(maps.Keys(d.Opts)) {
 		s += " " + k + "=" + d.Opts[k]
+	}
+	if d.Members != nil {
+		// How many, never which: tokens stay out of logs.
+		s += " members=" + strconv.Itoa(len(d.Members.Tokens))
 	}
 	s += " ×" + strconv.Itoa(d.Copies)
 	if d.Sides != "" {

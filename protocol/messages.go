@@ -88,6 +88,12 @@ type Envelope struct {
 	Pages   []PageRef `json:"pages"`
 	IAT     int64     `json:"iat"`
 	EXP     int64     `json:"exp"`
+	// Listed, on a document of household members chosen individually
+	// (doc.members), names the members the issuer rendered, by their
+	// tokens, in the order printed; absent on every other document
+	// (household.go). The kiosk checks it against its own choice, as the
+	// page's QR symbol cannot say who is printed.
+	Listed []Bytes `json:"listed,omitempty"`
 }
 
 // Result is the outcome of a session as reported to the center (§3.3).
@@ -254,6 +260,9 @@ func (e *Envelope) Validate() error {
 	if err := e.validateFaceFields(); err != nil {
 		return err
 	}
+	if err := validateTokens("listed", e.Listed, 0, false); err != nil {
+		return err
+	}
 	return e.Doc.Validate()
 }
 
@@ -278,11 +287,13 @@ func (o *Outcome) Validate() error {
 	return nil
 }
 
-// Clone returns a deep copy: the options map is the copy's own.
+// Clone returns a deep copy: the options map and the members chosen are
+// the copy's own.
 func (d DocSpec) Clone() DocSpec {
 	if d.Opts != nil {
 		d.Opts = maps.Clone(d.Opts)
 	}
+	d.Members = d.Members.Clone()
 	return d
 }
 
@@ -302,6 +313,7 @@ func (t Ticket) Clone() Ticket {
 func (e Envelope) Clone() Envelope {
 	e.TID, e.RID, e.Binding, e.Subject = bytes.Clone(e.TID), bytes.Clone(e.RID), bytes.Clone(e.Binding), bytes.Clone(e.Subject)
 	e.Doc = e.Doc.Clone()
+	e.Listed = cloneTokens(e.Listed)
 	if e.Pages != nil {
 		pages := make([]PageRef, len(e.Pages))
 		for i, p := range e.Pages {

@@ -74,7 +74,12 @@ func TestDocSpecValidate(t *testing.T) {
 				t.Errorf("%s.%s: default %q, want the first value %q", name, o.Key, v, o.Values[0])
 			}
 			for _, v := range o.Values {
-				cases = append(cases, vcase{name + "/" + o.Key + "=" + v, with(func(d *DocSpec) { d.Opts[o.Key] = v }), true})
+				cases = append(cases, vcase{name + "/" + o.Key + "=" + v, with(func(d *DocSpec) {
+					d.Opts[o.Key] = v
+					if v == ScopeMembers { // 世帯の一部 names its members (household_test.go)
+						d.Members = testChoice(2)
+					}
+				}), true})
 			}
 			cases = append(cases,
 				vcase{name + "/" + o.Key + " bad value", with(func(d *DocSpec) { d.Opts[o.Key] = "maybe" }), false},

@@ -29,6 +29,12 @@ const (
 	ProbIssuerUnavailable   ProblemType = "issuer-unavailable"
 	ProbBusy                ProblemType = "busy"
 	ProbInternal            ProblemType = "internal"
+
+	// Household members chosen individually (household.go): the request
+	// names members the center cannot take.
+	ProbHouseholdStale     ProblemType = "household-stale"     // the list the members were chosen from has expired
+	ProbHouseholdForeign   ProblemType = "household-foreign"   // a list or token this card was not given: another query's, another household's, unknown
+	ProbHouseholdDuplicate ProblemType = "household-duplicate" // a member named twice
 )
 
 // ProblemInfo is what kofu knows about a problem type: its HTTP status and
@@ -86,6 +92,15 @@ func problemTable() []ProblemInfo {
 		{ProbBusy, http.StatusServiceUnavailable,
 			"ただいま混み合っています。しばらくしてからお試しください。",
 			"The service is busy. Please try again later."},
+		{ProbHouseholdStale, http.StatusConflict,
+			"世帯員の一覧の有効期限が切れました。最初からやり直してください。",
+			"The list of household members has expired. Please start again."},
+		{ProbHouseholdForeign, http.StatusForbidden,
+			"選んだ世帯員を確認できませんでした。最初からやり直してください。",
+			"The household members you chose could not be confirmed. Please start again."},
+		{ProbHouseholdDuplicate, http.StatusBadRequest,
+			"同じ方が重ねて選ばれていました。最初からやり直してください。",
+			"The same person was chosen twice. Please start again."},
 		{ProbInternal, http.StatusInternalServerError,
 			"システムエラーが発生しました。店員にお知らせください。",
 			"A system error occurred. Please tell the store staff."},

@@ -60,11 +60,11 @@ func TestOperatorGuideListsEveryCode(t *testing.T) {
 	listed := func(code string) bool { return strings.Contains(doc, "`"+code+"`") }
 	for _, r := range constsOfType(t, "refusal.go", "Reason") {
 		found := false
-		for _, st := range []Stage{StageTicket, StageEnvelope, StagePage} {
+		for _, st := range []Stage{StageTicket, StageEnvelope, StagePage, StageHousehold} {
 			found = found || listed(string(st)+"-"+r)
 		}
 		if !found {
-			t.Errorf("reason %q: no ticket-/envelope-/page-%s in docs/operator.md", r, r)
+			t.Errorf("reason %q: no ticket-/envelope-/page-/household-%s in docs/operator.md", r, r)
 		}
 	}
 	for _, c := range constsOfType(t, "client.go", "TransportClass") {

@@ -15,6 +15,9 @@ const (
 	StageEnvelope Stage = "envelope" // the kiosk checking the issuer's envelope
 	StagePage     Stage = "page"     // the kiosk checking a page image
 	StageOutcome  Stage = "outcome"  // the center checking a kiosk's outcome
+	// Household members chosen individually (household.go).
+	StageHouseholdQuery Stage = "household-query" // the center checking a card's household query
+	StageHousehold      Stage = "household"       // the kiosk checking the center's household list
 )
 
 // Reason is why a message was refused. Together with the stage it forms a
@@ -56,6 +59,8 @@ const (
 	ReasonExpired      Reason = "expired"       // exp passed
 	ReasonNotYetValid  Reason = "not-yet-valid" // iat in the future beyond the skew
 	ReasonStale        Reason = "stale"         // issued before the request it answers
+	ReasonQID          Reason = "qid"           // a household list answering another query id
+	ReasonMembers      Reason = "members"       // the envelope lists other household members than the request chose
 )
 
 // Page reasons. The QR rules run on the bilevel bitmap the printer

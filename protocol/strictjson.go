@@ -125,6 +125,11 @@ func markValue(stack []*jsonFrame) {
 // (case-sensitively) a json tag of the struct. encoding/json alone would
 // accept "RID" for "rid".
 func checkExactKeys(node any, t reflect.Type, path string) error {
+	if node == nil && t.Kind() == reflect.Pointer {
+		// An optional member (a pointer: doc.members) is present or left
+		// out; null would be a second text for "absent".
+		return fmt.Errorf("json: null at %s: leave the member out", path)
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

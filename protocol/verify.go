@@ -227,6 +227,11 @@ func (v *Verifier) Envelope(compact []byte, t *VerifiedTicket) (*VerifiedEnvelop
 	case !bytes.Equal(e.Subject, s.subject):
 		return nil, refuse(StageEnvelope, ReasonSubject, "", nil)
 	}
+	// Who the document lists: the page's symbol binds it to the request,
+	// not to the members printed, so the issuer says whom it rendered.
+	if detail := checkListed(&e, s.req.Doc); detail != "" {
+		return nil, refuse(StageEnvelope, ReasonMembers, detail, nil)
+	}
 	if _, err := time.Parse(time.RFC3339, e.AsOf); err != nil {
 		return nil, refuse(StageEnvelope, ReasonAsOf, "", err)
 	}

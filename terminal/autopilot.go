@@ -9,13 +9,16 @@ import (
 
 // Autopilot is a Panel with fixed answers, for `kiosk run --autopilot`,
 // tests and the fleet: it chooses one document, enters one PIN once (a
-// wrong PIN is not retried), pays the fee exactly in coins and
-// acknowledges at once.
+// wrong PIN is not retried), chooses household members by place (世帯の一部),
+// pays the fee exactly in coins and acknowledges at once.
 type Autopilot struct {
 	Order Order
 	pin   []byte
 	Coins *payment.Coins
 	asked bool
+	// Chosen are the places on the household list the autopilot
+	// chooses for 世帯の一部; nil: the card's holder alone.
+	Chosen []int
 }
 
 // NewAutopilot copies pin; the session zeroes what it is handed.
@@ -35,6 +38,19 @@ func (a *Autopilot) PIN(ctx context.Context, _ int) ([]byte, error) {
 	p := slices.Clone(a.pin)
 	clear(a.pin)
 	return p, ctx.Err()
+}
+
+// Members returns the places set in Chosen, or the card's holder's.
+func (a *Autopilot) Members(ctx context.Context, list []Member) ([]int, error) {
+	if a.Chosen != nil {
+		return slices.Clone(a.Chosen), ctx.Err()
+	}
+	for i, m := range list {
+		if m.Self {
+			return []int{i}, ctx.Err()
+		}
+	}
+	return nil, ErrCancelled
 }
 
 // Pay inserts the fee in 100-yen and 10-yen coins.

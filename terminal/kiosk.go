@@ -18,6 +18,9 @@ type Timeouts struct {
 	Session time.Duration // the whole session, card to settlement
 	Choose  time.Duration
 	PIN     time.Duration
+	// Members is the choice of household members (世帯の一部), after the
+	// PIN: the card stays unlocked meanwhile (members.go).
+	Members time.Duration
 	Pay     time.Duration
 	Print   time.Duration
 	Finish  time.Duration // reminders before the session's screen is wiped
@@ -28,7 +31,7 @@ type Timeouts struct {
 
 // DefaultTimeouts suit a resident at a store machine.
 func DefaultTimeouts() Timeouts {
-	return Timeouts{Session: 10 * time.Minute, Choose: 2 * time.Minute, PIN: time.Minute, Pay: 3 * time.Minute,
+	return Timeouts{Session: 10 * time.Minute, Choose: 2 * time.Minute, PIN: time.Minute, Members: 2 * time.Minute, Pay: 3 * time.Minute,
 		Print: 3 * time.Minute, Finish: 2 * time.Minute, Outbox: 30 * time.Second}
 }
 
@@ -115,7 +118,7 @@ func (k *Kiosk) timeouts() Timeouts {
 		dst *time.Duration
 		def time.Duration
 	}{
-		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Pay, d.Pay},
+		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Members, d.Members}, {&t.Pay, d.Pay},
 		{&t.Print, d.Print}, {&t.Finish, d.Finish}, {&t.Outbox, d.Outbox},
 	} {
 		if *p.dst <= 0 {

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"time"
 
 	"kofu/protocol"
 )
@@ -116,6 +117,14 @@ type Panel interface {
 	// PIN asks for the PIN, showing the tries left. The session zeroes the
 	// returned slice.
 	PIN(ctx context.Context, triesLeft int) ([]byte, error)
+	// Members asks which household members the document lists when the
+	// order's scope is 世帯の一部 (protocol.ScopeMembers): list is the
+	// household the center released after the PIN, in the register's
+	// order. It returns the places chosen in list (0-based, each once,
+	// at least one), or ErrCancelled. The names are personal data: the
+	// panel shows them for this question and the summary before paying,
+	// and forgets them with the session.
+	Members(ctx context.Context, list []Member) ([]int, error)
 	// Pay shows the fee and returns once the resident has paid it into the
 	// payment unit, or ErrCancelled.
 	Pay(ctx context.Context, fee int) error
@@ -128,6 +137,26 @@ type Panel interface {
 	// removal), not from a key; ctx ending with the card still in the
 	// reader is a card left behind, which the loop shows to the staff.
 	Finish(ctx context.Context, r Result)
+}
+
+// Member is one person of the resident's household as the Panel shows it
+// to choose from: display name, relationship (続柄 to the head of
+// household, as the register writes it) and whether it is the card's
+// holder. Never a token or a resident number.
+type Member struct {
+	Name, Relation string
+	Self           bool
+}
+
+// KeepSigner is implemented by card keys that sign once and then release
+// the card (cardreader.Key): SignKeep signs and keeps the card, PIN
+// verified, for one more signature within hold. The session signs the
+// household query of 世帯の一部 with it and the request with Sign, so the
+// resident enters the PIN once. A key without it (a software key) signs
+// as often as it is asked.
+type KeepSigner interface {
+	crypto.Signer
+	SignKeep(ctx context.Context, digest []byte, opts crypto.SignerOpts, hold time.Duration) ([]byte, error)
 }
 
 // ErrCancelled is returned by a Panel when the resident backs out.

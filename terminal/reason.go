@@ -58,13 +58,15 @@ const (
 // residentStages are the stages where the kiosk waits for the resident:
 // a timeout there is the resident's, not the center's.
 func residentStage(stage string) bool {
-	return stage == "choose" || stage == "pin" || stage == "pay"
+	return stage == "choose" || stage == "pin" || stage == "members" || stage == "pay"
 }
 
 // verifyStages are the stages of protocol.RefusalError codes the kiosk
-// gives (§3.4): ticket, envelope, page.
+// gives (§3.4): ticket, envelope, page, and the household list of
+// 世帯の一部.
 func verifyStage(stage string) bool {
-	return stage == string(protocol.StageTicket) || stage == string(protocol.StageEnvelope) || stage == string(protocol.StagePage)
+	return stage == string(protocol.StageTicket) || stage == string(protocol.StageEnvelope) || stage == string(protocol.StagePage) ||
+		stage == string(protocol.StageHousehold)
 }
 
 // Stage is the reason's stage ("pay" in "pay-timeout"), "" for a reason
@@ -85,7 +87,7 @@ func (r Reason) split() (stage, detail string) {
 	// read as stage "card".
 	for _, s := range [...]string{
 		"card-certificate", "card-sign", "card-pin", "card",
-		"choose", "pin", "submit", "ticket", "document", "envelope", "page",
+		"choose", "pin", "members", "household", "submit", "ticket", "document", "envelope", "page",
 		"pay", "payment", "print", "journal", "center",
 	} {
 		if d, ok := strings.CutPrefix(string(r), s+"-"); ok {

@@ -200,11 +200,13 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	}
 	// The whole request is built and validated before the PIN is asked
 	// (document, options, copies, municipality, the kiosk's own ids): an
-	// order that cannot be sent never leaves an unlocked key behind.
-	if err := order.Doc.Validate(); err != nil {
+	// order that cannot be sent never leaves an unlocked key behind. For
+	// 世帯の一部 the household query is, the members alone come after the
+	// PIN (members.go).
+	if err := order.Doc.Validate(); err != nil && !membersLater(order.Doc, err) {
 		return StateFailed, "choose-invalid"
 	}
-	req, err := protocol.NewRequest(k.Identity.Term, k.Identity.Store, order.Muni, order.Doc, k.now(), k.Identity.SW)
+	req, query, err := s.prepareOrder(order)
 	if err != nil {
 		if !validMuni(order.Muni) {
 			return StateFailed, "choose-invalid"
@@ -223,6 +225,17 @@ func (s *session) run(ctx context.Context, card Card, panel Panel, t Timeouts) (
 	// every way out of run below, a panic included, releases it at once
 	// rather than leaving it to the card's own timer.
 	defer releaseKey(key)
+
+	if order.Doc.WantsMembers() {
+		choice, st, stageName, err := s.chooseMembers(ctx, key, cert, query, panel, t)
+		if err != nil {
+			return fail(st, stageName, err)
+		}
+		order.Doc.Members = choice
+		if req, err = protocol.NewRequest(k.Identity.Term, k.Identity.Store, order.Muni, order.Doc, k.now(), k.Identity.SW); err != nil {
+			return StateFailed, "request"
+		}
+	}
 
 	if err := s.to(StateSubmit); err != nil {
 		return fail(StateFailed, "journal", err)

@@ -30,11 +30,15 @@ type scripted struct {
 	chooseFn func(context.Context) error
 	pinFn    func(context.Context) error
 	payFn    func(context.Context, int) error
-	coins    *payment.Coins
-	tries    []int
-	finished bool
-	mu       sync.Mutex          // guards progress: the printer reports pages from its goroutine
-	progress []terminal.Progress // what the panel was shown
+	// membersFn answers the members question (世帯の一部); nil: the
+	// card's holder alone. members is every list the panel was shown.
+	membersFn func(context.Context, []terminal.Member) ([]int, error)
+	members   [][]terminal.Member
+	coins     *payment.Coins
+	tries     []int
+	finished  bool
+	mu        sync.Mutex          // guards progress: the printer reports pages from its goroutine
+	progress  []terminal.Progress // what the panel was shown
 }
 
 func (p *scripted) Choose(ctx context.Context) (terminal.Order, error) {
@@ -59,6 +63,19 @@ func (p *scripted) PIN(ctx context.Context, tries int) ([]byte, error) {
 	pin := []byte(p.pins[0])
 	p.pins = p.pins[1:]
 	return pin, nil
+}
+
+func (p *scripted) Members(ctx context.Context, list []terminal.Member) ([]int, error) {
+	p.members = append(p.members, slices.Clone(list))
+	if p.membersFn != nil {
+		return p.membersFn(ctx, list)
+	}
+	for i, m := range list {
+		if m.Self {
+			return []int{i}, nil
+		}
+	}
+	return nil, terminal.ErrCancelled
 }
 
 func (p *scripted) Pay(ctx context.Context, fee int) error {

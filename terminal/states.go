@@ -23,6 +23,11 @@ const (
 	StateUnknown   State = "unknown"
 )
 
+// StateMembers is entered between pin and submit for 世帯の一部 only
+// (members.go): the card signs the household query, the center's list is
+// verified, the resident chooses the members.
+const StateMembers State = "members"
+
 // Terminal reports whether s ends a session.
 func (s State) Terminal() bool {
 	switch s {
@@ -45,19 +50,23 @@ func (s State) Terminal() bool {
 // rule 4) and the printer's own "cannot take a job" (Preflighter) are
 // therefore decided in fetch, before the move to print.
 func edges() map[State][]State {
-	return map[State][]State{
+	e := map[State][]State{
 		// A session whose first record cannot be written (the journal's
 		// disk is full) ends failed before anything began.
 		StateIdle:   {StateCard, StateFailed},
 		StateCard:   {StateChoose},
 		StateChoose: {StatePIN},
-		StatePIN:    {StateSubmit},
+		StatePIN:    {StateSubmit, StateMembers},
 		StateSubmit: {StateFee, StateRefused},
 		StateFee:    {StateFetch},
 		StateFetch:  {StatePrint, StateRefused},
 		StatePrint:  {StateSettle, StateUnknown},
 		StateSettle: {StatePrinted, StateUnknown},
 	}
+	// A household list that is not this query's is refused; nothing was
+	// asked for yet, so nothing is reported.
+	e[StateMembers] = []State{StateSubmit, StateRefused}
+	return e
 }
 
 // mayHavePrinted reports whether a session in s may have sent bytes to the

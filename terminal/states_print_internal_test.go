@@ -6,7 +6,7 @@ import (
 )
 
 // allStates lists every state of a session, terminal ones last.
-var allStates = []State{StateIdle, StateCard, StateChoose, StatePIN, StateSubmit, StateFee, StateFetch, StatePrint,
+var allStates = []State{StateIdle, StateCard, StateChoose, StatePIN, StateMembers, StateSubmit, StateFee, StateFetch, StatePrint,
 	StateSettle, StatePrinted, StateRefused, StateFailed, StateCancelled, StateUnknown}
 
 // TestOncePrintingOnlyPrintedOrUnknown enumerates the transition table

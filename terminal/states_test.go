@@ -8,11 +8,12 @@ import "testing"
 // could not be written); from print on only printed (through
 // settle) or unknown; refusal only where something is verified.
 func TestTransitionTable(t *testing.T) {
-	all := []State{StateIdle, StateCard, StateChoose, StatePIN, StateSubmit, StateFee, StateFetch, StatePrint,
+	all := []State{StateIdle, StateCard, StateChoose, StatePIN, StateMembers, StateSubmit, StateFee, StateFetch, StatePrint,
 		StateSettle, StatePrinted, StateRefused, StateFailed, StateCancelled, StateUnknown}
 	forward := map[[2]State]bool{
 		{StateIdle, StateCard}: true, {StateIdle, StateFailed}: true, {StateCard, StateChoose}: true, {StateChoose, StatePIN}: true,
 		{StatePIN, StateSubmit}: true, {StateSubmit, StateFee}: true, {StateSubmit, StateRefused}: true,
+		{StatePIN, StateMembers}: true, {StateMembers, StateSubmit}: true, {StateMembers, StateRefused}: true,
 		{StateFee, StateFetch}: true, {StateFetch, StatePrint}: true, {StateFetch, StateRefused}: true,
 		{StatePrint, StateSettle}: true, {StatePrint, StateUnknown}: true, {StateSettle, StatePrinted}: true,
 		{StateSettle, StateUnknown}: true,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ type Config struct {
 	LateDelay   time.Duration // late-delivery: how long the answer is held (default 100s)
 
 	TicketTTL    time.Duration // ticket validity (default 10m)
+	HouseholdTTL time.Duration // household list validity: the members must be chosen within it (default 10m)
 	EnvelopeTTL  time.Duration // envelope validity (default 10m)
 	ReplayWindow time.Duration // accepted |now−iat| of requests (default 5m)
 
@@ -83,6 +85,10 @@ type Center struct {
 	shared    *document              // single-server-build: the "per-request" state shared by all
 	injected  []Injection
 	pruned    time.Time // last pruneLocked run
+
+	lists         map[string]*hhList // household lists by base64url lid
+	listByBinding map[string]*hhList // by base64url binding of the query (idempotency)
+	seenQID       map[string]time.Time
 }
 
 // New builds a center from cfg.
@@ -111,6 +117,7 @@ func New(cfg Config) (*Center, error) {
 	def(&cfg.LongPoll, time.Second)
 	def(&cfg.LateDelay, 100*time.Second)
 	def(&cfg.TicketTTL, 10*time.Minute)
+	def(&cfg.HouseholdTTL, 10*time.Minute)
 	def(&cfg.EnvelopeTTL, 10*time.Minute)
 	def(&cfg.ReplayWindow, 5*time.Minute)
 	if cfg.Now == nil {
@@ -159,6 +166,10 @@ func New(cfg Config) (*Center, error) {
 		seenNonce: map[string]time.Time{},
 		history:   map[string][]*document{},
 		bySecond:  map[int64]*document{},
+
+		lists:         map[string]*hhList{},
+		listByBinding: map[string]*hhList{},
+		seenQID:       map[string]time.Time{},
 	}
 	c.ocsp = newOCSPChecker(fx, cfg.OCSPURL, cfg.Now)
 	return c, nil
@@ -171,7 +182,7 @@ func (c *Center) SetOCSPURL(u string) { c.ocsp.setURL(u) }
 // Injection records one fault the center really injected: ground truth
 // for tests and the fleet, independent of what any kiosk says.
 type Injection struct {
-	TID    string    // base64url ticket id the fault was applied to
+	TID    string    // base64url ticket id the fault was applied to (a household list fault: the query's qid)
 	Fault  FaultName // which fault
 	Source string    // where the wrong artefact came from: "live" (another real job), "background", or "own" (this job's own page, altered)
 	// Served is the base64url tid of the document actually served under
@@ -190,6 +201,28 @@ func (c *Center) Injections() []Injection {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Injection(nil), c.injected...)
+}
+
+// Rendered returns what the issuer drew on each front face of the
+// document the center serves under ticket tid (rows, notes, the QR text
+// …), once it is ready and until the ticket is pruned (a while after its
+// outcome): ground truth for tests and the fleet, as Injections is. A
+// test renders these specs again and compares them with what was
+// printed. False for a document the issuer did not render itself (a
+// fault serving another one's).
+func (c *Center) Rendered(tid []byte) ([]pages.Spec, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	j := c.jobs[protocol.B64(tid)]
+	if j == nil {
+		return nil, false
+	}
+	out := make([]pages.Spec, len(j.rendered))
+	for i, s := range j.rendered {
+		s.Rows, s.Notes = slices.Clone(s.Rows), slices.Clone(s.Notes)
+		out[i] = s
+	}
+	return out, len(out) > 0
 }
 
 // FaultRate is the effective probability that a ticket gets a fault.

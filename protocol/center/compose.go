@@ -14,6 +14,13 @@ import (
 // content a municipality's issuer would print. Copies repeat the pages;
 // every page of every copy has its own number, so its QR symbol differs.
 func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof time.Time, serial string) []pages.Spec {
+	return c.composeMembers(res, doc, nil, asof, serial)
+}
+
+// composeMembers is composeDoc for a 住民票 of the household members at
+// places members (世帯の一部, doc scope "members"); nil for any other
+// document.
+func (c *Center) composeMembers(res *fixtures.Resident, doc protocol.DocSpec, members []int, asof time.Time, serial string) []pages.Spec {
 	muni, _ := c.fx.Municipality(res.RecordMuni(doc.Type))
 	info, _ := protocol.LookupDoc(doc.Type)
 	issuer := muni.Name + "長"
@@ -24,7 +31,7 @@ func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof t
 	var notes []string
 	switch doc.Type {
 	case protocol.DocJuminhyo, protocol.DocJuminhyoKisai:
-		bodies = paginate(juminhyoRows(res, doc), maxRowsPerPage)
+		bodies = paginate(juminhyoRows(res, doc, members), maxRowsPerPage)
 		if doc.Opts["scope"] == "household" {
 			notes = append(notes, "この写しは、世帯全員の住民票の原本と相違ないことを証明する。")
 		} else {
@@ -78,16 +85,32 @@ func (c *Center) composeDoc(res *fixtures.Resident, doc protocol.DocSpec, asof t
 	return out
 }
 
-func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec) []pages.Row {
-	members := res.Household
-	if doc.Opts["scope"] != "household" && len(members) > 0 {
-		members = members[:1]
+// juminhyoRows are the rows of a 住民票: the whole household (scope
+// household), the members at places chosen (scope members: the issuer
+// renders exactly those, in the household's order), else the resident
+// alone (first in the household).
+func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec, chosen []int) []pages.Row {
+	var places []int
+	switch {
+	case doc.Opts["scope"] == "household":
+		for i := range res.Household {
+			places = append(places, i)
+		}
+	case doc.WantsMembers():
+		for _, i := range chosen {
+			if i >= 0 && i < len(res.Household) {
+				places = append(places, i)
+			}
+		}
+	case len(res.Household) > 0:
+		places = []int{0}
 	}
 	rows := []pages.Row{row("住所", res.Address)}
 	if doc.Opts["zokugara"] == "include" && len(res.Household) > 0 {
 		rows = append(rows, row("世帯主", res.Household[0].Name))
 	}
-	for i, m := range members {
+	for _, i := range places {
+		m := res.Household[i]
 		rows = append(rows, row("氏名", m.Name+"（"+m.Kana+"）"),
 			row("生年月日", wareki(m.Birth)+"　"+m.Sex))
 		if doc.Opts["zokugara"] == "include" {

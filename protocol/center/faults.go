@@ -83,13 +83,15 @@ func (f Fault) Mixup() bool {
 
 // AllFaults lists every fault mode with its default parameters, in the
 // order of DESIGN §4, then the attacks on the printed bitmap (issue 14),
-// then the faults of two-sided documents (issue 19).
+// then the faults of two-sided documents (issue 19), then those of
+// household members chosen individually (issue 17, faults_household.go).
 func AllFaults() []Fault {
 	names := []FaultName{FaultLockTimeoutRelease, FaultSameSecond, FaultSyncOverwrite, FaultSingleServer,
 		FaultFIFODispatch, FaultWrongRecord, FaultPageSwap, FaultStaleReplay, FaultForeignTerminal,
 		FaultBadSignature, FaultExpired, FaultErrorWithDocument, FaultSlow, FaultDrop, FaultLateDelivery,
 		FaultQRFaintOwn, FaultQRGrayOnly, FaultQRInvertedSecond, FaultQRInBody, FaultQRBandStraddle, FaultQREdge,
-		FaultBackForeign, FaultBackMissing, FaultFrontBackSwap}
+		FaultBackForeign, FaultBackMissing, FaultFrontBackSwap,
+		FaultMemberExtra, FaultMemberDropped, FaultHouseholdOtherList, FaultHouseholdWrongRecord}
 	out := make([]Fault, len(names))
 	for i, n := range names {
 		out[i] = Fault{Name: n}

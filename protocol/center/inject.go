@@ -13,12 +13,11 @@ import (
 
 // pickFaultLocked decides whether a new ticket gets a fault, and which.
 // The faults of two-sided documents are only picked for a request that
-// asked for two sides, so that every fault picked really happens.
-func (c *Center) pickFaultLocked(doc protocol.DocSpec) *Fault {
-	faults := c.cfg.Faults
-	if doc.Sides != protocol.SidesTwoSided {
-		faults = slices.DeleteFunc(slices.Clone(faults), Fault.Duplex)
-	}
+// asked for two sides, the members faults for a request that names
+// household members (member-extra when spare members were not chosen),
+// never a household list's fault: every fault picked really happens.
+func (c *Center) pickFaultLocked(doc protocol.DocSpec, spare int) *Fault {
+	faults := slices.DeleteFunc(slices.Clone(c.cfg.Faults), func(f Fault) bool { return !f.fitsRequest(doc, spare) })
 	if len(faults) == 0 || c.rng.Float64() >= c.cfg.FaultRate {
 		return nil
 	}
@@ -226,6 +225,9 @@ func (c *Center) applyFault(ctx context.Context, j *job, genuine *document) (*do
 
 	case FaultBackForeign, FaultBackMissing, FaultFrontBackSwap:
 		return c.duplexFault(ctx, j, genuine, inj)
+
+	case FaultMemberExtra, FaultMemberDropped:
+		return c.membersFault(ctx, j, inj)
 	}
 	return genuine, nil, nil
 }

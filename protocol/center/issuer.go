@@ -22,11 +22,14 @@ type source struct {
 	record                     *fixtures.Resident
 	asof                       time.Time
 	owner                      string
+	// members are the household members to render (doc.members), in the
+	// household's order; the envelope lists their tokens.
+	members []chosen
 }
 
 func (j *job) source() source {
 	return source{tid: j.tid, rid: j.req.RID, binding: j.binding, subject: j.subject, doc: j.req.Doc,
-		record: j.resident, asof: j.created.Truncate(time.Minute), owner: j.key}
+		record: j.resident, asof: j.created.Truncate(time.Minute), owner: j.key, members: j.members}
 }
 
 // issue is the issuer's work for one ticket: render the genuine document,
@@ -58,6 +61,7 @@ func (c *Center) issue(j *job) {
 		return
 	}
 	j.genuine, j.delivered, j.state = doc, served, jobReady
+	j.rendered = served.specs
 	c.m.jobs.WithLabelValues("ready").Inc()
 	if inj != nil {
 		c.injected = append(c.injected, *inj)
@@ -91,15 +95,16 @@ func (c *Center) renderDocument(ctx context.Context, src source) (*document, err
 	if err != nil {
 		return nil, err
 	}
-	specs := c.composeDoc(src.record, src.doc, src.asof, serial)
+	specs := c.composeMembers(src.record, src.doc, memberIndices(src.members), src.asof, serial)
 	layout := faceLayout(len(specs), src.doc.Sides == protocol.SidesTwoSided)
 	pngs := make([][]byte, 0, len(layout))
-	for _, s := range specs {
+	for i := range specs {
+		s := &specs[i]
 		// Each face's symbol names its place in print order and, on a
 		// two-sided document, its sheet and face. The printed "n / total"
 		// counts sheets, as the paper does.
 		s.QRText = faceQR(src, layout, len(pngs)).String()
-		front, err := c.renderPage(ctx, s)
+		front, err := c.renderPage(ctx, *s)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +112,7 @@ func (c *Center) renderDocument(ctx context.Context, src source) (*document, err
 		if len(layout) == len(specs) {
 			continue
 		}
-		back, err := c.renderBack(ctx, src, s, front, faceQR(src, layout, len(pngs)).String())
+		back, err := c.renderBack(ctx, src, *s, front, faceQR(src, layout, len(pngs)).String())
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +123,20 @@ func (c *Center) renderDocument(ctx context.Context, src source) (*document, err
 	if err != nil {
 		return nil, err
 	}
-	return &document{owner: src.owner, resident: src.record.ID, envelope: signed, pages: pngs, env: env}, nil
+	return &document{owner: src.owner, resident: src.record.ID, envelope: signed, pages: pngs, env: env, specs: specs}, nil
+}
+
+// memberIndices are the household places of ch (nil for nil: not a
+// document of chosen members).
+func memberIndices(ch []chosen) []int {
+	if ch == nil {
+		return nil
+	}
+	out := make([]int, len(ch))
+	for i, m := range ch {
+		out[i] = m.index
+	}
+	return out
 }
 
 // renderPage renders one page under the render semaphore. The renderer
@@ -232,7 +250,7 @@ func (c *Center) envelope(src source, serial string, pngs [][]byte, layout []pro
 	}
 	return protocol.Envelope{V: protocol.Version, TID: src.tid, RID: src.rid, Binding: src.binding,
 		Subject: src.subject, Doc: src.doc, Serial: serial, AsOf: src.asof.In(jst()).Format(time.RFC3339),
-		Pages: refs, IAT: now.Unix(), EXP: now.Add(c.cfg.EnvelopeTTL).Unix()}
+		Pages: refs, IAT: now.Unix(), EXP: now.Add(c.cfg.EnvelopeTTL).Unix(), Listed: listTokens(src.members)}
 }
 
 // seal signs an envelope payload (or a variant of one) with the issuer key.

@@ -5,6 +5,7 @@ import (
 
 	"kofu/internal/fixtures"
 	"kofu/protocol"
+	"kofu/protocol/pages"
 )
 
 // jobState is where a ticket's document is in the issuer.
@@ -30,11 +31,15 @@ type job struct {
 	fee      int
 	created  time.Time
 	fault    *Fault
+	// members are the household members the request named (doc.members),
+	// in the household's order; nil for every other request.
+	members []chosen
 
 	// guarded by Center.mu
 	state     jobState
-	genuine   *document // what the issuer rendered for this request
-	delivered *document // what the center serves under this ticket
+	genuine   *document    // what the issuer rendered for this request
+	delivered *document    // what the center serves under this ticket
+	rendered  []pages.Spec // what the served document's front faces show (Center.Rendered), kept past the outcome
 	ready     chan struct{}
 	result    protocol.Result
 	reason    string
@@ -51,4 +56,5 @@ type document struct {
 	pages    [][]byte
 	header   string            // Kofu-Issuer-Error value served with it, if any
 	env      protocol.Envelope // the payload signed in envelope
+	specs    []pages.Spec      // what each front face shows, QR text included (Center.Rendered)
 }

@@ -57,6 +57,14 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 		c.problem(w, r, p)
 		return
 	}
+	var members []chosen
+	if req.Doc.Members != nil {
+		var p *protocol.Problem
+		if members, p = c.resolveMembers(req.Doc.Members, leaf, t, res, now); p != nil {
+			c.problem(w, r, p)
+			return
+		}
+	}
 	muni, _ := c.fx.Municipality(req.Muni)
 	fee := muni.Fees[string(req.Doc.Type)] * req.Doc.Copies
 
@@ -74,7 +82,7 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 	}
 	j := &job{tid: tid, key: protocol.B64(tid), req: *req, binding: binding,
 		subject: protocol.Subject(binding, leaf.Raw), resident: res, term: t.id, ticket: signed, fee: fee,
-		created: now, ready: make(chan struct{})}
+		created: now, ready: make(chan struct{}), members: members}
 
 	c.mu.Lock()
 	if prev := c.byBinding[bkey]; prev != nil { // lost a race with a re-send of the same bytes
@@ -95,7 +103,7 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 	c.pruneLocked(now)
 	c.seenRID[protocol.B64(req.RID)] = now
 	c.seenNonce[protocol.B64(req.Nonce)] = now
-	j.fault = c.pickFaultLocked(req.Doc)
+	j.fault = c.pickFaultLocked(req.Doc, len(res.Household)-len(members))
 	c.jobs[j.key] = j
 	c.byBinding[bkey] = j
 	c.mu.Unlock()
@@ -111,6 +119,9 @@ func requestProblem(err error) *protocol.Problem {
 	ref, ok := protocol.AsRefusal(err)
 	if !ok {
 		return protocol.NewProblem(protocol.ProbBadRequest, "")
+	}
+	if errors.Is(err, protocol.ErrMemberTwice) {
+		return protocol.NewProblem(protocol.ProbHouseholdDuplicate, ref.Code())
 	}
 	switch ref.Reason {
 	case protocol.ReasonSignature:
@@ -128,21 +139,35 @@ func requestProblem(err error) *protocol.Problem {
 // checkRequest applies the checks that need no resident record: replay
 // window, terminal identity, build attestation, service hours, revocation.
 func (c *Center) checkRequest(r *http.Request, req *protocol.Request, leaf *x509.Certificate, t terminal, now time.Time) *protocol.Problem {
-	iat := time.Unix(req.IAT, 0)
+	return c.checkSigned(r, signedBy{iat: req.IAT, term: req.Term, store: req.Store, sw: req.SW, muni: req.Muni,
+		doc: req.Doc.Type}, leaf, t, now)
+}
+
+// signedBy is what checkSigned reads of a card-signed message (a request,
+// a household query).
+type signedBy struct {
+	iat                   int64
+	term, store, sw, muni string
+	doc                   protocol.DocType // whose hours apply
+}
+
+// checkSigned is checkRequest for any card-signed message.
+func (c *Center) checkSigned(r *http.Request, req signedBy, leaf *x509.Certificate, t terminal, now time.Time) *protocol.Problem {
+	iat := time.Unix(req.iat, 0)
 	if d := now.Sub(iat); d > c.cfg.ReplayWindow || -d > c.cfg.ReplayWindow {
 		return protocol.NewProblem(protocol.ProbReplay, "iat outside the replay window")
 	}
-	if req.Term != t.id || req.Store != t.store {
+	if req.term != t.id || req.store != t.store {
 		return protocol.NewProblem(protocol.ProbTerminalRefused, "request names another terminal or store than its TLS identity")
 	}
-	if len(c.cfg.Builds) > 0 && !slices.Contains(c.cfg.Builds, req.SW) {
+	if len(c.cfg.Builds) > 0 && !slices.Contains(c.cfg.Builds, req.sw) {
 		return protocol.NewProblem(protocol.ProbTerminalRefused, "kiosk build not attested for this deployment")
 	}
-	if _, ok := c.fx.Municipality(req.Muni); !ok {
+	if _, ok := c.fx.Municipality(req.muni); !ok {
 		return protocol.NewProblem(protocol.ProbUnknownMunicipality, "")
 	}
 	if h := c.cfg.Hours; h != nil && !h.Open(now) {
-		_, why, _ := ClosedFor(h, fixtures.Municipality{}, req.Doc.Type, now)
+		_, why, _ := ClosedFor(h, fixtures.Municipality{}, req.doc, now)
 		return protocol.NewProblem(protocol.ProbOutsideHours, why)
 	}
 	status, err := c.ocsp.check(r.Context(), leaf)
@@ -201,7 +226,8 @@ func (c *Center) pruneLocked(now time.Time) {
 	}
 	for _, j := range c.jobs {
 		if j.genuine != nil && (j.result != "" || now.Sub(j.created) > c.cfg.TicketTTL) {
-			j.genuine, j.delivered = nil, nil
+			j.genuine, j.delivered, j.rendered = nil, nil, nil
 		}
 	}
+	c.pruneListsLocked(now)
 }

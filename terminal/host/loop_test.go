@@ -52,7 +52,10 @@ type fakePanel struct {
 func (p *fakePanel) Choose(ctx context.Context) (terminal.Order, error) { return p.u.choose(ctx) }
 func (p *fakePanel) PIN(context.Context, int) ([]byte, error)           { return nil, terminal.ErrCancelled }
 func (p *fakePanel) Pay(context.Context, int) error                     { return terminal.ErrCancelled }
-func (p *fakePanel) Progress(terminal.Progress)                         {}
+func (p *fakePanel) Members(context.Context, []terminal.Member) ([]int, error) {
+	return nil, terminal.ErrCancelled
+}
+func (p *fakePanel) Progress(terminal.Progress) {}
 
 func (p *fakePanel) Finish(ctx context.Context, r terminal.Result) {
 	out := "in"

@@ -126,6 +126,7 @@ type Customer struct {
 	options  *optionsView
 	picker   *pickerView
 	pin      *pinView
+	members  *membersView // 世帯の一部: who is listed (members.go)
 	pay      *payView
 	progress *progressView
 	finish   *finishView
@@ -184,7 +185,7 @@ func NewCustomer(o Options) (*Customer, error) {
 		app: app, munis: map[string]Municipality{}, home: o.Muni, honseki: o.HonsekiMuni,
 		defLang: o.Lang, langs: langs, cats: cats, langList: newLangView(langs), tickEach: o.Tick, card: card, linger: o.Linger, now: o.Now, stopped: make(chan struct{}), frame: newFrame(),
 		welcome: newWelcome(o.Hours, o.Note, o.IdleKeys, langs),
-		pin:     newPIN(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(o.Helpdesk),
+		pin:     newPIN(), members: newMembers(), pay: newPay(o.Coins), progress: newProgress(), finish: newFinish(o.Helpdesk),
 		outOfService: newOutOfService(o.IdleKeys, o.Helpdesk),
 	}
 	dir, err := localgov.Load()
@@ -210,7 +211,7 @@ func NewCustomer(o Options) (*Customer, error) {
 }
 
 func (c *Customer) views() []view {
-	return []view{c.welcome, c.docs, c.options, c.picker, c.pin, c.pay, c.progress, c.finish, c.outOfService, c.langList}
+	return []view{c.welcome, c.docs, c.options, c.picker, c.pin, c.members, c.pay, c.progress, c.finish, c.outOfService, c.langList}
 }
 
 // Run runs the UI until ctx ends or Stop is called. It may be called once.
@@ -433,7 +434,7 @@ func (c *Customer) countdown() Text {
 		return Text{}
 	}
 	switch c.cur {
-	case view(c.docs), view(c.options), view(c.picker), view(c.pin), view(c.pay):
+	case view(c.docs), view(c.options), view(c.picker), view(c.pin), view(c.members), view(c.pay):
 	default:
 		return Text{} // the finish screen's deadline is its reminder time
 	}
@@ -482,7 +483,7 @@ func (c *Customer) drop() {
 		// is in goes back.
 		c.sawInserted(c.pay.credit())
 	}
-	for _, v := range []view{c.docs, c.options, c.picker, c.pin, c.pay, c.finish} {
+	for _, v := range []view{c.docs, c.options, c.picker, c.pin, c.members, c.pay, c.finish} {
 		v.reset()
 	}
 	c.welcome.reset()

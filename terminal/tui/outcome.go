@@ -24,6 +24,7 @@ type words struct {
 	Fee    Text // whether a fee was taken
 	Level  level
 	Hint   Text // what to check before trying again (the 本籍地 of a 戸籍 request)
+	Hint2  Text // a second line to the hint: foreign nationals have no 戸籍
 	Paper  Text // a reminder to take paper, when paper may be out
 	Office bool // the resident is sent to the municipal office
 	Staff  bool // the resident should tell the store staff
@@ -75,7 +76,7 @@ func explain(r terminal.Result, m seen) words {
 	}
 	failureWords(r.Reason, &w)
 	if m.doc.FamilyRegister() && honsekiRefusal(r.Reason) {
-		w.Hint = honsekiHint()
+		w.Hint, w.Hint2 = honsekiHint(), noKoseki()
 	}
 	return w
 }
@@ -96,6 +97,16 @@ func honsekiRefusal(reason terminal.Reason) bool {
 func honsekiHint() Text {
 	return T("戸籍の証明書は、本籍地の市区町村に請求します。選んだ請求先が本籍地であること、本籍地の市区町村が戸籍証明書のコンビニ交付を行っていることをご確認ください（事前に利用登録が必要な市区町村もあります）。",
 		"Family register documents come from the municipality of your registered domicile (honseki). Please check that the municipality you chose is your registered domicile, and that it issues family register documents at stores (some require registering in advance).")
+}
+
+// noKoseki is said, on a line of its own, with the 本籍地 hint: a
+// foreign resident has no 戸籍 at all (issue 17, item 12). Nothing the
+// kiosk reads before the PIN tells it the resident's nationality, so
+// the document list only notes it, and the refusal says it rather than
+// sending them to look for a 本籍地.
+func noKoseki() Text {
+	return T("外国籍の方には戸籍がないため、戸籍の証明書は発行されません。",
+		"Foreign nationals have no family register (koseki) in Japan, so these documents cannot be issued to them.")
 }
 
 // feeWords says whether the fee was taken, and whether coins beyond it
@@ -145,11 +156,11 @@ func paymentWords(r terminal.Result, m seen) Text {
 // not confirm; the code itself is for the journal and staff.
 func refusalWords(code terminal.Reason) Text {
 	switch code.Stage() {
-	case string(protocol.StageTicket):
+	case string(protocol.StageTicket), string(protocol.StageHousehold):
 		return T("交付センターからの応答が、この申請に対するものであることを確認できなかったため、手続きを中止しました。証明書は印刷していません。",
 			"We could not confirm that the issuance center's answer was for your request, so we stopped. Nothing was printed.")
 	case string(protocol.StageEnvelope), string(protocol.StagePage):
-		return T("届いた証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
+		return T("受信した証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
 			"We could not confirm that the certificate we received is the one you asked for, so it was not printed.")
 	}
 	return T("申請の内容を確認できなかったため、手続きを中止しました。証明書は印刷していません。",
@@ -188,8 +199,10 @@ func failureWords(reason terminal.Reason, w *words) {
 		w.Do = T("カードをお取りのうえ、お住まいの市区町村の窓口にお問い合わせください。", "Please take your card and ask your municipal office.")
 		w.Office = true
 	case reason == terminal.ReasonCardRemoved:
-		w.Title = stopped
-		w.What = T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled.")
+		// 手続きを中止しました said once, with why, in the title; the
+		// body says what it means and what to do (issue 17, item 14).
+		w.Title = T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled.")
+		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = T("必要な場合は、最初からやり直してください。", "Start again if you wish.")
 	case reason.Class() == terminal.ClassCenter:
 		pt, _ := reason.Problem()
@@ -219,8 +232,8 @@ func failureWords(reason terminal.Reason, w *words) {
 		w.Do = T("店員にお知らせください。", "Please tell the store staff.")
 		w.Staff = true
 	case reason.Class() == terminal.ClassResident && reason.Detail() == "timeout":
-		w.Title = stopped
-		w.What = T("一定時間操作がなかったため、手続きを中止しました。", "Nothing was pressed for a while, so the request was cancelled.")
+		w.Title = T("一定時間操作がなかったため、手続きを中止しました。", "Nothing was pressed for a while, so the request was cancelled.")
+		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = again
 	case reason.Class() == terminal.ClassNetwork && (reason.Detail() == "timeout" || reason.Detail() == string(protocol.TransportOther)):
 		w.Title = notIssued

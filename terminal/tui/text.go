@@ -395,6 +395,8 @@ func valueLabel(key, v string) Text {
 		return T("本人のみ", "Only me")
 	case "household":
 		return T("世帯全員", "Whole household")
+	case "members":
+		return T("世帯の一部（任意の方）", "Some members")
 	case "omit":
 		return T("記載しない", "Omit")
 	case "include":
