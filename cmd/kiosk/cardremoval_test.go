@@ -49,7 +49,7 @@ func removalCases(pin string) []struct {
 				{[]string{"1"}, []string{"記載範囲"}, false},
 				{[]string{"Enter"}, []string{"暗証番号（数字4桁）"}, false},
 				{[]string{pin[:2]}, []string{"●●"}, false},
-				{[]string{"C"}, []string{"手続きを中止しました。", "カードが取り外されたため、手続きを中止しました。", "料金はいただいていません。",
+				{[]string{"C"}, []string{"カードが取り外されたため、手続きを中止しました。", "証明書は発行していません。", "料金はいただいていません。",
 					"<C> カードを置く", "<Enter> 閉じる"}, true},
 				{[]string{"Enter"}, []string{"カード置き場に置いてください", "<C> カードを置く"}, true},
 			},
@@ -202,5 +202,10 @@ func checkRemovalStep(t *testing.T, i int, st removalStep, never []string, s str
 		if st.out && strings.Contains(norm(s), norm(n)) {
 			t.Fatalf("step %d: %q with the card out:\n%s", i, n, s)
 		}
+	}
+	// Issue 17, item 14: the screen says it stopped once, not in the
+	// title and again in the body.
+	if n := strings.Count(norm(s), "手続きを中止しました"); n > 1 {
+		t.Fatalf("step %d: 手続きを中止しました %d times:\n%s", i, n, s)
 	}
 }

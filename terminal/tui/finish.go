@@ -138,7 +138,7 @@ func (v *finishView) render(l Locale) {
 	var b strings.Builder
 	color := map[level]string{levelOK: tagOK, levelNotice: tagWarn, levelError: tagError}[v.w.Level]
 	b.WriteString(color + esc(v.w.Title.In(l)) + tagOff + "\n\n")
-	for _, t := range []Text{v.w.What, v.w.Hint, v.w.Do} {
+	for _, t := range []Text{v.w.What, v.w.Hint, v.w.Hint2, v.w.Do} {
 		if !t.Empty() {
 			b.WriteString(esc(t.In(l)) + "\n")
 		}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -44,6 +45,13 @@ type view interface {
 	handle(k key)
 	// reset forgets everything the view holds about a session.
 	reset()
+}
+
+// sizedView is a view that lays its text out for the body's width
+// (cells; 0 before the first draw), which the frame tells it before each
+// render.
+type sizedView interface {
+	setWidth(w int)
 }
 
 // ticker is a view that changes with time (spinner, reminder, coins).
@@ -122,9 +130,12 @@ func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, fals
 func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
 		tagOff + "[white:navy]   kofu")
-	f.crumbs.SetText(crumbLine(v.step(), l))
+	f.crumbs.SetText(crumbLine(v.step(), l, f.width()))
 	f.body.SetTitle(" " + v.title(l) + " ")
 	f.body.SwitchToPage(v.name())
+	if s, ok := v.(sizedView); ok {
+		s.setWidth(max(f.width()-6, 0))
+	}
 	v.render(l)
 	if tv, ok := v.primitive().(*tview.TextView); ok {
 		// Break lines at phrase boundaries, not inside a word. The body
@@ -153,13 +164,20 @@ func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 	}
 }
 
-// crumbLine renders the steps, the current one highlighted.
-func crumbLine(cur step, l Locale) string {
+// crumbLine renders the steps in width cells (0: not known yet, all of
+// them), the current one highlighted. Where the whole bar does not fit —
+// below about 64 columns, and sooner in the longer languages — it gives
+// way rather than being cut (issue 17, item 13): the step's number of
+// the six, the current step and the next; then the number and the
+// current step alone; then that, its label cut to the width as a last
+// resort.
+func crumbLine(cur step, l Locale, width int) string {
 	if cur == stepNone {
 		return ""
 	}
+	all := steps()
 	var parts []string
-	for i, s := range steps() {
+	for i, s := range all {
 		if i == int(stepNone) {
 			continue
 		}
@@ -172,7 +190,36 @@ func crumbLine(cur step, l Locale) string {
 		}
 		parts = append(parts, label)
 	}
-	return " " + strings.Join(parts, " ▸ ")
+	full := " " + strings.Join(parts, " ▸ ")
+	if width <= 0 || tview.TaggedStringWidth(full) <= width {
+		return full
+	}
+	count := fmt.Sprintf(" %s%d/%d%s ", tagDim, cur, len(all)-1, tagOff)
+	here := all[cur].In(l)
+	current := tagSel + " " + esc(here) + " " + tagOff
+	if int(cur)+1 < len(all) {
+		next := count + current + " ▸ " + esc(all[cur+1].In(l))
+		if tview.TaggedStringWidth(next) <= width {
+			return next
+		}
+	}
+	if line := count + current; tview.TaggedStringWidth(line) <= width {
+		return line
+	}
+	// Not even the current step fits: cut its label.
+	room := width - tview.TaggedStringWidth(count) - 2
+	var b strings.Builder
+	w := 0
+	for _, r := range here {
+		rw := runeWidth(r)
+		if w+rw > room-1 {
+			b.WriteRune('…')
+			break
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	return count + tagSel + " " + esc(b.String()) + " " + tagOff
 }
 
 // newBody is the text view every screen draws into.

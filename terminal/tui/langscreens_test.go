@@ -3,32 +3,39 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 
 	"kofu/internal/screentext"
+	"kofu/internal/testclock"
 	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/payment"
 )
 
-// TestScreensInEachLanguage drives every main screen at 80×24, 100×32 and
-// 160×45, chooses each language on the L key, and reads the screen back:
-// the screen's messages in that language (the first and the last of the
-// body, so a screen that runs off the bottom fails), no Japanese left
-// over on a screen in another language but the document names kept in
-// parentheses and the languages' own names, no English where a
-// translation exists, and no line that breaks inside a word or starts
-// with a closing character (screentext.BreakFaults). With KOFU_SCREENS
-// set to a folder, each screen is written there as text (make screens:
-// docs/screens).
+// TestScreensInEachLanguage drives every screen of the customer UI at
+// 80×24, 100×32 and 160×45, chooses each language on the L key, and reads
+// the screen back: the screen's messages in that language (the first and
+// the last of the body, so a screen that runs off the bottom fails), no
+// Japanese left over on a screen in another language but the document
+// names kept in parentheses and the languages' own names, no English
+// where a translation exists, and no line that breaks inside a word or
+// starts with a closing character (screentext.BreakFaults). With
+// KOFU_SCREENS set to a folder, each screen is written there as text
+// (make screens: docs/screens); without it, the screens are compared
+// with the captures committed under docs/screens/customer, and the
+// subtest "captures are current" fails when they are stale.
 func TestScreensInEachLanguage(t *testing.T) {
 	cases := languageScreens()
 	cats, err := loadCatalogs()
@@ -38,64 +45,172 @@ func TestScreensInEachLanguage(t *testing.T) {
 	msgs := sourceMessages(t)
 	english := englishOf(msgs)
 	out := os.Getenv(screentext.CapturesEnv)
-	for _, size := range screenSizes() {
-		for n, tc := range cases {
-			for i, lang := range AllLangs() {
-				t.Run(size.String()+"/"+tc.name+"/"+lang.String(), func(t *testing.T) {
-					l := cats.locale(lang)
-					o := tc.opts
-					if tc.coins {
-						o.Coins = payment.NewCoins()
-					}
-					o.Tick = time.Hour // no blinking: the capture is the screen as it opens
-					h := newHarnessAt(t, o, size.w, size.h)
-					ctx, cancel := context.WithCancel(context.Background())
-					defer cancel()
-					tc.open(ctx, h)
-					ready := tc.ready
-					if ready.Empty() {
-						ready = tc.want[0]
-					}
-					h.waitFor(ready.In(cats.locale(Japanese))) // the screen is up, not the welcome screen before it
-					h.press('L', rune('1'+i))
-					h.press(tc.keys...)
-					want := make([]string, 0, len(tc.want))
-					for _, w := range tc.want {
-						want = append(want, w.In(l))
-					}
-					if tc.also != nil {
-						want = append(want, tc.also(l)...)
-					}
-					h.waitFor(want...)
-					s := h.settled()
-					// The checker reads the box from the first column: on
-					// a large screen the frame is centered (frameOf).
-					for _, f := range screentext.BreakFaults(frameOf(s), lang.String(), knownWords(cats, msgs, lang, want...)) {
-						t.Errorf("line break: %s\n%s", f, s)
-					}
-					if out != "" {
-						path := filepath.Join(out, "customer", lang.String(), size.String(), fmt.Sprintf("%02d-%s.txt", n+1, slug(tc.name)))
-						if err := screentext.WriteCapture(path, s); err != nil {
-							t.Fatal(err)
-						}
-					}
-					if lang == Japanese {
-						return
-					}
-					if left := leftoverJapanese(lang, s); left != "" {
-						t.Errorf("Japanese on the %s screen (%q):\n%s", lang, left, s)
-					}
-					if lang != English {
-						for _, en := range english {
-							if strings.Contains(norm(s), norm(en)) {
-								t.Errorf("English fallback on the %s screen (%q):\n%s", lang, en, s)
+	drawn := &captureSet{files: map[string]string{}}
+	// The screens run side by side: each waits on its own simulated
+	// terminal far more than it computes.
+	t.Run("screens", func(t *testing.T) {
+		for _, size := range screenSizes() {
+			for n, tc := range cases {
+				for i, lang := range AllLangs() {
+					name := filepath.Join("customer", lang.String(), size.String(), fmt.Sprintf("%02d-%s.txt", n+1, slug(tc.name)))
+					t.Run(size.String()+"/"+tc.name+"/"+lang.String(), func(t *testing.T) {
+						t.Parallel()
+						s := captureScreen(t, tc, size, lang, i, cats, msgs, english)
+						if out != "" {
+							if err := screentext.WriteCapture(filepath.Join(out, name), s); err != nil {
+								t.Fatal(err)
 							}
 						}
-					}
-				})
+						drawn.add(name, s+"\n")
+					})
+				}
+			}
+		}
+	})
+	t.Run("captures are current", func(t *testing.T) {
+		if out != "" {
+			t.Skipf("%s is set: the captures were written, not compared", screentext.CapturesEnv)
+		}
+		complete := len(drawn.files) == len(screenSizes())*len(cases)*len(AllLangs())
+		if stale := staleCaptures(filepath.Join("..", "..", "docs", "screens"), drawn.files, complete); len(stale) > 0 {
+			t.Errorf("the captures under docs/screens/customer are not the screens drawn now (%d files):\n%s\n"+
+				"regenerate them with `make screens` and commit docs/screens", len(stale), strings.Join(stale, "\n"))
+		}
+	})
+}
+
+// captureSet collects the screens the parallel subtests drew, by their
+// capture's path under docs/screens.
+type captureSet struct {
+	mu    sync.Mutex
+	files map[string]string
+}
+
+func (c *captureSet) add(name, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files[name] = text
+}
+
+// staleCaptures compares the screens drawn (path under dir → text) with
+// the files under dir/customer: a file that differs or is missing, and,
+// when every screen was drawn (complete), a file no screen drew. Each is
+// one line: the path and what is wrong (the first row that differs).
+func staleCaptures(dir string, drawn map[string]string, complete bool) []string {
+	var stale []string
+	for name, text := range drawn {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		switch {
+		case err != nil:
+			stale = append(stale, name+": not committed")
+		case string(b) != text:
+			stale = append(stale, name+": "+firstDiff(string(b), text))
+		}
+	}
+	if complete {
+		_ = filepath.WalkDir(filepath.Join(dir, "customer"), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				stale = append(stale, path+": "+err.Error())
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(dir, path)
+			if _, ok := drawn[rel]; !ok {
+				stale = append(stale, rel+": no screen draws it any more")
+			}
+			return nil
+		})
+	}
+	sort.Strings(stale)
+	return stale
+}
+
+// firstDiff says where two captures part: the first row that differs.
+func firstDiff(committed, drawn string) string {
+	a, b := strings.Split(committed, "\n"), strings.Split(drawn, "\n")
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return fmt.Sprintf("row %d is %q, the screen now %q", i+1, x, y)
+		}
+	}
+	return "differs"
+}
+
+// captureScreen opens screen tc at size in language lang (the i-th of
+// AllLangs), checks it (see TestScreensInEachLanguage) and returns it.
+func captureScreen(t *testing.T, tc languageScreen, size screenSize, lang Lang, i int, cats *catalogs, msgs []message, english []string) string {
+	t.Helper()
+	l := cats.locale(lang)
+	o := tc.opts
+	if tc.coins {
+		o.Coins = payment.NewCoins()
+	}
+	if o.Tick == 0 {
+		o.Tick = time.Hour // no blinking: the capture is the screen as it opens
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var advance func()
+	if tc.timed > 0 {
+		// The question's clock, this screen's own: pinned, and moved on
+		// to the last seconds once the language is chosen.
+		var now atomic.Int64
+		now.Store(testclock.OpenAfter(testclock.Base(t)).UnixNano())
+		o.Now = func() time.Time { return time.Unix(0, now.Load()) }
+		qctx, qcancel := terminal.Question(ctx, tc.timed, o.Now)
+		defer qcancel()
+		ctx = qctx
+		advance = func() { now.Add(int64(tc.timed - 15*time.Second)) }
+	}
+	h := newHarnessAt(t, o, size.w, size.h)
+	tc.open(ctx, h)
+	ready := tc.ready
+	if ready.Empty() {
+		ready = tc.want[0]
+	}
+	h.waitFor(ready.In(cats.locale(Japanese))) // the screen is up, not the welcome screen before it
+	h.press('L', rune('1'+i))
+	h.press(tc.keys...)
+	if advance != nil {
+		advance()
+	}
+	want := make([]string, 0, len(tc.want))
+	for _, w := range tc.want {
+		want = append(want, w.In(l))
+	}
+	if tc.also != nil {
+		want = append(want, tc.also(l)...)
+	}
+	h.waitFor(want...)
+	s := h.settled()
+	// The checker reads the box from the first column: on a large
+	// screen the frame is centered (frameOf).
+	for _, f := range screentext.BreakFaults(frameOf(s), lang.String(), knownWords(cats, msgs, lang, want...)) {
+		t.Errorf("line break: %s\n%s", f, s)
+	}
+	if lang == Japanese {
+		return s
+	}
+	if left := leftoverJapanese(lang, s); left != "" {
+		t.Errorf("Japanese on the %s screen (%q):\n%s", lang, left, s)
+	}
+	if lang != English {
+		for _, en := range english {
+			if strings.Contains(norm(s), norm(en)) {
+				t.Errorf("English fallback on the %s screen (%q):\n%s", lang, en, s)
 			}
 		}
 	}
+	return s
 }
 
 // languageScreen is one screen of TestScreensInEachLanguage: how to open
@@ -109,6 +224,10 @@ type languageScreen struct {
 	keys  []any                                 // after the language is chosen
 	want  []Text                                // on screen, in the language chosen
 	also  func(l Locale) []string               // more on screen (values, keymap entries)
+	// timed, when not zero, is the full time of the question open
+	// passes: the screen is captured in its last 15 seconds, counting
+	// down (open's ctx is the question's).
+	timed time.Duration
 }
 
 // languageScreens are the customer UI's main screens, in the order the
@@ -241,7 +360,7 @@ func languageScreens() []languageScreen {
 					"Warning: one more wrong PIN locks your card. A locked card must be reset at your municipal office. If you are not sure of your PIN, press Esc to stop."),
 				T("暗証番号は画面に表示されません。周りの人に見られないようご注意ください。", "Your PIN is never shown. Make sure nobody is watching."),
 			},
-			also: func(Locale) []string { return []string{"●●--"} },
+			also: func(l Locale) []string { return []string{"●●--", "<BS> " + T("1桁消す", "Erase").In(l)} },
 		},
 		{
 			name:  "payment with the summary",
@@ -293,7 +412,7 @@ func languageScreens() []languageScreen {
 			},
 			want: []Text{
 				T("証明書を印刷しています。", "Printing your certificate."),
-				Tf("%d / %d ページ目を印刷しています", "Printing page %d of %d", 2, 3),
+				Tf("%dページ目を印刷しています（全%dページ）", "Printing page %d of %d", 2, 3),
 				T("この場を離れないでください。印刷まで2分以上かかることがあります。", "Please stay at the machine. Printing can take more than two minutes."),
 				T("カードは取り外さないでください。", "Do not remove your card."),
 			},
@@ -319,7 +438,7 @@ func languageScreens() []languageScreen {
 			},
 			want: []Text{
 				T("この証明書は発行できませんでした。", "This certificate could not be issued."),
-				T("届いた証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
+				T("受信した証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
 					"We could not confirm that the certificate we received is the one you asked for, so it was not printed."),
 				T("料金はいただいていません。投入したお金は返却しましたので、返却口からお取りください。",
 					"You have not been charged. The money you inserted has been returned; please take it from the return slot."),
@@ -367,6 +486,273 @@ func languageScreens() []languageScreen {
 			},
 			also: func(l Locale) []string { return []string{"printer: paper out", "<Q> " + T("終了", "Quit").In(l)} },
 		},
+		// The screens beyond the main flow (issue 17, Show: every screen).
+		{
+			name: "PIN after a wrong PIN",
+			open: func(ctx context.Context, h *harness) {
+				go func() {
+					if p, err := h.c.PIN(ctx, 3); err == nil {
+						clear(p)
+						h.c.PIN(ctx, 2)
+					}
+				}()
+				h.waitFor("残りの入力回数：3回")
+				h.press("1111", tcell.KeyEnter)
+			},
+			want: []Text{
+				T("利用者証明用電子証明書の暗証番号（数字4桁）を入力し、Enter を押してください。",
+					"Enter the 4-digit PIN of your card's authentication certificate and press Enter."),
+				T("暗証番号が違います。もう一度入力してください。", "Wrong PIN. Please enter it again."),
+				Tf("残りの入力回数：%d回", "Tries left: %d", 2),
+				T("暗証番号は画面に表示されません。周りの人に見られないようご注意ください。", "Your PIN is never shown. Make sure nobody is watching."),
+			},
+			ready: T("暗証番号が違います。もう一度入力してください。", "Wrong PIN. Please enter it again."),
+			also:  func(l Locale) []string { return []string{"----", "<BS> " + T("1桁消す", "Erase").In(l)} },
+		},
+		{
+			name: "PIN: the cancel question",
+			open: func(ctx context.Context, h *harness) { go h.c.PIN(ctx, 3) },
+			ready: T("利用者証明用電子証明書の暗証番号（数字4桁）を入力し、Enter を押してください。",
+				"Enter the 4-digit PIN of your card's authentication certificate and press Enter."),
+			keys: []any{"12", tcell.KeyEscape},
+			want: []Text{
+				T("利用者証明用電子証明書の暗証番号（数字4桁）を入力し、Enter を押してください。",
+					"Enter the 4-digit PIN of your card's authentication certificate and press Enter."),
+				new(cancelGuard).question(Text{}),
+			},
+			also: func(l Locale) []string {
+				return []string{"●●--", "<Esc> " + T("中止する", "Stop").In(l), "<Enter> " + T("続ける", "Go on").In(l)}
+			},
+		},
+		{
+			name:  "options at a store: municipality not chosen",
+			opts:  Options{Muni: storeMachine},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'1'},
+			want: []Text{
+				docText(juminhyo),
+				Tf("請求先（%s）", "Request to (%s)", T("住所地", "residence")),
+				T("未選択（Enter で選びます）", "not chosen (press Enter)"),
+				T("（日本国籍の方のみ）", "(Japanese nationals only)"),
+			},
+		},
+		{
+			name:  "picker: the registered domicile first",
+			opts:  Options{HonsekiMuni: "362018"},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'4', '2'},
+			want: []Text{
+				Tf("%sの市区町村を選んでください。", "Choose your %s municipality.", T("本籍地", "registered domicile")),
+				T("↑↓ で選び、Enter で決定します。", "Move with ↑↓ and press Enter."),
+				Tf("本籍地（%s）", "Registered domicile (%s)", Name("徳島県徳島市", "Tokushima-shi, Tokushima")),
+				Tf("住所地と同じ（%s）", "Same as residence (%s)", Name("神奈川県横浜市", "Yokohama-shi, Kanagawa")),
+				T("ほかの市区町村を探す", "Another municipality"),
+			},
+		},
+		{
+			name:  "picker: search results",
+			opts:  Options{Muni: storeMachine},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'3', '2', "yoko"},
+			want: []Text{
+				Tf("%sの市区町村を選んでください。", "Choose your %s municipality.", T("住所地", "residence")),
+				T("全国から探しています", "Searching all of Japan"),
+				Name("141003  神奈川県横浜市", "141003  Yokohama-shi, Kanagawa"),
+			},
+			also: func(l Locale) []string { return []string{"YOKO", "<BS> " + T("訂正", "Erase").In(l)} },
+		},
+		{
+			name:  "picker: a prefecture's municipalities",
+			opts:  Options{Muni: storeMachine},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  append(append([]any{'3', '2'}, slices.Repeat([]any{tcell.KeyDown}, 13)...), tcell.KeyEnter),
+			want: []Text{
+				Tf("%sの市区町村", "Municipalities of %s", Name("神奈川県", "Kanagawa")),
+				Name("141003  横浜市", "141003  Yokohama-shi"),
+			},
+			also: func(l Locale) []string { return []string{"<BS> " + T("都道府県へ", "Prefectures").In(l)} },
+		},
+		{
+			name:  "picker: a municipality that does not issue it",
+			opts:  Options{Muni: storeMachine},
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:  []any{'7', '3', "362018", tcell.KeyEnter},
+			want: []Text{
+				Tf("%sの市区町村を選んでください。", "Choose your %s municipality.", T("住所地", "residence")),
+				T("この市区町村では、この証明書はコンビニ交付の対象外です。", "This municipality does not issue this certificate here."),
+			},
+		},
+		{
+			name: "progress: reading the card",
+			open: func(_ context.Context, h *harness) { h.c.Progress(terminal.Progress{State: terminal.StateCard}) },
+			want: []Text{T("カードを読み取っています。カードを動かさないでください。", "Reading your card. Please do not move it.")},
+		},
+		{
+			name: "progress: waiting for the center",
+			open: func(_ context.Context, h *harness) { h.c.Progress(terminal.Progress{State: terminal.StateSubmit}) },
+			want: []Text{
+				T("申請を送信し、交付センターの応答を待っています。", "Sending your request and waiting for the issuance center."),
+				T("この場を離れないでください。印刷まで2分以上かかることがあります。", "Please stay at the machine. Printing can take more than two minutes."),
+				T("カードは取り外さないでください。", "Do not remove your card."),
+			},
+		},
+		{
+			name: "progress: verifying the certificate",
+			open: func(_ context.Context, h *harness) { h.c.Progress(terminal.Progress{State: terminal.StateFetch}) },
+			want: []Text{
+				T("証明書を受け取り、ご本人の申請どおりの証明書であることを確認しています。",
+					"Receiving the certificate and verifying that it is exactly the one you asked for."),
+				T("カードは取り外さないでください。", "Do not remove your card."),
+			},
+		},
+		{
+			name: "printing stopped: paper out",
+			open: func(_ context.Context, h *harness) {
+				h.c.Progress(terminal.Progress{State: terminal.StateSettle, Page: 1, Pages: 3, Stopped: "print-paper-out"})
+			},
+			want: []Text{
+				T("用紙切れのため、印刷を中止しました。", "Printing stopped: the printer is out of paper."),
+				T("プリンターの用紙がなくなりました。", "The printer ran out of paper."),
+				Tf("印刷された%sをお取りください。", "Please take %s.", printedPages(1)),
+				T("店員をお呼びください。", "Please call a member of the store staff."),
+				T("お待ちください…", "Please wait…"),
+			},
+		},
+		{
+			// The choice's 2 minutes run out: the countdown, and how to
+			// go on, above the keymap.
+			name:  "document list: the countdown",
+			opts:  Options{Tick: 20 * time.Millisecond},
+			timed: 2 * time.Minute,
+			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			want: []Text{
+				T("取得する証明書を選んでください。", "Which certificate do you need?"),
+				Tf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", "⏱ Time runs out in %d s and the request stops.", 15),
+				T("続けるには、いずれかのキーを押してください。", "Press any key to continue."),
+			},
+		},
+		{
+			name: "finish: the card taken, the certificate not yet",
+			opts: Options{Linger: time.Hour},
+			open: func(ctx context.Context, h *harness) {
+				gone := make(chan struct{})
+				finishing(ctx, h, gone, terminal.Result{Outcome: protocol.ResultPrinted, Pages: 2, Fee: 500, Payment: "captured"})
+				h.waitFor("カードをお取りください")
+				close(gone)
+			},
+			ready: T("カードが取り出されました", "Card taken"),
+			want: []Text{
+				T("証明書の印刷が完了しました。", "Your certificate has been printed."),
+				T("カードが取り出されました", "Card taken"),
+				T("証明書をお取りください", "Please take your certificate"),
+			},
+			also: func(l Locale) []string {
+				return []string{"✓ ", "<Enter> " + T("受け取りました", "Taken").In(l)}
+			},
+		},
+		{
+			name: "finish: card removed",
+			opts: Options{Linger: time.Hour},
+			open: func(ctx context.Context, h *harness) {
+				gone := make(chan struct{})
+				close(gone)
+				finishing(ctx, h, gone, terminal.Result{Outcome: protocol.ResultCancelled, Reason: terminal.ReasonCardRemoved, Payment: "none"})
+			},
+			want: []Text{
+				T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled."),
+				T("証明書は発行していません。", "No certificate was issued."),
+				T("必要な場合は、最初からやり直してください。", "Start again if you wish."),
+				T("料金はいただいていません。", "You have not been charged."),
+			},
+			also: func(l Locale) []string { return []string{"<Enter> " + T("閉じる", "Close").In(l)} },
+		},
+		{
+			name: "card left in the reader",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.CardLeft(ctx, terminal.Result{Outcome: protocol.ResultCancelled, Reason: "choose-timeout", Payment: "none", Session: session})
+			},
+			want: []Text{
+				T("カードが残っています", "A card has been left in the reader"),
+				T("マイナンバーカードがカード置き場に残っています。", "A My Number card is still on the card reader."),
+				T("ご自分のカードでしたら、お取りください。", "if this is your card, please take it."),
+				T("カードを取り出して保管し、持ち主の方にお返しください。", "take the card out and keep it for its owner."),
+				T("持ち主の方が戻られないときは、遺失物として警察に届け出てください。",
+					"If the owner does not come back, hand it in to the police as lost property."),
+				Tf("お問い合わせ番号：%s", "Reference: %s", ref(session)),
+				T("カードを取り出すと、この画面は終わります。", "This screen closes when the card is taken out."),
+			},
+		},
+		{
+			name: "finish: card locked",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-blocked", Payment: "none", Session: session})
+			},
+			want: []Text{
+				T("カードの暗証番号がロックされています。", "Your card's PIN is locked."),
+				T("カードをお持ちのうえ、お住まいの市区町村の窓口で暗証番号の再設定（ロック解除）の手続きをしてください。",
+					"Please take your card to your municipal office to have the PIN reset."),
+				T("料金はいただいていません。", "You have not been charged."),
+				T("カードをお取りください", "Please take your card"),
+			},
+		},
+		{
+			name: "finish: certificate expired",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate-expired", Payment: "none", Session: session})
+			},
+			want: []Text{
+				T("証明書を発行できませんでした。", "The certificate could not be issued."),
+				T("このカードの利用者証明用電子証明書は有効期限が切れています。", "This card's authentication certificate has expired."),
+				T("カードをお持ちのうえ、お住まいの市区町村の窓口で電子証明書の更新手続きをしてください。",
+					"Please take your card to your municipal office to have the certificate renewed."),
+				T("カードをお取りください", "Please take your card"),
+			},
+		},
+		{
+			// A 戸籍 sent to the 住所地 when the 本籍地 is elsewhere: what
+			// to check, and that a foreign national has no 戸籍.
+			name: "finish: family register refused, what to check",
+			opts: Options{HonsekiMuni: "362018"},
+			open: func(ctx context.Context, h *harness) {
+				go func() {
+					if _, err := h.c.Choose(ctx); err == nil {
+						h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "center-not-eligible", Payment: "none", Session: session})
+					}
+				}()
+				h.waitFor("取得する証明書を選んでください")
+				h.press('4', '2')
+				h.waitFor("本籍地（徳島県徳島市）")
+				h.press(tcell.KeyDown, tcell.KeyEnter)
+				h.waitFor("◀ 神奈川県横浜市 ▶")
+				h.press(tcell.KeyEnter)
+			},
+			ready: honsekiHint(),
+			want: []Text{
+				T("証明書を発行できませんでした。", "The certificate could not be issued."),
+				honsekiHint(),
+				noKoseki(),
+				T("料金はいただいていません。", "You have not been charged."),
+				T("カードをお取りください", "Please take your card"),
+			},
+		},
+		{
+			name: "finish: paper jam after a page",
+			open: func(ctx context.Context, h *harness) {
+				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-jam", Pages: 1, Fee: 450,
+					Payment: "released", Session: session})
+			},
+			want: []Text{
+				T("紙づまりのため、印刷を中止しました。", "Printing stopped: paper jam."),
+				T("詰まった用紙は店員が取り除きますので、そのままにしてください。", "Please leave the jammed paper; the store staff will remove it."),
+				T("店員をお呼びください。", "Please call a member of the store staff."),
+				Tf("印刷された%sをお取りください", "Please take %s", printedPages(1)),
+			},
+		},
 	}
 }
 
@@ -405,6 +791,11 @@ func leftoverJapanese(lang Lang, s string) string {
 		s = strings.ReplaceAll(s, norm(k), "")
 	}
 	re := regexp.MustCompile(`[\p{Hiragana}\p{Katakana}]+`)
+	if lang == Chinese {
+		// Place names keep their Japanese script for a reader of kanji,
+		// with the ヶ of 茅ヶ崎市 (read as 个): not a leftover.
+		s = strings.ReplaceAll(s, "ヶ", "")
+	}
 	if lang != Chinese {
 		re = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]+`)
 	}

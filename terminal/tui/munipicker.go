@@ -225,7 +225,7 @@ func (v *pickerView) bindings() []binding {
 	bsKey := uikit.K(uikit.Backspace)
 	switch {
 	case v.browse && len(v.query) > 0:
-		bs = append(bs, shown("BS", T("1文字消す", "Erase"), func(key) {
+		bs = append(bs, shown("BS", T("訂正", "Erase"), func(key) {
 			v.query = v.query[:len(v.query)-1]
 			v.sel = 0
 		}, bsKey))

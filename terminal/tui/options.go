@@ -40,6 +40,7 @@ type optionsView struct {
 	muni   string // the chosen municipality ("" until chosen)
 	sel    int
 	msg    Text
+	width  int // the body's width in cells, from the last layout (0: not known yet)
 	// estimate returns the expected fee per copy at a municipality, and a
 	// remark (weekdays only …); ok false when unknown.
 	estimate func(l Locale, muni string, t protocol.DocType) (fee int, remark string, ok bool)
@@ -57,6 +58,7 @@ func newOptions(estimate func(Locale, string, protocol.DocType) (int, string, bo
 }
 
 func (v *optionsView) name() string               { return "options" }
+func (v *optionsView) setWidth(w int)             { v.width = w }
 func (v *optionsView) primitive() tview.Primitive { return v.tv }
 func (v *optionsView) step() step                 { return stepChoose }
 func (v *optionsView) title(l Locale) string {
@@ -175,10 +177,12 @@ func (v *optionsView) render(l Locale) {
 	var b strings.Builder
 	b.WriteString(tagTitle + esc(docText(v.info).In(l)) + tagOff + "\n")
 	b.WriteString(esc(T("内容を確認してください。よろしければ Enter で次へ進みます。",
-		"Check the options, then press Enter to continue.").In(l)) + "\n\n")
+		"Check the options, then press Enter to continue.").In(l)) + "\n")
 	type row struct {
 		label, value string
 		foreign      bool
+		note         string // after the value: who the item is for
+		widest       int    // the widest of the option's values
 	}
 	var rows []row
 	for _, x := range v.layout() {
@@ -193,12 +197,34 @@ func (v *optionsView) render(l Locale) {
 			rows = append(rows, row{label: Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value: value})
 		default:
 			o := v.info.Options[x]
-			rows = append(rows, row{optionLabel(o).In(l), valueLabel(o.Key, o.Values[v.vals[x]]).In(l), o.Foreign})
+			r := row{label: optionLabel(o).In(l), value: valueLabel(o.Key, o.Values[v.vals[x]]).In(l), foreign: o.Foreign}
+			if n := optionNote(v.info, o); !n.Empty() {
+				r.note = n.In(l)
+				for _, val := range o.Values {
+					r.widest = max(r.widest, tview.TaggedStringWidth(esc(valueLabel(o.Key, val).In(l))))
+				}
+			}
+			rows = append(rows, r)
 		}
 	}
 	width := 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label)))
+	}
+	// A row's note follows its value when the row, selected and at its
+	// widest value, still fits the line: it then never moves as the value
+	// changes. Otherwise (English at 80 columns) it has a line of its own
+	// under the row, and the blank line above the rows gives it room: at
+	// 80×24 the fullest screen has no line to spare.
+	const rowChrome = 12 // "▶ 2  " label "   ◀ " value " ▶"
+	ownLine := false
+	for _, r := range rows {
+		if r.note != "" && v.width > 0 && rowChrome+width+r.widest+2+tview.TaggedStringWidth(esc(r.note)) > v.width {
+			ownLine = true
+		}
+	}
+	if !ownLine {
+		b.WriteString("\n")
 	}
 	for i, r := range rows {
 		if r.foreign && (i == 0 || !rows[i-1].foreign) {
@@ -208,10 +234,17 @@ func (v *optionsView) render(l Locale) {
 				tagDim + esc(T("（日本国籍の方には記載されません）", "(not printed for Japanese nationals)").In(l)) + tagOff + "\n")
 		}
 		label := pad(esc(r.label), width)
+		note := ""
+		switch {
+		case r.note != "" && ownLine:
+			note = "\n     " + tagDim + esc(r.note) + tagOff
+		case r.note != "":
+			note = "  " + tagDim + esc(r.note) + tagOff
+		}
 		if i == v.sel {
-			fmt.Fprintf(&b, "%s▶%s %d  %s   %s◀ %s ▶%s\n", tagSel, tagOff, i+1, label, tagSel, esc(r.value), tagOff)
+			fmt.Fprintf(&b, "%s▶%s %d  %s   %s◀ %s ▶%s%s\n", tagSel, tagOff, i+1, label, tagSel, esc(r.value), tagOff, note)
 		} else {
-			fmt.Fprintf(&b, "  %d  %s     %s\n", i+1, label, esc(r.value))
+			fmt.Fprintf(&b, "  %d  %s     %s%s\n", i+1, label, esc(r.value), note)
 		}
 	}
 	// Where the request goes and what it costs, in one block: at 80×24
@@ -257,6 +290,20 @@ func optionLabel(o protocol.Option) Text {
 		return fromTable(o.JA, "Nationality and residence status")
 	}
 	return fromTable(o.JA, o.EN)
+}
+
+// optionNote is what the row of option o of document d says after its
+// value about whom the item is for: 本籍・筆頭者 on a 住民票 is printed
+// only for a Japanese national — a foreign resident has no 本籍 (issue
+// 17, item 12) — as the foreign residents' items, under their heading,
+// print nothing for a Japanese national. A family register document
+// needs no note: the whole document is for Japanese nationals, and the
+// document list says so.
+func optionNote(d protocol.DocInfo, o protocol.Option) Text {
+	if o.Key == "honseki" && !d.Type.FamilyRegister() {
+		return T("（日本国籍の方のみ）", "(Japanese nationals only)")
+	}
+	return Text{}
 }
 
 // bindings is the options screen's key table: a number picks its row

@@ -121,7 +121,7 @@ func (v *pinView) bindings() []binding {
 				v.n++
 			}
 		}, uikit.Digits(0, 9)...),
-		shown("BS", T("1文字消す", "Erase"), func(key) {
+		shown("BS", T("1桁消す", "Erase"), func(key) {
 			if v.n > 0 {
 				v.n--
 				v.buf[v.n] = 0

@@ -92,7 +92,7 @@ func (v *progressView) render(l Locale) {
 	b.WriteString(tagTitle + spinner[v.spin%len(spinner)] + " " + esc(v.what().In(l)) + tagOff + "\n\n")
 	if v.p.State == terminal.StatePrint && v.p.Pages > 0 {
 		k := min(max(v.p.Page, 1), v.p.Pages)
-		b.WriteString(tagOK + esc(Tf("%d / %d ページ目を印刷しています", "Printing page %d of %d", k, v.p.Pages).In(l)) + tagOff + "\n\n")
+		b.WriteString(tagOK + esc(Tf("%dページ目を印刷しています（全%dページ）", "Printing page %d of %d", k, v.p.Pages).In(l)) + tagOff + "\n\n")
 	}
 	if !v.wait && v.step() >= stepPIN {
 		b.WriteString(tagWarn + esc(T("この場を離れないでください。印刷まで2分以上かかることがあります。",

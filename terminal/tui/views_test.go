@@ -137,7 +137,7 @@ func TestScreens(t *testing.T) {
 			setup: func(_ context.Context, h *harness) {
 				h.c.Progress(terminal.Progress{State: terminal.StatePrint, Page: 2, Pages: 3})
 			},
-			ja: []string{"2 / 3 ページ目を印刷しています", "カードは取り外さないでください"},
+			ja: []string{"2ページ目を印刷しています（全3ページ）", "カードは取り外さないでください"},
 			en: []string{"Printing page 2 of 3"},
 		},
 		{
