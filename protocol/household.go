@@ -177,20 +177,8 @@ func (q *HouseholdQuery) Validate() error {
 		return fmt.Errorf("v=%d, want %d", q.V, Version)
 	case len(q.QID) != QIDSize:
 		return fmt.Errorf("qid has %d bytes, want %d", len(q.QID), QIDSize)
-	case len(q.Nonce) != NonceSize:
-		return fmt.Errorf("nonce has %d bytes, want %d", len(q.Nonce), NonceSize)
-	case !termRe.MatchString(q.Term):
-		return fmt.Errorf("term %q is not a terminal id", q.Term)
-	case !termRe.MatchString(q.Store):
-		return fmt.Errorf("store %q is not a store id", q.Store)
-	case !muniRe.MatchString(q.Muni):
-		return fmt.Errorf("muni %q is not a 6-digit code", q.Muni)
-	case q.IAT <= 0:
-		return errors.New("iat missing")
-	case len(q.SW) == 0 || len(q.SW) > MaxSWString:
-		return errors.New("sw missing or too long")
 	}
-	return nil
+	return validateOrigin(q.Nonce, q.Term, q.Store, q.Muni, q.IAT, q.SW)
 }
 
 // Member is one person of a household list: the name and relationship

@@ -192,21 +192,32 @@ func (r *Request) Validate() error {
 		return fmt.Errorf("v=%d, want %d", r.V, Version)
 	case len(r.RID) != RIDSize:
 		return fmt.Errorf("rid has %d bytes, want %d", len(r.RID), RIDSize)
-	case len(r.Nonce) != NonceSize:
-		return fmt.Errorf("nonce has %d bytes, want %d", len(r.Nonce), NonceSize)
-	case !termRe.MatchString(r.Term):
-		return fmt.Errorf("term %q is not a terminal id", r.Term)
-	case !termRe.MatchString(r.Store):
-		return fmt.Errorf("store %q is not a store id", r.Store)
-	case !muniRe.MatchString(r.Muni):
-		return fmt.Errorf("muni %q is not a 6-digit code", r.Muni)
-	case r.IAT <= 0:
-		return fmt.Errorf("iat missing")
-	case len(r.SW) == 0 || len(r.SW) > MaxSWString:
-		return fmt.Errorf("sw missing or too long")
+	}
+	if err := validateOrigin(r.Nonce, r.Term, r.Store, r.Muni, r.IAT, r.SW); err != nil {
+		return err
 	}
 	if err := r.Doc.Validate(); err != nil {
 		return fmt.Errorf("doc: %w", err)
+	}
+	return nil
+}
+
+// validateOrigin checks the fields a card-signed message (a request, a
+// household query) carries about where and when it was made.
+func validateOrigin(nonce Bytes, term, store, muni string, iat int64, sw string) error {
+	switch {
+	case len(nonce) != NonceSize:
+		return fmt.Errorf("nonce has %d bytes, want %d", len(nonce), NonceSize)
+	case !termRe.MatchString(term):
+		return fmt.Errorf("term %q is not a terminal id", term)
+	case !termRe.MatchString(store):
+		return fmt.Errorf("store %q is not a store id", store)
+	case !muniRe.MatchString(muni):
+		return fmt.Errorf("muni %q is not a 6-digit code", muni)
+	case iat <= 0:
+		return fmt.Errorf("iat missing")
+	case len(sw) == 0 || len(sw) > MaxSWString:
+		return fmt.Errorf("sw missing or too long")
 	}
 	return nil
 }

@@ -110,19 +110,11 @@ func (c *Center) handleHousehold(w http.ResponseWriter, r *http.Request, t termi
 		writeJOSE(w, http.StatusCreated, prev.answer)
 		return
 	}
-	if _, seen := c.seenQID[protocol.B64(q.QID)]; seen {
+	if p := c.claimLocked(c.seenQID, "query id", q.QID, q.Nonce, now); p != nil {
 		c.mu.Unlock()
-		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "query id already used"))
+		c.problem(w, r, p)
 		return
 	}
-	if _, seen := c.seenNonce[protocol.B64(q.Nonce)]; seen {
-		c.mu.Unlock()
-		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "nonce already used"))
-		return
-	}
-	c.pruneLocked(now)
-	c.seenQID[protocol.B64(q.QID)] = now
-	c.seenNonce[protocol.B64(q.Nonce)] = now
 	fault := c.pickListFaultLocked()
 	c.mu.Unlock()
 

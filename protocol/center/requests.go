@@ -90,19 +90,11 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 		writeJOSE(w, http.StatusCreated, prev.ticket)
 		return
 	}
-	if _, seen := c.seenRID[protocol.B64(req.RID)]; seen {
+	if p := c.claimLocked(c.seenRID, "request id", req.RID, req.Nonce, now); p != nil {
 		c.mu.Unlock()
-		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "request id already used"))
+		c.problem(w, r, p)
 		return
 	}
-	if _, seen := c.seenNonce[protocol.B64(req.Nonce)]; seen {
-		c.mu.Unlock()
-		c.problem(w, r, protocol.NewProblem(protocol.ProbReplay, "nonce already used"))
-		return
-	}
-	c.pruneLocked(now)
-	c.seenRID[protocol.B64(req.RID)] = now
-	c.seenNonce[protocol.B64(req.Nonce)] = now
 	j.fault = c.pickFaultLocked(req.Doc, len(res.Household)-len(members))
 	c.jobs[j.key] = j
 	c.byBinding[bkey] = j
@@ -208,6 +200,23 @@ func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now 
 // window (older requests are refused by their iat anyway) and drops the
 // documents of tickets that are closed or expired, so memory stays flat
 // however many tickets pass. It runs at most once a second.
+// claimLocked takes a signed message's id (kept in seen: request ids,
+// query ids) and its nonce as used at now, or answers the replay problem
+// when either was used before. Requests and household queries share the
+// nonce space. c.mu is held.
+func (c *Center) claimLocked(seen map[string]time.Time, what string, id, nonce []byte, now time.Time) *protocol.Problem {
+	if _, ok := seen[protocol.B64(id)]; ok {
+		return protocol.NewProblem(protocol.ProbReplay, what+" already used")
+	}
+	if _, ok := c.seenNonce[protocol.B64(nonce)]; ok {
+		return protocol.NewProblem(protocol.ProbReplay, "nonce already used")
+	}
+	c.pruneLocked(now)
+	seen[protocol.B64(id)] = now
+	c.seenNonce[protocol.B64(nonce)] = now
+	return nil
+}
+
 func (c *Center) pruneLocked(now time.Time) {
 	if now.Sub(c.pruned) < time.Second {
 		return
