@@ -11,8 +11,13 @@ import (
 
 // The end-to-end tests of this package run the real kiosk binary. It is
 // built once per `go test` run of the package, on first use, and removed
-// when the run ends; a test that needs it calls buildKiosk.
-var kioskBinary struct {
+// when the run ends; a test that needs it calls buildKiosk, or
+// buildKioskTestClock for the test build whose --clock also sets a store
+// machine's clock.
+var kioskBinary, kioskClockBinary builtBinary
+
+// builtBinary is one build of this package, made on first use.
+type builtBinary struct {
 	once sync.Once
 	dir  string
 	path string
@@ -21,8 +26,10 @@ var kioskBinary struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if kioskBinary.dir != "" {
-		os.RemoveAll(kioskBinary.dir)
+	for _, b := range []*builtBinary{&kioskBinary, &kioskClockBinary} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -32,27 +39,41 @@ func TestMain(m *testing.M) {
 // and run the binary). The binary is shared: tests must not modify it.
 func buildKiosk(t *testing.T) string {
 	t.Helper()
+	return kioskBinary.build(t)
+}
+
+// buildKioskTestClock is buildKiosk built with -tags kofu_testclock:
+// `kiosk run --config FILE --clock INSTANT` runs the store machine at a
+// pinned instant (a release build refuses the flag there).
+func buildKioskTestClock(t *testing.T) string {
+	t.Helper()
+	return kioskClockBinary.build(t, "-tags", "kofu_testclock")
+}
+
+func (b *builtBinary) build(t *testing.T, flags ...string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e: builds and runs the kiosk binary")
 	}
-	kioskBinary.once.Do(func() {
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "kofu-kiosk-bin-")
 		if err != nil {
-			kioskBinary.err = err
+			b.err = err
 			return
 		}
-		kioskBinary.dir = dir
+		b.dir = dir
 		bin := filepath.Join(dir, "kiosk")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			kioskBinary.err = fmt.Errorf("go build: %w\n%s", err, out)
+		args := append(append([]string{"build"}, flags...), "-o", bin, ".")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go %v: %w\n%s", args, err, out)
 			return
 		}
-		kioskBinary.path = bin
+		b.path = bin
 	})
-	if kioskBinary.err != nil {
-		t.Fatal(kioskBinary.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return kioskBinary.path
+	return b.path
 }
 
 // needTmux returns the path of tmux, skipping the test where it is not

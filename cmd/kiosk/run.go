@@ -51,7 +51,8 @@ type runFlags struct {
 	dpi                                                                              int
 	logFormat, metrics                                                               string
 	stopTimeout                                                                      time.Duration
-	acceptBuild                                                                      repeated
+	acceptBuild, opts                                                                repeated
+	members                                                                          string
 	clock                                                                            clock.Flag
 	explicit                                                                         map[string]bool // flags given on the command line
 }
@@ -68,6 +69,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.Var(&f.clock, "clock", "emulator: start the emulated world's clock (center calendar, tickets, kiosk) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock)")
 	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
 	fs.StringVar(&f.docType, "doc", "juminhyo", "autopilot: document type")
+	fs.Var(&f.opts, "opt", "autopilot: a document option KEY=VALUE, e.g. zokugara=include (default: the type's defaults); repeatable")
+	fs.StringVar(&f.members, "members", "", "autopilot: 世帯の一部 (scope members): the places on the household list to list, 1-based as the screen numbers them, e.g. 1,3")
 	fs.StringVar(&f.pin, "pin", "", "autopilot: "+pinFlagHelp+" (emulator default: the resident's)")
 	fs.BoolVar(&f.pinStdin, "pin-stdin", false, "autopilot: "+pinStdinHelp)
 	fs.StringVar(&f.muni, "muni", "", "store autopilot: the municipality code the request goes to")
@@ -88,6 +91,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.Visit(func(fl *flag.Flag) { f.explicit[fl.Name] = true })
 	if !f.emu && f.config == "" {
 		return 2, errors.New("kiosk run needs --config FILE (store machine) or --emulator")
+	}
+	if f.clock.IsSet() && !f.emu && !testClockBuild {
+		return 2, errors.New("--clock is for --emulator: a store machine keeps the wall clock, which its center's skew check and the service's hours hold it to")
 	}
 	// The PIN from stdin is read now, before anything starts, into a slice
 	// that every way out of run zeroes (the autopilot takes its own copy).
@@ -194,13 +200,14 @@ type runContext struct {
 func (rc *runContext) sessionTimeouts() terminal.Timeouts {
 	s := rc.cfg.Session
 	t := terminal.Timeouts{Session: s.Timeout.Duration, Choose: s.Choose.Duration, PIN: s.PIN.Duration,
-		Pay: s.Pay.Duration, Print: s.Print.Duration, Finish: s.Finish.Duration}
+		Members: s.Members.Duration, Pay: s.Pay.Duration, Print: s.Print.Duration, Finish: s.Finish.Duration}
 	d := terminal.DefaultTimeouts()
 	for _, p := range []struct {
 		dst *time.Duration
 		def time.Duration
 	}{
-		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Pay, d.Pay}, {&t.Print, d.Print}, {&t.Finish, d.Finish},
+		{&t.Session, d.Session}, {&t.Choose, d.Choose}, {&t.PIN, d.PIN}, {&t.Members, d.Members}, {&t.Pay, d.Pay},
+		{&t.Print, d.Print}, {&t.Finish, d.Finish},
 	} {
 		if *p.dst <= 0 {
 			*p.dst = p.def
@@ -257,7 +264,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	doc, err := protocol.NewDocSpec(protocol.DocType(f.docType))
+	doc, chosen, err := autopilotDoc(f.docType, f.opts, f.members)
 	if err != nil {
 		return 2, err
 	}
@@ -388,6 +395,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	// one goes now, not when run returns (the process may sit blocked
 	// writing its result line long after the session).
 	pilot := terminal.NewAutopilot(emulator.OrderFor(res, doc), p, coins)
+	pilot.Chosen = chosen
 	clear(p)
 	k := env.Kiosk(sink, coins, j)
 	k.Outbox = outbox

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"kofu/internal/cli"
 	"kofu/internal/fixtures"
 	"kofu/internal/testclock"
+	"kofu/terminal"
+	"kofu/terminal/config"
 )
 
 // TestRunAutopilot checks the DESIGN §8 contract of `kiosk run --emulator
@@ -45,6 +49,13 @@ func TestRunAutopilot(t *testing.T) {
 		{"wrong PIN", []string{"--doc", "juminhyo", "--pin", "0000"}, 1, "cancelled", "pin-cancelled", 0},
 		{"revoked card", []string{"--doc", "juminhyo", "--resident", "R0005"}, 1, "failed", "center-card-revoked", 0},
 		{"paper out on the first page", []string{"--doc", "koseki-zenbu", "--resident", "R0019", "--printer", "emulator:paper-out@1"}, 1, "unknown", "print-paper-out", 0},
+		// 世帯の一部: --members ticks places on the list released after the PIN.
+		{"household members 1 and 3", []string{"--members", "1,3"}, 0, "printed", "", 1},
+		{"scope members, the holder alone", []string{"--opt", "scope=members"}, 0, "printed", "", 1},
+		{"a place not on the list", []string{"--members", "1,9"}, 1, "failed", "members-error", 0},
+		{"member-extra", []string{"--members", "1,3", "--fault", "member-extra"}, 1, "refused", "envelope-members", 0},
+		{"member-dropped", []string{"--members", "2", "--fault", "member-dropped"}, 1, "refused", "envelope-members", 0},
+		{"household-other-list", []string{"--members", "1,2", "--fault", "household-other-list"}, 1, "refused", "household-qid", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,5 +166,86 @@ func TestRunPINHelpSaysTestsOnly(t *testing.T) {
 		if !strings.Contains(help, "FOR TESTS ONLY") || !strings.Contains(help, "-pin-stdin") {
 			t.Errorf("kiosk %s: the help does not say --pin is for tests only:\n%s", strings.Join(args, " "), help)
 		}
+	}
+}
+
+// TestSessionTimeouts: each session.* key reaches the session, and a key
+// left out takes terminal's default (session.members came last and was
+// once dropped on the way).
+func TestSessionTimeouts(t *testing.T) {
+	d := terminal.DefaultTimeouts()
+	cases := []struct {
+		name string
+		set  config.Session
+		want func(terminal.Timeouts) terminal.Timeouts
+	}{
+		{"defaults", config.Session{}, func(t terminal.Timeouts) terminal.Timeouts { return t }},
+		{"members", config.Session{Members: config.Duration{Duration: 45 * time.Second}},
+			func(t terminal.Timeouts) terminal.Timeouts { t.Members = 45 * time.Second; return t }},
+		{"pin and pay", config.Session{PIN: config.Duration{Duration: 30 * time.Second}, Pay: config.Duration{Duration: 4 * time.Minute}},
+			func(t terminal.Timeouts) terminal.Timeouts { t.PIN, t.Pay = 30*time.Second, 4*time.Minute; return t }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := &runContext{cfg: &config.Config{Session: tc.set}}
+			got, want := rc.sessionTimeouts(), tc.want(d)
+			want.Outbox = 0 // not a session.* key: the kiosk fills it
+			if got != want {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestAutopilotDoc: --doc, --opt and --members make the autopilot's
+// order, refused before anything starts when the center would refuse it
+// or the places cannot be on a household list.
+func TestAutopilotDoc(t *testing.T) {
+	cases := []struct {
+		name    string
+		doc     string
+		opts    []string
+		members string
+		want    map[string]string // options that must be set
+		chosen  []int
+		err     string // a substring; "" = accepted
+	}{
+		{"defaults", "juminhyo", nil, "", map[string]string{"scope": "self"}, nil, ""},
+		{"an option", "juminhyo", []string{"zokugara=include"}, "", map[string]string{"zokugara": "include"}, nil, ""},
+		{"members", "juminhyo", nil, "1, 3", map[string]string{"scope": "members"}, []int{0, 2}, ""},
+		{"members with scope written out", "juminhyo", []string{"scope=members"}, "2", map[string]string{"scope": "members"}, []int{1}, ""},
+		{"scope members alone", "juminhyo", []string{"scope=members"}, "", map[string]string{"scope": "members"}, nil, ""},
+		{"members with the whole household", "juminhyo", []string{"scope=household"}, "1", nil, nil, "chosen with scope members"},
+		{"members of a 戸籍", "koseki-zenbu", nil, "1", nil, nil, "only the 住民票"},
+		{"place 0", "juminhyo", nil, "0", nil, nil, "1 to 30"},
+		{"place 31", "juminhyo", nil, "31", nil, nil, "1 to 30"},
+		{"place twice", "juminhyo", nil, "2,2", nil, nil, "given twice"},
+		{"not a number", "juminhyo", nil, "one", nil, nil, "places on the household list"},
+		{"unknown option", "juminhyo", []string{"colour=red"}, "", nil, nil, `no option "colour"`},
+		{"no value", "juminhyo", []string{"zokugara="}, "", nil, nil, "KEY=VALUE"},
+		{"a value the type has not", "juminhyo", []string{"zokugara=maybe"}, "", nil, nil, "maybe"},
+		{"unknown type", "passport", nil, "", nil, nil, "passport"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, chosen, err := autopilotDoc(tc.doc, tc.opts, tc.members)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.want {
+				if got, _ := doc.Opt(k); got != v {
+					t.Errorf("option %s = %q, want %q", k, got, v)
+				}
+			}
+			if !slices.Equal(chosen, tc.chosen) {
+				t.Errorf("chosen %v, want %v", chosen, tc.chosen)
+			}
+		})
 	}
 }

@@ -98,12 +98,14 @@ func (m *storeMachine) serve(ctx context.Context, panel terminal.Panel) (termina
 }
 
 // autopilot is `kiosk run --config FILE --autopilot`: it waits for a card
-// on the configured reader, runs one session for order with pin and
+// on the configured reader, runs one session for order with pin (and for
+// 世帯の一部 the household list's places chosen, nil: the holder) and
 // prints the JSON line of DESIGN §8.
-func (m *storeMachine) autopilot(ctx context.Context, order terminal.Order, pin []byte) (terminal.Result, error) {
+func (m *storeMachine) autopilot(ctx context.Context, order terminal.Order, chosen []int, pin []byte) (terminal.Result, error) {
 	// The autopilot keeps its own copy, which the session zeroes; this
 	// one goes now.
 	pilot := terminal.NewAutopilot(order, pin, m.coins)
+	pilot.Chosen = chosen
 	clear(pin)
 	r, err := m.serve(ctx, pilot)
 	if err != nil {
@@ -191,15 +193,16 @@ func (u *storeUI) run(ctx context.Context) error {
 func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, sink terminal.Sink, j *journal.Journal, sw string) (int, error) {
 	f, cfg := rc.f, rc.cfg
 	var order terminal.Order
+	var chosen []int
 	if f.autopilot {
-		doc, err := protocol.NewDocSpec(protocol.DocType(f.docType))
+		doc, places, err := autopilotDoc(f.docType, f.opts, f.members)
 		if err != nil {
 			return 2, err
 		}
 		if f.muni == "" || (len(rc.pin) == 0 && f.pin == "") {
 			return 2, errors.New("kiosk run --config --autopilot needs --muni CODE and --pin-stdin (or --pin PIN, for tests)")
 		}
-		order = terminal.Order{Muni: f.muni, Doc: doc}
+		order, chosen = terminal.Order{Muni: f.muni, Doc: doc}, places
 	}
 	outbox, err := rc.loadOutbox(cfg.Journal.Path)
 	if err != nil {
@@ -225,9 +228,13 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	if m.coins, err = rc.openCoins(ctx, filepath.Join(filepath.Dir(cfg.Journal.Path), "coins.json"), cfg.Journal.Path, j); err != nil {
 		return 1, err
 	}
-	if rc.hooks.now != nil {
-		m.now = rc.hooks.now
-		m.verify.Now = rc.hooks.now
+	now := rc.hooks.now
+	if now == nil && f.clock.IsSet() && testClockBuild {
+		now = f.clock.Clock() // a test build only (clockbuild_testclock.go)
+	}
+	if now != nil {
+		m.now = now
+		m.verify.Now = now
 	}
 	if outbox.Len() > 0 {
 		// Tell the center first what it has not heard (a partition at the
@@ -249,7 +256,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	defer stopWatchdog()
 
 	if f.autopilot {
-		r, err := m.autopilot(sctx, order, rc.autopilotPIN()) // zeroed by autopilot
+		r, err := m.autopilot(sctx, order, chosen, rc.autopilotPIN()) // zeroed by autopilot
 		if err != nil {
 			return 1, err
 		}
@@ -263,7 +270,7 @@ func (rc *runContext) storeSessions(ctx context.Context, trust *config.Trust, si
 	if err != nil {
 		return 1, err
 	}
-	checks = append(checks, health.CenterCheck(health.Center{URL: cfg.Center.URL, MaxSkew: cfg.Center.MaxSkew.Duration, Transport: tr}),
+	checks = append(checks, health.CenterCheck(health.Center{URL: cfg.Center.URL, MaxSkew: cfg.Center.MaxSkew.Duration, Transport: tr, Now: m.now}),
 		health.LiveJournalCheck(cfg.Journal.Path, j), health.DiskCheck(cfg.Journal.Path, health.DefaultMinFree, nil))
 	munis, err := loadMunicipalities(cfg)
 	if err != nil {

@@ -3,19 +3,9 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"kofu/cardreader/emucard"
-	"kofu/cardreader/pcsctest"
-	"kofu/internal/clock"
-	"kofu/internal/fixtures"
-	"kofu/protocol/center"
 )
 
 // TestStoreTmuxCardRemoval (issue 17, item 7) runs the real binary as a
@@ -33,73 +23,8 @@ import (
 //   - A card left in the reader: after the finish time the staff's
 //     card-left screen, never the welcome screen, until it is taken out.
 func TestStoreTmuxCardRemoval(t *testing.T) {
-	bin := buildKiosk(t)
-	tmux := needTmux(t)
-	s := pcsctest.Start(t)
-	fx, err := fixtures.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := center.Start(center.Config{Fixtures: fx, Now: clock.Wall}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	res, _ := fx.Resident("R0001")
-	card, err := emucard.New(fx, res, emucard.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cfg := storeConfig(t, dir, srv.URL, "operator-ca.crt.pem", s.Reader(0))
-	writeMunicipalities(t, fx, filepath.Join(dir, "municipalities.toml"))
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintln(f, "[ui]\nmunicipalities = \"municipalities.toml\"\n[session]\nfinish = \"5s\"\nchoose = \"5s\"")
-	f.Close()
-
-	p := &tmuxPane{t: t, bin: tmux, sock: filepath.Join(dir, "tmux.sock")}
-	stderr := filepath.Join(dir, "stderr")
-	var env []string // this test's pcscd (a private socket when run as root)
-	for _, e := range s.Env() {
-		if strings.HasPrefix(e, "PCSCLITE_CSOCK_NAME=") {
-			env = append(env, e)
-		}
-	}
-	shell := fmt.Sprintf("env %s %s run --config %s --log-format json 2>%s; echo kiosk-exited $?; sleep 600",
-		strings.Join(env, " "), bin, cfg, stderr)
-	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "80", "-y", "24", shell); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, o)
-	}
-	t.Cleanup(func() { p.cmd("kill-server") })
-	fail := func(format string, args ...any) {
-		t.Helper()
-		logs, _ := os.ReadFile(stderr)
-		t.Fatalf(format+"\nkiosk log:\n%s", append(args, logs)...)
-	}
-	wait := func(d time.Duration, want ...string) string {
-		t.Helper()
-		deadline := time.Now().Add(d) // a deadline for polling: elapsed time only
-		for {
-			sc := p.capture()
-			missing := ""
-			for _, w := range want {
-				if !strings.Contains(norm(sc), norm(w)) {
-					missing = w
-					break
-				}
-			}
-			if missing == "" {
-				return sc
-			}
-			if strings.Contains(sc, "kiosk-exited") || time.Now().After(deadline) {
-				fail("screen never showed %q; it shows:\n%s", missing, sc)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	st := startStoreTmux(t, storeTmuxOptions{width: 80, height: 24, toml: "[session]\nfinish = \"5s\"\nchoose = \"5s\""})
+	s, card, p, wait, fail := st.pcsc, st.card, st.pane, st.wait, st.fail
 	welcome := "マイナンバーカードをカード置き場に置いてください"
 	// A session has begun: the steps bar, which the welcome screen has not.
 	session := "お受け取り"
@@ -143,10 +68,10 @@ func TestStoreTmuxCardRemoval(t *testing.T) {
 	card.Remove()
 	wait(20*time.Second, welcome)
 
-	logs, _ := os.ReadFile(stderr)
+	logs := st.log()
 	for _, want := range []string{`"reason":"card-removed"`, `"reason":"choose-timeout"`, "a card was left in the reader",
 		"the card left in the reader was taken out"} {
-		if !bytes.Contains(logs, []byte(want)) {
+		if !strings.Contains(logs, want) {
 			fail("the log lacks %q", want)
 		}
 	}

@@ -156,6 +156,9 @@ type Session struct {
 	Timeout Duration `toml:"timeout"`
 	Choose  Duration `toml:"choose"`
 	PIN     Duration `toml:"pin"`
+	// Members bounds the choice of household members (世帯の一部) after
+	// the PIN, while the card stays unlocked for the request's signature.
+	Members Duration `toml:"members"`
 	Pay     Duration `toml:"pay"`
 	Print   Duration `toml:"print"`
 	Finish  Duration `toml:"finish"`
@@ -409,6 +412,7 @@ func (c *Config) validate() []error {
 		{"session.timeout", c.Session.Timeout, 30 * time.Second, time.Hour},
 		{"session.choose", c.Session.Choose, 5 * time.Second, 30 * time.Minute},
 		{"session.pin", c.Session.PIN, 5 * time.Second, 30 * time.Minute},
+		{"session.members", c.Session.Members, 5 * time.Second, 30 * time.Minute},
 		{"session.pay", c.Session.Pay, 5 * time.Second, 30 * time.Minute},
 		{"session.print", c.Session.Print, 5 * time.Second, 30 * time.Minute},
 		{"session.finish", c.Session.Finish, 5 * time.Second, 30 * time.Minute},

@@ -69,6 +69,8 @@ func TestErrors(t *testing.T) {
 			`center.max_pages: a value of the wrong type is not allowed; incompatible types: TOML value has type string; destination has type integer`},
 		{"duration out of range", `document = "90s"`, `document = "3h"`,
 			`center.timeouts.document: "3h0m0s" is not allowed; between 1s and 10m0s (or leave it out for the default)`},
+		{"members timeout too short", `pin = "1m"`, "pin = \"1m\"\nmembers = \"2s\"",
+			`session.members: "2s" is not allowed; between 5s and 30m0s (or leave it out for the default)`},
 		{"printer", `spec = "usb"`, `spec = "lpt1"`,
 			`printer.spec: "lpt1" is not allowed; one of "usb", "usb:VID:PID" (hex), "emulator", "file:PATH.pcl", "file:PATH.pwg"`},
 		{"printer margin", `spec = "usb"`, "spec = \"usb\"\nmargin_mm = 3",

@@ -56,6 +56,9 @@ type effective struct {
 	StatusInterval string   `json:"printer_status_interval,omitempty"`
 	GroundPattern  string   `json:"printer_ground_pattern,omitempty"`
 	Duplex         string   `json:"printer_duplex,omitempty"` // only when not the profile's default
+	// Members is session.members, only when not the default: the key came
+	// after the others, and a configuration without it keeps its digest.
+	Members string `json:"session_members,omitempty"`
 }
 
 // Canonical returns the canonical effective configuration (JSON) the
@@ -90,6 +93,9 @@ func (c *Config) Canonical(t *Trust) []byte {
 		}
 		slices.Sort(e.Quirks)
 		e.Quirks = slices.Compact(e.Quirks)
+	}
+	if d := c.Session.Members.Duration; d > 0 && d != st.Members {
+		e.Members = d.String()
 	}
 	if d := c.Printer.StatusInterval.Duration; d > 0 && d != time.Second {
 		e.StatusInterval = d.String()

@@ -58,6 +58,8 @@ func TestDigest(t *testing.T) {
 		{"issuer anchor content", r(`issuer_ca = "issuer-ca.crt.pem"`, `issuer_ca = "`+pki+`ca/jpki-ca.crt.pem"`), true},
 		{"document timeout", r(`document = "90s"`, `document = "60s"`), true},
 		{"session pin", r(`pin = "1m"`, `pin = "2m"`), true},
+		{"session members", r(`pin = "1m"`, "pin = \"1m\"\nmembers = \"90s\""), true},
+		{"session members default written out", r(`pin = "1m"`, "pin = \"1m\"\nmembers = \"2m\""), false},
 		{"printer", r(`spec = "usb"`, `spec = "usb:04b8:0e28"`), true},
 		{"reader", r(`reader = ""`, `reader = "SCM"`), true},
 		{"languages", r(`languages = ["ja", "en", "zh", "ko", "pt", "vi"]`, `languages = ["ja", "en"]`), true},
