@@ -6,11 +6,8 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"kofu/internal/emulator"
@@ -33,29 +30,6 @@ func decodeGray(data []byte) (*image.Gray, error) {
 		draw.Draw(g, g.Rect, m, m.Bounds().Min, draw.Src)
 	}
 	return g, nil
-}
-
-// requestRecorder keeps the bytes of the last request the kiosk sent
-// (POST /v1/requests): the binding is their SHA-256.
-type requestRecorder struct {
-	rt   http.RoundTripper
-	mu   sync.Mutex
-	body []byte
-}
-
-func (r *requestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPost && req.URL.Path == "/v1/requests" && req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.mu.Lock()
-		r.body = b
-		r.mu.Unlock()
-		req.Body = io.NopCloser(bytes.NewReader(b))
-	}
-	return r.rt.RoundTrip(req)
 }
 
 // TestDuplexThroughEmulatedPrinter: with the site printing duplex
@@ -83,8 +57,8 @@ func TestDuplexThroughEmulatedPrinter(t *testing.T) {
 		{"printer without duplex", "no-duplex", "", protocol.ResultFailed, "print-no-duplex"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rec := &requestRecorder{}
-			o := emulator.Options{Transport: func(rt http.RoundTripper) http.RoundTripper { rec.rt = rt; return rec }}
+			rec := &emulator.RequestRecorder{}
+			o := emulator.Options{Transport: rec.Wrap}
 			if c.fault != "" {
 				o.Faults = []center.Fault{{Name: c.fault}}
 			}
@@ -120,7 +94,7 @@ func TestDuplexThroughEmulatedPrinter(t *testing.T) {
 					t.Errorf("progress %+v: want page k of 3 sheets", g)
 				}
 			}
-			checkFacesBound(t, dir, r, rec.body, res.CardCert.Raw)
+			checkFacesBound(t, dir, r, rec.Request(), res.CardCert.Raw)
 		})
 	}
 }

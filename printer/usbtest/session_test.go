@@ -8,9 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,35 +26,6 @@ import (
 	"kofu/terminal"
 	"kofu/terminal/journal"
 )
-
-// requestRecorder keeps the bytes of the request the kiosk sent (POST
-// /v1/requests): the binding is their SHA-256.
-type requestRecorder struct {
-	rt   http.RoundTripper
-	mu   sync.Mutex
-	body []byte
-}
-
-func (r *requestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPost && req.URL.Path == "/v1/requests" && req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.mu.Lock()
-		r.body = b
-		r.mu.Unlock()
-		req.Body = io.NopCloser(bytes.NewReader(b))
-	}
-	return r.rt.RoundTrip(req)
-}
-
-func (r *requestRecorder) request() []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.body
-}
 
 // verifiedFace is a copy of what the session handed the printer for one
 // face: the verified bitmap and the symbol's quiet zone the verifier
@@ -137,9 +106,9 @@ func centerJob(t *testing.T, dir string) []Face {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &requestRecorder{}
+	rec := &emulator.RequestRecorder{}
 	env, err := emulator.Start(ctx, emulator.Options{Fixtures: fx, DPI: DuplexDPI, Now: testclock.Now(t),
-		Transport: func(rt http.RoundTripper) http.RoundTripper { rec.rt = rt; return rec }})
+		Transport: rec.Wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +160,7 @@ func centerJob(t *testing.T, dir string) []Face {
 	if err != nil {
 		t.Fatal(err)
 	}
-	binding := protocol.Binding(rec.request())
+	binding := protocol.Binding(rec.Request())
 	subject := protocol.Subject(binding, res.CardCert.Raw)
 	verified := sink.kept()
 	if len(verified) != 2*DuplexSheets || len(p.Files) != 2*DuplexSheets {
