@@ -347,19 +347,11 @@ func (k *Key) SignContext(ctx context.Context, digest []byte, opts crypto.Signer
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.done {
-		return nil, ErrKeyReleased
+	sig, err := k.signLocked(ctx, in)
+	if err == nil {
+		k.releaseLocked()
 	}
-	k.timer.Stop()
-	data, sw, err := k.c.exchange(ctx, sign(k.profile.Sign, in))
-	k.releaseLocked()
-	if err != nil {
-		return nil, err
-	}
-	if sw != SWOK {
-		return nil, &StatusError{Op: "sign", SW: sw}
-	}
-	return checkSignature(k.pub, in, data)
+	return sig, err
 }
 
 // SignKeep is SignContext that keeps the card for one more signature:
@@ -377,11 +369,27 @@ func (k *Key) SignKeep(ctx context.Context, digest []byte, opts crypto.SignerOpt
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	sig, err := k.signLocked(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if hold <= 0 {
+		hold = k.c.hold
+	}
+	k.timer.Reset(hold)
+	return sig, nil
+}
+
+// signLocked has the card sign in, k.mu held, and checks the signature
+// against the certificate. The hold timer is stopped; a hold that has
+// just run out (its release waits for this lock) is ErrKeyReleased, not
+// one more signature. Any failure releases the card; on success the
+// caller releases it or re-arms the hold.
+func (k *Key) signLocked(ctx context.Context, in []byte) ([]byte, error) {
 	if k.done {
 		return nil, ErrKeyReleased
 	}
 	if !k.timer.Stop() {
-		// The hold has just run out: its Close waits for this lock.
 		k.releaseLocked()
 		return nil, ErrKeyReleased
 	}
@@ -397,10 +405,6 @@ func (k *Key) SignKeep(ctx context.Context, digest []byte, opts crypto.SignerOpt
 		k.releaseLocked()
 		return nil, err
 	}
-	if hold <= 0 {
-		hold = k.c.hold
-	}
-	k.timer.Reset(hold)
 	return sig, nil
 }
 
