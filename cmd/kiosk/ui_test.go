@@ -36,25 +36,33 @@ func norm(s string) string {
 	}, s)
 }
 
-// waitScreen polls snap until it shows every want (or any of anyOf when
-// given) and returns the screen.
+// waitScreen polls snap until it shows every want and returns the
+// screen, failing the test after timeout.
 func waitScreen(t *testing.T, snap func() string, timeout time.Duration, want ...string) string {
 	t.Helper()
+	s, missing := pollScreen(snap, timeout, nil, want...)
+	if missing != "" {
+		t.Fatalf("screen never showed %q; it shows:\n%s", missing, s)
+	}
+	return s
+}
+
+// pollScreen polls snap until it shows every want (blanks and box lines
+// aside), until timeout, or until stop says the screen will not change
+// any more (nil: never); missing is a want it did not show ("" when all).
+func pollScreen(snap func() string, timeout time.Duration, stop func(string) bool, want ...string) (s, missing string) {
 	deadline := time.Now().Add(timeout) // a deadline for polling: elapsed time only
 	for {
-		s := snap()
-		missing := ""
+		s = snap()
+		missing = ""
 		for _, w := range want {
 			if !strings.Contains(norm(s), norm(w)) {
 				missing = w
 				break
 			}
 		}
-		if missing == "" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("screen never showed %q; it shows:\n%s", missing, s)
+		if missing == "" || (stop != nil && stop(s)) || time.Now().After(deadline) {
+			return s, missing
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
