@@ -106,8 +106,8 @@ func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec, chosen []int) []
 		places = []int{0}
 	}
 	rows := []pages.Row{row("住所", res.Address)}
-	if doc.Opts["zokugara"] == "include" && len(res.Household) > 0 {
-		rows = append(rows, row("世帯主", res.Household[0].Name))
+	if head, ok := householdHead(res.Household); ok && doc.Opts["zokugara"] == "include" {
+		rows = append(rows, row("世帯主", head))
 	}
 	for _, i := range places {
 		m := res.Household[i]
@@ -127,6 +127,24 @@ func juminhyoRows(res *fixtures.Resident, doc protocol.DocSpec, chosen []int) []
 		rows = append(rows, row("本籍", res.Honseki), row("筆頭者", res.Hittosha))
 	}
 	return rows
+}
+
+// householdHead is the name of the household's 世帯主: the one member
+// whose 続柄 is 世帯主, wherever the record lists them (a household lists
+// the card's holder first, who is often not the head). A record with no
+// head, or with more than one, gives no name: a certificate states what
+// the register records, and an issuer that cannot tell who the head is
+// leaves the item out rather than print a guess (the first member would
+// name the holder as head of their own household, as R0002's 妻 once was).
+func householdHead(hh []fixtures.Member) (string, bool) {
+	var head string
+	n := 0
+	for _, m := range hh {
+		if m.Relation == "世帯主" {
+			head, n = m.Name, n+1
+		}
+	}
+	return head, n == 1
 }
 
 // foreignRows are the items of a foreign resident's record that doc asks

@@ -4,9 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"kofu/internal/fixtures"
 	"kofu/protocol"
 	"kofu/protocol/pages"
 )
@@ -16,18 +14,10 @@ import (
 // for, per member; on a Japanese national's they print nothing (the
 // document is the same as without them), and absent is omit.
 func TestForeignResidentItems(t *testing.T) {
-	fx, err := fixtures.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Center{fx: fx, cfg: Config{DPI: 300}}
-	asof := time.Date(2026, 12, 7, 10, 0, 0, 0, jst())
+	c, asof := composer(t)
 	render := func(id string, typ protocol.DocType, opts map[string]string) []pages.Spec {
 		t.Helper()
-		res, ok := fx.Resident(id)
-		if !ok {
-			t.Fatalf("no resident %s", id)
-		}
+		res := mustResident(t, c.fx, id)
 		doc, err := protocol.NewDocSpec(typ)
 		if err != nil {
 			t.Fatal(err)
