@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,12 @@ type row struct {
 	resident string           // default R0001
 	doc      protocol.DocType // default juminhyo
 	sides    protocol.Sides   // default one-sided
-	wc       worldConfig
-	arm      func(w *world, s *slot, p *panel)
-	want     want
+	// members makes the document 世帯の一部 (scope "members"): the places
+	// on the household list the resident chooses; nil: no choice.
+	members []int
+	wc      worldConfig
+	arm     func(w *world, s *slot, p *panel)
+	want    want
 	// happened shows the fault really happened where the row says.
 	happened func(t *testing.T, w *world, r terminal.Result)
 	bug      string // a known product bug: the row is skipped with it
@@ -322,6 +326,30 @@ func TestFaultMatrix(t *testing.T) {
 			wc:       worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: center.FaultWrongRecord}} }},
 			want:     want{outcome: protocol.ResultRefused, reason: "envelope-subject", payment: "released", reported: "refused/voided"},
 			happened: injected(center.FaultWrongRecord)},
+		// 世帯の一部 (issue 17): R0001's household of four; he chooses
+		// himself (place 0) and his son 翔太 (place 2), not his wife or
+		// daughter. A mix-up in the issuer's render is refused on the
+		// envelope's listed members before a page is fetched; another
+		// household's list is refused before a name reaches the panel,
+		// and no request, no fee and no report follow.
+		{name: "no fault, 世帯の一部 (control)", members: []int{0, 2}, want: printed,
+			happened: membersRendered("R0001", "", 2)},
+		{name: "issuer renders a member not chosen (member-extra) @ document", members: []int{0, 2},
+			wc:       centerFault(center.FaultMemberExtra),
+			want:     want{outcome: protocol.ResultRefused, reason: "envelope-members", payment: "released", reported: "refused/voided"},
+			happened: membersRendered("R0001", center.FaultMemberExtra, 3)},
+		{name: "issuer leaves a chosen member out (member-dropped) @ document", members: []int{0, 2},
+			wc:       centerFault(center.FaultMemberDropped),
+			want:     want{outcome: protocol.ResultRefused, reason: "envelope-members", payment: "released", reported: "refused/voided"},
+			happened: membersRendered("R0001", center.FaultMemberDropped, 1)},
+		{name: "center answers with another query's list (household-other-list) @ household", members: []int{0, 2},
+			wc:       centerFault(center.FaultHouseholdOtherList),
+			want:     want{outcome: protocol.ResultRefused, reason: "household-qid", payment: "none"},
+			happened: listServed("R0001", center.FaultHouseholdOtherList)},
+		{name: "center reads another's household (household-wrong-record) @ household", members: []int{0, 2},
+			wc:       centerFault(center.FaultHouseholdWrongRecord),
+			want:     want{outcome: protocol.ResultRefused, reason: "household-subject", payment: "none"},
+			happened: listServed("R0001", center.FaultHouseholdWrongRecord)},
 		{name: "clock skew: center 3 min ahead", wc: worldConfig{skew: 3 * time.Minute},
 			want: want{outcome: protocol.ResultRefused, reason: "ticket-not-yet-valid", payment: "none", reported: "refused/voided"}},
 		{name: "clock skew: center 3 min behind", wc: worldConfig{skew: -3 * time.Minute},
@@ -382,6 +410,73 @@ func injected(f center.FaultName) func(t *testing.T, w *world, r terminal.Result
 	}
 }
 
+// centerFault is a world whose center injects f into every exchange it
+// fits.
+func centerFault(f center.FaultName) worldConfig {
+	return worldConfig{center: func(c *center.Config) { c.Faults = []center.Fault{{Name: f}} }}
+}
+
+// membersRendered checks a 世帯の一部 row: the panel was shown the
+// resident's own household, and the center rendered n members on this
+// ticket's document (counted from the pages it laid out), with fault f
+// injected on it ("": none).
+func membersRendered(resident string, f center.FaultName, n int) func(t *testing.T, w *world, r terminal.Result) {
+	return func(t *testing.T, w *world, r terminal.Result) {
+		if f != "" {
+			injected(f)(t, w, r)
+		} else if inj := w.env.Center.Center.Injections(); len(inj) != 0 {
+			t.Errorf("center injections %+v, want none", inj)
+		}
+		res, _ := w.fx.Resident(resident)
+		var household []string
+		for _, m := range res.Household {
+			household = append(household, m.Name)
+		}
+		if got := w.shownNames(); !slices.Equal(got, household) {
+			t.Errorf("the panel was shown %q, want the household %q", got, household)
+		}
+		tid, err := protocol.B64Decode(r.TID)
+		if err != nil {
+			t.Fatalf("tid %q: %v", r.TID, err)
+		}
+		specs, ok := w.env.Center.Center.Rendered(tid)
+		if !ok {
+			t.Fatalf("the center rendered no document on ticket %s", r.TID)
+		}
+		got := 0
+		for _, s := range specs {
+			for _, row := range s.Rows {
+				if row.Label == "氏名" {
+					got++
+				}
+			}
+		}
+		if got != n {
+			t.Errorf("the center rendered %d members, want %d", got, n)
+		}
+	}
+}
+
+// listServed checks a household list fault really happened: the center
+// answered the one household query with another resident's household
+// (injection f, its source another record), the panel was shown no name,
+// and no request followed.
+func listServed(resident string, f center.FaultName) func(t *testing.T, w *world, r terminal.Result) {
+	return func(t *testing.T, w *world, r terminal.Result) {
+		inj := w.env.Center.Center.Injections()
+		if len(inj) != 1 || inj[0].Fault != f || !inj[0].Mixup || !inj[0].Delivered ||
+			!strings.HasPrefix(inj[0].Source, "record:") || inj[0].Source == "record:"+resident {
+			t.Errorf("center injections %+v: want one delivered %s list of another record than %s", inj, f, resident)
+		}
+		if q, req := w.stepCount(faultmatrix.StepHousehold), w.stepCount(faultmatrix.StepRequest); q != 1 || req != 0 {
+			t.Errorf("%d household queries and %d requests sent, want one query and no request", q, req)
+		}
+		if names := w.shownNames(); len(names) != 0 {
+			t.Errorf("the panel was shown %q from a refused list", names)
+		}
+	}
+}
+
 // runRow runs one row and checks everything it promises.
 func runRow(t *testing.T, fx *fixtures.Set, rw row) {
 	if rw.resident == "" {
@@ -397,7 +492,7 @@ func runRow(t *testing.T, fx *fixtures.Set, rw row) {
 	if rw.arm != nil {
 		rw.arm(w, s, p)
 	}
-	r := w.serve(card, s.res, rw.doc, rw.sides, p)
+	r := w.serve(card, s.res, rw.doc, rw.sides, rw.members, p)
 	t.Logf("%s/%s fee %d payment %s billing %q pages %d; proxy %+v", r.Outcome, r.Reason, r.Fee, r.Payment, r.Billing,
 		r.Pages, w.proxy.Stats())
 	check(t, w, r, rw.want)

@@ -187,7 +187,7 @@ func runPCSCRow(t *testing.T, fx *fixtures.Set, stack *pcsctest.Stack, rw pcscRo
 	if rw.arm != nil {
 		rw.arm(w, p, f)
 	}
-	r := w.serve(pres.Card, res, rw.doc, "", p)
+	r := w.serve(pres.Card, res, rw.doc, "", nil, p)
 	removed, events := pres.Removed(), pres.Events()
 	var kinds []cardreader.EventKind
 	var names []string

@@ -7,15 +7,18 @@ import (
 
 // Wire steps of protocol v1, as the kiosk's requests show them.
 const (
-	StepRequest  = "request"  // POST /v1/requests
-	StepDocument = "document" // GET /v1/tickets/{tid}/document
-	StepPage     = "page"     // GET /v1/tickets/{tid}/pages/{n}
-	StepOutcome  = "outcome"  // POST /v1/tickets/{tid}/outcome
+	StepHousehold = "household" // POST /v1/household (世帯の一部: the household list)
+	StepRequest   = "request"   // POST /v1/requests
+	StepDocument  = "document"  // GET /v1/tickets/{tid}/document
+	StepPage      = "page"      // GET /v1/tickets/{tid}/pages/{n}
+	StepOutcome   = "outcome"   // POST /v1/tickets/{tid}/outcome
 )
 
 // StepOf names the protocol step of a request path ("" if none).
 func StepOf(path string) string {
 	switch {
+	case path == "/v1/household":
+		return StepHousehold
 	case path == "/v1/requests":
 		return StepRequest
 	case strings.HasSuffix(path, "/document"):

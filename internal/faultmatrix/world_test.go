@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,7 @@ type world struct {
 	onState map[terminal.State]func()
 	steps   map[string]int // requests seen per wire step
 	marks   map[string]bool
+	shown   []string // the names of the household list the panel was shown (世帯の一部)
 }
 
 // worldConfig is what a row changes in the world.
@@ -232,16 +234,40 @@ func newSlot(t *testing.T, fx *fixtures.Set, id string) *slot {
 func (s *slot) pull() { s.ec.Remove() }
 
 // serve runs one session with the autopilot behind panel hooks and
-// returns its result.
-func (w *world) serve(card terminal.Card, res *fixtures.Resident, doc protocol.DocType, sides protocol.Sides, pnl *panel) terminal.Result {
+// returns its result. With members the document is 世帯の一部 (scope
+// "members") and the autopilot chooses the members at those places of
+// the household list; the names the panel is shown are kept (shownNames).
+func (w *world) serve(card terminal.Card, res *fixtures.Resident, doc protocol.DocType, sides protocol.Sides, members []int, pnl *panel) terminal.Result {
 	w.t.Helper()
 	spec, err := protocol.NewDocSpec(doc)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	spec.Sides = sides
+	if members != nil {
+		spec.Opts["scope"] = protocol.ScopeMembers
+	}
 	pnl.Autopilot = terminal.NewAutopilot(emulator.OrderFor(res, spec), []byte(res.PIN), w.coins)
+	pnl.Autopilot.Chosen = members
+	pnl.shown = w.showList
 	return w.k.Serve(w.ctx, card, pnl)
+}
+
+// showList records the household list the panel was shown.
+func (w *world) showList(list []terminal.Member) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range list {
+		w.shown = append(w.shown, m.Name)
+	}
+}
+
+// shownNames are the names of the household list the panel was shown
+// (none when no list reached it).
+func (w *world) shownNames() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.shown)
 }
 
 // openCard opens the in-process card for a session.
@@ -262,6 +288,7 @@ func (w *world) openCard(s *slot) *cardreader.Card {
 type panel struct {
 	*terminal.Autopilot
 	atChoose, atPIN, atPay func() (wait bool)
+	shown                  func([]terminal.Member) // told the household list the resident is shown
 }
 
 func hold(ctx context.Context, fn func() bool) error {
@@ -284,6 +311,15 @@ func (p *panel) PIN(ctx context.Context, tries int) ([]byte, error) {
 		return nil, err
 	}
 	return p.Autopilot.PIN(ctx, tries)
+}
+
+// Members notes the list the resident is shown, then chooses as the
+// autopilot does (its Chosen places).
+func (p *panel) Members(ctx context.Context, list []terminal.Member) ([]int, error) {
+	if p.shown != nil {
+		p.shown(list)
+	}
+	return p.Autopilot.Members(ctx, list)
 }
 
 func (p *panel) Pay(ctx context.Context, fee int) error {
