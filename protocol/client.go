@@ -372,27 +372,7 @@ func retryable(err error) bool {
 // transport error it re-sends the very same bytes (the center answers the
 // same ticket for the same bytes), never a new request.
 func (c *Client) Submit(ctx context.Context, s *Sent) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.t.Request)
-	defer cancel()
-	var last error
-	for i := 0; i < c.maxSends; i++ {
-		a, err := c.do(ctx, "request", http.MethodPost, c.endpoint("v1", "requests"), MediaJOSE, s.compact, MaxTicketJWS)
-		if err == nil {
-			if a.status != http.StatusCreated || a.ctype != MediaJOSE {
-				return nil, unexpected(StageTicket, "request", a, http.StatusCreated, MediaJOSE)
-			}
-			return a.body, nil
-		}
-		err = centerFault(StageTicket, err)
-		last = err
-		if !retryable(err) || ctx.Err() != nil {
-			break
-		}
-		if err := sleepCtx(ctx, c.backoff(i)); err != nil {
-			break
-		}
-	}
-	return nil, last
+	return c.postSame(ctx, StageTicket, "request", "requests", s.compact, MaxTicketJWS)
 }
 
 // Household sends the household query bytes (POST /v1/household) and
@@ -401,19 +381,29 @@ func (c *Client) Submit(ctx context.Context, s *Sent) ([]byte, error) {
 // error (the center answers the same list for the same bytes), never a
 // new query. An answer that is no list is refused at StageHousehold.
 func (c *Client) Household(ctx context.Context, s *SentQuery) ([]byte, error) {
+	return c.postSame(ctx, StageHousehold, "household", "household", s.compact, MaxHouseholdJWS)
+}
+
+// postSame posts a card-signed message (POST /v1/<path>) and returns the
+// body of the center's 201 application/jose answer (at most limit bytes),
+// within the request stage's deadline. After a retryable error it waits
+// its backoff and re-sends the very same bytes, never new ones; any other
+// answer is refused at stage (its body cleared) and any other error is
+// final (refused at stage when the center is at fault).
+func (c *Client) postSame(ctx context.Context, stage Stage, op, path string, body []byte, limit int64) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.t.Request)
 	defer cancel()
 	var last error
 	for i := 0; i < c.maxSends; i++ {
-		a, err := c.do(ctx, "household", http.MethodPost, c.endpoint("v1", "household"), MediaJOSE, s.compact, MaxHouseholdJWS)
+		a, err := c.do(ctx, op, http.MethodPost, c.endpoint("v1", path), MediaJOSE, body, limit)
 		if err == nil {
 			if a.status != http.StatusCreated || a.ctype != MediaJOSE {
 				clear(a.body)
-				return nil, unexpected(StageHousehold, "household", a, http.StatusCreated, MediaJOSE)
+				return nil, unexpected(stage, op, a, http.StatusCreated, MediaJOSE)
 			}
 			return a.body, nil
 		}
-		err = centerFault(StageHousehold, err)
+		err = centerFault(stage, err)
 		last = err
 		if !retryable(err) || ctx.Err() != nil {
 			break

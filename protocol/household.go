@@ -172,11 +172,8 @@ func NewHouseholdQuery(term, store, muni string, now time.Time, sw string) (Hous
 
 // Validate checks the query's shape (not its signature).
 func (q *HouseholdQuery) Validate() error {
-	switch {
-	case q.V != Version:
-		return fmt.Errorf("v=%d, want %d", q.V, Version)
-	case len(q.QID) != QIDSize:
-		return fmt.Errorf("qid has %d bytes, want %d", len(q.QID), QIDSize)
+	if err := validateHead(q.V, sized{"qid", q.QID, QIDSize}); err != nil {
+		return err
 	}
 	return validateOrigin(q.Nonce, q.Term, q.Store, q.Muni, q.IAT, q.SW)
 }
@@ -212,17 +209,11 @@ type Household struct {
 // that are displayable text within their bounds, exactly one member who
 // is the card's holder, and times.
 func (h *Household) Validate() error {
+	if err := validateHead(h.V, sized{"lid", h.LID, LIDSize}, sized{"qid", h.QID, QIDSize},
+		sized{"binding", h.Binding, DigestSize}, sized{"subject", h.Subject, DigestSize}); err != nil {
+		return err
+	}
 	switch {
-	case h.V != Version:
-		return fmt.Errorf("v=%d, want %d", h.V, Version)
-	case len(h.LID) != LIDSize:
-		return fmt.Errorf("lid has %d bytes, want %d", len(h.LID), LIDSize)
-	case len(h.QID) != QIDSize:
-		return fmt.Errorf("qid has %d bytes, want %d", len(h.QID), QIDSize)
-	case len(h.Binding) != DigestSize:
-		return fmt.Errorf("binding has %d bytes, want %d", len(h.Binding), DigestSize)
-	case len(h.Subject) != DigestSize:
-		return fmt.Errorf("subject has %d bytes, want %d", len(h.Subject), DigestSize)
 	case h.IAT <= 0 || h.EXP <= h.IAT:
 		return errors.New("iat/exp invalid")
 	case len(h.Members) < 1 || len(h.Members) > MaxMembers:

@@ -185,13 +185,33 @@ func NewRequest(term, store, muni string, doc DocSpec, now time.Time, sw string)
 	return r, r.Validate()
 }
 
+// sized is one fixed-size binary member of a message: its JSON name, its
+// value and the size it must have.
+type sized struct {
+	name string
+	b    []byte
+	size int
+}
+
+// validateHead checks what the messages of protocol v1 begin with: the
+// version v, then each fixed-size binary member in the order given. The
+// first that is wrong is the error.
+func validateHead(v int, fields ...sized) error {
+	if v != Version {
+		return fmt.Errorf("v=%d, want %d", v, Version)
+	}
+	for _, f := range fields {
+		if len(f.b) != f.size {
+			return fmt.Errorf("%s has %d bytes, want %d", f.name, len(f.b), f.size)
+		}
+	}
+	return nil
+}
+
 // Validate checks the request's shape (not its signature).
 func (r *Request) Validate() error {
-	switch {
-	case r.V != Version:
-		return fmt.Errorf("v=%d, want %d", r.V, Version)
-	case len(r.RID) != RIDSize:
-		return fmt.Errorf("rid has %d bytes, want %d", len(r.RID), RIDSize)
+	if err := validateHead(r.V, sized{"rid", r.RID, RIDSize}); err != nil {
+		return err
 	}
 	if err := validateOrigin(r.Nonce, r.Term, r.Store, r.Muni, r.IAT, r.SW); err != nil {
 		return err
@@ -224,15 +244,11 @@ func validateOrigin(nonce Bytes, term, store, muni string, iat int64, sw string)
 
 // Validate checks the ticket's shape.
 func (t *Ticket) Validate() error {
+	if err := validateHead(t.V, sized{"tid", t.TID, TIDSize}, sized{"rid", t.RID, RIDSize},
+		sized{"binding", t.Binding, DigestSize}); err != nil {
+		return err
+	}
 	switch {
-	case t.V != Version:
-		return fmt.Errorf("v=%d, want %d", t.V, Version)
-	case len(t.TID) != TIDSize:
-		return fmt.Errorf("tid has %d bytes, want %d", len(t.TID), TIDSize)
-	case len(t.RID) != RIDSize:
-		return fmt.Errorf("rid has %d bytes, want %d", len(t.RID), RIDSize)
-	case len(t.Binding) != DigestSize:
-		return fmt.Errorf("binding has %d bytes, want %d", len(t.Binding), DigestSize)
 	case t.Fee < 0 || t.Fee > 100000:
 		return fmt.Errorf("fee %d out of range", t.Fee)
 	case t.IAT <= 0 || t.EXP <= t.IAT:
@@ -244,17 +260,11 @@ func (t *Ticket) Validate() error {
 // Validate checks the envelope's shape. It does not compare it with
 // anything; see Verifier.Envelope.
 func (e *Envelope) Validate() error {
+	if err := validateHead(e.V, sized{"tid", e.TID, TIDSize}, sized{"rid", e.RID, RIDSize},
+		sized{"binding", e.Binding, DigestSize}, sized{"subject", e.Subject, DigestSize}); err != nil {
+		return err
+	}
 	switch {
-	case e.V != Version:
-		return fmt.Errorf("v=%d, want %d", e.V, Version)
-	case len(e.TID) != TIDSize:
-		return fmt.Errorf("tid has %d bytes, want %d", len(e.TID), TIDSize)
-	case len(e.RID) != RIDSize:
-		return fmt.Errorf("rid has %d bytes, want %d", len(e.RID), RIDSize)
-	case len(e.Binding) != DigestSize:
-		return fmt.Errorf("binding has %d bytes, want %d", len(e.Binding), DigestSize)
-	case len(e.Subject) != DigestSize:
-		return fmt.Errorf("subject has %d bytes, want %d", len(e.Subject), DigestSize)
 	case len(e.Serial) == 0 || len(e.Serial) > MaxSerial:
 		return fmt.Errorf("serial missing or too long")
 	case e.IAT <= 0 || e.EXP <= e.IAT:

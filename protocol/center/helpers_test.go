@@ -23,6 +23,7 @@ import (
 	"kofu/protocol/pages"
 	"kofu/terminal"
 	"kofu/terminal/journal"
+	"kofu/terminal/payment"
 )
 
 // loadFixtures loads the test PKI once per test binary run via t.Helper
@@ -250,6 +251,15 @@ func runAuto(t testing.TB, env *emulator.Env, sink terminal.Sink, res *fixtures.
 	defer j.Close()
 	r, l := env.Autopilot(context.Background(), j, sink, emulator.NewSoftCard(res),
 		emulator.OrderFor(res, doc), []byte(res.PIN))
+	checkMoney(t, r, l)
+	return r
+}
+
+// checkMoney checks what the coin unit did with a session's money (its
+// ledger l after the session ended r): it keeps the fee only for a
+// printed document, returns every other yen, and leaves no hold open.
+func checkMoney(t testing.TB, r terminal.Result, l payment.Ledger) {
+	t.Helper()
 	switch {
 	case r.Outcome == protocol.ResultPrinted && (l.Cashbox != r.Fee || r.Payment != "captured"):
 		t.Errorf("printed but cash box holds %d of fee %d (%s)", l.Cashbox, r.Fee, r.Payment)
@@ -258,5 +268,4 @@ func runAuto(t testing.TB, env *emulator.Env, sink terminal.Sink, res *fixtures.
 	case l.OpenHolds != 0:
 		t.Errorf("%d holds left open", l.OpenHolds)
 	}
-	return r
 }

@@ -77,19 +77,12 @@ func (c *Center) handleHousehold(w http.ResponseWriter, r *http.Request, t termi
 		c.problem(w, r, p)
 		return
 	}
-	res, ok := c.fx.ResidentByCert(leaf.Raw)
-	if !ok {
-		c.problem(w, r, protocol.NewProblem(protocol.ProbNotEligible, "card not linked to a resident record"))
+	res, p := c.eligibleResident(leaf, protocol.DocJuminhyo, q.Muni, now)
+	if p != nil {
+		c.problem(w, r, p)
 		return
 	}
-	switch {
-	case res.MovedOut || res.DVSupport:
-		c.problem(w, r, protocol.NewProblem(protocol.ProbNotEligible, ""))
-		return
-	case res.RecordMuni(protocol.DocJuminhyo) != q.Muni:
-		c.problem(w, r, protocol.NewProblem(protocol.ProbNotEligible, "no record in this municipality"))
-		return
-	case len(res.Household) == 0 || len(res.Household) > protocol.MaxMembers:
+	if len(res.Household) == 0 || len(res.Household) > protocol.MaxMembers {
 		c.problem(w, r, protocol.NewProblem(protocol.ProbDocumentUnavailable, "no household list for this record"))
 		return
 	}
@@ -104,19 +97,16 @@ func (c *Center) handleHousehold(w http.ResponseWriter, r *http.Request, t termi
 		return
 	}
 
-	c.mu.Lock()
-	if prev := c.listByBinding[bkey]; prev != nil { // lost a race with a re-send of the same bytes
-		c.mu.Unlock()
-		writeJOSE(w, http.StatusCreated, prev.answer)
+	answered := func() []byte {
+		if prev := c.listByBinding[bkey]; prev != nil {
+			return prev.answer
+		}
+		return nil
+	}
+	var fault *Fault
+	if !c.claimNew(w, r, answered, c.seenQID, "query id", q.QID, q.Nonce, now, func() { fault = c.pickListFaultLocked() }) {
 		return
 	}
-	if p := c.claimLocked(c.seenQID, "query id", q.QID, q.Nonce, now); p != nil {
-		c.mu.Unlock()
-		c.problem(w, r, p)
-		return
-	}
-	fault := c.pickListFaultLocked()
-	c.mu.Unlock()
 
 	// A faulty center answers with another list than the one it keeps
 	// for this query (faults_household.go); the genuine list's tokens

@@ -345,33 +345,6 @@ func TestMembersRequestRules(t *testing.T) {
 	}
 }
 
-// submitVia is submit through client.
-func submitVia(t *testing.T, env *emulator.Env, client *protocol.Client, res *fixtures.Resident, doc protocol.DocSpec,
-	edit func(*protocol.Request)) (*protocol.Sent, []byte, error) {
-	t.Helper()
-	req, err := protocol.NewRequest(env.Identity.Term, env.Identity.Store, res.Muni, doc, env.Now(), env.Identity.SW)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(&req)
-	}
-	key, err := res.CardSigner()
-	if err != nil {
-		t.Fatal(err)
-	}
-	compact, err := protocol.SignRequest(context.Background(), key, res.CardCertDER, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := protocol.NewSent(compact, res.CardCertDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, err := client.Submit(context.Background(), sent)
-	return sent, tk, err
-}
-
 // lastRequest is the last request on the wire, decoded without checks.
 func lastRequest(t *testing.T, w *wire) protocol.Request {
 	t.Helper()
@@ -572,15 +545,7 @@ func runMembersPanel(t *testing.T, env *emulator.Env, sink terminal.Sink, res *f
 	coins := payment.NewCoins()
 	panel := membersPanel{terminal.NewAutopilot(emulator.OrderFor(res, doc), []byte(res.PIN), coins), fn}
 	r := env.Kiosk(sink, coins, j).Serve(context.Background(), emulator.NewSoftCard(res), panel)
-	l := coins.Ledger()
-	switch {
-	case r.Outcome == protocol.ResultPrinted && (l.Cashbox != r.Fee || r.Payment != "captured"):
-		t.Errorf("printed but cash box holds %d of fee %d (%s)", l.Cashbox, r.Fee, r.Payment)
-	case r.Outcome != protocol.ResultPrinted && l.Cashbox != 0:
-		t.Errorf("%s/%s yet the cash box kept %d yen", r.Outcome, r.Reason, l.Cashbox)
-	case l.OpenHolds != 0:
-		t.Errorf("%d holds left open", l.OpenHolds)
-	}
+	checkMoney(t, r, coins.Ledger())
 	return r
 }
 

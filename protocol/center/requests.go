@@ -48,12 +48,8 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 		c.problem(w, r, p)
 		return
 	}
-	res, ok := c.fx.ResidentByCert(leaf.Raw)
-	if !ok {
-		c.problem(w, r, protocol.NewProblem(protocol.ProbNotEligible, "card not linked to a resident record"))
-		return
-	}
-	if p := c.eligibility(res, req, now); p != nil {
+	res, p := c.eligibleResident(leaf, req.Doc.Type, req.Muni, now)
+	if p != nil {
 		c.problem(w, r, p)
 		return
 	}
@@ -84,21 +80,19 @@ func (c *Center) handleRequest(w http.ResponseWriter, r *http.Request, t termina
 		subject: protocol.Subject(binding, leaf.Raw), resident: res, term: t.id, ticket: signed, fee: fee,
 		created: now, ready: make(chan struct{}), members: members}
 
-	c.mu.Lock()
-	if prev := c.byBinding[bkey]; prev != nil { // lost a race with a re-send of the same bytes
-		c.mu.Unlock()
-		writeJOSE(w, http.StatusCreated, prev.ticket)
+	answered := func() []byte {
+		if prev := c.byBinding[bkey]; prev != nil {
+			return prev.ticket
+		}
+		return nil
+	}
+	if !c.claimNew(w, r, answered, c.seenRID, "request id", req.RID, req.Nonce, now, func() {
+		j.fault = c.pickFaultLocked(req.Doc, len(res.Household)-len(members))
+		c.jobs[j.key] = j
+		c.byBinding[bkey] = j
+	}) {
 		return
 	}
-	if p := c.claimLocked(c.seenRID, "request id", req.RID, req.Nonce, now); p != nil {
-		c.mu.Unlock()
-		c.problem(w, r, p)
-		return
-	}
-	j.fault = c.pickFaultLocked(req.Doc, len(res.Household)-len(members))
-	c.jobs[j.key] = j
-	c.byBinding[bkey] = j
-	c.mu.Unlock()
 
 	c.m.requests.WithLabelValues("ticket").Inc()
 	c.m.stage.WithLabelValues("request").Observe(c.cfg.Now().Sub(start).Seconds())
@@ -173,20 +167,36 @@ func (c *Center) checkSigned(r *http.Request, req signedBy, leaf *x509.Certifica
 	return nil
 }
 
-// eligibility applies the resident record's rules.
-func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now time.Time) *protocol.Problem {
+// eligibleResident is the resident record linked to the card whose
+// certificate is leaf, when the record's rules let it have a document of
+// type doc from municipality muni (a household query asks as for a
+// 住民票); else the problem to answer.
+func (c *Center) eligibleResident(leaf *x509.Certificate, doc protocol.DocType, muni string, now time.Time) (*fixtures.Resident, *protocol.Problem) {
+	res, ok := c.fx.ResidentByCert(leaf.Raw)
+	if !ok {
+		return nil, protocol.NewProblem(protocol.ProbNotEligible, "card not linked to a resident record")
+	}
+	if p := c.eligibility(res, doc, muni, now); p != nil {
+		return nil, p
+	}
+	return res, nil
+}
+
+// eligibility applies the resident record's rules to a document of type
+// doc from municipality muni.
+func (c *Center) eligibility(res *fixtures.Resident, doc protocol.DocType, muni string, now time.Time) *protocol.Problem {
 	if res.MovedOut || res.DVSupport {
 		return protocol.NewProblem(protocol.ProbNotEligible, "")
 	}
-	if res.RecordMuni(req.Doc.Type) != req.Muni {
+	if res.RecordMuni(doc) != muni {
 		return protocol.NewProblem(protocol.ProbNotEligible, "no record in this municipality")
 	}
-	if req.Doc.Type == protocol.DocInkan && res.Seal == nil {
+	if doc == protocol.DocInkan && res.Seal == nil {
 		return protocol.NewProblem(protocol.ProbDocumentUnavailable, "no seal registration")
 	}
-	if req.Doc.Type.FamilyRegister() {
-		muni, _ := c.fx.Municipality(req.Muni)
-		if p, why, closed := ClosedFor(nil, muni, req.Doc.Type, now); closed {
+	if doc.FamilyRegister() {
+		m, _ := c.fx.Municipality(muni)
+		if p, why, closed := ClosedFor(nil, m, doc, now); closed {
 			return protocol.NewProblem(p, why)
 		}
 		if len(res.Koseki) == 0 {
@@ -196,10 +206,32 @@ func (c *Center) eligibility(res *fixtures.Resident, req *protocol.Request, now 
 	return nil
 }
 
-// pruneLocked forgets request ids and nonces older than the replay
-// window (older requests are refused by their iat anyway) and drops the
-// documents of tickets that are closed or expired, so memory stays flat
-// however many tickets pass. It runs at most once a second.
+// claimNew keeps the answer to a new card-signed message, unless another
+// answer got there first. Under c.mu: when answered (called with c.mu
+// held) finds an answer to the same bytes, kept meanwhile by a re-send
+// that won the race, it writes that answer; else it claims the message's
+// id and nonce (claimLocked), answering the replay problem when either
+// was used, and runs keep with c.mu still held. It reports whether the
+// caller's answer was kept (the caller then writes it); on false it has
+// answered already.
+func (c *Center) claimNew(w http.ResponseWriter, r *http.Request, answered func() []byte,
+	seen map[string]time.Time, what string, id, nonce []byte, now time.Time, keep func()) bool {
+	c.mu.Lock()
+	if prev := answered(); prev != nil {
+		c.mu.Unlock()
+		writeJOSE(w, http.StatusCreated, prev)
+		return false
+	}
+	if p := c.claimLocked(seen, what, id, nonce, now); p != nil {
+		c.mu.Unlock()
+		c.problem(w, r, p)
+		return false
+	}
+	keep()
+	c.mu.Unlock()
+	return true
+}
+
 // claimLocked takes a signed message's id (kept in seen: request ids,
 // query ids) and its nonce as used at now, or answers the replay problem
 // when either was used before. Requests and household queries share the
@@ -217,6 +249,10 @@ func (c *Center) claimLocked(seen map[string]time.Time, what string, id, nonce [
 	return nil
 }
 
+// pruneLocked forgets request ids and nonces older than the replay
+// window (older requests are refused by their iat anyway) and drops the
+// documents of tickets that are closed or expired, so memory stays flat
+// however many tickets pass. It runs at most once a second.
 func (c *Center) pruneLocked(now time.Time) {
 	if now.Sub(c.pruned) < time.Second {
 		return

@@ -23,6 +23,14 @@ import (
 // env's client, returning the ticket bytes or the center's problem.
 func submit(t *testing.T, env *emulator.Env, res *fixtures.Resident, doc protocol.DocSpec, edit func(*protocol.Request)) (*protocol.Sent, []byte, error) {
 	t.Helper()
+	return submitVia(t, env, env.Client, res, doc, edit)
+}
+
+// submitVia is submit through client: res's card signs (with its key,
+// whatever the card's generation) and client sends.
+func submitVia(t *testing.T, env *emulator.Env, client *protocol.Client, res *fixtures.Resident, doc protocol.DocSpec,
+	edit func(*protocol.Request)) (*protocol.Sent, []byte, error) {
+	t.Helper()
 	req, err := protocol.NewRequest(env.Identity.Term, env.Identity.Store, res.Muni, doc, env.Now(), env.Identity.SW)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +38,7 @@ func submit(t *testing.T, env *emulator.Env, res *fixtures.Resident, doc protoco
 	if edit != nil {
 		edit(&req)
 	}
-	key, err := res.CardKey()
+	key, err := res.CardSigner()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +50,7 @@ func submit(t *testing.T, env *emulator.Env, res *fixtures.Resident, doc protoco
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := env.Client.Submit(context.Background(), sent)
+	tk, err := client.Submit(context.Background(), sent)
 	return sent, tk, err
 }
 
