@@ -69,9 +69,11 @@ func TestCrumbsNarrow(t *testing.T) {
 
 // TestCrumbsOnNarrowScreens: on a 60- and a 40-column screen the step
 // bar row shows the current step whole, not the first steps cut off
-// before it.
+// before it. 20 rows are a short screen: the step bar is the first row,
+// the title bar gives it way (compactHeight); at 24 rows it is the
+// second.
 func TestCrumbsOnNarrowScreens(t *testing.T) {
-	for _, size := range []screenSize{{60, 20}, {40, 20}, {64, 20}} {
+	for _, size := range []screenSize{{60, 20}, {40, 20}, {64, 20}, {60, 24}} {
 		t.Run(size.String(), func(t *testing.T) {
 			h := newHarnessAt(t, Options{}, size.w, size.h)
 			go h.c.PIN(t.Context(), 3)
@@ -81,6 +83,9 @@ func TestCrumbsOnNarrowScreens(t *testing.T) {
 				t.Fatalf("screen:\n%s", s)
 			}
 			crumbs := rows[1]
+			if size.h < compactHeight {
+				crumbs = rows[0]
+			}
 			for _, want := range []string{"3/6", " 暗証番号 "} {
 				if !strings.Contains(crumbs, want) {
 					t.Errorf("the step bar %q lacks %q:\n%s", crumbs, want, s)

@@ -391,7 +391,7 @@ func (c *Customer) show(v view) {
 
 func (c *Customer) paint() {
 	if c.screen != nil {
-		c.frame.screenWidth, _ = c.screen.Size()
+		c.frame.screenWidth, c.frame.screenHeight = c.screen.Size()
 	}
 	v := c.cur
 	if c.langList.shown {
@@ -399,9 +399,11 @@ func (c *Customer) paint() {
 		v = c.langList
 	}
 	// The keymap: the card key, the screen's keys, the language key.
-	hs := append(hintsOf(c.cardBindings()), v.hints(c.lang)...)
-	hs = append(hs, hintsOf(c.langBindings())...)
-	c.frame.paint(v, c.lang, c.countdown(), hs)
+	hints := func() []hint {
+		hs := append(hintsOf(c.cardBindings()), v.hints(c.lang)...)
+		return append(hs, hintsOf(c.langBindings())...)
+	}
+	c.frame.paint(v, c.lang, c.countdown(), hints)
 }
 
 // warnBefore is how long before a question's deadline the screen starts

@@ -20,6 +20,10 @@ type docsView struct {
 	note func(l Locale, t protocol.DocType) string
 	pick func(protocol.DocType) // nil when nobody is choosing
 	back func()
+	// width and height are the body's size in cells, from the frame (0:
+	// not known yet).
+	width, height int
+	paged         bool // the list did not fit: it is shown a page at a time
 }
 
 func newDocs(note func(Locale, protocol.DocType) string) *docsView {
@@ -27,6 +31,7 @@ func newDocs(note func(Locale, protocol.DocType) string) *docsView {
 }
 
 func (v *docsView) name() string               { return "docs" }
+func (v *docsView) setSize(w, h int)           { v.width, v.height = w, h }
 func (v *docsView) primitive() tview.Primitive { return v.tv }
 func (v *docsView) step() step                 { return stepChoose }
 func (v *docsView) title(l Locale) string {
@@ -42,25 +47,87 @@ func (v *docsView) reset() { v.sel, v.pick, v.back = 0, nil, nil }
 
 func (v *docsView) render(l Locale) {
 	var b strings.Builder
-	b.WriteString(tagTitle + esc(T("取得する証明書を選んでください。", "Which certificate do you need?").In(l)) + tagOff + "\n\n")
-	width := 0
+	// The question, as the box's title asks it too: a short screen may
+	// leave it out.
+	b.WriteString(optional + tagTitle + esc(T("取得する証明書を選んでください。", "Which certificate do you need?").In(l)) + tagOff + "\n\n")
+	// The remarks stand in a column after the names where the widest
+	// name and remark fit the line; on a narrow screen (60 columns) each
+	// follows its name, or has the line under it, never cut in two.
+	const rowChrome = 5 // "▶ 1  "
+	width, notes := 0, 0
 	for _, d := range v.docs {
-		width = max(width, tview.TaggedStringWidth(docName(d, l)))
-	}
-	for i, d := range v.docs {
-		line := fmt.Sprintf(" %d  %s", i+1, pad(esc(docName(d, l)), width))
+		width = max(width, tview.TaggedStringWidth(esc(docName(d, l))))
 		if v.note != nil {
-			line += "  " + tagDim + esc(v.note(l, d.Type)) + tagOff
+			notes = max(notes, tview.TaggedStringWidth(esc(v.note(l, d.Type))))
+		}
+	}
+	column := v.width <= 0 || rowChrome+width+2+notes <= v.width
+	indent := strings.Repeat(" ", rowChrome)
+	rows := make([]string, len(v.docs))
+	for i, d := range v.docs {
+		name := esc(docName(d, l))
+		note := ""
+		if v.note != nil {
+			note = esc(v.note(l, d.Type))
+		}
+		var line string
+		switch {
+		case column:
+			line = fmt.Sprintf(" %d  %s", i+1, pad(name, width))
+			if note != "" {
+				line += "  " + tagDim + note + tagOff
+			}
+		default:
+			// The name wraps under itself; the remark follows its last
+			// line, or has the line under it.
+			lines := strings.Split(wrapText(name, v.width-rowChrome), "\n")
+			last := lines[len(lines)-1]
+			switch {
+			case note == "":
+			case rowChrome+tview.TaggedStringWidth(last)+2+tview.TaggedStringWidth(note) <= v.width:
+				lines[len(lines)-1] += "  " + tagDim + note + tagOff
+			default:
+				lines = append(lines, tagDim+note+tagOff)
+			}
+			line = fmt.Sprintf(" %d  %s", i+1, strings.Join(lines, "\n"+indent))
 		}
 		if i == v.sel {
-			b.WriteString(tagSel + "▶" + tagOff + line + "\n")
+			rows[i] = tagSel + "▶" + tagOff + line
 		} else {
-			b.WriteString(" " + line + "\n")
+			rows[i] = " " + line
 		}
 	}
+	var foot string
 	if first, last := v.familyRange(); first > 0 {
-		b.WriteString("\n" + tagDim + esc(Tf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。",
-			"%d–%d (family register) are for Japanese nationals only.", first, last).In(l)) + tagOff + "\n")
+		foot = tagDim + esc(Tf("%d〜%d の戸籍の証明書は、日本国籍の方のみ取得できます。",
+			"%d–%d (family register) are for Japanese nationals only.", first, last).In(l)) + tagOff
+	}
+	// On a screen too short for the whole list (60×20 with the
+	// countdown) the list comes in pages under the rule, without the
+	// question the box's title asks.
+	first, last, pageLine := 0, len(rows), ""
+	lines := func(s string) int { return rowsOf(wrapText(s, v.width)) }
+	if v.height > 0 && v.width > 0 {
+		all := lines(foot)
+		for _, r := range rows {
+			all += lines(r)
+		}
+		if all > v.height {
+			first, last, pageLine = pageOf(l, len(rows), v.height-lines(foot)-1, v.sel, func(i, _ int) int { return lines(rows[i]) })
+		}
+	}
+	v.paged = pageLine != ""
+	if v.paged {
+		b.Reset()
+	}
+	for _, r := range rows[first:last] {
+		b.WriteString(r + "\n")
+	}
+	if v.paged {
+		b.WriteString(pageLine + "\n")
+	}
+	if foot != "" {
+		b.WriteString("\n" + foot + "\n")
 	}
 	v.tv.SetText(b.String())
 }
@@ -97,7 +164,7 @@ func (v *docsView) bindings() []binding {
 			v.sel = k.digit() - 1
 			v.pick(v.docs[v.sel].Type)
 		}, uikit.Digits(1, n)...),
-		shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, len(v.docs), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
+		shown("↑↓", moveText(v.paged), func(k key) { v.sel = moveSel(v.sel, len(v.docs), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
 		shown("Enter", T("決定", "OK"), func(key) { v.pick(v.docs[v.sel].Type) }, uikit.K(uikit.Enter)),
 		shown("Esc", T("中止", "Cancel"), func(key) { v.back() }, uikit.K(uikit.Esc), uikit.K(uikit.Backspace)),
 	}

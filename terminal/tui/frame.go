@@ -47,11 +47,11 @@ type view interface {
 	reset()
 }
 
-// sizedView is a view that lays its text out for the body's width
-// (cells; 0 before the first draw), which the frame tells it before each
-// render.
+// sizedView is a view that lays its text out for the body's size: its
+// width and height in cells (0 before the first draw), which the frame
+// tells it before each render.
 type sizedView interface {
-	setWidth(w int)
+	setSize(width, height int)
 }
 
 // ticker is a view that changes with time (spinner, reminder, coins).
@@ -71,6 +71,13 @@ const (
 	maxFrameHeight = 32
 )
 
+// compactHeight is the height (80×24's rows) below which the frame is
+// compact: on a short screen (60×20) the title bar gives its row to the
+// steps (it stays where there are no steps: the welcome screen), the
+// box's text starts on its first row, and the keymap takes only the rows
+// it needs. The text then has what rows there are (fitText).
+const compactHeight = 24
+
 // frame is the layout around every view: a title bar, the crumbs, the
 // view in a bordered box, and the keymap, centered on the screen at most
 // maxFrameWidth×maxFrameHeight cells large.
@@ -81,8 +88,9 @@ type frame struct {
 	body   *tview.Pages
 	notice *tview.TextView // one line above the keymap while a countdown runs
 	keymap *tview.TextView
-	// screenWidth is the screen's width as last drawn (0: not yet).
-	screenWidth int
+	// screenWidth and screenHeight are the screen's size as last drawn
+	// (0: not yet).
+	screenWidth, screenHeight int
 }
 
 func newFrame() *frame {
@@ -123,35 +131,39 @@ func (c *centered) SetRect(x, y, w, h int) {
 // drawn).
 func (f *frame) width() int { return min(f.screenWidth, maxFrameWidth) }
 
+// height is the frame's height on the screen as last drawn (0: not yet
+// drawn).
+func (f *frame) height() int { return min(f.screenHeight, maxFrameHeight) }
+
+// compact says whether the screen is short (compactHeight).
+func (f *frame) compact() bool { return f.screenHeight > 0 && f.screenHeight < compactHeight }
+
 func (f *frame) add(v view) { f.body.AddPage(v.name(), v.primitive(), true, false) }
 
 // paint shows v with everything around it in language l, the notice
-// line when there is one, and the keymap hs.
-func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
+// line when there is one, and the keymap of hints. A view's keymap may
+// follow its layout (a list too long for a short screen turns pages):
+// when the keys differ once the view is laid out, it is laid out again
+// for them.
+func (f *frame) paint(v view, l Locale, notice Text, hints func() []hint) {
 	f.header.SetText(" [white:navy:b]" + esc(T("行政サービス　証明書の交付", "Government services · Certificates").In(l)) +
 		tagOff + "[white:navy]   kofu")
-	f.crumbs.SetText(crumbLine(v.step(), l, f.width()))
-	f.body.SetTitle(" " + v.title(l) + " ")
-	f.body.SwitchToPage(v.name())
-	if s, ok := v.(sizedView); ok {
-		s.setWidth(max(f.width()-6, 0))
-	}
-	v.render(l)
-	if tv, ok := v.primitive().(*tview.TextView); ok {
-		// Break lines at phrase boundaries, not inside a word. The body
-		// is the screen less the box's border and padding and the text
-		// view's own padding; before the first draw the width is
-		// unknown and tview wraps (wrapText only drops the hang marks).
-		w := -1
-		if f.width() > 0 {
-			w = f.width() - 6
+	crumbs := crumbLine(v.step(), l, f.width())
+	f.crumbs.SetText(crumbs)
+	// The rows around the box: the title bar and the steps (on a short
+	// screen one of them), the countdown's notice, the keymap.
+	header, crumbRows, padding := 1, 1, 1
+	if f.compact() {
+		header, crumbRows, padding = 0, 1, 0
+		if crumbs == "" {
+			header, crumbRows = 1, 0
 		}
-		tv.SetText(wrapText(tv.GetText(false), w))
 	}
-	f.keymap.SetText(keymap(l, hs, f.width()-1))
+	f.root.ResizeItem(f.header, header, 0)
+	f.root.ResizeItem(f.crumbs, crumbRows, 0)
+	noticeRows := 0
 	if notice.Empty() {
 		f.notice.SetText("")
-		f.root.ResizeItem(f.notice, 0, 0)
 	} else {
 		// The countdown and how to go on: one line, or two on a
 		// narrow screen, wrapped between phrases.
@@ -160,7 +172,53 @@ func (f *frame) paint(v view, l Locale, notice Text, hs []hint) {
 			text = wrapText(text, f.width()-1)
 		}
 		f.notice.SetText(text)
-		f.root.ResizeItem(f.notice, strings.Count(text, "\n")+1, 0)
+		noticeRows = strings.Count(text, "\n") + 1
+	}
+	f.root.ResizeItem(f.notice, noticeRows, 0)
+	f.body.SetTitle(" " + v.title(l) + " ")
+	f.body.SwitchToPage(v.name())
+	tv, isText := v.primitive().(*tview.TextView)
+	if isText {
+		tv.SetBorderPadding(padding, 0, 1, 1)
+	}
+	keys := keymap(l, hints(), f.width()-1)
+	for pass := 0; pass < 2; pass++ {
+		keyRows := strings.Count(keys, "\n") + 1
+		if !f.compact() {
+			keyRows = max(keyRows, 2)
+		}
+		f.keymap.SetText(keys)
+		f.root.ResizeItem(f.keymap, keyRows, 0)
+		// The body is the frame less the rows above and below the box,
+		// the box's border and padding and the text view's own padding;
+		// before the first draw its size is unknown.
+		width, height := 0, 0
+		if f.width() > 0 {
+			width = f.width() - 6
+		}
+		if f.height() > 0 {
+			height = max(f.height()-header-crumbRows-noticeRows-keyRows-2-padding, 0)
+		}
+		if s, ok := v.(sizedView); ok {
+			s.setSize(width, height)
+		}
+		v.render(l)
+		if isText {
+			// Break lines at phrase boundaries, not inside a word, and
+			// on a short screen give up blank lines and what may be
+			// left out (fitText). Before the first draw tview wraps
+			// (wrapText only drops the marks).
+			w := -1
+			if width > 0 {
+				w = width
+			}
+			tv.SetText(fitText(tv.GetText(false), w, height))
+		}
+		again := keymap(l, hints(), f.width()-1)
+		if again == keys {
+			break
+		}
+		keys = again
 	}
 }
 

@@ -25,9 +25,11 @@ import (
 )
 
 // TestScreensInEachLanguage drives every screen of the customer UI at
-// 80×24, 100×32 and 160×45, chooses each language on the L key, and reads
-// the screen back: the screen's messages in that language (the first and
-// the last of the body, so a screen that runs off the bottom fails), no
+// 60×20, 80×24, 100×32 and 160×45, chooses each language on the L key,
+// and reads the screen back: nothing cut off (harness.cut: the box's
+// text, the keymap), the screen's messages in that language (the first
+// and the last of the body, so a screen that runs off the bottom fails;
+// at 60×20 less what it may leave out, languageScreen.optional), no
 // Japanese left over on a screen in another language but the document
 // names kept in parentheses and the languages' own names, no English
 // where a translation exists, and no line that breaks inside a word or
@@ -183,15 +185,12 @@ func captureScreen(t *testing.T, tc languageScreen, size screenSize, lang Lang, 
 	if advance != nil {
 		advance()
 	}
-	want := make([]string, 0, len(tc.want))
-	for _, w := range tc.want {
-		want = append(want, w.In(l))
-	}
-	if tc.also != nil {
-		want = append(want, tc.also(l)...)
-	}
+	want := tc.wanted(l, size)
 	h.waitFor(want...)
 	s := h.settled()
+	if cut := h.cut(); cut != "" {
+		t.Errorf("%s:\n%s", cut, s)
+	}
 	// The checker reads the box from the first column: on a large
 	// screen the frame is centered (frameOf).
 	for _, f := range screentext.BreakFaults(frameOf(s), lang.String(), knownWords(cats, msgs, lang, want...)) {
@@ -224,10 +223,29 @@ type languageScreen struct {
 	keys  []any                                 // after the language is chosen
 	want  []Text                                // on screen, in the language chosen
 	also  func(l Locale) []string               // more on screen (values, keymap entries)
+	// optional are the messages of want a short screen (60×20) may
+	// leave out (fitText): not looked for there.
+	optional []Text
 	// timed, when not zero, is the full time of the question open
 	// passes: the screen is captured in its last 15 seconds, counting
 	// down (open's ctx is the question's).
 	timed time.Duration
+}
+
+// wanted is what screen tc shows in l at size: want and also, less
+// what a short screen leaves out.
+func (tc languageScreen) wanted(l Locale, size screenSize) []string {
+	want := make([]string, 0, len(tc.want))
+	for _, w := range tc.want {
+		if size.h < compactHeight && slices.ContainsFunc(tc.optional, func(o Text) bool { return o.In(l) == w.In(l) }) {
+			continue
+		}
+		want = append(want, w.In(l))
+	}
+	if tc.also != nil {
+		want = append(want, tc.also(l)...)
+	}
+	return want
 }
 
 // languageScreens are the customer UI's main screens, in the order the
@@ -283,8 +301,9 @@ func languageScreens() []languageScreen {
 			},
 		},
 		{
-			name: "document list",
-			open: func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			name:     "document list",
+			open:     func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			optional: []Text{T("取得する証明書を選んでください。", "Which certificate do you need?")}, // the box's title asks it
 			want: []Text{
 				T("取得する証明書を選んでください。", "Which certificate do you need?"),
 				docText(juminhyo), docText(inkan),
@@ -325,6 +344,10 @@ func languageScreens() []languageScreen {
 			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
 			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
 			keys:  []any{'1', '4', '6', '7'},
+			// At 60×20 the rows come in pages: row 6 is on the page
+			// before the selection's, and at 60 columns a long label
+			// takes two lines in its column, its value between them.
+			optional: []Text{optionLabel(juminhyo.Options[4]), optionLabel(juminhyo.Options[5])},
 			want: []Text{
 				docText(juminhyo),
 				T("外国人住民の方", "Foreign residents"),
@@ -372,8 +395,9 @@ func languageScreens() []languageScreen {
 					}
 				}()
 			},
-			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
-			keys:  []any{'1', '1', '5', '5', tcell.KeyEnter, asking("pay"), '3'}, // household, 3 copies; then a 100 yen coin
+			ready:    T("取得する証明書を選んでください。", "Which certificate do you need?"),
+			keys:     []any{'1', '1', '5', '5', tcell.KeyEnter, asking("pay"), '3'}, // household, 3 copies; then a 100 yen coin
+			optional: []Text{T("ご請求の内容をご確認ください。", "Please check your request.")},
 			want: []Text{
 				T("ご請求の内容をご確認ください。", "Please check your request."),
 				docText(juminhyo), Tf("%d通", "%d", 3),
@@ -419,9 +443,7 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: printed",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultPrinted, Pages: 2, Fee: 500, Payment: "captured"})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultPrinted, Pages: 2, Fee: 500, Payment: "captured"}),
 			want: []Text{
 				T("証明書の印刷が完了しました。", "Your certificate has been printed."),
 				Tf("%s印刷しました。", "%s printed.", pageCount(2)),
@@ -432,10 +454,8 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: refused",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Fee: 250,
-					Payment: "released", Session: session})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultRefused, Reason: "envelope-subject", Fee: 250,
+				Payment: "released", Session: session}),
 			want: []Text{
 				T("この証明書は発行できませんでした。", "This certificate could not be issued."),
 				T("受信した証明書が、ご本人の申請どおりのものであることを確認できなかったため、印刷していません。",
@@ -448,9 +468,7 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: cancelled",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pin-cancelled", Payment: "none"})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultCancelled, Reason: "pin-cancelled", Payment: "none"}),
 			want: []Text{
 				T("手続きを中止しました。", "The request was cancelled."),
 				T("証明書は発行していません。", "No certificate was issued."),
@@ -460,10 +478,8 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: paper out after a page",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-paper-out", Pages: 1, Fee: 450,
-					Payment: "released", Session: session})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-paper-out", Pages: 1, Fee: 450,
+				Payment: "released", Session: session}),
 			want: []Text{
 				T("用紙切れのため、印刷を中止しました。", "Printing stopped: the printer is out of paper."),
 				Tf("印刷された%sをお取りください。", "Please take %s.", printedPages(1)),
@@ -530,6 +546,9 @@ func languageScreens() []languageScreen {
 			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
 			ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
 			keys:  []any{'1'},
+			// At 60 columns a long label takes two lines in its column,
+			// its value between them.
+			optional: []Text{Tf("請求先（%s）", "Request to (%s)", T("住所地", "residence"))},
 			want: []Text{
 				docText(juminhyo),
 				Tf("請求先（%s）", "Request to (%s)", T("住所地", "residence")),
@@ -549,6 +568,10 @@ func languageScreens() []languageScreen {
 				Tf("本籍地（%s）", "Registered domicile (%s)", Name("徳島県徳島市", "Tokushima-shi, Tokushima")),
 				Tf("住所地と同じ（%s）", "Same as residence (%s)", Name("神奈川県横浜市", "Yokohama-shi, Kanagawa")),
 				T("ほかの市区町村を探す", "Another municipality"),
+			},
+			// The fees end the rows: words of this screen.
+			also: func(l Locale) []string {
+				return []string{Tf("%s／通", "%s/copy", Yen(450)).In(l), Tf("%s／通", "%s/copy", Yen(400)).In(l)}
 			},
 		},
 		{
@@ -630,6 +653,9 @@ func languageScreens() []languageScreen {
 			opts:  Options{Tick: 20 * time.Millisecond},
 			timed: 2 * time.Minute,
 			open:  func(ctx context.Context, h *harness) { go h.c.Choose(ctx) },
+			// At 60×20 the countdown takes the question's row; the box's
+			// title asks it.
+			optional: []Text{T("取得する証明書を選んでください。", "Which certificate do you need?")},
 			want: []Text{
 				T("取得する証明書を選んでください。", "Which certificate do you need?"),
 				Tf("⏱ あと %d 秒で時間切れとなり、手続きを中止します。", "⏱ Time runs out in %d s and the request stops.", 15),
@@ -689,9 +715,7 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: card locked",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-blocked", Payment: "none", Session: session})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-blocked", Payment: "none", Session: session}),
 			want: []Text{
 				T("カードの暗証番号がロックされています。", "Your card's PIN is locked."),
 				T("カードをお持ちのうえ、お住まいの市区町村の窓口で暗証番号の再設定（ロック解除）の手続きをしてください。",
@@ -702,9 +726,7 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: certificate expired",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate-expired", Payment: "none", Session: session})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultFailed, Reason: "card-certificate-expired", Payment: "none", Session: session}),
 			want: []Text{
 				T("証明書を発行できませんでした。", "The certificate could not be issued."),
 				T("このカードの利用者証明用電子証明書は有効期限が切れています。", "This card's authentication certificate has expired."),
@@ -719,17 +741,7 @@ func languageScreens() []languageScreen {
 			name: "finish: family register refused, what to check",
 			opts: Options{HonsekiMuni: "362018"},
 			open: func(ctx context.Context, h *harness) {
-				go func() {
-					if _, err := h.c.Choose(ctx); err == nil {
-						h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "center-not-eligible", Payment: "none", Session: session})
-					}
-				}()
-				h.waitFor("取得する証明書を選んでください")
-				h.press('4', '2')
-				h.waitFor("本籍地（徳島県徳島市）")
-				h.press(tcell.KeyDown, tcell.KeyEnter)
-				h.waitFor("◀ 神奈川県横浜市 ▶")
-				h.press(tcell.KeyEnter)
+				kosekiToResidence(ctx, h, terminal.Result{Outcome: protocol.ResultFailed, Reason: "center-not-eligible", Payment: "none", Session: session})
 			},
 			ready: honsekiHint(),
 			want: []Text{
@@ -742,10 +754,8 @@ func languageScreens() []languageScreen {
 		},
 		{
 			name: "finish: paper jam after a page",
-			open: func(ctx context.Context, h *harness) {
-				go h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-jam", Pages: 1, Fee: 450,
-					Payment: "released", Session: session})
-			},
+			open: finishWith(terminal.Result{Outcome: protocol.ResultUnknown, Reason: "print-jam", Pages: 1, Fee: 450,
+				Payment: "released", Session: session}),
 			want: []Text{
 				T("紙づまりのため、印刷を中止しました。", "Printing stopped: paper jam."),
 				T("詰まった用紙は店員が取り除きますので、そのままにしてください。", "Please leave the jammed paper; the store staff will remove it."),
@@ -754,6 +764,29 @@ func languageScreens() []languageScreen {
 			},
 		},
 	}
+}
+
+// finishWith opens the finish screen of result r.
+func finishWith(r terminal.Result) func(context.Context, *harness) {
+	return func(ctx context.Context, h *harness) { go h.c.Finish(ctx, r) }
+}
+
+// kosekiToResidence asks for a 戸籍 (全部事項) sent to the 住所地 though
+// the 本籍地 (Tokushima) is offered first, and the center answers r:
+// the finish screen's hint of where a 戸籍 is issued.
+func kosekiToResidence(ctx context.Context, h *harness, r terminal.Result) {
+	h.t.Helper()
+	go func() {
+		if _, err := h.c.Choose(ctx); err == nil {
+			h.c.Finish(ctx, r)
+		}
+	}()
+	h.waitFor("取得する証明書を選んでください")
+	h.press('4', '2')
+	h.waitFor("本籍地（徳島県徳島市）")
+	h.press(tcell.KeyDown, tcell.KeyEnter)
+	h.waitFor("◀ 神奈川県横浜市 ▶")
+	h.press(tcell.KeyEnter)
 }
 
 // englishOf are the English sentences of msgs long enough not to match by

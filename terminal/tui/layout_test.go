@@ -99,14 +99,7 @@ func openAt(t *testing.T, tc languageScreen, w, h int) string {
 	}
 	hs.waitFor(ready.In(l))
 	hs.press(tc.keys...)
-	want := make([]string, 0, len(tc.want))
-	for _, w := range tc.want {
-		want = append(want, w.In(l))
-	}
-	if tc.also != nil {
-		want = append(want, tc.also(l)...)
-	}
-	hs.waitFor(want...)
+	hs.waitFor(tc.wanted(l, screenSize{w, h})...)
 	return hs.settled()
 }
 

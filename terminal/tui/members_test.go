@@ -10,6 +10,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"kofu/protocol"
 	"kofu/terminal"
 	"kofu/terminal/payment"
 	"kofu/terminal/uikit"
@@ -236,5 +237,56 @@ func TestMembersSummaryPlace(t *testing.T) {
 	}
 	if v := got[2].value.In(Locale{}); v != "山田 花子、山田 翔太" {
 		t.Errorf("members row %q", v)
+	}
+}
+
+// TestOptionsSayMembersAfterPIN: with 世帯の一部 chosen as the scope of
+// a 住民票 (or its 記載事項証明書), the options screen says the members
+// are chosen after the PIN, in the resident's language; with any other
+// scope it says nothing of it. At 60×20 it is on screen too.
+func TestOptionsSayMembersAfterPIN(t *testing.T) {
+	note := T("世帯の一部：暗証番号の入力後に、記載する方を選びます。",
+		"Household members: you choose who is listed after entering your PIN.")
+	usual, short := screenSize{100, 32}, screenSize{60, 20}
+	cases := []struct {
+		name  string
+		size  screenSize
+		keys  []any  // on the document list: the document, then row 1 (the scope) cycled
+		scope string // the scope then on screen
+		lang  rune   // the L key's digit; 0: Japanese
+	}{
+		{name: "only me", size: usual, keys: []any{'1'}, scope: "self"},
+		{name: "whole household", size: usual, keys: []any{'1', '1'}, scope: "household"},
+		{name: "some members", size: usual, keys: []any{'1', '1', '1'}, scope: protocol.ScopeMembers},
+		{name: "some members, then only me", size: usual, keys: []any{'1', '1', '1', '1'}, scope: "self"},
+		{name: "resident record items: some members", size: usual, keys: []any{'2', '1', '1'}, scope: protocol.ScopeMembers},
+		{name: "some members in English", size: usual, keys: []any{'1', '1', '1'}, scope: protocol.ScopeMembers, lang: '2'},
+		{name: "some members in Vietnamese at 60×20", size: short, keys: []any{'1', '1', '1'}, scope: protocol.ScopeMembers, lang: '6'},
+	}
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessAt(t, Options{}, tc.size.w, tc.size.h)
+			go h.c.Choose(t.Context())
+			h.waitFor("取得する証明書を選んでください")
+			l := cats.locale(Japanese)
+			if tc.lang != 0 {
+				h.press('L', tc.lang)
+				l = cats.locale(AllLangs()[tc.lang-'1'])
+			}
+			h.press(tc.keys...)
+			s := h.waitFor("◀ " + valueLabel("scope", tc.scope).In(l) + " ▶")
+			if tc.scope == protocol.ScopeMembers {
+				s = h.waitFor(note.In(l))
+			} else {
+				absent(t, h.settled(), note.In(l))
+			}
+			if cut := h.cut(); cut != "" {
+				t.Errorf("%s:\n%s", cut, s)
+			}
+		})
 	}
 }

@@ -40,7 +40,10 @@ type optionsView struct {
 	muni   string // the chosen municipality ("" until chosen)
 	sel    int
 	msg    Text
-	width  int // the body's width in cells, from the last layout (0: not known yet)
+	// width and height are the body's size in cells, from the frame (0:
+	// not known yet).
+	width, height int
+	paged         bool // the rows did not fit: they are shown a page at a time
 	// estimate returns the expected fee per copy at a municipality, and a
 	// remark (weekdays only …); ok false when unknown.
 	estimate func(l Locale, muni string, t protocol.DocType) (fee int, remark string, ok bool)
@@ -58,7 +61,7 @@ func newOptions(estimate func(Locale, string, protocol.DocType) (int, string, bo
 }
 
 func (v *optionsView) name() string               { return "options" }
-func (v *optionsView) setWidth(w int)             { v.width = w }
+func (v *optionsView) setSize(w, h int)           { v.width, v.height = w, h }
 func (v *optionsView) primitive() tview.Primitive { return v.tv }
 func (v *optionsView) step() step                 { return stepChoose }
 func (v *optionsView) title(l Locale) string {
@@ -156,6 +159,20 @@ func (v *optionsView) spec() protocol.DocSpec {
 	return protocol.DocSpec{Type: v.info.Type, Opts: opts, Copies: v.copies}
 }
 
+// notes are what the options as set call for the resident to know:
+// with 世帯の一部 the members are chosen after the PIN, from the
+// household the center releases then (members.go).
+func (v *optionsView) notes() []Text {
+	var out []Text
+	for i, o := range v.info.Options {
+		if o.Key == "scope" && o.Values[v.vals[i]] == protocol.ScopeMembers {
+			out = append(out, T("世帯の一部：暗証番号の入力後に、記載する方を選びます。",
+				"Household members: you choose who is listed after entering your PIN."))
+		}
+	}
+	return out
+}
+
 // cautions are the warnings the options as set call for: 個人番号 printed
 // on a 住民票 may be handed only to the bodies the law names.
 func (v *optionsView) cautions() []Text {
@@ -169,113 +186,234 @@ func (v *optionsView) cautions() []Text {
 	return out
 }
 
-func (v *optionsView) render(l Locale) {
-	if v.done == nil {
-		v.tv.SetText("")
-		return
-	}
-	var b strings.Builder
-	b.WriteString(tagTitle + esc(docText(v.info).In(l)) + tagOff + "\n")
-	b.WriteString(esc(T("内容を確認してください。よろしければ Enter で次へ進みます。",
-		"Check the options, then press Enter to continue.").In(l)) + "\n")
-	type row struct {
-		label, value string
-		foreign      bool
-		note         string // after the value: who the item is for
-		widest       int    // the widest of the option's values
-	}
-	var rows []row
+// optionRow is one selectable row of the options screen as drawn.
+type optionRow struct {
+	label, value string
+	foreign      bool
+	note         string // after the value: who the item is for
+	widest       int    // the widest of the row's values, in cells
+	muni         bool   // the municipality row: its value is a name
+}
+
+// optionRows are the screen's rows in l, in layout order.
+func (v *optionsView) optionRows(l Locale) []optionRow {
+	var rows []optionRow
 	for _, x := range v.layout() {
 		switch x {
 		case rowCopies:
-			rows = append(rows, row{label: T("部数", "Copies").In(l), value: Tf("%d通", "%d", v.copies).In(l)})
+			r := optionRow{label: T("部数", "Copies").In(l), value: Tf("%d通", "%d", v.copies).In(l)}
+			r.widest = tview.TaggedStringWidth(esc(Tf("%d通", "%d", protocol.MaxCopies).In(l)))
+			rows = append(rows, r)
 		case rowMuni:
 			value := T("未選択（Enter で選びます）", "not chosen (press Enter)").In(l)
 			if v.muni != "" {
 				value = v.label(v.muni).In(l)
 			}
-			rows = append(rows, row{label: Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value: value})
+			rows = append(rows, optionRow{label: Tf("請求先（%s）", "Request to (%s)", v.slot.role).In(l), value: value, muni: true,
+				widest: tview.TaggedStringWidth(esc(value))})
 		default:
 			o := v.info.Options[x]
-			r := row{label: optionLabel(o).In(l), value: valueLabel(o.Key, o.Values[v.vals[x]]).In(l), foreign: o.Foreign}
+			r := optionRow{label: optionLabel(o).In(l), value: valueLabel(o.Key, o.Values[v.vals[x]]).In(l), foreign: o.Foreign}
 			if n := optionNote(v.info, o); !n.Empty() {
 				r.note = n.In(l)
-				for _, val := range o.Values {
-					r.widest = max(r.widest, tview.TaggedStringWidth(esc(valueLabel(o.Key, val).In(l))))
-				}
+			}
+			for _, val := range o.Values {
+				r.widest = max(r.widest, tview.TaggedStringWidth(esc(valueLabel(o.Key, val).In(l))))
 			}
 			rows = append(rows, r)
 		}
 	}
-	width := 0
+	return rows
+}
+
+// rowChrome is what a row adds to its label and value: "▶ 2  " label
+// "   ◀ " value " ▶".
+const rowChrome = 12
+
+func (v *optionsView) render(l Locale) {
+	v.paged = false
+	if v.done == nil {
+		v.tv.SetText("")
+		return
+	}
+	title := tagTitle + esc(docText(v.info).In(l)) + tagOff
+	intro := esc(T("内容を確認してください。よろしければ Enter で次へ進みます。",
+		"Check the options, then press Enter to continue.").In(l))
+	rows := v.optionRows(l)
+	// The labels stand in a column, the values after it. Where the
+	// widest label and value do not fit the line (60 columns, or English
+	// at 80), the column narrows and a longer label takes a second line
+	// in it; the municipality's name, as long as it is, wraps under the
+	// values.
+	width, values := 0, 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label)))
+		if !r.muni {
+			values = max(values, r.widest)
+		}
+	}
+	if v.width > 0 {
+		width = min(width, max(v.width-rowChrome-values, v.width/3))
 	}
 	// A row's note follows its value when the row, selected and at its
 	// widest value, still fits the line: it then never moves as the value
 	// changes. Otherwise (English at 80 columns) it has a line of its own
 	// under the row, and the blank line above the rows gives it room: at
 	// 80×24 the fullest screen has no line to spare.
-	const rowChrome = 12 // "▶ 2  " label "   ◀ " value " ▶"
 	ownLine := false
 	for _, r := range rows {
 		if r.note != "" && v.width > 0 && rowChrome+width+r.widest+2+tview.TaggedStringWidth(esc(r.note)) > v.width {
 			ownLine = true
 		}
 	}
-	if !ownLine {
-		b.WriteString("\n")
-	}
+	blocks := make([]string, len(rows)) // each row with the lines it takes
 	for i, r := range rows {
-		if r.foreign && (i == 0 || !rows[i-1].foreign) {
-			// The foreign residents' items, apart under their heading:
-			// chosen by a Japanese national they print nothing.
-			b.WriteString(tagTitle + esc(T("外国人住民の方", "Foreign residents").In(l)) + tagOff + l.sentenceSep() +
-				tagDim + esc(T("（日本国籍の方には記載されません）", "(not printed for Japanese nationals)").In(l)) + tagOff + "\n")
+		blocks[i] = v.rowText(i, r, width, ownLine)
+	}
+	heading := tagTitle + esc(T("外国人住民の方", "Foreign residents").In(l)) + tagOff + l.sentenceSep() +
+		tagDim + esc(T("（日本国籍の方には記載されません）", "(not printed for Japanese nationals)").In(l)) + tagOff
+	// headed says whether row i, the first of what is shown from first
+	// on, starts under the foreign residents' heading: they stand apart
+	// under it, as chosen by a Japanese national they print nothing.
+	headed := func(i, first int) bool { return rows[i].foreign && (i == first || !rows[i-1].foreign) }
+	info := v.infoLines(l)
+
+	var b strings.Builder
+	first, last, withIntro := 0, len(rows), true
+	var pageLine string
+	if v.height > 0 && v.width > 0 {
+		first, last, pageLine, withIntro = v.page(l, blocks, title, intro, heading, info, headed)
+	}
+	v.paged = pageLine != ""
+	blank := "\n"
+	if v.paged {
+		blank = ""
+	}
+	b.WriteString(title + "\n")
+	if withIntro {
+		b.WriteString(intro + "\n")
+	}
+	if !ownLine {
+		b.WriteString(blank)
+	}
+	for i := first; i < last; i++ {
+		if headed(i, first) {
+			b.WriteString(heading + "\n")
 		}
-		label := pad(esc(r.label), width)
-		note := ""
-		switch {
-		case r.note != "" && ownLine:
-			note = "\n     " + tagDim + esc(r.note) + tagOff
-		case r.note != "":
-			note = "  " + tagDim + esc(r.note) + tagOff
-		}
-		if i == v.sel {
-			fmt.Fprintf(&b, "%s▶%s %d  %s   %s◀ %s ▶%s%s\n", tagSel, tagOff, i+1, label, tagSel, esc(r.value), tagOff, note)
-		} else {
-			fmt.Fprintf(&b, "  %d  %s     %s%s\n", i+1, label, esc(r.value), note)
-		}
+		b.WriteString(blocks[i] + "\n")
+	}
+	if pageLine != "" {
+		b.WriteString(pageLine + "\n")
 	}
 	// Where the request goes and what it costs, in one block: at 80×24
 	// the fullest screen (every row, the foreign residents' items and
 	// the My Number caution) has no line to spare.
-	b.WriteString("\n")
+	b.WriteString(blank + strings.Join(info, "\n"))
+	if len(info) > 0 {
+		b.WriteString("\n")
+	}
+	v.tv.SetText(b.String())
+}
+
+// rowText is row i as drawn: the number, the label in its column (a
+// second line where it is wider), the value, and its note.
+func (v *optionsView) rowText(i int, r optionRow, width int, ownLine bool) string {
+	label := esc(r.label)
+	var more []string
+	if tview.TaggedStringWidth(label) > width {
+		lines := strings.Split(wrapText(label, width), "\n")
+		label, more = lines[0], lines[1:]
+	}
+	label = pad(label, width)
+	var line string
+	if i == v.sel {
+		line = fmt.Sprintf("%s▶%s %d  %s   %s◀ %s%s ▶%s", tagSel, tagOff, i+1, label, tagSel, hang, esc(r.value), tagOff)
+	} else {
+		line = fmt.Sprintf("  %d  %s     %s%s", i+1, label, hang, esc(r.value))
+	}
+	for _, m := range more {
+		line += "\n     " + m
+	}
+	switch {
+	case r.note != "" && ownLine:
+		line += "\n     " + tagDim + esc(r.note) + tagOff
+	case r.note != "":
+		line += "  " + tagDim + esc(r.note) + tagOff
+	}
+	return line
+}
+
+// infoLines is what the screen says under the rows, a line each (wrapped when
+// drawn): where the request goes, the fee and what may stop it there,
+// what the options as set call for, and the answer to the last key.
+func (v *optionsView) infoLines(l Locale) []string {
+	var out []string
 	if v.slot.fixed != "" {
-		b.WriteString(esc(Tf("請求先：%s（%s）", "Request to: %s (%s)", v.slot.role, v.label(v.slot.fixed)).In(l)) + "\n")
+		out = append(out, esc(Tf("請求先：%s（%s）", "Request to: %s (%s)", v.slot.role, v.label(v.slot.fixed)).In(l)))
 	}
 	if v.muni != "" && v.estimate != nil {
 		if fee, remark, ok := v.estimate(l, v.muni, v.info.Type); ok {
-			b.WriteString(esc(Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
-				"Expected fee: %s × %d = %s (confirmed after your PIN)", Yen(fee), v.copies, Yen(fee*v.copies)).In(l)) + "\n")
+			out = append(out, esc(Tf("手数料のめやす：%s × %d通 ＝ %s（金額は暗証番号の入力後に確定します）",
+				"Expected fee: %s × %d = %s (confirmed after your PIN)", Yen(fee), v.copies, Yen(fee*v.copies)).In(l)))
 			if remark != "" {
-				b.WriteString(tagDim + esc(remark) + tagOff + "\n")
+				out = append(out, tagDim+esc(remark)+tagOff)
 			}
 		}
 		if a := v.avail(v.muni, v.info.Type); !a.ok {
-			b.WriteString(tagError + esc(a.why.In(l)) + tagOff + "\n")
+			out = append(out, tagError+esc(a.why.In(l))+tagOff)
 		}
 		if n := requirementNote(v.info.Type, v.muni != v.slot.home); !n.Empty() {
-			b.WriteString(tagDim + esc(n.In(l)) + tagOff + "\n")
+			out = append(out, tagDim+esc(n.In(l))+tagOff)
 		}
 	}
+	for _, n := range v.notes() {
+		out = append(out, esc(n.In(l)))
+	}
 	for _, c := range v.cautions() {
-		b.WriteString(tagWarn + esc(c.In(l)) + tagOff + "\n")
+		out = append(out, tagWarn+esc(c.In(l))+tagOff)
 	}
 	if !v.msg.Empty() {
-		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
+		out = append(out, "", tagWarn+esc(v.msg.In(l))+tagOff)
 	}
-	v.tv.SetText(b.String())
+	return out
+}
+
+// page lays the rows out on a screen too short for all of them (60×20):
+// no blank lines, and the rows in pages under the title and the intro
+// (left out when it would leave fewer than three lines to the rows) and
+// above what the screen says under them (info); the page the selection
+// is on is shown, with a line that says how to turn it. It returns the
+// rows shown, that line ("" when every row fits: then fitText takes out
+// the blank lines if it must) and whether the intro is shown.
+func (v *optionsView) page(l Locale, blocks []string, title, intro, heading string, info []string,
+	headed func(i, first int) bool) (first, last int, pageLine string, withIntro bool) {
+	lines := func(s string) int { return rowsOf(wrapText(s, v.width)) }
+	size := func(i, first int) int {
+		n := lines(blocks[i])
+		if headed(i, first) {
+			n += lines(heading)
+		}
+		return n
+	}
+	fixed := lines(title)
+	for _, s := range info {
+		if s != "" {
+			fixed += lines(s)
+		}
+	}
+	all := 0
+	for i := range blocks {
+		all += size(i, 0)
+	}
+	if fixed+lines(intro)+all <= v.height {
+		return 0, len(blocks), "", true
+	}
+	room := v.height - fixed - 1 // the page line
+	if withIntro = room-lines(intro) >= 3; withIntro {
+		room -= lines(intro)
+	}
+	first, last, pageLine = pageOf(l, len(blocks), room, v.sel, size)
+	return first, last, pageLine, withIntro
 }
 
 // optionLabel is an option's label; the table's English for 個人番号 is
@@ -325,7 +463,7 @@ func (v *optionsView) bindings() []binding {
 	}
 	if n > 1 {
 		// With a single row (the copies) there is nowhere to move.
-		bs = append(bs, shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, n, k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)))
+		bs = append(bs, shown("↑↓", moveText(v.paged), func(k key) { v.sel = moveSel(v.sel, n, k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)))
 	}
 	return append(bs,
 		shown("←→", T("変更", "Change"), func(k key) {

@@ -72,7 +72,9 @@ func (v *payView) credit() int {
 func (v *payView) render(l Locale) {
 	var b strings.Builder
 	if len(v.order) > 0 {
-		b.WriteString(esc(T("ご請求の内容をご確認ください。", "Please check your request.").In(l)) + "\n")
+		// The summary's heading: a short screen may leave it out, the
+		// summary and the fee stay.
+		b.WriteString(optional + esc(T("ご請求の内容をご確認ください。", "Please check your request.").In(l)) + "\n")
 		writeSummary(&b, v.order, l)
 		b.WriteString("\n")
 	}

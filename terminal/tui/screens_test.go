@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/rivo/tview"
+
 	"kofu/internal/screentext"
 )
 
@@ -14,9 +16,10 @@ type screenSize struct{ w, h int }
 
 func (s screenSize) String() string { return fmt.Sprintf("%dx%d", s.w, s.h) }
 
-// screenSizes are the sizes of issue 17: the smallest terminal, the
-// kiosk's usual pane, and a large screen.
-func screenSizes() []screenSize { return []screenSize{{80, 24}, {100, 32}, {160, 45}} }
+// screenSizes are the sizes the screens must fit: a short screen
+// (60×20, compact: compactHeight), the sizes of issue 17 — the smallest
+// terminal, the kiosk's usual pane — and a large screen.
+func screenSizes() []screenSize { return []screenSize{{60, 20}, {80, 24}, {100, 32}, {160, 45}} }
 
 // settled is the screen once it has stopped changing.
 func (h *harness) settled() string {
@@ -26,6 +29,39 @@ func (h *harness) settled() string {
 		h.t.Fatal(err)
 	}
 	return s
+}
+
+// cut says what of the screen is cut off, "" when nothing is: the
+// view's text beyond the box's last row or wider than the box, the
+// keymap beyond its rows.
+func (h *harness) cut() string {
+	h.t.Helper()
+	var out []string
+	h.loop(func() {
+		v := h.c.cur
+		if h.c.langList.shown {
+			v = h.c.langList
+		}
+		tv, ok := v.primitive().(*tview.TextView)
+		if !ok {
+			return
+		}
+		_, _, w, rows := tv.GetInnerRect()
+		text := tv.GetText(true)
+		if n := rowsOf(text); n > rows {
+			out = append(out, fmt.Sprintf("the %s screen's text takes %d rows, the box has %d", v.name(), n, rows))
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if tview.TaggedStringWidth(line) > w {
+				out = append(out, fmt.Sprintf("%q is wider than the box (%d cells)", line, w))
+			}
+		}
+		_, _, _, keyRows := h.c.frame.keymap.GetRect()
+		if n := rowsOf(h.c.frame.keymap.GetText(true)); n > keyRows {
+			out = append(out, fmt.Sprintf("the keymap takes %d rows, it has %d", n, keyRows))
+		}
+	})
+	return strings.Join(out, "; ")
 }
 
 // knownWords is what BreakFaults takes for a word in lang: the words of

@@ -48,7 +48,9 @@ func (v *welcomeView) render(l Locale) {
 	b.WriteString(esc(ageRule().In(l)) + "\n\n")
 	b.WriteString(tagWarn + esc(T("▶ マイナンバーカードをカード置き場に置いてください。",
 		"▶ Please place your My Number card on the card reader.").In(l)) + tagOff + "\n\n")
-	b.WriteString(esc(T("取得できる証明書：住民票の写し、住民票記載事項証明書、印鑑登録証明書、戸籍証明書、戸籍の附票の写し、所得・課税証明書（市区町村により異なります）",
+	// The documents the next screen lists: a short screen may leave
+	// them out.
+	b.WriteString(optional + esc(T("取得できる証明書：住民票の写し、住民票記載事項証明書、印鑑登録証明書、戸籍証明書、戸籍の附票の写し、所得・課税証明書（市区町村により異なります）",
 		"Certificates: residence, resident record items, seal registration, family register, family register supplement, income and tax (depending on the municipality)").In(l)) + "\n\n")
 	b.WriteString(esc(Tf("サービス提供時間：%s", "Service hours: %s", v.hours).In(l)) + "\n")
 	b.WriteString(esc(T("利用者証明用電子証明書の暗証番号（数字4桁）が必要です。",

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gdamore/tcell/v2"
-
 	"kofu/protocol"
 	"kofu/terminal"
 )
@@ -173,16 +171,6 @@ func TestForeignResidentsAndKoseki(t *testing.T) {
 	h := newHarness(t, Options{HonsekiMuni: "362018"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		if _, err := h.c.Choose(ctx); err == nil {
-			h.c.Finish(ctx, terminal.Result{Outcome: protocol.ResultFailed, Reason: "center-document-unavailable", Payment: "none"})
-		}
-	}()
-	h.waitFor("取得する証明書を選んでください")
-	h.press('4', '2')
-	h.waitFor("本籍地（徳島県徳島市）")
-	h.press(tcell.KeyDown, tcell.KeyEnter)
-	h.waitFor("◀ 神奈川県横浜市 ▶")
-	h.press(tcell.KeyEnter)
+	kosekiToResidence(ctx, h, terminal.Result{Outcome: protocol.ResultFailed, Reason: "center-document-unavailable", Payment: "none"})
 	h.waitFor("ご指定の証明書は現在発行できません", foreign)
 }

@@ -39,17 +39,80 @@ type token struct {
 // leading spaces. wrapText removes it; it is never drawn.
 const hang = "\x1f"
 
+// optional marks a line (at its start) that a short screen may leave
+// out when the text does not fit otherwise (fitText): what the next
+// screen says again, or what only helps. wrapText removes it; it is
+// never drawn.
+const optional = "\x1e"
+
 // wrapText wraps every line of s (tview colour tags allowed) to width
-// cells. A width under 8 leaves s to tview (without hang marks).
+// cells. A width under 8 leaves s to tview (without hang and optional
+// marks).
 func wrapText(s string, width int) string {
 	if width < 8 {
-		return strings.ReplaceAll(s, hang, "")
+		return strings.ReplaceAll(strings.ReplaceAll(s, hang, ""), optional, "")
 	}
 	lines := strings.Split(s, "\n")
 	for i, line := range lines {
-		lines[i] = wrapLine(line, width)
+		lines[i] = wrapLine(strings.TrimPrefix(line, optional), width)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fitText is s wrapped to width (wrapText) in at most height rows where
+// it can be (height 0: not known, no limit). Where the lines are more,
+// the blank lines between paragraphs go first, from the top; then the
+// lines marked optional, from the bottom, each with all it wraps into.
+// What still does not fit is the view's to lay out (a view that pages,
+// sizedView).
+func fitText(s string, width, height int) string {
+	wrapped := wrapText(s, width)
+	if height <= 0 || rowsOf(wrapped) <= height {
+		return wrapped
+	}
+	type para struct {
+		text     string // wrapped
+		rows     int
+		blank    bool
+		optional bool
+	}
+	var paras []para
+	rows := 0
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		w := wrapText(line, width)
+		p := para{text: w, rows: strings.Count(w, "\n") + 1, blank: strings.TrimSpace(line) == "", optional: strings.HasPrefix(line, optional)}
+		paras = append(paras, p)
+		rows += p.rows
+	}
+	for i := 0; i < len(paras) && rows > height; i++ {
+		if paras[i].blank {
+			rows -= paras[i].rows
+			paras[i].rows = 0
+		}
+	}
+	for i := len(paras) - 1; i >= 0 && rows > height; i-- {
+		if paras[i].optional && paras[i].rows > 0 {
+			rows -= paras[i].rows
+			paras[i].rows = 0
+		}
+	}
+	var out []string
+	for _, p := range paras {
+		if p.rows > 0 {
+			out = append(out, p.text)
+		}
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// rowsOf is how many rows text s takes, drawn as it is (trailing line
+// breaks take none).
+func rowsOf(s string) int {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "\n") + 1
 }
 
 // wrapLine wraps one line. Continuation lines keep the line's leading
