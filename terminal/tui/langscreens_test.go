@@ -472,7 +472,7 @@ func languageScreens() []languageScreen {
 			want: []Text{
 				T("手続きを中止しました。", "The request was cancelled."),
 				T("証明書は発行していません。", "No certificate was issued."),
-				T("カードをお取りください。必要な場合は、最初からやり直してください。", "Please take your card. Start again if you wish."),
+				T("必要な場合は、最初からやり直してください。", "Start again if you wish."),
 				T("料金はいただいていません。", "You have not been charged."),
 			},
 		},

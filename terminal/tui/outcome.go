@@ -171,8 +171,9 @@ func refusalWords(code terminal.Reason) Text {
 func failureWords(reason terminal.Reason, w *words) {
 	notIssued := T("証明書を発行できませんでした。", "The certificate could not be issued.")
 	stopped := T("手続きを中止しました。", "The request was cancelled.")
-	again := T("カードをお取りください。必要な場合は、最初からやり直してください。",
-		"Please take your card. Start again if you wish.")
+	// What to do next says nothing of the card: the reminder below it
+	// asks for the card, blinking, until it has left the reader.
+	again := T("必要な場合は、最初からやり直してください。", "Start again if you wish.")
 	switch {
 	case reason == "card-blocked":
 		w.Title = T("カードの暗証番号がロックされています。", "Your card's PIN is locked.")
@@ -203,7 +204,7 @@ func failureWords(reason terminal.Reason, w *words) {
 		// body says what it means and what to do (issue 17, item 14).
 		w.Title = T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled.")
 		w.What = T("証明書は発行していません。", "No certificate was issued.")
-		w.Do = T("必要な場合は、最初からやり直してください。", "Start again if you wish.")
+		w.Do = again
 	case reason.Class() == terminal.ClassCenter:
 		pt, _ := reason.Problem()
 		p, _ := protocol.LookupProblem(pt)
@@ -238,7 +239,7 @@ func failureWords(reason terminal.Reason, w *words) {
 	case reason.Class() == terminal.ClassNetwork && (reason.Detail() == "timeout" || reason.Detail() == string(protocol.TransportOther)):
 		w.Title = notIssued
 		w.What = T("交付センターから応答がありませんでした。", "The issuance center did not answer.")
-		w.Do = T("カードをお取りください。しばらくしてから、もう一度お試しください。", "Please take your card and try again later.")
+		w.Do = T("しばらくしてから、もう一度お試しください。", "Please try again later.")
 	case reason == terminal.ReasonPaymentInsufficient:
 		w.Title = stopped
 		w.What = T("投入金額が足りませんでした。", "Not enough money was inserted.")
