@@ -167,6 +167,25 @@ func refusalWords(code terminal.Reason) Text {
 		"We could not confirm your request, so we stopped. Nothing was printed.")
 }
 
+// centerDo is the advice under a center's refusal. Most of the center's
+// messages already end in what to do (窓口で…, 最初からやり直して…); those
+// get nothing more, so the advice is said once. The card is never named:
+// the reminder below asks for it until it has left the reader.
+func centerDo(t protocol.ProblemType, again Text) Text {
+	switch t {
+	case protocol.ProbDocumentUnavailable:
+		return T("取扱時間や登録の有無は、お住まいの市区町村にお問い合わせください。",
+			"Please ask your municipality about its hours and records.")
+	case protocol.ProbOutsideHours:
+		return T("サービス提供時間内に、あらためてお越しください。", "Please come back during service hours.")
+	case protocol.ProbUnknownMunicipality:
+		return T("証明書は市区町村の窓口でお求めください。", "Please request the certificate at your municipal office.")
+	case protocol.ProbTicketClosed:
+		return again
+	}
+	return Text{}
+}
+
 // failureWords fills w for a failed or cancelled session.
 func failureWords(reason terminal.Reason, w *words) {
 	notIssued := T("証明書を発行できませんでした。", "The certificate could not be issued.")
@@ -210,7 +229,7 @@ func failureWords(reason terminal.Reason, w *words) {
 		p, _ := protocol.LookupProblem(pt)
 		w.Title = notIssued
 		w.What = fromTable(p.JA, p.EN)
-		w.Do = T("カードをお取りください。", "Please take your card.")
+		w.Do = centerDo(p.Type, again)
 		switch p.Type {
 		case protocol.ProbCardRevoked, protocol.ProbCardExpired, protocol.ProbCardUntrusted, protocol.ProbNotEligible,
 			protocol.ProbUnknownMunicipality:
