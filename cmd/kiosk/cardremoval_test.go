@@ -167,7 +167,7 @@ func TestKioskTmuxCardRemoval(t *testing.T) {
 			if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "80", "-y", "24", shell); err != nil {
 				t.Fatalf("tmux new-session: %v\n%s", err, o)
 			}
-			t.Cleanup(func() { p.cmd("kill-server") })
+			t.Cleanup(func() { p.close() })
 			s := waitScreen(t, p.capture, 30*time.Second, "<C> カードを置く")
 			if strings.Contains(s, "kiosk-exited") {
 				msg, _ := os.ReadFile(stderr)

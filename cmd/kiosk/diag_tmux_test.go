@@ -71,7 +71,7 @@ func startTmuxDiag(t *testing.T, bin string, width, height int, args ...string) 
 	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { p.cmd("kill-server") })
+	t.Cleanup(func() { p.close() })
 	waitScreen(t, p.capture, 30*time.Second, "READY: no blocking check fails", "Overview · taken")
 	return p, filepath.Join(dir, "out")
 }
@@ -238,7 +238,7 @@ func TestDiagTmuxLogin(t *testing.T) {
 	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "80", "-y", "24", shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { p.cmd("kill-server") })
+	t.Cleanup(func() { p.close() })
 	wait := func(want ...string) string { t.Helper(); return waitScreen(t, p.capture, 15*time.Second, want...) }
 	s := wait("Technician login", "technician ID:")
 	absent(t, s, "READY", "Overview · taken")

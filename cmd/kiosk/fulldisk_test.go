@@ -49,7 +49,7 @@ func TestFullDiskThroughBinary(t *testing.T) {
 	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "100", "-y", "35", shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { p.cmd("kill-server") })
+	t.Cleanup(func() { p.close() })
 	screen := func(want ...string) string {
 		t.Helper()
 		s := p.capture()

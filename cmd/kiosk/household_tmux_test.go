@@ -42,7 +42,7 @@ func TestHouseholdMembersTmux(t *testing.T) {
 	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "100", "-y", "32", shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { p.cmd("kill-server") })
+	t.Cleanup(func() { p.close() })
 	waitScreen(t, p.capture, 30*time.Second, "カード置き場に置いてください", "R0001")
 
 	for _, st := range []step{

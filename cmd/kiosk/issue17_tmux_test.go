@@ -53,7 +53,7 @@ func startKiosk17(t *testing.T, width, height int, ready []string, args ...strin
 	if o, err := k.cmd("new-session", "-d", "-s", "kofu", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { k.cmd("kill-server") })
+	t.Cleanup(func() { k.close() })
 	deadline := time.Now().Add(30 * time.Second) // a deadline for polling: elapsed time only
 	for {
 		s := k.capture()

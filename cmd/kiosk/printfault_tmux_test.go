@@ -55,7 +55,7 @@ func TestPrinterFaultTmux(t *testing.T) {
 			if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "100", "-y", "32", shell); err != nil {
 				t.Fatalf("tmux new-session: %v\n%s", err, o)
 			}
-			t.Cleanup(func() { p.cmd("kill-server") })
+			t.Cleanup(func() { p.close() })
 			fail := func(format string, args ...any) {
 				t.Helper()
 				msg, _ := os.ReadFile(stderr)

@@ -24,7 +24,7 @@ func startTmuxKiosk(t *testing.T, bin, resident string, width, height int) *tmux
 	if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, o)
 	}
-	t.Cleanup(func() { p.cmd("kill-server") })
+	t.Cleanup(func() { p.close() })
 	waitScreen(t, p.capture, 30*time.Second, "カード置き場に置いてください", resident)
 	return p
 }

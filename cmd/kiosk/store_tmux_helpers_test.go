@@ -84,7 +84,7 @@ func startStoreTmux(t *testing.T, o storeTmuxOptions) *storeTmux {
 	if out, err := st.pane.cmd("new-session", "-d", "-s", "kofu", "-x", fmt.Sprint(o.width), "-y", fmt.Sprint(o.height), shell); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { st.pane.cmd("kill-server") })
+	t.Cleanup(func() { st.pane.close() })
 	return st
 }
 

@@ -288,7 +288,7 @@ func TestKioskTmux(t *testing.T) {
 			if o, err := p.cmd("new-session", "-d", "-s", "kofu", "-x", "100", "-y", "35", shell); err != nil {
 				t.Fatalf("tmux new-session: %v\n%s", err, o)
 			}
-			t.Cleanup(func() { p.cmd("kill-server") })
+			t.Cleanup(func() { p.close() })
 
 			// The welcome screen, or the binary exiting at once.
 			var s string
