@@ -94,8 +94,10 @@ func (v *payView) render(l Locale) {
 			b.WriteString(tagOK + esc(T("Enter を押すと印刷を始めます。", "Press Enter to start printing.").In(l)) + tagOff + "\n")
 		}
 		if !v.guard.asking {
-			// While the question is open it needs the room (80×24).
-			b.WriteString("\n" + tagDim + esc(T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
+			// While the question is open it needs the room (80×24);
+			// a short screen (60×20) leaves it out, after the summary's
+			// heading, when the summary needs the room.
+			b.WriteString("\n" + spare + tagDim + esc(T("料金は、印刷が完了してからいただきます。印刷できなかった場合はお返しします。",
 				"You are only charged once printing is complete; otherwise your money is returned.").In(l)) + tagOff + "\n")
 		}
 	} else {

@@ -45,16 +45,26 @@ const hang = "\x1f"
 // never drawn.
 const optional = "\x1e"
 
+// spare marks a line a short screen leaves out only when leaving out the
+// blank and optional lines was not enough: what reassures but is not
+// needed to go on.
+const spare = "\x1d"
+
+// unmark is line without its optional or spare mark.
+func unmark(line string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(line, optional), spare)
+}
+
 // wrapText wraps every line of s (tview colour tags allowed) to width
 // cells. A width under 8 leaves s to tview (without hang and optional
 // marks).
 func wrapText(s string, width int) string {
 	if width < 8 {
-		return strings.ReplaceAll(strings.ReplaceAll(s, hang, ""), optional, "")
+		return strings.NewReplacer(hang, "", optional, "", spare, "").Replace(s)
 	}
 	lines := strings.Split(s, "\n")
 	for i, line := range lines {
-		lines[i] = wrapLine(strings.TrimPrefix(line, optional), width)
+		lines[i] = wrapLine(unmark(line), width)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -62,7 +72,8 @@ func wrapText(s string, width int) string {
 // fitText is s wrapped to width (wrapText) in at most height rows where
 // it can be (height 0: not known, no limit). Where the lines are more,
 // the blank lines between paragraphs go first, from the top; then the
-// lines marked optional, from the bottom, each with all it wraps into.
+// lines marked optional, from the bottom, each with all it wraps into;
+// then the lines marked spare, from the bottom.
 // What still does not fit is the view's to lay out (a view that pages,
 // sizedView).
 func fitText(s string, width, height int) string {
@@ -75,12 +86,13 @@ func fitText(s string, width, height int) string {
 		rows     int
 		blank    bool
 		optional bool
+		spare    bool
 	}
 	var paras []para
 	rows := 0
 	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 		w := wrapText(line, width)
-		p := para{text: w, rows: strings.Count(w, "\n") + 1, blank: strings.TrimSpace(line) == "", optional: strings.HasPrefix(line, optional)}
+		p := para{text: w, rows: strings.Count(w, "\n") + 1, blank: strings.TrimSpace(line) == "", optional: strings.HasPrefix(line, optional), spare: strings.HasPrefix(line, spare)}
 		paras = append(paras, p)
 		rows += p.rows
 	}
@@ -90,10 +102,15 @@ func fitText(s string, width, height int) string {
 			paras[i].rows = 0
 		}
 	}
-	for i := len(paras) - 1; i >= 0 && rows > height; i-- {
-		if paras[i].optional && paras[i].rows > 0 {
-			rows -= paras[i].rows
-			paras[i].rows = 0
+	for _, drop := range []func(para) bool{
+		func(p para) bool { return p.optional },
+		func(p para) bool { return p.spare },
+	} {
+		for i := len(paras) - 1; i >= 0 && rows > height; i-- {
+			if drop(paras[i]) && paras[i].rows > 0 {
+				rows -= paras[i].rows
+				paras[i].rows = 0
+			}
 		}
 	}
 	var out []string

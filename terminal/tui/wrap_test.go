@@ -116,3 +116,31 @@ func TestCutKeepsLatinWords(t *testing.T) {
 		}
 	}
 }
+
+// TestFitText: a text too long for its rows loses its blank lines first
+// (from the top), then its optional lines (from the bottom), then its
+// spare ones; never a line that carries neither mark.
+func TestFitText(t *testing.T) {
+	text := optional + "heading\n" + "summary\n" + "\n" + "fee\n" + "\n" + spare + "reassurance\n" + optional + "hint\n"
+	cases := []struct {
+		name   string
+		height int
+		want   string
+	}{
+		{"no limit", 0, "heading\nsummary\n\nfee\n\nreassurance\nhint\n"},
+		{"room for all", 7, "heading\nsummary\n\nfee\n\nreassurance\nhint\n"},
+		{"the first blank goes", 6, "heading\nsummary\nfee\n\nreassurance\nhint\n"},
+		{"every blank goes", 5, "heading\nsummary\nfee\nreassurance\nhint\n"},
+		{"optional from the bottom", 4, "heading\nsummary\nfee\nreassurance\n"},
+		{"every optional before a spare", 3, "summary\nfee\nreassurance\n"},
+		{"then the spare", 2, "summary\nfee\n"},
+		{"the rest stays, too long or not", 1, "summary\nfee\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fitText(text, 40, tc.height); got != tc.want {
+				t.Errorf("fitText(h=%d) = %q, want %q", tc.height, got, tc.want)
+			}
+		})
+	}
+}
