@@ -989,3 +989,46 @@ func TestLanguagesRejected(t *testing.T) {
 		}
 	}
 }
+
+// TestPayQuestionWithMembersFits: the longest payment screen — the
+// summary naming the members, with the cancel question open — still
+// shows the question whole at every size and in every language (not a
+// capture: TestScreensInEachLanguage has the question and the members
+// separately).
+func TestPayQuestionWithMembersFits(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := sourceMessages(t)
+	english := englishOf(msgs)
+	tc := languageScreen{
+		name:  "payment: the cancel question, members listed",
+		coins: true,
+		open: func(ctx context.Context, h *harness) {
+			go func() {
+				if _, err := h.c.Choose(ctx); err != nil {
+					return
+				}
+				if _, err := h.c.Members(ctx, household()); err == nil {
+					h.c.Pay(ctx, 500)
+				}
+			}()
+		},
+		ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
+		keys:  []any{'1', '1', '1', '5', tcell.KeyEnter, asking("members"), '1', '3', tcell.KeyEnter, asking("pay"), '3', tcell.KeyEscape},
+		names: householdNames(),
+		want: []Text{
+			Tf("手数料　%s", "Fee: %s", Yen(500)),
+			new(cancelGuard).question(Tf("投入された %s はお返しします。", "The %s you inserted will be returned.", Yen(100))),
+		},
+	}
+	for _, size := range screenSizes() {
+		for i, lang := range AllLangs() {
+			t.Run(size.String()+"/"+lang.String(), func(t *testing.T) {
+				t.Parallel()
+				captureScreen(t, tc, size, lang, i, cats, msgs, english)
+			})
+		}
+	}
+}

@@ -75,7 +75,13 @@ func (v *payView) render(l Locale) {
 		// The summary's heading: a short screen may leave it out, the
 		// summary and the fee stay.
 		b.WriteString(optional + esc(T("ご請求の内容をご確認ください。", "Please check your request.").In(l)) + "\n")
-		writeSummary(&b, v.order, l)
+		// With the cancel question open, the question needs the room
+		// more than the summary does (60×20, the members listed).
+		mark := ""
+		if v.guard.asking {
+			mark = spare
+		}
+		writeSummary(&b, v.order, l, mark)
 		b.WriteString("\n")
 	}
 	b.WriteString(tagTitle + esc(Tf("手数料　%s", "Fee: %s", Yen(v.fee)).In(l)) + tagOff + "\n\n")

@@ -41,13 +41,14 @@ func (c *Customer) summarize(o terminal.Order) []summaryRow {
 
 // writeSummary writes rows as an aligned two-column list. A value too
 // long for its line wraps under the value column (hang), not under the
-// labels.
-func writeSummary(b *strings.Builder, rows []summaryRow, l Locale) {
+// labels. mark starts every row: "" or spare, when a short screen may
+// give the summary's room, from its last row up, to a question.
+func writeSummary(b *strings.Builder, rows []summaryRow, l Locale, mark string) {
 	width := 0
 	for _, r := range rows {
 		width = max(width, tview.TaggedStringWidth(esc(r.label.In(l))))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(b, "  %s  %s%s\n", tagDim+pad(esc(r.label.In(l)), width)+tagOff, hang, esc(r.value.In(l)))
+		fmt.Fprintf(b, "%s  %s  %s%s\n", mark, tagDim+pad(esc(r.label.In(l)), width)+tagOff, hang, esc(r.value.In(l)))
 	}
 }
