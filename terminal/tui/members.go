@@ -26,7 +26,8 @@ type membersAnswer struct {
 // membersView asks which household members the 住民票 lists (世帯の一部),
 // after the PIN: the household as the center released it, a checkbox per
 // member. A digit key ticks or unticks the member of its row; ↑↓ move
-// the selection (over pages of nine when the household is larger) and
+// the selection (over pages of up to nine when the household is larger
+// or the screen short) and
 // ←→ (or Space) tick the selected row; Enter goes on once one member at
 // least is ticked; Esc asks, then cancels. The names are personal data:
 // the view holds them only while the question is open, and reset drops
@@ -39,10 +40,14 @@ type membersView struct {
 	msg     Text
 	guard   cancelGuard
 	answer  func(membersAnswer) // nil when nobody is choosing
+	// width and height are the body's (sizedView); per is how many
+	// members a page shows, as the last render laid it out.
+	width, height, per int
 }
 
 func newMembers() *membersView { return &membersView{tv: newBody()} }
 
+func (v *membersView) setSize(w, h int)           { v.width, v.height = w, h }
 func (v *membersView) name() string               { return "members" }
 func (v *membersView) primitive() tview.Primitive { return v.tv }
 func (v *membersView) step() step                 { return stepPIN }
@@ -66,8 +71,35 @@ func (v *membersView) reset() {
 // page is the first place of the page the selection is on, and the
 // number of members on it.
 func (v *membersView) page() (first, n int) {
-	first = v.sel / membersPage * membersPage
-	return first, min(membersPage, len(v.list)-first)
+	per := v.per
+	if per <= 0 {
+		per = membersPage
+	}
+	first = v.sel / per * per
+	return first, min(per, len(v.list)-first)
+}
+
+// perPage is how many members a page shows: nine at most (a digit key
+// each), fewer where the screen is too short for nine between the
+// question and what must stay under the list — the count, a message,
+// the cancel question and the page line (60×20, or 80×24 with the
+// question open). The instruction and the note on the names give way
+// first (fitText); blank lines too.
+func (v *membersView) perPage(title, count, msg, question string) int {
+	if v.height <= 0 {
+		return membersPage
+	}
+	lines := func(s string) int { return rowsOf(wrapText(s, v.width)) }
+	fixed := lines(title) + lines(count)
+	for _, s := range []string{msg, question} {
+		if s != "" {
+			fixed += lines(s)
+		}
+	}
+	if len(v.list) <= membersPage && fixed+len(v.list) <= v.height {
+		return membersPage
+	}
+	return max(1, min(membersPage, v.height-fixed-1)) // -1: the page line
 }
 
 // picked are the places ticked, in the list's order.
@@ -132,9 +164,20 @@ func (v *membersView) render(l Locale) {
 		v.tv.SetText("")
 		return
 	}
+	title := tagTitle + esc(T("住民票に記載する方を選んでください。", "Choose who is listed on the certificate.").In(l)) + tagOff
+	count := esc(Tf("%d人を選んでいます。", "%d chosen.", len(v.picked())).In(l))
+	msg, question := "", ""
+	if !v.msg.Empty() {
+		msg = tagWarn + esc(v.msg.In(l)) + tagOff
+	}
+	if v.guard.asking {
+		question = tagWarn + esc(v.guard.question(Text{}).In(l)) + tagOff
+	}
+	v.per = v.perPage(title, count, msg, question)
 	var b strings.Builder
-	b.WriteString(tagTitle + esc(T("住民票に記載する方を選んでください。", "Choose who is listed on the certificate.").In(l)) + tagOff + "\n")
-	b.WriteString(esc(T("番号を押すと選択し、もう一度押すと外れます。選び終わったら Enter を押してください。",
+	b.WriteString(title + "\n")
+	// The keymap says it too: a short screen leaves it out.
+	b.WriteString(optional + esc(T("番号を押すと選択し、もう一度押すと外れます。選び終わったら Enter を押してください。",
 		"Press a number to tick a person, again to untick. Press Enter when done.").In(l)) + "\n\n")
 	first, n := v.page()
 	width := 0
@@ -154,18 +197,19 @@ func (v *membersView) render(l Locale) {
 			b.WriteString("  " + line + "\n")
 		}
 	}
-	if pages := (len(v.list) + membersPage - 1) / membersPage; pages > 1 {
+	if pages := (len(v.list) + v.per - 1) / v.per; pages > 1 {
 		b.WriteString(tagDim + esc(Tf("%d / %d ページ（↑↓ で次のページへ）", "Page %d of %d (↑↓ for the next page)",
-			first/membersPage+1, pages).In(l)) + tagOff + "\n")
+			first/v.per+1, pages).In(l)) + tagOff + "\n")
 	}
-	b.WriteString("\n" + esc(Tf("%d人を選んでいます。", "%d chosen.", len(v.picked())).In(l)) + "\n")
-	if !v.msg.Empty() {
-		b.WriteString("\n" + tagWarn + esc(v.msg.In(l)) + tagOff + "\n")
+	b.WriteString("\n" + count + "\n")
+	for _, s := range []string{msg, question} {
+		if s != "" {
+			b.WriteString("\n" + s + "\n")
+		}
 	}
-	if v.guard.asking {
-		b.WriteString("\n" + tagWarn + esc(v.guard.question(Text{}).In(l)) + tagOff + "\n")
-	}
-	b.WriteString("\n" + tagDim + esc(T("選んだ方の氏名は、この画面と料金の確認にだけ表示し、手続きが終わると消去します。",
+	// What reassures, not what the choice needs: the first to give
+	// way after the instruction on a short screen.
+	b.WriteString("\n" + spare + tagDim + esc(T("選んだ方の氏名は、この画面と料金の確認にだけ表示し、手続きが終わると消去します。",
 		"The names are shown only here and before you pay, and erased when you finish.").In(l)) + tagOff + "\n")
 	v.tv.SetText(b.String())
 }

@@ -290,3 +290,75 @@ func TestOptionsSayMembersAfterPIN(t *testing.T) {
 		})
 	}
 }
+
+// bigHousehold is a household of n, the card's holder first.
+func bigHousehold(n int) []terminal.Member {
+	list := []terminal.Member{{Name: "森 正和", Relation: "世帯主", Self: true}}
+	for i := 1; i < n; i++ {
+		list = append(list, terminal.Member{Name: fmt.Sprintf("森 %s", []string{"春子", "一郎", "二郎", "三郎", "四郎", "五郎", "花", "梅", "桜", "菊", "蘭"}[i-1]), Relation: "子"})
+	}
+	return list
+}
+
+// TestMembersScreenFits: a full page of members (9), with a member
+// ticked and the cancel question open, shows every row of the page and
+// the question whole at every size and in every language.
+func TestMembersScreenFits(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := sourceMessages(t)
+	english := englishOf(msgs)
+	list := bigHousehold(12)
+	var names []string
+	for _, m := range list {
+		names = append(names, m.Name)
+	}
+	for _, esc := range []bool{false, true} {
+		keys := []any{'1', '9'}
+		want := []Text{Tf("%d人を選んでいます。", "%d chosen.", 2)}
+		if esc {
+			keys = append(keys, tcell.KeyEscape)
+			want = []Text{new(cancelGuard).question(Text{})}
+		}
+		tc := languageScreen{
+			name:  "members: a full page",
+			open:  func(ctx context.Context, h *harness) { go func() { _, _ = h.c.Members(ctx, list) }() },
+			ready: T("住民票に記載する方を選んでください。", "Choose who is listed on the certificate."),
+			keys:  keys,
+			names: names,
+			want:  want,
+			also: func(l Locale) []string {
+				return []string{"1  [●]  森 正和", "9  [●]  " + list[8].Name}
+			},
+		}
+		for _, size := range screenSizes() {
+			for i, lang := range AllLangs() {
+				t.Run(fmt.Sprintf("esc=%v/%s/%s", esc, size, lang), func(t *testing.T) {
+					t.Parallel()
+					captureScreen(t, tc, size, lang, i, cats, msgs, english)
+				})
+			}
+		}
+	}
+}
+
+// TestMembersShortPages: on a screen too short for nine rows the pages
+// hold fewer, and the digit keys follow the page as drawn: on the second
+// page, 1 ticks the first member of that page.
+func TestMembersShortPages(t *testing.T) {
+	h := newHarnessAt(t, Options{}, 60, 15)
+	list := bigHousehold(12)
+	got := askMembers(h, context.Background(), list)
+	s := h.waitFor("1 / 2", "<1-7>", "7  [ ]  "+list[6].Name)
+	absent(t, s, list[7].Name)
+	for range 7 {
+		h.press(tcell.KeyDown)
+	}
+	h.waitFor("2 / 2", "1  [ ]  "+list[7].Name, "<1-5>")
+	h.press('1', tcell.KeyEnter)
+	if r := <-got; r.err != nil || !slices.Equal(r.picked, []int{7}) {
+		t.Fatalf("got %v %v, want [7]", r.picked, r.err)
+	}
+}
