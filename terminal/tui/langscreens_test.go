@@ -797,18 +797,9 @@ func languageScreens() []languageScreen {
 			},
 		},
 		{
-			name:  "payment: the summary names the members",
-			coins: true,
-			open: func(ctx context.Context, h *harness) {
-				go func() {
-					if _, err := h.c.Choose(ctx); err != nil {
-						return
-					}
-					if _, err := h.c.Members(ctx, household()); err == nil {
-						h.c.Pay(ctx, 500)
-					}
-				}()
-			},
+			name:     "payment: the summary names the members",
+			coins:    true,
+			open:     toPayWithMembers,
 			ready:    T("取得する証明書を選んでください。", "Which certificate do you need?"),
 			keys:     []any{'1', '1', '1', '5', tcell.KeyEnter, asking("members"), '1', '3', tcell.KeyEnter, asking("pay")},
 			names:    householdNames(),
@@ -996,25 +987,10 @@ func TestLanguagesRejected(t *testing.T) {
 // capture: TestScreensInEachLanguage has the question and the members
 // separately).
 func TestPayQuestionWithMembersFits(t *testing.T) {
-	cats, err := loadCatalogs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs := sourceMessages(t)
-	english := englishOf(msgs)
-	tc := languageScreen{
+	inEverySize(t, languageScreen{
 		name:  "payment: the cancel question, members listed",
 		coins: true,
-		open: func(ctx context.Context, h *harness) {
-			go func() {
-				if _, err := h.c.Choose(ctx); err != nil {
-					return
-				}
-				if _, err := h.c.Members(ctx, household()); err == nil {
-					h.c.Pay(ctx, 500)
-				}
-			}()
-		},
+		open:  toPayWithMembers,
 		ready: T("取得する証明書を選んでください。", "Which certificate do you need?"),
 		keys:  []any{'1', '1', '1', '5', tcell.KeyEnter, asking("members"), '1', '3', tcell.KeyEnter, asking("pay"), '3', tcell.KeyEscape},
 		names: householdNames(),
@@ -1022,7 +998,32 @@ func TestPayQuestionWithMembersFits(t *testing.T) {
 			Tf("手数料　%s", "Fee: %s", Yen(500)),
 			new(cancelGuard).question(Tf("投入された %s はお返しします。", "The %s you inserted will be returned.", Yen(100))),
 		},
+	})
+}
+
+// toPayWithMembers opens the document choice, then the members of
+// household(), then the payment of 500 yen.
+func toPayWithMembers(ctx context.Context, h *harness) {
+	go func() {
+		if _, err := h.c.Choose(ctx); err != nil {
+			return
+		}
+		if _, err := h.c.Members(ctx, household()); err == nil {
+			h.c.Pay(ctx, 500)
+		}
+	}()
+}
+
+// inEverySize checks screen tc (captureScreen) at every size in every
+// language, side by side, without writing a capture.
+func inEverySize(t *testing.T, tc languageScreen) {
+	t.Helper()
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
 	}
+	msgs := sourceMessages(t)
+	english := englishOf(msgs)
 	for _, size := range screenSizes() {
 		for i, lang := range AllLangs() {
 			t.Run(size.String()+"/"+lang.String(), func(t *testing.T) {
