@@ -158,6 +158,7 @@ func TestStableSeedsVerify(t *testing.T) {
 	sf := newStableFlow(t)
 	of := newOutcomeFlow(t)
 	_, pool, at := loadVectors(t)
+	hh := newStableHousehold(t)
 	check := map[string]func([]byte) error{
 		"FuzzVerifyTicketStable": func(b []byte) error { _, err := sf.v.Ticket(b, sf.sent); return err },
 		"FuzzVerifyEnvelopeStable": func(b []byte) error {
@@ -168,7 +169,12 @@ func TestStableSeedsVerify(t *testing.T) {
 			_, err = sf.v.Envelope(b, vt)
 			return err
 		},
-		"FuzzParseOutcome":        func(b []byte) error { _, _, err := protocol.ParseOutcome(b, of.pool, of.now); return err },
+		"FuzzParseOutcome":          func(b []byte) error { _, _, err := protocol.ParseOutcome(b, of.pool, of.now); return err },
+		"FuzzVerifyHouseholdStable": func(b []byte) error { _, err := hh.v.Household(b, hh.sent); return err },
+		"FuzzParseHouseholdQueryStable": func(b []byte) error {
+			_, _, err := protocol.ParseHouseholdQueryIn(b, hh.trust, hh.now)
+			return err
+		},
 		"FuzzParseRequestVectors": func(b []byte) error { _, _, err := protocol.ParseRequest(b, pool, at); return err },
 	}
 	for target, fn := range check {
