@@ -50,7 +50,9 @@ func explain(r terminal.Result, m seen) words {
 		w.Level = levelOK
 		w.Title = T("証明書の印刷が完了しました。", "Your certificate has been printed.")
 		w.What = Tf("%s印刷しました。", "%s printed.", pageCount(r.Pages))
-		w.Do = T("カードと証明書をお取りください。", "Please take your card and your certificate.")
+		// The reminders below ask for the card and the certificate,
+		// blinking, until they are taken: said once.
+		w.Do = T("お忘れ物のないよう、ご注意ください。", "Please make sure you leave nothing behind.")
 		w.Paper = T("証明書をお取りください", "Please take your certificate")
 		return w
 	case protocol.ResultRefused:

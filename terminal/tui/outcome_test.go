@@ -371,3 +371,21 @@ func TestCenterAdviceSaidOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintedLeavesTheTakingToTheReminders: after a print the words above
+// the reminders do not ask for the card or the certificate again — the
+// blinking reminders under them do, until each is taken.
+func TestPrintedLeavesTheTakingToTheReminders(t *testing.T) {
+	w := explain(terminal.Result{Outcome: protocol.ResultPrinted, Payment: "captured", Fee: 300, Pages: 2}, seen{})
+	for _, l := range []Locale{{Lang: Japanese}, {Lang: English}} {
+		all := w.Title.In(l) + w.What.In(l) + w.Do.In(l)
+		for _, s := range []string{"お取りください", "take your"} {
+			if strings.Contains(all, s) {
+				t.Errorf("%s: %q above the reminders: %q", l, s, all)
+			}
+		}
+	}
+	if w.Paper.Empty() {
+		t.Error("no reminder for the certificate")
+	}
+}
