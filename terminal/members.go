@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"kofu/protocol"
@@ -68,6 +69,11 @@ func (s *session) chooseMembers(ctx context.Context, key crypto.Signer, cert *x5
 	}
 	raw, err := k.Client.Household(ctx, sent)
 	if err != nil {
+		if householdUnsupported(err) {
+			// A center of DESIGN §3 alone: nothing wrong was sent, and
+			// nothing exists yet (no request, no ticket, no fee).
+			return nil, StateFailed, "household", unsupportedError{err}
+		}
 		if _, ok := protocol.AsRefusal(err); ok {
 			// No list at all (a redirect, another media type …): refused,
 			// with no ticket to report it under.
@@ -100,6 +106,32 @@ func (s *session) chooseMembers(ctx context.Context, key crypto.Signer, cert *x5
 	}
 	return choice, "", "", nil
 }
+
+// householdUnsupported reports whether err is the answer of a center
+// that has no POST /v1/household (世帯の一部 is kofu's extension of
+// protocol v1): 404, 405 or 501 with no problem document, or with one
+// whose type kofu does not know.
+func householdUnsupported(err error) bool {
+	unsupported := func(status int) bool {
+		return status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented
+	}
+	var se *protocol.StatusError
+	if errors.As(err, &se) && se.Err == nil && unsupported(se.Status) {
+		return true
+	}
+	var p *protocol.Problem
+	return errors.As(err, &p) && p.Type == protocol.ProbInternal && unsupported(p.Status)
+}
+
+// unsupportedError is a household query the center does not serve; its
+// reason is ReasonHouseholdUnsupported.
+type unsupportedError struct{ err error }
+
+func (e unsupportedError) Error() string {
+	return "the center does not offer 世帯の一部 (POST /v1/household): " + e.err.Error()
+}
+func (e unsupportedError) Unwrap() error      { return e.err }
+func (e unsupportedError) ReasonCode() string { return "unsupported" }
 
 // keepFor is the signer of the household query: a card key that would
 // release the card after one signature is asked to keep it, PIN verified,

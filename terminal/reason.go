@@ -20,6 +20,11 @@ const (
 	ReasonCardRemoved         Reason = "card-removed"
 	ReasonShutdown            Reason = "shutdown"
 	ReasonPaymentInsufficient Reason = "payment-insufficient"
+	// ReasonHouseholdUnsupported: 世帯の一部 was asked of a center that
+	// has no household list (a center of DESIGN §3 alone); ClassNetwork,
+	// like the error status it is, but the resident is told to choose
+	// another scope rather than to try later.
+	ReasonHouseholdUnsupported Reason = "household-unsupported"
 )
 
 // Class is what kind of thing ended a session: what the resident is told,
@@ -110,7 +115,7 @@ func (r Reason) Problem() (protocol.ProblemType, bool) {
 func transportDetail(detail string) bool {
 	switch {
 	case detail == "timeout", detail == "too-large", detail == "error",
-		strings.HasPrefix(detail, "http-"), strings.HasPrefix(detail, "tls-"),
+		strings.HasPrefix(detail, "http-"), strings.HasPrefix(detail, "tls-"), detail == "unsupported",
 		detail == string(protocol.TransportOther):
 		return true
 	}

@@ -201,3 +201,33 @@ func (countSink) ID() protocol.PrinterID { return protocol.PrinterID{MFG: "t", M
 func (countSink) Print(ctx context.Context, _ []byte, vp []*protocol.VerifiedPage) (int, error) {
 	return len(vp), ctx.Err()
 }
+
+// TestHouseholdOnV1CenterTmux: against a center built from DESIGN §3
+// alone (--center-v1-only: no POST /v1/household), a resident who chose
+// 世帯の一部 is told, after the PIN, that it is not available here and
+// which scopes to choose instead; no fee, the session journaled failed
+// with household-unsupported. The same center still prints 本人のみ.
+func TestHouseholdOnV1CenterTmux(t *testing.T) {
+	k := startKiosk17(t, 80, 24, []string{"カード置き場に置いてください", "<C> カードを置く"}, "--center-v1-only", "--resident R0001")
+	k.walk(
+		step{[]string{"C"}, []string{"取得する証明書を選んでください"}},
+		step{[]string{"1", "1", "1"}, []string{"世帯の一部（任意の方）", "暗証番号の入力後に、記載する方を選びます"}},
+		step{[]string{"Enter"}, []string{"暗証番号（数字4桁）"}},
+		step{[]string{"1234", "Enter"}, []string{"「世帯の一部（任意の方）」の指定は、現在この端末ではご利用いただけません。",
+			"「世帯全員」または「本人のみ」を選んでください。", "料金はいただいていません。", "▶▶ カードをお取りください ◀◀"}},
+	)
+	ends := k.ends()
+	if len(ends) != 1 || ends[0].State != "failed" || ends[0].Reason != "household-unsupported" {
+		t.Fatalf("journal ends %+v; want failed/household-unsupported", ends)
+	}
+	k.send("C")
+	waitScreen(t, k.capture, 20*time.Second, "✓ カードが取り出されました")
+	k.send("Enter")
+	k.walk(
+		step{[]string{"C"}, []string{"取得する証明書を選んでください"}},
+		step{[]string{"1"}, []string{"記載範囲"}},
+		step{[]string{"Enter"}, []string{"暗証番号（数字4桁）"}},
+		step{[]string{"1234", "Enter"}, []string{"手数料　250円"}},
+		step{[]string{"3", "3", "3", "Enter"}, []string{"証明書の印刷が完了しました。"}},
+	)
+}

@@ -47,7 +47,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 type runFlags struct {
 	config, faults, resident, docType, pin, printerSpec, out, journal, crashAt, lang string
 	muni                                                                             string
-	emu, autopilot, pinStdin, duplex                                                 bool
+	emu, autopilot, pinStdin, duplex, v1Center                                       bool
 	dpi                                                                              int
 	logFormat, metrics                                                               string
 	stopTimeout                                                                      time.Duration
@@ -65,6 +65,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, hooks
 	fs.BoolVar(&f.emu, "emulator", false, "emulated card, center and printer in one process")
 	fs.StringVar(&f.faults, "fault", "", "emulator: center fault modes NAME[,NAME...] (see kofu-emu center)")
 	fs.Var(&f.acceptBuild, "accept-build", "emulator: the emulated center accepts only this kiosk \"sw\" (build and configuration digest); repeatable")
+	fs.BoolVar(&f.v1Center, "center-v1-only", false, "emulator: the emulated center serves DESIGN §3's routes alone, as one built from the contract would: no 世帯の一部 (POST /v1/household answers 404)")
 	fs.StringVar(&f.resident, "resident", "R0001", "emulator: the test resident whose card is inserted")
 	fs.Var(&f.clock, "clock", "emulator: start the emulated world's clock (center calendar, tickets, kiosk) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock)")
 	fs.BoolVar(&f.autopilot, "autopilot", false, "no UI: run one transaction and print one JSON line")
@@ -279,7 +280,7 @@ func (rc *runContext) emulator(ctx context.Context) (int, error) {
 	}
 	builds := []string(f.acceptBuild)
 	env, err := emulator.Start(ctx, emulator.Options{Now: f.clock.Clock(), Faults: fl, DPI: f.dpi, Timeouts: rc.centerTimeouts(),
-		Logger: slog.New(slog.DiscardHandler), Center: func(c *center.Config) { c.Builds = builds }})
+		Logger: slog.New(slog.DiscardHandler), Center: func(c *center.Config) { c.Builds, c.V1Only = builds, f.v1Center }})
 	if err != nil {
 		return 1, err
 	}

@@ -26,6 +26,7 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	hours := fs.String("hours", "", "service hours in JST, e.g. 06:30-23:00 (default: always open)")
 	renderDelay := fs.Duration("render-delay", 0, "extra issuer latency per document")
 	verbose := fs.Bool("v", false, "log every problem and incident (JSON on stderr)")
+	v1Only := fs.Bool("v1-only", false, "serve DESIGN §3's routes alone, as a center built from the contract would: no 世帯の一部 (POST /v1/household answers 404)")
 	var at clock.Flag
 	fs.Var(&at, "clock", "start the center's clock (calendar, tickets, OCSP) at this instant, RFC 3339 with a zone, e.g. 2026-12-07T09:00+09:00 (default: the wall clock; kiosks check tickets against their own clocks)")
 	var builds stringList
@@ -45,7 +46,7 @@ func runCenter(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 		return 1, err
 	}
 	cfg := center.Config{Fixtures: fx, Faults: fl, FaultRate: *rate, DPI: *dpi, RenderDelay: *renderDelay, Builds: builds,
-		Now: at.Clock()}
+		V1Only: *v1Only, Now: at.Clock()}
 	if *hours != "" {
 		if cfg.Hours, err = center.ParseHours(*hours); err != nil {
 			return 2, err

@@ -39,6 +39,11 @@ type Config struct {
 
 	Hours *ServiceHours // nil: always open (emulator default)
 
+	// V1Only serves DESIGN §3's routes alone, as a center written from
+	// the contract would: POST /v1/household (世帯の一部, kofu's
+	// extension) is not routed, and net/http answers 404.
+	V1Only bool
+
 	// OCSPURL is where the center asks for card revocation status. Start
 	// runs its own responder when it is empty.
 	OCSPURL string

@@ -556,3 +556,33 @@ func runMembers(t *testing.T, env *emulator.Env, sink terminal.Sink, res *fixtur
 		return slices.Clone(places), nil
 	})
 }
+
+// TestMembersOnAV1Center: a center built from DESIGN §3 alone has no
+// POST /v1/household. Asked for 世帯の一部, the kiosk ends the session
+// failed with household-unsupported — not a refusal, the center did
+// nothing wrong — before any request or ticket exists: no names shown,
+// nothing printed, no fee.
+func TestMembersOnAV1Center(t *testing.T) {
+	fx := loadFixtures(t)
+	res, _ := fx.Resident("R0001")
+	env, w := startEnv(t, emulator.Options{Fixtures: fx, Center: func(c *center.Config) { c.V1Only = true }})
+	sink := newRecordingSink(t)
+	var shown bool
+	r := runMembersPanel(t, env, sink, res, func(context.Context, []terminal.Member) ([]int, error) {
+		shown = true
+		return []int{0}, nil
+	})
+	if r.Outcome != protocol.ResultFailed || r.Reason != "household-unsupported" || r.Payment != "none" {
+		t.Fatalf("got %s/%s (%s), want failed/household-unsupported, no payment", r.Outcome, r.Reason, r.Payment)
+	}
+	if shown || len(sink.prints) != 0 {
+		t.Fatalf("shown %v, printed %d", shown, len(sink.prints))
+	}
+	xs := w.all("/v1/household")
+	if len(xs) != 1 || xs[0].status != http.StatusNotFound {
+		t.Fatalf("household exchanges %+v, want one 404 the center really served", xs)
+	}
+	if n := len(w.all("/v1/requests")); n != 0 {
+		t.Fatalf("%d requests sent after the 404", n)
+	}
+}

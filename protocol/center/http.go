@@ -19,7 +19,9 @@ import (
 func (c *Center) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/requests", c.withTerminal(c.handleRequest))
-	mux.HandleFunc("POST /v1/household", c.withTerminal(c.handleHousehold))
+	if !c.cfg.V1Only {
+		mux.HandleFunc("POST /v1/household", c.withTerminal(c.handleHousehold))
+	}
 	mux.HandleFunc("GET /v1/tickets/{tid}/document", c.withTerminal(c.handleDocument))
 	mux.HandleFunc("GET /v1/tickets/{tid}/pages/{n}", c.withTerminal(c.handlePage))
 	mux.HandleFunc("POST /v1/tickets/{tid}/outcome", c.withTerminal(c.handleOutcome))

@@ -226,6 +226,14 @@ func failureWords(reason terminal.Reason, w *words) {
 		w.Title = T("カードが取り外されたため、手続きを中止しました。", "The card was removed, so the request was cancelled.")
 		w.What = T("証明書は発行していません。", "No certificate was issued.")
 		w.Do = again
+	case reason == terminal.ReasonHouseholdUnsupported:
+		// The center offers no household list: the same document can
+		// still be had, listing the whole household or the resident.
+		w.Title = notIssued
+		w.What = Tf("「%s」の指定は、現在この端末ではご利用いただけません。", "“%s” is not available at this terminal now.",
+			valueLabel("scope", protocol.ScopeMembers))
+		w.Do = Tf("最初からやり直して、「%s」または「%s」を選んでください。", "Please start again and choose “%s” or “%s”.",
+			valueLabel("scope", "household"), valueLabel("scope", "self"))
 	case reason.Class() == terminal.ClassCenter:
 		pt, _ := reason.Problem()
 		p, _ := protocol.LookupProblem(pt)

@@ -37,6 +37,8 @@ func TestExplain(t *testing.T) {
 		{protocol.ResultCancelled, "choose-cancelled", "none", []string{"中止しました"}, []string{"cancelled"}, false, false, false},
 		{protocol.ResultCancelled, "pin-timeout", "none", []string{"一定時間操作がなかった"}, []string{"Nothing was pressed"}, false, false, false},
 		{protocol.ResultCancelled, "pay-timeout", "none", []string{"一定時間操作がなかった"}, []string{"Nothing was pressed"}, false, false, false},
+		{protocol.ResultFailed, "household-unsupported", "none", []string{"「世帯の一部（任意の方）」の指定は", "「世帯全員」または「本人のみ」"},
+			[]string{"“Some members” is not available", "“Whole household” or “Only me”"}, false, false, false},
 		{protocol.ResultFailed, "submit-timeout", "none", []string{"応答がありませんでした"}, []string{"did not answer"}, false, false, false},
 		{protocol.ResultFailed, "document-transport", "released", []string{"応答がありませんでした", "返却しました"}, []string{"has been returned"}, false, false, false},
 		{protocol.ResultFailed, "print-error", "released", []string{"印刷できませんでした", "店員"}, []string{"could not be printed"}, false, true, false},
