@@ -39,15 +39,7 @@ func newStableHousehold(tb testing.TB) *stableHousehold {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, ok := fx.Resident("R0001")
-	if !ok {
-		tb.Fatal("no R0001")
-	}
-	key, err := r.CardKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := fx.CenterSigner.Cert.NotBefore.Add(24 * time.Hour).Truncate(time.Second)
+	r, key, now := stableCard(tb, fx)
 	q := protocol.HouseholdQuery{V: protocol.Version, QID: bytes.Repeat([]byte{0x51}, protocol.QIDSize),
 		Nonce: bytes.Repeat([]byte{0x52}, protocol.NonceSize), Term: "T0001", Store: "S0001", Muni: r.Muni,
 		IAT: now.Unix(), SW: "kofu-kiosk/fuzz+0000000"}

@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"kofu/internal/fixtures"
 	"kofu/protocol"
 )
 
@@ -29,6 +31,22 @@ type stableFlow struct {
 	sign func(tb testing.TB, v any) []byte // signs a ticket (center) or an envelope (issuer)
 }
 
+// stableCard is the card of the stable flows, R0001 (an RSA card: its
+// RS256 signatures are the same bytes in every run), and their instant, a
+// day into the committed center signer's validity.
+func stableCard(tb testing.TB, fx *fixtures.Set) (*fixtures.Resident, *rsa.PrivateKey, time.Time) {
+	tb.Helper()
+	r, ok := fx.Resident("R0001")
+	if !ok {
+		tb.Fatal("no R0001")
+	}
+	key, err := r.CardKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r, key, fx.CenterSigner.Cert.NotBefore.Add(24 * time.Hour).Truncate(time.Second)
+}
+
 func newStableFlow(tb testing.TB) *stableFlow {
 	tb.Helper()
 	return newStableFlowSides(tb, "")
@@ -40,15 +58,7 @@ func newStableFlowSides(tb testing.TB, sides protocol.Sides) *stableFlow {
 	tb.Helper()
 	of := newOutcomeFlow(tb)
 	fx := of.fx
-	r, ok := fx.Resident("R0001")
-	if !ok {
-		tb.Fatal("no R0001")
-	}
-	key, err := r.CardKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := fx.CenterSigner.Cert.NotBefore.Add(24 * time.Hour).Truncate(time.Second)
+	r, key, now := stableCard(tb, fx)
 	doc, err := protocol.NewDocSpec(protocol.DocJuminhyo)
 	if err != nil {
 		tb.Fatal(err)
