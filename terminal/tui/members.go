@@ -27,9 +27,8 @@ type membersAnswer struct {
 // after the PIN: the household as the center released it, a checkbox per
 // member. A digit key ticks or unticks the member of its row; ↑↓ move
 // the selection (over pages of up to nine when the household is larger
-// or the screen short) and
-// ←→ (or Space) tick the selected row; Enter goes on once one member at
-// least is ticked; Esc asks, then cancels. The names are personal data:
+// or the screen short) and ←→ (or Space) tick the selected row; Enter
+// goes on once one member at least is ticked; Esc asks, then cancels. The names are personal data:
 // the view holds them only while the question is open, and reset drops
 // them.
 type membersView struct {
@@ -198,8 +197,7 @@ func (v *membersView) render(l Locale) {
 		}
 	}
 	if pages := (len(v.list) + v.per - 1) / v.per; pages > 1 {
-		b.WriteString(tagDim + esc(Tf("%d / %d ページ（↑↓ で次のページへ）", "Page %d of %d (↑↓ for the next page)",
-			first/v.per+1, pages).In(l)) + tagOff + "\n")
+		b.WriteString(pageLine(l, first/v.per+1, pages) + "\n")
 	}
 	b.WriteString("\n" + count + "\n")
 	for _, s := range []string{msg, question} {
@@ -228,7 +226,7 @@ func (v *membersView) bindings() []binding {
 	first, n := v.page()
 	return append([]binding{
 		shown(fmt.Sprintf("1-%d", n), T("選ぶ・外す", "Tick"), func(k key) { v.toggle(first + k.digit() - 1) }, uikit.Digits(1, n)...),
-		shown("↑↓", T("移動", "Move"), func(k key) { v.sel = moveSel(v.sel, len(v.list), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
+		shown("↑↓", moveText(n < len(v.list)), func(k key) { v.sel = moveSel(v.sel, len(v.list), k) }, uikit.K(uikit.Up), uikit.K(uikit.Down)),
 		hidden(func(key) { v.toggle(v.sel) }, uikit.K(uikit.Left), uikit.K(uikit.Right)),
 		shown("Enter", T("次へ", "Next"), func(key) { v.next() }, uikit.K(uikit.Enter)),
 	}, v.guard.bindings(T("中止", "Cancel"), cancel)...)

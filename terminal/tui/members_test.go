@@ -339,7 +339,7 @@ func TestMembersShortPages(t *testing.T) {
 	h := newHarnessAt(t, Options{}, 60, 15)
 	list := bigHousehold(12)
 	got := askMembers(h, context.Background(), list)
-	s := h.waitFor("1 / 2", "<1-7>", "7  [ ]  "+list[6].Name)
+	s := h.waitFor("1 / 2", "<1-7>", "<↑↓> 移動・ページ送り", "7  [ ]  "+list[6].Name)
 	absent(t, s, list[7].Name)
 	for range 7 {
 		h.press(tcell.KeyDown)

@@ -27,7 +27,13 @@ func pageOf(l Locale, n, room, sel int, size func(i, first int) int) (first, las
 	if p+1 < len(starts) {
 		last = starts[p+1]
 	}
-	return first, last, tagDim + esc(Tf("%d / %d ページ（↑↓ で次のページへ）", "Page %d of %d (↑↓ for the next page)", p+1, len(starts)).In(l)) + tagOff
+	return first, last, pageLine(l, p+1, len(starts))
+}
+
+// pageLine is the line under a list shown in pages: which page of how
+// many, and how to turn it.
+func pageLine(l Locale, page, pages int) string {
+	return tagDim + esc(Tf("%d / %d ページ（↑↓ で次のページへ）", "Page %d of %d (↑↓ for the next page)", page, pages).In(l)) + tagOff
 }
 
 // moveText is what ↑↓ do in a list's keymap: move, and where the list

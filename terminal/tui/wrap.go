@@ -82,17 +82,22 @@ func fitText(s string, width, height int) string {
 		return wrapped
 	}
 	type para struct {
-		text     string // wrapped
-		rows     int
-		blank    bool
-		optional bool
-		spare    bool
+		text  string // wrapped
+		rows  int
+		blank bool
+		mark  int // 0, or the pass that may leave it out: 1 optional, 2 spare
 	}
 	var paras []para
 	rows := 0
 	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 		w := wrapText(line, width)
-		p := para{text: w, rows: strings.Count(w, "\n") + 1, blank: strings.TrimSpace(line) == "", optional: strings.HasPrefix(line, optional), spare: strings.HasPrefix(line, spare)}
+		p := para{text: w, rows: strings.Count(w, "\n") + 1, blank: strings.TrimSpace(line) == ""}
+		switch {
+		case strings.HasPrefix(line, optional):
+			p.mark = 1
+		case strings.HasPrefix(line, spare):
+			p.mark = 2
+		}
 		paras = append(paras, p)
 		rows += p.rows
 	}
@@ -102,12 +107,9 @@ func fitText(s string, width, height int) string {
 			paras[i].rows = 0
 		}
 	}
-	for _, drop := range []func(para) bool{
-		func(p para) bool { return p.optional },
-		func(p para) bool { return p.spare },
-	} {
+	for pass := 1; pass <= 2; pass++ {
 		for i := len(paras) - 1; i >= 0 && rows > height; i-- {
-			if drop(paras[i]) && paras[i].rows > 0 {
+			if paras[i].mark == pass && paras[i].rows > 0 {
 				rows -= paras[i].rows
 				paras[i].rows = 0
 			}
