@@ -3,8 +3,6 @@ package protocol_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -79,22 +77,6 @@ func (s *stableHousehold) signed(tb testing.TB, issuer bool, mut func(l *protoco
 	return b
 }
 
-// payloadOf decodes the payload of a compact JWS.
-func payloadOf(t *testing.T, compact []byte, v any) {
-	t.Helper()
-	parts := strings.Split(string(compact), ".")
-	if len(parts) != 3 {
-		t.Fatalf("accepted %d parts", len(parts))
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("accepted payload: %v", err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("accepted payload: %v", err)
-	}
-}
-
 // shownSafely reports whether s may be put on the resident's screen:
 // no control or format characters (bidi overrides), within max bytes.
 func shownSafely(s string, max int) bool {
@@ -127,7 +109,7 @@ func FuzzVerifyHouseholdStable(f *testing.F) {
 			return
 		}
 		var l protocol.Household
-		payloadOf(t, data, &l)
+		payloadJSON(t, data, &l)
 		if !bytes.Equal(l.QID, s.list.QID) || !bytes.Equal(l.Binding, s.sent.Binding()) || !bytes.Equal(l.Subject, s.sent.Subject()) {
 			t.Fatal("accepted a list for another query or another card")
 		}
